@@ -1,0 +1,121 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-immutable-deploys',
+  description:
+    'Immutable deploys on AWS as CDK constructs: content-addressed AMI and container builds at deploy time, replacement rollouts pinned to exact artifacts, and guardrails.',
+  author: 'cdk-immutable-deploys maintainers',
+  authorAddress: 'maintainers@cdk-immutable-deploys.dev',
+  authorOrganization: true,
+  repositoryUrl: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  tsconfigDevFile: 'tsconfig.dev.json',
+  github: false,
+
+  // 2.262.0 is the first aws-cdk-lib with the built-in CloudFormation schema validator's strict mode
+  // (`@aws-cdk/core:strictCfnValidateErrors`), which the test kit runs on every stack; it also carries
+  // `Validations.of().acknowledge()` (cdk-nag 3 needs 2.257.0) and ECS native blue/green deployments.
+  cdkVersion: '2.262.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  keywords: [
+    'cdk',
+    'awscdk',
+    'aws-cdk',
+    'immutable',
+    'immutable-infrastructure',
+    'ami',
+    'ami-bake',
+    'image-builder',
+    'ec2-image-builder',
+    'ecr',
+    'docker',
+    'codebuild',
+    'ecs',
+    'fargate',
+    'autoscaling',
+    'launch-template',
+    'blue-green',
+    'deployment',
+  ],
+
+  publishToPypi: {
+    distName: 'cdk-immutable-deploys',
+    module: 'cdk_immutable_deploys',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkimmutabledeploys',
+    mavenGroupId: 'io.github.cdk-immutable-deploys',
+    mavenArtifactId: 'cdk-immutable-deploys',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkImmutableDeploys',
+    packageId: 'CdkImmutableDeploys',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-immutable-deploys/cdk-immutable-deploys-go',
+  },
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    // One function per handler and stack, however many artifacts the stack builds.
+    singleton: true,
+    bundlingOptions: {
+      // The Node.js Lambda runtime ships AWS SDK v3: keep it out of the bundles.
+      externals: ['@aws-sdk/*'],
+      sourcemap: false,
+    },
+  },
+
+  devDeps: [
+    'aws-cdk@^2',
+    'cdk-nag@^3',
+    '@aws-cdk/cloudformation-diff',
+    '@aws-cdk/integ-tests-alpha',
+    '@aws-cdk/integ-runner',
+    '@aws-sdk/client-codebuild',
+    '@aws-sdk/client-ecr',
+    '@aws-sdk/client-cloudwatch-logs',
+    '@aws-sdk/client-imagebuilder',
+    '@aws-sdk/client-ec2',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock',
+  ],
+
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'scripts'],
+    // One type-aware project for sources, tests, examples and scripts.
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
+
+  jestOptions: {
+    // Snapshots are asserted, never silently rewritten.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+    },
+  },
+
+  gitignore: ['cdk.out', '*.tsbuildinfo', '.jsii.tabl.json', '/.ci/clean-clone'],
+  npmignoreEnabled: true,
+});
+
+
+// Lint .projenrc.ts with the same type-aware project.
+project.tsconfigDev.addInclude('.projenrc.ts');
+
+// Every code sample in the README and in doc comments compiles: Construct Hub translates them
+// into Python, Java, C# and Go.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile every README and doc-comment example with jsii-rosetta in strict mode',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+
+project.synth();

@@ -1,0 +1,3 @@
+export * from './fingerprint';
+export * from './artifacts/container';
+export * from './artifacts/ami';

@@ -1,0 +1,138 @@
+/**
+ * Helpers that keep a handler's failure readable and small. CloudFormation rejects a
+ * custom-resource response over 4,096 bytes, and an event with control characters is
+ * hard to read, so every failure message a handler reports goes through `failureMessage()`.
+ *
+ * Internal: never exported from the package.
+ */
+
+/** The budget for the failure reason inside a custom-resource response (4,096 bytes in all). */
+export const MAX_REASON_BYTES = 2_048;
+
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]/g;
+
+/** Removes ANSI colour codes and characters that cannot be printed; keeps tabs and newlines. */
+export function printable(text: string): string {
+  return text.replace(ANSI, '').replace(UNPRINTABLE, '').replace(/\r\n?/g, '\n');
+}
+
+/** The last `count` non-empty lines of a text. */
+export function lastLines(text: string, count: number): string[] {
+  return text.split('\n').map((l) => l.trimEnd()).filter((l) => l.length > 0).slice(-count);
+}
+
+/** Whether a byte continues a multi-byte UTF-8 character (10xxxxxx). */
+function isContinuation(byte: number): boolean {
+  return byte >= 0x80 && byte < 0xc0;
+}
+
+/** Cuts text to at most `maxBytes` UTF-8 bytes, keeping the end (where the error usually is) and marking the cut. */
+export function keepTail(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const marker = '[...] ';
+  let bytes = Buffer.from(text, 'utf8');
+  bytes = bytes.subarray(bytes.length - (maxBytes - marker.length));
+  // Drop a partial UTF-8 character at the cut.
+  let start = 0;
+  while (start < bytes.length && isContinuation(bytes[start])) start++;
+  return marker + bytes.subarray(start).toString('utf8');
+}
+
+/** Cuts text to at most `maxBytes` UTF-8 bytes, keeping the start and marking the cut. */
+export function keepHead(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const marker = ' [...]';
+  let bytes = Buffer.from(text, 'utf8').subarray(0, maxBytes - marker.length);
+  let end = bytes.length;
+  // Drop a partial UTF-8 character at the cut.
+  while (end > 0 && isContinuation(bytes[end - 1])) end--;
+  // A lead byte whose continuation bytes were cut.
+  if (end > 0 && bytes[end - 1] >= 0xc0) end--;
+  return bytes.subarray(0, end).toString('utf8') + marker;
+}
+
+/** A part of a failure message. */
+export interface FailurePart {
+  /** e.g. 'Failed phase', 'Log tail'. */
+  readonly label: string;
+  readonly text: string;
+  /** Keep the end of the text rather than its start when it must be cut (log tails). */
+  readonly keepEnd?: boolean;
+}
+
+/**
+ * Builds a failure message from a headline and labelled parts: stripped of unprintable
+ * characters and at most `maxBytes` UTF-8 bytes in all. The headline and the short parts
+ * are kept whole where possible; long parts share what is left.
+ */
+export function failureMessage(headline: string, parts: FailurePart[], maxBytes: number = MAX_REASON_BYTES): string {
+  const head = keepHead(printable(headline).trim(), Math.floor(maxBytes / 2));
+  const cleaned = parts
+    .map((p) => ({ ...p, text: printable(p.text).trim() }))
+    .filter((p) => p.text.length > 0);
+  let budget = maxBytes - Buffer.byteLength(head, 'utf8');
+  const out: string[] = [head];
+  // Give short parts what they need first, then split the rest evenly among the long ones.
+  const order = cleaned.map((p, i) => ({ p, i, size: Buffer.byteLength(`\n${p.label}: ${p.text}`, 'utf8') })).sort((a, b) => a.size - b.size);
+  const rendered = new Array<string>(cleaned.length);
+  let remaining = order.length;
+  for (const { p, i, size } of order) {
+    const share = Math.floor(budget / remaining);
+    remaining--;
+    const prefix = `\n${p.label}: `;
+    const room = share - Buffer.byteLength(prefix, 'utf8');
+    if (room < 16) continue;
+    const text = size <= share ? p.text : p.keepEnd ? keepTail(p.text, room) : keepHead(p.text, room);
+    rendered[i] = prefix + text;
+    budget -= Buffer.byteLength(rendered[i], 'utf8');
+  }
+  out.push(...rendered.filter((r) => r !== undefined));
+  return out.join('');
+}
+
+/** Error names and codes that mean "try again later", not "failed". */
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServerException',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'EPIPE',
+]);
+
+/**
+ * Whether an error from an AWS SDK call is throttling or a transient fault: a handler that
+ * polls treats it as "not complete yet" rather than failing the deployment.
+ */
+export function isRetryable(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.$retryable) return true;
+  if ((e.name && RETRYABLE.has(e.name)) || (e.code && RETRYABLE.has(e.code))) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+/** The message of an unknown thrown value. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

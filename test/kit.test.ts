@@ -1,0 +1,78 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { newTestApp, validate } from './kit';
+
+describe('test kit', () => {
+  test('a stack of secure, valid resources is valid and clean', () => {
+    // GIVEN
+    const app = newTestApp();
+    const stack = new Stack(app, 'Clean');
+    new sqs.Queue(stack, 'Queue', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    Validations.of(stack).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'The test queue is itself a dead-letter queue.' });
+
+    // WHEN
+    const { template, findings } = validate(stack);
+
+    // THEN
+    expect(findings).toEqual([]);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+  });
+
+  test('catches a property the CloudFormation schema does not have', () => {
+    // GIVEN
+    const app = newTestApp();
+    const stack = new Stack(app, 'BadProperty');
+    const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true });
+    (queue.node.defaultChild as sqs.CfnQueue).addPropertyOverride('NotAQueueProperty', 1);
+    Validations.of(stack).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'Not under test.' });
+
+    // WHEN
+    const { findings } = validate(stack);
+
+    // THEN
+    expect(findings).toEqual([
+      expect.objectContaining({
+        plugin: 'CloudFormation Validate',
+        path: 'BadProperty/Queue/Resource',
+        description: expect.stringMatching(/NotAQueueProperty/),
+      }),
+    ]);
+  });
+
+  test('catches a cdk-nag AwsSolutions finding, and honours an acknowledgement', () => {
+    // GIVEN
+    const app = newTestApp();
+    const stack = new Stack(app, 'Nag');
+    const bucket = new s3.Bucket(stack, 'Bucket', { enforceSSL: true });
+    Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S10', reason: 'Covered by enforceSSL; acknowledged to prove the kit filters.' });
+
+    // WHEN
+    const { findings } = validate(stack);
+
+    // THEN
+    const rules = findings.map((f) => f.rule);
+    expect(rules).toContain('AwsSolutions-S1');
+    expect(rules).not.toContain('AwsSolutions-S10');
+    expect(findings.every((f) => f.path.startsWith('Nag/'))).toBe(true);
+  });
+
+  test('reports only the findings of the stack asked about', () => {
+    // GIVEN
+    const app = newTestApp();
+    const clean = new Stack(app, 'CleanOne');
+    new sqs.Queue(clean, 'Queue', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    Validations.of(clean).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'Not under test.' });
+    const dirty = new Stack(app, 'Dirty');
+    new s3.Bucket(dirty, 'Bucket');
+
+    // THEN
+    expect(validate(dirty).findings.length).toBeGreaterThan(0);
+    expect(validate(clean).findings).toEqual([]);
+  });
+
+  test('refuses a stack whose app does not run the validators', () => {
+    const stack = new Stack();
+    expect(() => validate(stack)).toThrow(/must be created in newTestApp\(\)/);
+  });
+});
