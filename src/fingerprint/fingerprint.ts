@@ -219,10 +219,13 @@ function walk(root: string, ignore: IgnoreStrategy): string[][] {
   return entries;
 }
 
-/** SHA-256 of a file's bytes, read in chunks so that large files need little memory. */
+/** The read buffer of `hashFile()`, allocated once. */
+let readBuffer: Buffer | undefined;
+
+/** SHA-256 of a file's bytes, read in 1 MiB chunks so that large files need little memory. */
 function hashFile(file: string): string {
   const hash = crypto.createHash('sha256');
-  const buffer = Buffer.alloc(1024 * 1024);
+  const buffer = (readBuffer ??= Buffer.allocUnsafe(1024 * 1024));
   const fd = fs.openSync(file, 'r');
   try {
     let read: number;

@@ -47,6 +47,22 @@ describe('Fingerprint.ofDirectory', () => {
     expect(Fingerprint.ofDirectory(dir).hex).not.toEqual(before);
   });
 
+  test('a same-size rewrite that keeps the modification time still gives a new value', () => {
+    // GIVEN a file whose timestamps are restored after each write (as tar, rsync -t or a fast editor may leave them)
+    const dir = tree(APP);
+    const file = path.join(dir, 'src/lib/util.js');
+    const stamp = new Date(2020, 0, 1);
+    fs.utimesSync(file, stamp, stamp);
+    const before = Fingerprint.ofDirectory(dir).hex;
+
+    // WHEN the content changes but not its size or modification time
+    fs.writeFileSync(file, 'module.exports = 9;\n');
+    fs.utimesSync(file, stamp, stamp);
+
+    // THEN no cached hash hides the change
+    expect(Fingerprint.ofDirectory(dir).hex).not.toEqual(before);
+  });
+
   test('a rename gives a new value', () => {
     const dir = tree(APP);
     const before = Fingerprint.ofDirectory(dir).hex;
