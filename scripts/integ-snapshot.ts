@@ -22,6 +22,27 @@ export function snapshotDir(app: string): string {
   return path.join(root, app.replace(/\.ts$/, '.js.snapshot'));
 }
 
+/**
+ * The environment an integration app is synthesized in, for the snapshot and for its check:
+ * construct creation stack traces are left out, since they differ between runners.
+ */
+export function synthEnv(outdir: string): Record<string, string> {
+  return { CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:disable-stack-trace': true }) };
+}
+
+/** The files of a snapshot that are compared: each stack's template and the integ manifest. */
+export function comparedFiles(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.template.json') || f === 'integ.json').sort();
+}
+
+/**
+ * A snapshot file's content as it is compared: integ-tests assertions carry a `salt` that
+ * changes on every synthesis (it makes them run on every deployment), so it is left out.
+ */
+export function comparable(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, 'utf8'), (key, value) => (key === 'salt' ? undefined : value));
+}
+
 function main(args: string[]) {
   const apps = args.length > 0 ? args : integApps();
   for (const app of apps) {
@@ -30,7 +51,7 @@ function main(args: string[]) {
     execFileSync(path.join(root, 'node_modules/.bin/ts-node'), ['-P', 'tsconfig.dev.json', app], {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, CDK_OUTDIR: out },
+      env: { ...process.env, ...synthEnv(out) },
     });
     // The tree is a debugging aid that changes with every aws-cdk-lib release: leave it out of the snapshot.
     fs.rmSync(path.join(out, 'tree.json'), { force: true });

@@ -1,15 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { integApps, snapshotDir } from '../scripts/integ-snapshot';
+import { comparable, comparedFiles, integApps, snapshotDir, synthEnv } from '../scripts/integ-snapshot';
 
 /**
- * Every integration app synthesizes to exactly its committed snapshot (templates, asset
- * manifests and the integ manifest). To accept a change on purpose, write the snapshot again:
+ * Every integration app synthesizes to exactly its committed snapshot (each stack's template and
+ * the integ manifest). To accept a change on purpose, write the snapshot again:
  * `npx ts-node -P tsconfig.dev.json scripts/integ-snapshot.ts test/integ.<name>.ts`.
  */
 const apps = integApps();
-const compared = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'tree.json').sort();
 
 describe('integration snapshots', () => {
   test('every integration app has a committed snapshot', () => {
@@ -22,8 +21,9 @@ describe('integration snapshots', () => {
   eachApp('%s synthesizes to its snapshot', (app: string) => {
     // GIVEN
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'integ-'));
-    const previous = process.env.CDK_OUTDIR;
-    process.env.CDK_OUTDIR = out;
+    const env = synthEnv(out);
+    const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
 
     // WHEN
     try {
@@ -31,16 +31,17 @@ describe('integration snapshots', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       jest.isolateModules(() => require(path.resolve(__dirname, '..', app)));
     } finally {
-      if (previous === undefined) delete process.env.CDK_OUTDIR;
-      else process.env.CDK_OUTDIR = previous;
+      for (const [k, v] of Object.entries(previous)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
 
     // THEN
     const expected = snapshotDir(app);
-    expect(compared(out)).toEqual(compared(expected));
-    for (const file of compared(expected)) {
-      const actual = JSON.parse(fs.readFileSync(path.join(out, file), 'utf8'));
-      expect({ file, content: actual }).toEqual({ file, content: JSON.parse(fs.readFileSync(path.join(expected, file), 'utf8')) });
+    expect(comparedFiles(out)).toEqual(comparedFiles(expected));
+    for (const file of comparedFiles(expected)) {
+      expect({ file, content: comparable(path.join(out, file)) }).toEqual({ file, content: comparable(path.join(expected, file)) });
     }
   });
 });

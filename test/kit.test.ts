@@ -71,6 +71,38 @@ describe('test kit', () => {
     expect(validate(clean).findings).toEqual([]);
   });
 
+  test('an acknowledgement of a plain rule id covers its construct only', () => {
+    // GIVEN two queues without dead-letter queues, one acknowledged
+    const app = newTestApp();
+    const stack = new Stack(app, 'Scoped');
+    const acknowledged = new sqs.Queue(stack, 'Acknowledged', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    new sqs.Queue(stack, 'Other', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    Validations.of(acknowledged).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'Not under test.' });
+
+    // WHEN
+    const { findings } = validate(stack);
+
+    // THEN
+    expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['AwsSolutions-SQS3 Scoped/Other/Resource']);
+  });
+
+  test('flags an acknowledgement of a finding id, which aws-cdk-lib would apply to the whole app', () => {
+    // GIVEN
+    const app = newTestApp();
+    const stack = new Stack(app, 'Wide');
+    const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'Not under test.' });
+    Validations.of(queue).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Would hide every Resource::* finding in the app.' });
+
+    // WHEN
+    const { findings } = validate(stack);
+
+    // THEN
+    expect(findings).toEqual([
+      expect.objectContaining({ rule: 'app-wide-acknowledgement', path: 'Wide/Queue', description: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]/) }),
+    ]);
+  });
+
   test('refuses a stack whose app does not run the validators', () => {
     const stack = new Stack();
     expect(() => validate(stack)).toThrow(/must be created in newTestApp\(\)/);
