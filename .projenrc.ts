@@ -15,10 +15,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDevFile: 'tsconfig.dev.json',
   github: false,
 
-  // 2.262.0 is the first aws-cdk-lib with the built-in CloudFormation schema validator's strict mode
-  // (`@aws-cdk/core:strictCfnValidateErrors`), which the test kit runs on every stack; it also carries
-  // `Validations.of().acknowledge()` (cdk-nag 3 needs 2.257.0) and ECS native blue/green deployments.
-  cdkVersion: '2.262.0',
+  // 2.271.0 is the first aws-cdk-lib whose validation report scopes `Validations.of(c).acknowledge()`
+  // to c and its children. Before it, an acknowledgement of a cdk-nag finding id (such as
+  // `AwsSolutions-IAM5[Resource::*]`) made inside this library would also hide that finding in the
+  // user's own constructs. It also has the strict CloudFormation schema validator
+  // (`@aws-cdk/core:strictCfnValidateErrors`, 2.262.0) the test kit runs, and ECS native
+  // blue/green, canary and linear deployments.
+  cdkVersion: '2.271.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
 
@@ -62,14 +65,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-    // One function per handler and stack, however many artifacts the stack builds.
-    singleton: true,
     bundlingOptions: {
       // The Node.js Lambda runtime ships AWS SDK v3: keep it out of the bundles.
       externals: ['@aws-sdk/*'],
       sourcemap: false,
     },
   },
+
+  // Parses Image Builder component documents at synth time, so that a malformed one fails `cdk synth`
+  // with its line. Bundled in the package: jsii libraries ship their non-jsii dependencies inside.
+  bundledDeps: ['yaml@^2'],
 
   devDeps: [
     'aws-cdk@^2',
@@ -106,6 +111,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
   npmignoreEnabled: true,
 });
 
+
+// Benchmarks of what runs on every synth (fingerprinting, synthesis): `npx projen benchmark`.
+project.addTask('benchmark', {
+  description: 'Measure fingerprinting and synthesis times (medians)',
+  exec: 'ts-node -P tsconfig.dev.json scripts/benchmark.ts',
+});
+
+// Handlers are `*.singleton-lambda.ts`: projen generates a `lambda.SingletonFunction` for each, so a
+// stack has one function per handler however many artifacts it builds. The generated files are
+// projen's, not ours to lint.
+project.eslint?.addIgnorePattern('src/**/*-function.ts');
 
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');

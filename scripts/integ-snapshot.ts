@@ -1,7 +1,7 @@
 /**
- * Writes the committed snapshot of integration apps: the cloud assembly that each
- * `test/integ.<name>.ts` synthesizes, in `test/integ.<name>.js.snapshot/`, where integ-runner
- * looks for it. `test/integ-snapshots.test.ts` synthesizes every app again on each test run
+ * Writes the committed snapshot of integration apps: the manifests and templates of the cloud
+ * assembly that each `test/integ.<name>.ts` synthesizes, in `test/integ.<name>.js.snapshot/`,
+ * where integ-runner looks for it. `test/integ-snapshots.test.ts` synthesizes every app again on each test run
  * and fails when a template no longer matches its snapshot.
  *
  *   npx ts-node -P tsconfig.dev.json scripts/integ-snapshot.ts [test/integ.<name>.ts ...]
@@ -53,8 +53,12 @@ function main(args: string[]) {
       stdio: 'inherit',
       env: { ...process.env, ...synthEnv(out) },
     });
-    // The tree is a debugging aid that changes with every aws-cdk-lib release: leave it out of the snapshot.
-    fs.rmSync(path.join(out, 'tree.json'), { force: true });
+    // Keep the manifests and templates. Asset directories (handler bundles, build contexts) are
+    // content-addressed by the hashes the manifests already record; the tree is a debugging aid
+    // that changes with every aws-cdk-lib release.
+    for (const entry of fs.readdirSync(out)) {
+      if (!entry.endsWith('.json') || entry === 'tree.json' || entry === 'validation-report.json') fs.rmSync(path.join(out, entry), { recursive: true, force: true });
+    }
     process.stdout.write(`wrote ${path.relative(root, out)}\n`);
   }
 }

@@ -1,4 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { newTestApp, validate } from './kit';
@@ -86,21 +87,26 @@ describe('test kit', () => {
     expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['AwsSolutions-SQS3 Scoped/Other/Resource']);
   });
 
-  test('flags an acknowledgement of a finding id, which aws-cdk-lib would apply to the whole app', () => {
-    // GIVEN
+  test('an acknowledgement of a finding id covers its construct only (aws-cdk-lib >= 2.271.0)', () => {
+    // GIVEN two policies with the same wildcard, one acknowledged by its finding id
     const app = newTestApp();
-    const stack = new Stack(app, 'Wide');
-    const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
-    Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'Not under test.' });
-    Validations.of(queue).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Would hide every Resource::* finding in the app.' });
+    const stack = new Stack(app, 'FindingScope');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    for (const id of ['Library', 'User']) {
+      const policy = new iam.Policy(stack, id, {
+        statements: [new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] })],
+      });
+      policy.attachToRole(role);
+      if (id === 'Library') {
+        Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'GetAuthorizationToken has no resource-level permissions.' });
+      }
+    }
 
     // WHEN
     const { findings } = validate(stack);
 
-    // THEN
-    expect(findings).toEqual([
-      expect.objectContaining({ rule: 'app-wide-acknowledgement', path: 'Wide/Queue', description: expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]/) }),
-    ]);
+    // THEN the other policy's finding is still reported
+    expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['AwsSolutions-IAM5[Resource::*] FindingScope/User/Resource']);
   });
 
   test('refuses a stack whose app does not run the validators', () => {

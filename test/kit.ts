@@ -74,38 +74,8 @@ export function validate(stack: Stack): Validated {
       }
     }
   }
-  findings.push(...appWideAcknowledgements(stack));
   const template = Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
   return { template, findings };
-}
-
-/**
- * aws-cdk-lib applies an acknowledgement of a finding id (a rule id with a `[...]` part, such as
- * `AwsSolutions-IAM5[Resource::*]`) to every finding with that id anywhere in the app, not only
- * below the construct that made it: a library that acknowledged one would hide the same finding in
- * its users' own constructs. cdk-nag scopes a plain rule id (`AwsSolutions-IAM5`) to the construct
- * and its children, so that is the form to use, on the narrowest construct (e.g. a policy that
- * holds only the statement that needs the wildcard).
- */
-function appWideAcknowledgements(stack: Stack): Finding[] {
-  const findings: Finding[] = [];
-  for (const construct of stack.node.findAll()) {
-    for (const entry of construct.node.metadata) {
-      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY || !entry.data) continue;
-      for (const id of Object.keys(entry.data)) {
-        if (id.includes('[')) {
-          findings.push({
-            plugin: 'test kit',
-            rule: 'app-wide-acknowledgement',
-            severity: 'error',
-            description: `acknowledges '${id}', which aws-cdk-lib applies to every construct in the app; acknowledge the plain rule id on the narrowest construct instead`,
-            path: construct.node.path,
-          });
-        }
-      }
-    }
-  }
-  return findings;
 }
 
 /** A one-line summary of findings, for readable test failures. */
