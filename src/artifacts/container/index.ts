@@ -1,2 +1,3 @@
 export * from './artifact';
 export * from './platform';
+export * from './container-image-build';

@@ -1,0 +1,578 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Annotations, ArnFormat, CustomResource, Duration, IgnoreMode, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { IContainerArtifact } from './artifact';
+import { BuildFunction, BuildFunctionProps } from './build-function';
+import { BuildStatusFunction, BuildStatusFunctionProps } from './build-status-function';
+import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { ContainerPlatform } from './platform';
+import type { BuildResourceProperties, ResourceTypeName } from './types';
+import { Fingerprint } from '../../fingerprint';
+import { acknowledgeProvider, acknowledgeWildcards, handlerProps } from '../../internal/nag';
+
+/**
+ * Properties of a `ContainerImageBuild`.
+ */
+export interface ContainerImageBuildProps {
+  /**
+   * The Docker build context: a directory whose files (after its `.dockerignore` and `exclude`)
+   * are uploaded as an asset and built by CodeBuild.
+   */
+  readonly directory: string;
+
+  /**
+   * The Dockerfile's path inside `directory`.
+   *
+   * @default 'Dockerfile'
+   */
+  readonly file?: string;
+
+  /**
+   * Build arguments (`--build-arg NAME=value`). They are part of the fingerprint, so they must be
+   * known at synth time, and they are visible in the template and the build: never pass secrets.
+   *
+   * @default - no build arguments
+   */
+  readonly buildArgs?: { [name: string]: string };
+
+  /**
+   * The Dockerfile stage to build (`--target`).
+   *
+   * @default - the last stage
+   */
+  readonly target?: string;
+
+  /**
+   * The platform to build for. Each platform builds natively on its own CodeBuild environment:
+   * arm64 images on ARM (Graviton), amd64 images on x86-64.
+   *
+   * @default ContainerPlatform.LINUX_AMD64
+   */
+  readonly platform?: ContainerPlatform;
+
+  /**
+   * The repository to push the image to.
+   *
+   * @default - a new repository with immutable tags, scan on push, KMS encryption and lifecycle
+   * rules that keep the last `retainImages` fingerprint images
+   */
+  readonly repository?: ecr.IRepository;
+
+  /**
+   * Extra patterns of files to leave out of the build context, with `.dockerignore` rules.
+   * They apply after the directory's own `.dockerignore`.
+   *
+   * @default - only the directory's `.dockerignore`
+   */
+  readonly exclude?: string[];
+
+  /**
+   * How long one build may run. A deploy waits for the build inside one CloudFormation custom
+   * resource, which can wait an hour at most, so at most 50 minutes.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly buildTimeout?: Duration;
+
+  /**
+   * The CodeBuild compute type of this image's builds (a `BUILD_GENERAL1_*` type: Docker builds
+   * cannot run on Lambda compute).
+   *
+   * @default codebuild.ComputeType.SMALL
+   */
+  readonly computeType?: codebuild.ComputeType;
+
+  /**
+   * Whether builds reuse the layers of the repository's most recent fingerprint image (a registry
+   * cache: the image carries inline cache metadata, and the next build reads it with `--cache-from`).
+   *
+   * @default true
+   */
+  readonly cache?: boolean;
+
+  /**
+   * A VPC to run builds in, for builds that must reach private registries or package mirrors.
+   * Builds run in its private subnets, which need a route to ECR and S3 (a NAT gateway or VPC endpoints).
+   *
+   * @default - builds run outside any VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * How many fingerprint images the lifecycle rules of the new repository keep, newest first.
+   * Keep enough for every stage and rollback you need: an image pushed before the last
+   * `retainImages` pushes is expired, even if a service still runs it.
+   * Only for the repository this construct creates.
+   *
+   * @default 10
+   */
+  readonly retainImages?: number;
+
+  /**
+   * Whether a `repository` whose tags are mutable is an error rather than a warning. Tags of a
+   * repository defined in this app are checked at synth time; those of an imported repository,
+   * whose settings the app cannot see, are checked at deploy time when this is true.
+   *
+   * @default false
+   */
+  readonly requireImmutableTags?: boolean;
+}
+
+/** The Provider's wait, and so the longest any build can take with its time in the queue. */
+const WAIT_MINUTES = 58;
+/** Time kept for provisioning and polling on top of the build timeout. */
+const MARGIN_MINUTES = 3;
+/** CodeBuild's minimum queue and build timeouts. */
+const MIN_QUEUE_MINUTES = 5;
+const MIN_BUILD_MINUTES = 5;
+/** The longest build timeout a deploy can wait for. */
+const MAX_BUILD_MINUTES = WAIT_MINUTES - MARGIN_MINUTES - MIN_QUEUE_MINUTES;
+const DEFAULT_BUILD_MINUTES = 30;
+const DEFAULT_RETAIN_IMAGES = 10;
+
+const RESOURCE_TYPE: ResourceTypeName = 'Custom::ContainerImageBuild';
+
+/**
+ * A container image built from a Docker context by CodeBuild at deploy time and pushed to ECR,
+ * tagged with the fingerprint of its inputs and exposed pinned by digest. No local Docker needed.
+ *
+ * The fingerprint covers the build context (after `.dockerignore` and `exclude`), the Dockerfile,
+ * the build arguments, the target, the platform, the cache setting and the revision of the build
+ * procedure. An image whose fingerprint tag exists already is reused: redeploys, other stages and
+ * reverts start no build.
+ *
+ * Every image of a stack is built by one CodeBuild project per platform and one set of handler
+ * functions.
+ *
+ * @example
+ * const image = new ContainerImageBuild(this, 'Image', {
+ *   directory: 'app', // the build context, e.g. path.join(__dirname, 'app')
+ *   platform: ContainerPlatform.LINUX_ARM64,
+ * });
+ * // image.imageUri is '<repository URI>@sha256:...'; image.containerImage goes into a task definition
+ */
+export class ContainerImageBuild extends Construct implements IContainerArtifact {
+  public readonly imageUri: string;
+  public readonly imageDigest: string;
+  public readonly imageTag: string;
+  public readonly fingerprint: string;
+  public readonly repository: ecr.IRepository;
+  public readonly platform: ContainerPlatform;
+  public readonly containerImage: ecs.ContainerImage;
+
+  /**
+   * The CodeBuild project that builds this image, shared by every image of this stack, platform
+   * and VPC. Grant it pull on the private repositories the Dockerfile's base images come from.
+   */
+  public readonly project: codebuild.IProject;
+
+  constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
+    super(scope, id);
+
+    const directory = checkDirectory(props.directory);
+    const file = props.file ?? 'Dockerfile';
+    const dockerfile = checkDockerfile(directory, file);
+    const retainImages = checkRetainImages(props.retainImages);
+    const buildMinutes = checkBuildTimeout(props.buildTimeout);
+    const computeType = checkComputeType(props.computeType);
+    const buildArgs = checkLiterals('buildArgs', props.buildArgs ?? {});
+    checkLiterals('target', { target: props.target ?? '' });
+    const exclude = props.exclude ?? [];
+    if (exclude.some((p) => Token.isUnresolved(p))) {
+      throw new Error(`ContainerImageBuild: exclude (${JSON.stringify(exclude)}) holds an unresolved token. Ignore patterns decide what is fingerprinted: pass literal patterns.`);
+    }
+    this.platform = props.platform ?? ContainerPlatform.LINUX_AMD64;
+    const cache = props.cache ?? true;
+
+    // What the image is made of: the same inputs give the same tag on any machine.
+    const context = Fingerprint.ofDirectory(directory, { exclude });
+    const dockerfileFingerprint = Fingerprint.ofFile(path.join(directory, dockerfile));
+    const fingerprint = Fingerprint.combine(
+      context,
+      dockerfileFingerprint,
+      Fingerprint.ofJson({
+        builder: BUILDER_REVISION,
+        buildArgs,
+        target: props.target ?? null,
+        platform: this.platform.platform,
+        cache,
+      }),
+    );
+    this.fingerprint = fingerprint.hex;
+    this.imageTag = `${TAG_PREFIX}${fingerprint.hex}`;
+
+    // The context as uploaded: what Docker would send, plus the Dockerfile and .dockerignore it always reads.
+    const dockerignore = path.join(directory, '.dockerignore');
+    const hasDockerignore = fs.existsSync(dockerignore);
+    const asset = new s3assets.Asset(this, 'Context', {
+      path: directory,
+      ignoreMode: IgnoreMode.DOCKER,
+      exclude: [...dockerignorePatterns(dockerignore), ...exclude, `!${dockerfile}`, ...(hasDockerignore ? ['!.dockerignore'] : [])],
+      // Named by content, never by modification times: a stale hash would build old files under a new tag.
+      assetHash: Fingerprint.combine(
+        context,
+        dockerfileFingerprint,
+        Fingerprint.ofJson({ dockerfile, dockerignore: hasDockerignore ? Fingerprint.ofFile(dockerignore).hex : null }),
+      ).hex,
+    });
+
+    this.repository = props.repository ?? this.newRepository(retainImages);
+    if (props.repository) {
+      this.checkRepository(props.repository, props);
+    }
+
+    const runtime = ContainerBuildRuntime.of(this);
+    const shared = runtime.projectFor(this.platform, props.vpc);
+    this.project = shared.project;
+    runtime.grantBuild(shared, this.repository, props.requireImmutableTags ?? false);
+
+    // The shared project reads this context and pushes to this repository, nothing else of this build.
+    shared.project.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }),
+    );
+    shared.project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'], resources: [asset.bucket.bucketArn] }));
+    this.repository.grantPullPush(shared.project);
+
+    // A build timeout known only at deploy time gets CodeBuild's shortest queue, so the two still fit the wait.
+    const queuedMinutes = Token.isUnresolved(buildMinutes) ? MIN_QUEUE_MINUTES : WAIT_MINUTES - MARGIN_MINUTES - buildMinutes;
+    const properties: BuildResourceProperties = {
+      ProjectName: shared.project.projectName,
+      RepositoryUri: this.repository.repositoryUri,
+      ImageTag: this.imageTag,
+      Fingerprint: this.fingerprint,
+      SourceBucket: asset.s3BucketName,
+      SourceKey: asset.s3ObjectKey,
+      Dockerfile: dockerfile,
+      Target: props.target ?? '',
+      Platform: this.platform.platform,
+      BuildArgs: JSON.stringify(sortedObject(buildArgs)),
+      Cache: String(cache),
+      ComputeType: computeType,
+      TimeoutMinutes: Token.isUnresolved(buildMinutes) ? Token.asString(buildMinutes) : String(buildMinutes),
+      QueuedTimeoutMinutes: String(queuedMinutes),
+      RequireImmutableTags: String(props.requireImmutableTags ?? false),
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: runtime.provider.serviceToken,
+      resourceType: RESOURCE_TYPE,
+      properties: { ...properties },
+    });
+    // The handler's permissions must exist before it runs, and outlive the resource's deletion.
+    resource.node.addDependency(runtime.statusPolicy);
+
+    this.imageDigest = resource.getAttString('ImageDigest');
+    this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
+    this.containerImage = new DigestPinnedImage(this);
+  }
+
+  /**
+   * Grants permission to pull this image.
+   *
+   * @param grantee the principal to grant
+   */
+  public grantPull(grantee: iam.IGrantable): iam.Grant {
+    return this.repository.grantPull(grantee);
+  }
+
+  private newRepository(retainImages: number): ecr.IRepository {
+    const repository = new ecr.Repository(this, 'Repository', {
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      imageScanOnPush: true,
+      encryption: ecr.RepositoryEncryption.KMS,
+    });
+    repository.addLifecycleRule({
+      rulePriority: 1,
+      description: `Keep the last ${retainImages} fingerprint images`,
+      tagPrefixList: [TAG_PREFIX],
+      maxImageCount: retainImages,
+    });
+    repository.addLifecycleRule({
+      rulePriority: 2,
+      description: 'Expire untagged images (left by interrupted pushes) after 7 days',
+      tagStatus: ecr.TagStatus.UNTAGGED,
+      maxImageAge: Duration.days(7),
+    });
+    return repository;
+  }
+
+  private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps): void {
+    if (props.retainImages !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'cdk-immutable-deploys:retain-images-ignored',
+        `retainImages (${props.retainImages}) applies only to the repository ContainerImageBuild creates; ${repository.node.path} keeps its own lifecycle rules. Add a rule that keeps the last '${TAG_PREFIX}' images to it, or leave out retainImages.`,
+      );
+    }
+    const mutability = knownTagMutability(repository);
+    if (mutability === undefined || mutability.startsWith('IMMUTABLE')) return;
+    const message = `repository ${repository.node.path} has ${mutability} tags: a fingerprint tag that can be moved no longer proves what it names, and a reused image may not be the one its inputs built. Set imageTagMutability to ecr.TagMutability.IMMUTABLE on it.`;
+    if (props.requireImmutableTags) {
+      throw new Error(`ContainerImageBuild: ${message} (requireImmutableTags is true)`);
+    }
+    Annotations.of(this).addWarningV2('cdk-immutable-deploys:mutable-repository-tags', `${message} Set requireImmutableTags to make this an error.`);
+  }
+}
+
+/** An ECS image by digest that grants pull to the task's execution role, like `ecs.EcrImage`, but for a digest known only at deploy time. */
+class DigestPinnedImage extends ecs.ContainerImage {
+  constructor(private readonly artifact: ContainerImageBuild) {
+    super();
+  }
+
+  public bind(_scope: Construct, containerDefinition: ecs.ContainerDefinition): ecs.ContainerImageConfig {
+    this.artifact.grantPull(containerDefinition.taskDefinition.obtainExecutionRole());
+    return { imageName: this.artifact.imageUri };
+  }
+}
+
+interface SharedProject {
+  readonly project: codebuild.Project;
+  readonly logGroup: logs.LogGroup;
+}
+
+/**
+ * What every ContainerImageBuild of a stack shares: the handler functions, the Provider, and one
+ * CodeBuild project per platform (and VPC). The ids are a contract: renaming one replaces users' resources.
+ */
+class ContainerBuildRuntime extends Construct {
+  public static of(scope: Construct): ContainerBuildRuntime {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(RUNTIME_ID);
+    return (existing as ContainerBuildRuntime | undefined) ?? new ContainerBuildRuntime(stack, RUNTIME_ID);
+  }
+
+  public readonly provider: cr.Provider;
+  /** The permissions of the isComplete handler, which every build resource depends on. */
+  public readonly statusPolicy: iam.Policy;
+  private readonly projects = new Map<string, SharedProject>();
+  private readonly granted = new Set<string>();
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const onEvent = new BuildFunction(
+      this,
+      'OnEvent',
+      handlerProps<BuildFunctionProps>({
+        lambdaPurpose: 'ContainerImageBuildOnEvent',
+        description: 'cdk-immutable-deploys ContainerImageBuild: names the image resource',
+        timeout: Duration.seconds(30),
+      }),
+    );
+    const isComplete = new BuildStatusFunction(
+      this,
+      'IsComplete',
+      handlerProps<BuildStatusFunctionProps>({
+        lambdaPurpose: 'ContainerImageBuildIsComplete',
+        description: 'cdk-immutable-deploys ContainerImageBuild: reuses, starts, follows and stops image builds',
+        timeout: Duration.minutes(1),
+      }),
+    );
+    this.statusPolicy = new iam.Policy(this, 'IsCompletePolicy');
+    this.statusPolicy.attachToRole(isComplete.role!);
+
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(20),
+      totalTimeout: Duration.minutes(WAIT_MINUTES),
+    });
+    acknowledgeProvider(this.provider, [onEvent, isComplete]);
+  }
+
+  /** The project that builds images of this platform in this VPC, created on first use. */
+  public projectFor(platform: ContainerPlatform, vpc?: ec2.IVpc): SharedProject {
+    const platformId = platform.platform.split(/[^a-z0-9]+/i).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+    const id = `Project${platformId}${vpc ? `Vpc${Names.nodeUniqueId(vpc.node).slice(-8)}` : ''}`;
+    const existing = this.projects.get(id);
+    if (existing) return existing;
+
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+    const arm = platform.platform === ContainerPlatform.LINUX_ARM64.platform;
+    const project = new codebuild.Project(this, id, {
+      description: `cdk-immutable-deploys ContainerImageBuild: builds ${platform.platform} images of stack ${Stack.of(this).stackName}`,
+      buildSpec: codebuild.BuildSpec.fromObject(buildSpecObject()),
+      environment: {
+        // Native builds: arm64 on Graviton, amd64 on x86-64; no emulation.
+        buildImage: arm ? codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0 : codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5,
+        computeType: codebuild.ComputeType.SMALL,
+        privileged: true,
+      },
+      logging: { cloudWatch: { logGroup } },
+      timeout: Duration.minutes(MAX_BUILD_MINUTES),
+      queuedTimeout: Duration.minutes(MIN_QUEUE_MINUTES),
+      vpc,
+    });
+    Validations.of(project).acknowledge(
+      {
+        id: 'AwsSolutions-CB3',
+        reason:
+          'Docker builds need the Docker daemon, which CodeBuild runs only in privileged mode. The project runs only this library\'s fixed buildspec, over build contexts of its own stack.',
+      },
+      {
+        id: 'AwsSolutions-CB4',
+        reason:
+          'The project produces no CodeBuild artifacts (its build output is encrypted with the AWS managed S3 key): its only output is the image it pushes to ECR, which encrypts it with KMS, and its log, which CloudWatch Logs encrypts.',
+      },
+    );
+    const shared = { project, logGroup };
+    this.projects.set(id, shared);
+    this.acknowledgeProjectRole(project);
+    return shared;
+  }
+
+  /** Lets the handler drive this project's builds and read their logs, and read this repository's images. */
+  public grantBuild(shared: SharedProject, repository: ecr.IRepository, requireImmutableTags: boolean): void {
+    this.grantOnce(`project:${shared.project.node.addr}`, () => [
+      new iam.PolicyStatement({
+        actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'],
+        resources: [shared.project.projectArn],
+      }),
+      new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [shared.logGroup.logGroupArn] }),
+    ]);
+    this.grantOnce(`images:${repository.node.addr}`, () => [
+      new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [repository.repositoryArn] }),
+    ]);
+    if (requireImmutableTags) {
+      this.grantOnce(`repository:${repository.node.addr}`, () => [
+        new iam.PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: [repository.repositoryArn] }),
+      ]);
+    }
+  }
+
+  private grantOnce(key: string, statements: () => iam.PolicyStatement[]): void {
+    if (this.granted.has(key)) return;
+    this.granted.add(key);
+    this.statusPolicy.addStatements(...statements());
+  }
+
+  private acknowledgeProjectRole(project: codebuild.Project): void {
+    const stack = Stack.of(project);
+    const policy = project.role?.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      acknowledgeWildcards(policy, [], [
+        '*',
+        `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
+        stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*` }),
+        ...(project.node.tryFindChild('PolicyDocument') ? [stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })] : []),
+      ],
+      'Only the wildcards AWS or aws-cdk-lib require: ecr:GetAuthorizationToken (docker login) has no resource-level permissions; ' +
+        'aws-cdk-lib grants every CodeBuild project the streams of its default log group ("/aws/codebuild/<project>:*") and the report groups named after it ("<project>-*"); ' +
+        'in a VPC, CodeBuild creates network interfaces at run time (limited by condition to the CodeBuild service and the chosen subnets). Context objects and repositories are granted by exact ARN.');
+    }
+    const vpcPolicy = project.node.tryFindChild('PolicyDocument');
+    if (vpcPolicy) {
+      acknowledgeWildcards(vpcPolicy, [], ['*'],
+        "aws-cdk-lib's policy for a CodeBuild project in a VPC: the EC2 Describe and network-interface calls CodeBuild makes before a build have no resource-level permissions.");
+    }
+  }
+}
+
+const RUNTIME_ID = 'cdk-immutable-deploys.ContainerImageBuild';
+
+
+function checkDirectory(directory: string): string {
+  if (Token.isUnresolved(directory)) {
+    throw new Error(`ContainerImageBuild: directory is an unresolved token (${directory}). The build context is read at synth time: pass a path.`);
+  }
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(directory);
+  } catch {
+    stat = undefined;
+  }
+  if (!stat?.isDirectory()) {
+    throw new Error(
+      `ContainerImageBuild: directory '${directory}' ${stat ? 'is not a directory' : 'does not exist'} (resolved from '${process.cwd()}'). Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').`,
+    );
+  }
+  return path.resolve(directory);
+}
+
+/** The Dockerfile's path inside the context, with forward slashes. */
+function checkDockerfile(directory: string, file: string): string {
+  const full = path.resolve(directory, file);
+  const relative = path.relative(directory, full);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new Error(
+      `ContainerImageBuild: file '${file}' is outside the build context '${directory}'. CodeBuild receives only the context: move the Dockerfile into it and pass its path relative to 'directory'.`,
+    );
+  }
+  if (!fs.existsSync(full) || !fs.statSync(full).isFile()) {
+    throw new Error(`ContainerImageBuild: file '${file}' does not exist in '${directory}'. Pass the Dockerfile's path relative to 'directory' (default 'Dockerfile').`);
+  }
+  return relative.split(path.sep).join('/');
+}
+
+function checkRetainImages(retainImages: number | undefined): number {
+  const value = retainImages ?? DEFAULT_RETAIN_IMAGES;
+  if (Token.isUnresolved(value)) return value;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(
+      `ContainerImageBuild: retainImages (${retainImages}) must be a whole number of at least 1: lifecycle rules must keep the image a deployment runs. Pass 1 or more (default ${DEFAULT_RETAIN_IMAGES}).`,
+    );
+  }
+  return value;
+}
+
+function checkBuildTimeout(timeout: Duration | undefined): number {
+  if (timeout === undefined) return DEFAULT_BUILD_MINUTES;
+  if (timeout.isUnresolved()) return timeout.toMinutes();
+  const seconds = timeout.toSeconds();
+  if (seconds % 60 !== 0 || seconds < MIN_BUILD_MINUTES * 60 || seconds > MAX_BUILD_MINUTES * 60) {
+    throw new Error(
+      `ContainerImageBuild: buildTimeout (${timeout.toHumanString()}) must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build in a CloudFormation custom resource, which waits one hour at most, queue included. Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().`,
+    );
+  }
+  return seconds / 60;
+}
+
+function checkComputeType(computeType: codebuild.ComputeType | undefined): string {
+  const value = computeType ?? codebuild.ComputeType.SMALL;
+  if (Token.isUnresolved(value)) return value;
+  if (!/^BUILD_GENERAL1_/.test(value)) {
+    throw new Error(
+      `ContainerImageBuild: computeType (${value}) cannot run Docker builds, which need a privileged container. Pass a BUILD_GENERAL1 type: codebuild.ComputeType.SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE.`,
+    );
+  }
+  return value;
+}
+
+function checkLiterals(prop: string, values: { [name: string]: string }): { [name: string]: string } {
+  for (const [name, value] of Object.entries(values)) {
+    if (Token.isUnresolved(name) || Token.isUnresolved(value)) {
+      const what = prop === 'target' ? 'target' : `buildArgs.${name}`;
+      throw new Error(
+        `ContainerImageBuild: ${what} is an unresolved token (${value}). It is part of the image fingerprint, which must be known at synth time: pass a literal value.`,
+      );
+    }
+  }
+  return values;
+}
+
+function knownTagMutability(repository: ecr.IRepository): string | undefined {
+  const resource = repository.node.defaultChild;
+  if (!(resource instanceof ecr.CfnRepository)) return undefined;
+  const mutability = resource.imageTagMutability ?? 'MUTABLE';
+  return Token.isUnresolved(mutability) ? undefined : mutability;
+}
+
+function dockerignorePatterns(file: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+function sortedObject(values: { [name: string]: string }): { [name: string]: string } {
+  return Object.fromEntries(Object.keys(values).sort().map((k) => [k, values[k]]));
+}

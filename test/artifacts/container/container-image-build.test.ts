@@ -1,0 +1,451 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, CfnParameter, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { addContainerImageBuild } from '../../../examples/container';
+import { ContainerImageBuild, ContainerImageBuildProps, ContainerPlatform, IContainerArtifact } from '../../../src';
+import { describeFindings, newTestApp, validate } from '../../kit';
+
+/** A fresh build context in a temporary directory. */
+function context(files: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cib-context-'));
+  const all: Record<string, string> = {
+    'Dockerfile': 'FROM public.ecr.aws/docker/library/nginx:1.27-alpine\nCOPY site/ /usr/share/nginx/html/\n',
+    'site/index.html': '<h1>hello</h1>\n',
+    '.dockerignore': 'README.md\n*.log\n',
+    'README.md': 'not in the image\n',
+    ...files,
+  };
+  for (const [name, content] of Object.entries(all)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+function stack(): Stack {
+  return new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
+}
+
+function tagOf(directory: string, props: Partial<ContainerImageBuildProps> = {}): string {
+  return new ContainerImageBuild(stack(), 'Image', { directory, ...props }).imageTag;
+}
+
+function statementsOf(template: Template, policyLogicalIdPattern: RegExp): any[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies)
+    .filter(([id]) => policyLogicalIdPattern.test(id))
+    .flatMap(([, p]) => (p as any).Properties.PolicyDocument.Statement);
+}
+
+describe('ContainerImageBuild', () => {
+  test('is valid and clean (schema validator in strict mode, cdk-nag AwsSolutions)', () => {
+    // GIVEN
+    const app = newTestApp();
+    const s = new Stack(app, 'Clean');
+    const vpc = new ec2.Vpc(s, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'A test VPC: flow logs are not under test.' });
+
+    // WHEN
+    new ContainerImageBuild(s, 'Amd64', { directory: context() });
+    new ContainerImageBuild(s, 'Arm64', { directory: context(), platform: ContainerPlatform.LINUX_ARM64, cache: false });
+    new ContainerImageBuild(s, 'InVpc', { directory: context(), vpc, computeType: codebuild.ComputeType.LARGE });
+    const example = addContainerImageBuild(s);
+
+    // THEN
+    const { template, findings } = validate(s);
+    expect(describeFindings(findings)).toEqual([]);
+    // amd64, arm64 (shared by the example) and amd64 in the VPC
+    template.resourceCountIs('AWS::CodeBuild::Project', 3);
+    expect(example.platform).toBe(ContainerPlatform.LINUX_ARM64);
+  });
+
+  test('exposes the image pinned by digest and tagged by fingerprint', () => {
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', { directory: context() });
+    const artifact: IContainerArtifact = image;
+    expect(artifact.containerImage).toBeInstanceOf(ecs.ContainerImage);
+
+    expect(image.imageTag).toMatch(/^fp-[0-9a-f]{64}$/);
+    expect(image.fingerprint).toEqual(image.imageTag.slice(3));
+    expect(image.platform).toBe(ContainerPlatform.LINUX_AMD64);
+    const resource = s.resolve((image.node.findChild('Resource').node.defaultChild as CfnResource).logicalId);
+    expect(s.resolve(image.imageDigest)).toEqual({ 'Fn::GetAtt': [resource, 'ImageDigest'] });
+    expect(JSON.stringify(s.resolve(image.imageUri))).toMatch(new RegExp(`"/",\\{"Ref":"ImageRepository[0-9A-F]+"\\},"@",\\{"Fn::GetAtt":\\["${resource}","ImageDigest"\\]\\}`));
+  });
+
+  test('creates a repository with immutable tags, scan on push, KMS encryption and retention rules', () => {
+    const s = stack();
+    new ContainerImageBuild(s, 'Image', { directory: context(), retainImages: 25 });
+
+    const template = Template.fromStack(s);
+    template.hasResource('AWS::ECR::Repository', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        ImageTagMutability: 'IMMUTABLE',
+        ImageScanningConfiguration: { ScanOnPush: true },
+        EncryptionConfiguration: { EncryptionType: 'KMS' },
+      },
+    });
+    const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0] as any;
+    const rules = JSON.parse(repository.Properties.LifecyclePolicy.LifecyclePolicyText).rules;
+    expect(rules).toEqual([
+      expect.objectContaining({ rulePriority: 1, selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 25 } }),
+      expect.objectContaining({ rulePriority: 2, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' } }),
+    ]);
+  });
+
+  test('builds in a privileged project that runs the fixed buildspec natively for each platform', () => {
+    const s = stack();
+    new ContainerImageBuild(s, 'Amd', { directory: context() });
+    new ContainerImageBuild(s, 'Arm', { directory: context(), platform: ContainerPlatform.LINUX_ARM64 });
+
+    const template = Template.fromStack(s);
+    template.resourceCountIs('AWS::CodeBuild::Project', 2);
+    for (const [type, image] of [
+      ['LINUX_CONTAINER', 'aws/codebuild/amazonlinux-x86_64-standard:5.0'],
+      ['ARM_CONTAINER', 'aws/codebuild/amazonlinux-aarch64-standard:3.0'],
+    ]) {
+      template.hasResourceProperties('AWS::CodeBuild::Project', {
+        Environment: { Type: type, Image: image, PrivilegedMode: true, ComputeType: 'BUILD_GENERAL1_SMALL' },
+        Source: { Type: 'NO_SOURCE', BuildSpec: Match.stringLikeRegexp('docker buildx build') },
+        Artifacts: { Type: 'NO_ARTIFACTS' },
+        LogsConfig: { CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: Match.anyValue() } } },
+        TimeoutInMinutes: 50,
+      });
+    }
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('passes every build setting to its custom resource as strings', () => {
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', {
+      directory: context({ 'docker/app.Dockerfile': 'FROM scratch\n' }),
+      file: 'docker/app.Dockerfile',
+      buildArgs: { VERSION: '1.2.3', CHANNEL: 'stable' },
+      target: 'runtime',
+      platform: ContainerPlatform.LINUX_ARM64,
+      computeType: codebuild.ComputeType.MEDIUM,
+      buildTimeout: Duration.minutes(20),
+      cache: false,
+      requireImmutableTags: true,
+    });
+
+    Template.fromStack(s).hasResourceProperties('Custom::ContainerImageBuild', {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^cdkimmutabledeploysContainerImageBuildProviderframeworkonEvent'), 'Arn'] },
+      ProjectName: { Ref: Match.stringLikeRegexp('^cdkimmutabledeploysContainerImageBuildProjectLinuxArm64') },
+      ImageTag: image.imageTag,
+      Fingerprint: image.fingerprint,
+      SourceBucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1',
+      SourceKey: Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$'),
+      Dockerfile: 'docker/app.Dockerfile',
+      Target: 'runtime',
+      Platform: 'linux/arm64',
+      BuildArgs: '{"CHANNEL":"stable","VERSION":"1.2.3"}',
+      Cache: 'false',
+      ComputeType: 'BUILD_GENERAL1_MEDIUM',
+      TimeoutMinutes: '20',
+      QueuedTimeoutMinutes: '35',
+      RequireImmutableTags: 'true',
+    });
+  });
+
+  test('shares one project and one set of handlers among three builds of a stack', () => {
+    const s = stack();
+    for (const id of ['One', 'Two', 'Three']) {
+      new ContainerImageBuild(s, id, { directory: context({ 'site/index.html': id }) });
+    }
+
+    const template = Template.fromStack(s);
+    template.resourceCountIs('Custom::ContainerImageBuild', 3);
+    template.resourceCountIs('AWS::CodeBuild::Project', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    // onEvent and isComplete, and the Provider framework's onEvent, isComplete and onTimeout
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.resourceCountIs('AWS::ECR::Repository', 3);
+    const tokens = Object.values(template.findResources('Custom::ContainerImageBuild')).map((r: any) => JSON.stringify(r.Properties.ServiceToken));
+    expect(new Set(tokens).size).toBe(1);
+  });
+
+  test('grants each role only what it uses, on exact ARNs', () => {
+    // GIVEN
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', { directory: context() });
+    const template = Template.fromStack(s);
+    const repositoryArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageRepository'), 'Arn'] };
+
+    // THEN: the isComplete handler drives that project's builds, reads their logs and that repository's images
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('IsCompletePolicy'),
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64'), 'Arn'] },
+          },
+          { Action: 'logs:GetLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Logs'), 'Arn'] } },
+          { Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: repositoryArn },
+        ],
+      },
+    });
+
+    // THEN: the project reads this context object only and pushes to this repository only
+    const project = statementsOf(template, /ProjectLinuxAmd64RoleDefaultPolicy/);
+    const key = s.resolve((image.node.findChild('Resource').node.defaultChild as any)._cfnProperties.SourceKey);
+    expect(project).toEqual(
+      expect.arrayContaining([
+        {
+          Action: ['s3:GetObject', 's3:GetObjectVersion'],
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/${key}`]] },
+        },
+        {
+          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:UploadLayerPart', 'ecr:InitiateLayerUpload', 'ecr:PutImage'],
+          Effect: 'Allow',
+          Resource: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^ImageRepository/), 'Arn'] }),
+        },
+        { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
+      ]),
+    );
+    // Nothing in the stack allows every action, and only GetAuthorizationToken (which has no resource-level permissions) is on "*".
+    for (const statement of statementsOf(template, /.*/)) {
+      expect([statement.Action].flat()).not.toContain('*');
+      if (statement.Resource === '*') expect(statement.Action).toEqual('ecr:GetAuthorizationToken');
+    }
+    // The handler's permissions exist before any build resource uses them.
+    template.hasResource('Custom::ContainerImageBuild', { DependsOn: [Match.stringLikeRegexp('IsCompletePolicy')] });
+  });
+
+  test('asks to read the repository settings only when tags must be immutable', () => {
+    const s = stack();
+    const imported = ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app');
+    new ContainerImageBuild(s, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
+
+    const statements = statementsOf(Template.fromStack(s), /IsCompletePolicy/);
+    expect(statements).toContainEqual({
+      Action: 'ecr:DescribeRepositories',
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/team/app']] },
+    });
+  });
+
+  test('its containerImage puts the digest in the task definition and lets the execution role pull', () => {
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', { directory: context() });
+    const task = new ecs.FargateTaskDefinition(s, 'Task');
+    task.addContainer('App', { image: image.containerImage });
+
+    const template = Template.fromStack(s);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Image'), 'ImageDigest'] }])] } }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^TaskExecutionRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageRepository'), 'Arn'] } }),
+        ]),
+      },
+    });
+  });
+
+  test('grantPull() grants pull on its repository', () => {
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', { directory: context() });
+    const role = new iam.Role(s, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    image.grantPull(role);
+
+    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ecr:BatchGetImage']) })]) },
+    });
+  });
+
+  test('uploads the context as Docker would send it: ignored files left out, the Dockerfile kept', () => {
+    // GIVEN: a .dockerignore that ignores the Dockerfile itself, as some projects do
+    const dir = context({ '.dockerignore': 'README.md\nDockerfile\n', 'debug.log': 'x', 'secrets/key.pem': 'x' });
+    const app = new App();
+    const s = new Stack(app, 'Stack');
+    const image = new ContainerImageBuild(s, 'Image', { directory: dir, exclude: ['secrets'] });
+
+    // WHEN
+    const assembly = app.synth();
+
+    // THEN
+    const key: string = s.resolve((image.node.findChild('Resource').node.defaultChild as any)._cfnProperties.SourceKey);
+    const staged = `asset.${key.replace(/\.zip$/, '')}`;
+    const files = listFiles(path.join(assembly.directory, staged));
+    expect(files).toEqual(['.dockerignore', 'Dockerfile', 'debug.log', 'site/index.html']);
+  });
+
+  test('two syntheses of the same sources give identical templates', () => {
+    const dir = context();
+    const one = Template.fromStack(withImage(dir)).toJSON();
+    const two = Template.fromStack(withImage(dir)).toJSON();
+    expect(JSON.stringify(two)).toEqual(JSON.stringify(one));
+
+    function withImage(directory: string): Stack {
+      const s = stack();
+      new ContainerImageBuild(s, 'Image', { directory });
+      return s;
+    }
+  });
+});
+
+describe('ContainerImageBuild fingerprint', () => {
+  test('is the same for the same inputs in another checkout', () => {
+    expect(tagOf(context())).toEqual(tagOf(context()));
+  });
+
+  test('changes with the Dockerfile', () => {
+    expect(tagOf(context({ Dockerfile: 'FROM public.ecr.aws/docker/library/nginx:1.28-alpine\n' }))).not.toEqual(tagOf(context()));
+  });
+
+  test('changes with a file of the context', () => {
+    expect(tagOf(context({ 'site/index.html': '<h1>hello, world</h1>\n' }))).not.toEqual(tagOf(context()));
+  });
+
+  test('changes with a build argument', () => {
+    const dir = context();
+    expect(tagOf(dir, { buildArgs: { VERSION: '2' } })).not.toEqual(tagOf(dir, { buildArgs: { VERSION: '1' } }));
+    expect(tagOf(dir, { buildArgs: { A: '1', B: '2' } })).toEqual(tagOf(dir, { buildArgs: { B: '2', A: '1' } }));
+  });
+
+  test('changes with the platform and the target', () => {
+    const dir = context();
+    expect(tagOf(dir, { platform: ContainerPlatform.LINUX_ARM64 })).not.toEqual(tagOf(dir, { platform: ContainerPlatform.LINUX_AMD64 }));
+    expect(tagOf(dir, { target: 'test' })).not.toEqual(tagOf(dir));
+  });
+
+  test('does not change with a file that .dockerignore or exclude leave out', () => {
+    const base = tagOf(context());
+    expect(tagOf(context({ 'README.md': 'edited\n', 'build.log': 'noise' }))).toEqual(base);
+    expect(tagOf(context({ 'notes/todo.txt': 'x' }), { exclude: ['notes'] })).toEqual(tagOf(context(), { exclude: ['notes'] }));
+  });
+
+  test('does not change with settings that do not shape the image', () => {
+    const dir = context();
+    const repository = (s: Stack) => new ecr.Repository(s, 'Repo', { imageTagMutability: ecr.TagMutability.IMMUTABLE });
+    const s = stack();
+    const other = new ContainerImageBuild(s, 'Image', {
+      directory: dir,
+      buildTimeout: Duration.minutes(45),
+      computeType: codebuild.ComputeType.X_LARGE,
+      repository: repository(s),
+    });
+    expect(other.imageTag).toEqual(tagOf(dir));
+  });
+});
+
+describe('ContainerImageBuild validation', () => {
+  test('a missing directory', () => {
+    expect(() => tagOf('/does/not/exist')).toThrow(/directory '\/does\/not\/exist' does not exist .* Pass the directory of the Docker build context/);
+  });
+
+  test('a directory that is a file', () => {
+    expect(() => tagOf(path.join(context(), 'Dockerfile'))).toThrow(/is not a directory/);
+  });
+
+  test('a missing Dockerfile', () => {
+    expect(() => tagOf(context(), { file: 'docker/Dockerfile' })).toThrow(/file 'docker\/Dockerfile' does not exist in '.*'\. Pass the Dockerfile's path relative to 'directory'/);
+  });
+
+  test('a Dockerfile outside the context', () => {
+    const dir = context();
+    fs.writeFileSync(path.join(path.dirname(dir), 'Dockerfile.outside'), 'FROM scratch\n');
+    expect(() => tagOf(dir, { file: '../Dockerfile.outside' })).toThrow(/file '\.\.\/Dockerfile\.outside' is outside the build context .* move the Dockerfile into it/);
+    expect(() => tagOf(dir, { file: '/etc/hosts' })).toThrow(/is outside the build context/);
+  });
+
+  test.each([
+    [Duration.minutes(51), /buildTimeout \(51 minutes\) must be whole minutes from 5 to 50/],
+    [Duration.hours(2), /buildTimeout \(2 hours\) must be whole minutes from 5 to 50: a deploy waits .* one hour at most/],
+    [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 50/],
+    [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
+  ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {
+    expect(() => tagOf(context(), { buildTimeout: timeout })).toThrow(message);
+  });
+
+  test.each([0, -1, 2.5])('a retainImages of %s', (retainImages) => {
+    expect(() => tagOf(context(), { retainImages })).toThrow(new RegExp(`retainImages \\(${retainImages}\\) must be a whole number of at least 1`));
+  });
+
+  test('a compute type that cannot run Docker', () => {
+    expect(() => tagOf(context(), { computeType: codebuild.ComputeType.LAMBDA_4GB })).toThrow(/computeType \(BUILD_LAMBDA_4GB\) cannot run Docker builds/);
+  });
+
+  test('a build argument or target only known at deploy time', () => {
+    const s = stack();
+    const param = new CfnParameter(s, 'Version');
+    expect(() => new ContainerImageBuild(s, 'A', { directory: context(), buildArgs: { VERSION: param.valueAsString } })).toThrow(
+      /buildArgs\.VERSION is an unresolved token .* must be known at synth time/,
+    );
+    expect(() => new ContainerImageBuild(s, 'B', { directory: context(), target: param.valueAsString })).toThrow(/target is an unresolved token/);
+  });
+
+  test('tokens skip validation and reach the build as they resolve', () => {
+    // GIVEN
+    const s = stack();
+    const retain = new CfnParameter(s, 'Retain', { type: 'Number' });
+    const minutes = new CfnParameter(s, 'Minutes', { type: 'Number' });
+    const computeType = new CfnParameter(s, 'ComputeTypeParameter');
+
+    // WHEN
+    new ContainerImageBuild(s, 'Image', {
+      directory: context(),
+      retainImages: retain.valueAsNumber,
+      buildTimeout: Duration.minutes(minutes.valueAsNumber),
+      computeType: computeType.valueAsString as codebuild.ComputeType,
+    });
+
+    // THEN
+    const template = Template.fromStack(s);
+    template.hasResourceProperties('Custom::ContainerImageBuild', {
+      TimeoutMinutes: { Ref: 'Minutes' },
+      QueuedTimeoutMinutes: '5',
+      ComputeType: { Ref: 'ComputeTypeParameter' },
+    });
+    const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0] as any;
+    expect(JSON.stringify(repository.Properties.LifecyclePolicy.LifecyclePolicyText)).toContain('Ref');
+  });
+
+  test('a repository of the app with mutable tags is a warning, or an error when asked', () => {
+    const s = stack();
+    const mutable = new ecr.Repository(s, 'Mutable');
+    new ContainerImageBuild(s, 'Image', { directory: context(), repository: mutable });
+    Annotations.fromStack(s).hasWarning('/Stack/Image', Match.stringLikeRegexp('repository Stack/Mutable has MUTABLE tags: a fingerprint tag that can be moved'));
+
+    expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository: mutable, requireImmutableTags: true })).toThrow(
+      /repository Stack\/Mutable has MUTABLE tags.*\(requireImmutableTags is true\)/,
+    );
+  });
+
+  test('a repository with immutable tags, or one whose settings are not known here, gives no warning', () => {
+    const s = stack();
+    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }) });
+    new ContainerImageBuild(s, 'B', { directory: context(), repository: ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app') });
+    expect(Annotations.fromStack(s).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('retainImages with a repository of your own is a warning', () => {
+    const s = stack();
+    new ContainerImageBuild(s, 'Image', { directory: context(), repository: ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app'), retainImages: 5 });
+    Annotations.fromStack(s).hasWarning('/Stack/Image', Match.stringLikeRegexp('retainImages \\(5\\) applies only to the repository ContainerImageBuild creates'));
+  });
+});
+
+function listFiles(root: string, dir = root): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(root, path.join(dir, e.name)) : [path.relative(root, path.join(dir, e.name)).split(path.sep).join('/')]))
+    .sort();
+}
+
