@@ -1,0 +1,304 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ArnFormat, AssetHashType, Annotations, IgnoreMode, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import type { BakeStepConfig, BakeStepContext } from './binding';
+import { componentDocumentProblems, documentPhases } from './component-document';
+import { Fingerprint } from '../../fingerprint';
+import { acknowledgeWildcards } from '../../internal/nag';
+
+/**
+ * Options for `BakeStep.directory()`.
+ */
+export interface BakeStepDirectoryOptions {
+  /**
+   * Patterns of files to leave out, with `.dockerignore` rules (`**` matches any number of
+   * directories, a leading `!` re-includes). Left-out files are neither shipped nor fingerprinted.
+   *
+   * @default - every file of the directory is shipped
+   */
+  readonly exclude?: string[];
+}
+
+/**
+ * One step of an AMI bake: an EC2 Image Builder component that runs on the build instance
+ * (or, as a test step, on a test instance launched from the new image).
+ *
+ * Every step counts in the bake's fingerprint: its document and the content of every file it ships.
+ */
+export abstract class BakeStep {
+  /**
+   * Runs shell commands: bash on Linux (with `set -eo pipefail`, so the first failing command
+   * fails the step), PowerShell on Windows (with `$ErrorActionPreference = 'Stop'`).
+   *
+   * @param commands the commands, run in order in one script
+   */
+  public static shell(commands: string[]): BakeStep {
+    if (commands.length === 0) {
+      throw new Error('BakeStep.shell: commands is empty. Pass at least one command.');
+    }
+    for (const c of commands) {
+      if (Token.isUnresolved(c)) {
+        throw new Error(`BakeStep.shell: command '${c}' is an unresolved token. The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands.`);
+      }
+    }
+    return new ShellStep([...commands]);
+  }
+
+  /**
+   * Runs an EC2 Image Builder component document (AWSTOE YAML) as given. It is checked when
+   * synthesized: YAML syntax (with the line), `schemaVersion`, `phases` with known names,
+   * steps with names and known actions, and the 16,000-character limit of Image Builder.
+   *
+   * @param yaml the component document
+   */
+  public static document(yaml: string): BakeStep {
+    if (Token.isUnresolved(yaml)) {
+      throw new Error("BakeStep.document: received an unresolved token. The document counts in the bake's fingerprint, so it must be known at synth time; pass its text.");
+    }
+    const problems = componentDocumentProblems(yaml);
+    if (problems.length > 0) {
+      throw new Error(`BakeStep.document: the component document is malformed:\n  - ${problems.join('\n  - ')}\nFix the document (see https://docs.aws.amazon.com/imagebuilder/latest/userguide/toe-use-documents.html).`);
+    }
+    return new DocumentStep(yaml);
+  }
+
+  /**
+   * Ships one local file to the build instance: it becomes an S3 asset, which the instance
+   * downloads to `remotePath`. The file's content counts in the fingerprint.
+   *
+   * @param localPath the file on this machine
+   * @param remotePath the absolute path on the instance
+   */
+  public static file(localPath: string, remotePath: string): BakeStep {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(localPath);
+    } catch {
+      stat = undefined;
+    }
+    if (!stat) {
+      throw new Error(`BakeStep.file: localPath '${localPath}' does not exist (relative paths are resolved from '${process.cwd()}'). Pass the path of an existing file.`);
+    }
+    if (!stat.isFile()) {
+      throw new Error(`BakeStep.file: localPath '${localPath}' is not a file. Use BakeStep.directory() for a directory.`);
+    }
+    checkRemotePath('BakeStep.file', remotePath);
+    return new FileStep(path.resolve(localPath), remotePath);
+  }
+
+  /**
+   * Ships a local directory to the build instance: it becomes an S3 asset (a zip file), which
+   * the instance downloads and extracts into `remotePath`. The content of every shipped file
+   * counts in the fingerprint.
+   *
+   * @param localPath the directory on this machine
+   * @param remotePath the absolute path of the directory on the instance
+   * @param options files to leave out
+   */
+  public static directory(localPath: string, remotePath: string, options: BakeStepDirectoryOptions = {}): BakeStep {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(localPath);
+    } catch {
+      stat = undefined;
+    }
+    if (!stat) {
+      throw new Error(`BakeStep.directory: localPath '${localPath}' does not exist (relative paths are resolved from '${process.cwd()}'). Pass the path of an existing directory.`);
+    }
+    if (!stat.isDirectory()) {
+      throw new Error(`BakeStep.directory: localPath '${localPath}' is not a directory. Use BakeStep.file() for a file.`);
+    }
+    checkRemotePath('BakeStep.directory', remotePath);
+    return new DirectoryStep(path.resolve(localPath), remotePath, options.exclude ?? []);
+  }
+
+  /**
+   * Runs an AWS-managed Image Builder component, such as `update-linux` or
+   * `amazon-cloudwatch-agent-linux`.
+   *
+   * Pin an exact version (`1.0.2`): a version with `x` (`1.x.x`) takes whatever AWS published last
+   * when the image is built, so the same fingerprint could give different images.
+   *
+   * @param name the component's name
+   * @param version the component's semantic version
+   */
+  public static awsManaged(name: string, version: string): BakeStep {
+    if (!Token.isUnresolved(name) && !/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+      throw new Error(`BakeStep.awsManaged: name '${name}' is not an Image Builder component name. Pass the lowercase name, such as 'update-linux'.`);
+    }
+    if (!Token.isUnresolved(version) && !/^(\d+|x)\.(\d+|x)\.(\d+|x)$/.test(version)) {
+      throw new Error(`BakeStep.awsManaged: version '${version}' is not a semantic version. Pass major.minor.patch, such as '1.0.2'.`);
+    }
+    if (Token.isUnresolved(name) || Token.isUnresolved(version)) {
+      throw new Error("BakeStep.awsManaged: name and version count in the bake's fingerprint, so they must be known at synth time; pass literal values.");
+    }
+    return new ManagedStep(name, version);
+  }
+
+  /**
+   * Reboots the instance; the following steps run after it is back.
+   */
+  public static reboot(): BakeStep {
+    return new RebootStep();
+  }
+
+  protected constructor() {}
+
+  /**
+   * Binds the step to a bake.
+   *
+   * @internal
+   */
+  public abstract _bind(scope: Construct, context: BakeStepContext): BakeStepConfig;
+}
+
+function checkRemotePath(method: string, remotePath: string) {
+  if (Token.isUnresolved(remotePath)) {
+    throw new Error(`${method}: remotePath is an unresolved token. It counts in the bake's fingerprint; pass a literal path.`);
+  }
+  if (!(remotePath.startsWith('/') || /^[A-Za-z]:\\/.test(remotePath))) {
+    throw new Error(`${method}: remotePath '${remotePath}' is not absolute. Pass an absolute path on the instance, such as '/opt/app/config.json' or 'C:\\app\\config.json'.`);
+  }
+}
+
+function isWindows(context: BakeStepContext): boolean {
+  return context.osType === ec2.OperatingSystemType.WINDOWS;
+}
+
+/** Renders an AWSTOE document as JSON, which is YAML too. Deterministic: key order is fixed here. */
+function renderDocument(name: string, description: string, phase: string, steps: object[]): string {
+  return JSON.stringify({ name, description, schemaVersion: '1.0', phases: [{ name: phase, steps }] }, undefined, 2);
+}
+
+function shellAction(context: BakeStepContext, name: string, commands: string[]): object {
+  return isWindows(context)
+    ? { name, action: 'ExecutePowerShell', inputs: { commands: ["$ErrorActionPreference = 'Stop'", ...commands] } }
+    : { name, action: 'ExecuteBash', inputs: { commands: ['set -eo pipefail', ...commands] } };
+}
+
+class ShellStep extends BakeStep {
+  constructor(private readonly commands: string[]) {
+    super();
+  }
+
+  public _bind(_scope: Construct, context: BakeStepContext): BakeStepConfig {
+    const description = `shell: ${this.commands[0]}`.slice(0, 200);
+    const document = renderDocument('Shell', description, context.phase, [shellAction(context, 'Run', this.commands)]);
+    return { document, description, fingerprint: Fingerprint.ofString(document) };
+  }
+}
+
+class DocumentStep extends BakeStep {
+  constructor(private readonly yaml: string) {
+    super();
+  }
+
+  public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
+    if (context.phase === 'test' && !documentPhases(this.yaml).includes('test')) {
+      Annotations.of(scope).addWarningV2(
+        'cdk-immutable-deploys:ami-test-step-without-test-phase',
+        `Test step ${context.id} is a component document without a 'test' phase: Image Builder runs only the test phase of test components, so it checks nothing. Add a 'test' phase.`,
+      );
+    }
+    return { document: this.yaml, description: 'component document', fingerprint: Fingerprint.ofString(this.yaml) };
+  }
+}
+
+class FileStep extends BakeStep {
+  constructor(private readonly localPath: string, private readonly remotePath: string) {
+    super();
+  }
+
+  public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
+    const content = Fingerprint.ofFile(this.localPath);
+    const asset = new s3assets.Asset(scope, `${context.id}File`, {
+      path: this.localPath,
+      assetHash: content.hex,
+      assetHashType: AssetHashType.CUSTOM,
+    });
+    grantAsset(asset, context);
+    const description = `file: ${path.basename(this.localPath)} to ${this.remotePath}`.slice(0, 200);
+    const steps = [{ name: 'Download', action: 'S3Download', inputs: [{ source: asset.s3ObjectUrl, destination: this.remotePath, overwrite: true }] }];
+    const document = renderDocument('File', description, context.phase, steps);
+    // The document holds the asset's bucket (a token); the fingerprint counts the file's content instead.
+    const placeholder = renderDocument('File', description, context.phase, [{ ...steps[0], inputs: [{ source: `sha256:${content.hex}`, destination: this.remotePath, overwrite: true }] }]);
+    return { document, description, fingerprint: Fingerprint.ofString(placeholder) };
+  }
+}
+
+class DirectoryStep extends BakeStep {
+  constructor(private readonly localPath: string, private readonly remotePath: string, private readonly exclude: string[]) {
+    super();
+  }
+
+  public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
+    const content = Fingerprint.ofDirectory(this.localPath, { exclude: this.exclude, useDockerignore: false });
+    const asset = new s3assets.Asset(scope, `${context.id}Directory`, {
+      path: this.localPath,
+      exclude: this.exclude,
+      ignoreMode: IgnoreMode.DOCKER,
+      assetHash: content.hex,
+      assetHashType: AssetHashType.CUSTOM,
+    });
+    grantAsset(asset, context);
+    const windows = isWindows(context);
+    const zip = windows ? `C:\\Windows\\Temp\\cdk-immutable-deploys-${content.short}.zip` : `/tmp/cdk-immutable-deploys-${content.short}.zip`;
+    const extract = windows
+      ? [`New-Item -ItemType Directory -Force -Path '${this.remotePath}' | Out-Null`, `Expand-Archive -Force -Path '${zip}' -DestinationPath '${this.remotePath}'`, `Remove-Item -Force '${zip}'`]
+      : [
+        `mkdir -p '${this.remotePath}'`,
+        `if command -v unzip >/dev/null 2>&1; then unzip -oq '${zip}' -d '${this.remotePath}'; else python3 -m zipfile -e '${zip}' '${this.remotePath}'; fi`,
+        `rm -f '${zip}'`,
+      ];
+    const description = `directory: ${path.basename(this.localPath)} to ${this.remotePath}`.slice(0, 200);
+    const download = (source: string) => ({ name: 'Download', action: 'S3Download', inputs: [{ source, destination: zip, overwrite: true }] });
+    const document = renderDocument('Directory', description, context.phase, [download(asset.s3ObjectUrl), shellAction(context, 'Extract', extract)]);
+    const placeholder = renderDocument('Directory', description, context.phase, [download(`sha256:${content.hex}`), shellAction(context, 'Extract', extract)]);
+    return { document, description, fingerprint: Fingerprint.ofString(placeholder) };
+  }
+}
+
+class ManagedStep extends BakeStep {
+  constructor(private readonly name: string, private readonly version: string) {
+    super();
+  }
+
+  public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
+    if (this.version.includes('x')) {
+      Annotations.of(scope).addWarningV2(
+        'cdk-immutable-deploys:ami-managed-component-unpinned',
+        `${context.id} uses AWS-managed component '${this.name}' at version '${this.version}', which takes the newest matching version when the image is built: the same fingerprint can give different images. Pin an exact version.`,
+      );
+    }
+    const componentArn = Stack.of(scope).formatArn({
+      service: 'imagebuilder',
+      account: 'aws',
+      resource: 'component',
+      resourceName: `${this.name}/${this.version}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    return {
+      componentArn,
+      description: `AWS-managed component ${this.name} ${this.version}`,
+      fingerprint: Fingerprint.ofJson({ kind: 'aws-managed', name: this.name, version: this.version }),
+    };
+  }
+}
+
+class RebootStep extends BakeStep {
+  public _bind(_scope: Construct, context: BakeStepContext): BakeStepConfig {
+    const description = 'reboot';
+    const document = renderDocument('Reboot', description, context.phase, [{ name: 'Reboot', action: 'Reboot', onFailure: 'Abort', inputs: { delaySeconds: 0 } }]);
+    return { document, description, fingerprint: Fingerprint.ofString(document) };
+  }
+}
+
+/** Lets the build and test instances read an asset, and says why its wildcards are fine. */
+function grantAsset(asset: s3assets.Asset, context: BakeStepContext) {
+  asset.grantRead(context.instanceRole);
+  acknowledgeWildcards(context.instanceRole, ['s3:GetObject*', 's3:GetBucket*', 's3:List*'], [`${asset.bucket.bucketArn}/*`],
+    "The build and test instances download this bake's file and directory assets from the CDK assets bucket: Asset.grantRead gives read access to its objects.");
+}

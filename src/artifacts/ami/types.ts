@@ -1,0 +1,81 @@
+/**
+ * Types shared by `AmiBake` and its handlers. Imported with `import type` only, never
+ * exported from the package. Custom-resource properties arrive as strings.
+ */
+
+/** The custom resource type of a bake: part of the public contract, never renamed. */
+export const BAKE_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysAmiBake';
+
+/** The custom resource type that reads a finished bake's AMI id: part of the public contract, never renamed. */
+export const BAKE_RESULT_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysAmiBakeResult';
+
+/** The properties of a `Custom::CdkImmutableDeploysAmiBakeResult` resource, created once the wait condition has completed. */
+export interface BakeResultProps {
+  /** Always 'result'. */
+  readonly Mode: string;
+  readonly Fingerprint: string;
+}
+
+/** The tag that carries a bake's fingerprint on its AMIs and Image Builder images. */
+export const FINGERPRINT_TAG = 'cdk-immutable-deploys:fingerprint';
+
+/** The tag that names the bake (its Image Builder recipe) on its images, for the lifecycle policy. */
+export const BAKE_TAG = 'cdk-immutable-deploys:bake';
+
+/** The UniqueId of the wait-condition signal; the AMI id is its data. */
+export const SIGNAL_ID = 'bake';
+
+/** One Image Builder component the handler creates (if absent) before the recipe. */
+export interface BakeComponentProps {
+  readonly Name: string;
+  readonly Version: string;
+  /** `Linux` or `Windows`. */
+  readonly Platform: string;
+  readonly Description: string;
+  /** The AWSTOE document, YAML or JSON. */
+  readonly Data: string;
+}
+
+/** One EBS block device of the recipe. */
+export interface BakeBlockDeviceProps {
+  readonly DeviceName: string;
+  /** GiB, or '' to keep the size of the base image's snapshot. */
+  readonly VolumeSize: string;
+  /** Key id or ARN, or '' for the account's default EBS key. */
+  readonly KmsKeyId: string;
+}
+
+/** The properties of a `Custom::CdkImmutableDeploysAmiBake` resource. */
+export interface BakeResourceProps {
+  /** `Fingerprint.hex` of the bake's inputs. */
+  readonly Fingerprint: string;
+  readonly RecipeName: string;
+  readonly RecipeVersion: string;
+  /** `arn:<partition>:imagebuilder:<region>:<account>:image-recipe/<name>/<version>`. */
+  readonly RecipeArn: string;
+  /** `arn:<partition>:imagebuilder:<region>:<account>:image/<name>/<version>`: the images of this recipe version are under it. */
+  readonly ImageVersionArn: string;
+  readonly ParentImage: string;
+  readonly Components: BakeComponentProps[];
+  /** Every component of the recipe in order: the bake's own and AWS-managed ones. */
+  readonly ComponentArns: string[];
+  readonly BlockDevice: BakeBlockDeviceProps;
+  readonly InfrastructureConfigurationArn: string;
+  readonly DistributionConfigurationArn: string;
+  /** 'true' when the bake has test steps. */
+  readonly TestsEnabled: string;
+  /** Minutes for the test stage (60 to 1440). */
+  readonly TestTimeoutMinutes: string;
+  /** The presigned URL of the bake's wait-condition handle. */
+  readonly WaitHandle: string;
+  /** The value of the `cdk-immutable-deploys:bake` tag on images. */
+  readonly BakeName: string;
+}
+
+/** What EventBridge passes to the reporter (an input transformer of the bake's rule). */
+export interface ReporterEvent {
+  /** The image build version ARN from the event's `resources`. */
+  readonly imageArn: string;
+  /** The presigned URL of the bake's wait-condition handle. */
+  readonly handle: string;
+}

@@ -1,0 +1,443 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Duration, Lazy, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AmiArtifact, AmiBake, AmiBakeProps, BakeStep, BaseImage, Fingerprint } from '../../../src';
+import { describeFindings, newTestApp, validate } from '../../kit';
+
+const AL2023 = 'ami-0a1b2c3d4e5f67890';
+const BAKE_TYPE = 'Custom::CdkImmutableDeploysAmiBake';
+
+function tmpFile(content: string, name = 'file.txt'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ami-bake-'));
+  fs.writeFileSync(path.join(dir, name), content);
+  return path.join(dir, name);
+}
+
+function tmpDir(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ami-bake-dir-'));
+  for (const [f, c] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), c);
+  return dir;
+}
+
+function baseProps(overrides: Partial<AmiBakeProps> = {}): AmiBakeProps {
+  return {
+    baseImage: BaseImage.fromAmiId(AL2023),
+    steps: [BakeStep.shell(['dnf install -y nginx'])],
+    testSteps: [BakeStep.shell(['test -x /usr/sbin/nginx'])],
+    ...overrides,
+  };
+}
+
+/** The fingerprint of a bake with these props, in a fresh app. */
+function fingerprintOf(overrides: Partial<AmiBakeProps> = {}, stackProps = {}): string {
+  const stack = new Stack(undefined, 'S', stackProps);
+  return new AmiBake(stack, 'Bake', baseProps(overrides)).fingerprint;
+}
+
+describe('AmiBake template', () => {
+  test('valid and clean: no unacknowledged finding of the schema validator or cdk-nag', () => {
+    // GIVEN
+    const app = newTestApp();
+    const stack = new Stack(app, 'Clean');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    vpc.addFlowLog('FlowLog');
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    // WHEN
+    new AmiBake(stack, 'Bake', baseProps({
+      vpc,
+      rootVolumeKey: key,
+      rootVolumeSize: Size.gibibytes(16),
+      steps: [
+        BakeStep.shell(['dnf install -y nginx']),
+        BakeStep.file(tmpFile('server {}'), '/etc/nginx/conf.d/app.conf'),
+        BakeStep.directory(tmpDir({ 'index.html': '<h1>hi</h1>' }), '/usr/share/nginx/html'),
+        BakeStep.awsManaged('amazon-cloudwatch-agent-linux', '1.0.1'),
+        BakeStep.reboot(),
+      ],
+      distribution: { regions: ['eu-west-1'], accounts: ['111122223333'], kmsKeyId: 'alias/ami' },
+    }));
+    const { findings } = validate(stack);
+    // THEN
+    expect(describeFindings(findings)).toEqual([]);
+  });
+
+  test('names and versions components and recipe from the fingerprint', () => {
+    // GIVEN
+    const stack = new Stack();
+    // WHEN
+    const bake = new AmiBake(stack, 'Bake', baseProps());
+    const template = Template.fromStack(stack);
+    // THEN
+    const short = bake.fingerprint.slice(0, 16);
+    const version = `1.${parseInt(bake.fingerprint.slice(0, 7), 16)}.${parseInt(bake.fingerprint.slice(7, 14), 16)}`;
+    expect(bake.recipeVersion).toEqual(version);
+    template.hasResourceProperties(BAKE_TYPE, {
+      Fingerprint: bake.fingerprint,
+      RecipeName: bake.recipeName,
+      RecipeVersion: version,
+      Components: [
+        Match.objectLike({ Name: `${bake.recipeName}-${short}-s1`, Version: version, Platform: 'Linux' }),
+        Match.objectLike({ Name: `${bake.recipeName}-${short}-t1`, Version: version, Platform: 'Linux' }),
+      ],
+      TestsEnabled: 'true',
+    });
+    // A new fingerprint gets a new wait-condition handle and wait condition.
+    expect(Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle'))[0]).toContain(`Handle${short}`);
+    template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Count: 1, Timeout: String(4 * 3600) });
+    // The AMI name carries the fingerprint.
+    template.hasResourceProperties('AWS::ImageBuilder::DistributionConfiguration', {
+      Distributions: [Match.objectLike({
+        AmiDistributionConfiguration: Match.objectLike({
+          Name: `${bake.recipeName}-${short}-{{ imagebuilder:buildDate }}`,
+          AmiTags: { 'cdk-immutable-deploys:fingerprint': bake.fingerprint, 'cdk-immutable-deploys:bake': bake.recipeName },
+        }),
+      })],
+    });
+  });
+
+  test('two synths give byte-identical templates', () => {
+    const synth = () => {
+      const stack = new Stack();
+      new AmiBake(stack, 'Bake', baseProps());
+      return JSON.stringify(Template.fromStack(stack).toJSON());
+    };
+    expect(synth()).toEqual(synth());
+  });
+
+  test('build instances require IMDSv2 and terminate on failure; the root volume is encrypted with the given key', () => {
+    // GIVEN
+    const stack = new Stack();
+    const key = new kms.Key(stack, 'Key');
+    // WHEN
+    new AmiBake(stack, 'Bake', baseProps({ rootVolumeKey: key, rootVolumeSize: Size.gibibytes(20) }));
+    const template = Template.fromStack(stack);
+    // THEN
+    template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', {
+      InstanceMetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+      TerminateInstanceOnFailure: true,
+      InstanceTypes: ['m6i.large', 'm5.large'],
+    });
+    template.hasResourceProperties(BAKE_TYPE, {
+      BlockDevice: { DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
+    });
+    // Image Builder's service-linked role may use the key; nothing else is opened.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: Match.arrayWith(['kms:GenerateDataKey*', 'kms:CreateGrant']),
+          Condition: { ArnEquals: { 'aws:PrincipalArn': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder'])]) }) } },
+        })]),
+      },
+    });
+  });
+
+  test('the instance profile has the SSM and Image Builder policies only; logs are kept with a retention', () => {
+    const stack = new Stack();
+    const bake = new AmiBake(stack, 'Bake', baseProps());
+    const template = Template.fromStack(stack);
+    const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } } });
+    const [role] = Object.values<any>(roles);
+    expect(role.Properties.ManagedPolicyArns.map((a: any) => JSON.stringify(a))).toEqual([
+      expect.stringContaining('policy/AmazonSSMManagedInstanceCore'),
+      expect.stringContaining('policy/EC2InstanceProfileForImageBuilder'),
+    ]);
+    expect(role.Properties.Policies).toBeUndefined();
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/imagebuilder/${bake.recipeName}`, RetentionInDays: 90 });
+  });
+
+  test('retention: a lifecycle policy keeps the last retainImages images and AMIs launched recently', () => {
+    const stack = new Stack();
+    const bake = new AmiBake(stack, 'Bake', baseProps({ retainImages: 5, keepLaunchedWithin: Duration.days(14) }));
+    Template.fromStack(stack).hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
+      ResourceType: 'AMI_IMAGE',
+      ResourceSelection: { TagMap: { 'cdk-immutable-deploys:bake': bake.recipeName } },
+      PolicyDetails: [{
+        Action: { Type: 'DELETE', IncludeResources: { Amis: true, Snapshots: true } },
+        Filter: { Type: 'COUNT', Value: 5 },
+        ExclusionRules: { Amis: { LastLaunched: { Value: 14, Unit: 'DAYS' }, TagMap: { 'cdk-immutable-deploys:keep': 'true' } } },
+      }],
+    });
+  });
+
+  test('completion: an EventBridge rule on the recipe version\'s images sends the image ARN and the handle to the reporter', () => {
+    const stack = new Stack();
+    const bake = new AmiBake(stack, 'Bake', baseProps());
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.imagebuilder'],
+        'detail-type': ['EC2 Image Builder Image State Change'],
+        'resources': [{ prefix: { 'Fn::Join': ['', Match.arrayWith([`:image/${bake.recipeName}/${bake.recipeVersion}/`])] } }],
+        'detail': { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
+      },
+      Targets: [Match.objectLike({ InputTransformer: { InputPathsMap: { 'resources-0-': '$.resources[0]' }, InputTemplate: Match.anyValue() } })],
+    });
+    // The bake waits for the rule, the wait condition for the bake.
+    const waits = template.findResources('AWS::CloudFormation::WaitCondition');
+    const [bakeId] = Object.keys(template.findResources(BAKE_TYPE));
+    expect(Object.values<any>(waits)[0].DependsOn).toContain(bakeId);
+    // The AMI id is read once the wait condition has completed, by a result resource of the same provider.
+    const results = template.findResources('Custom::CdkImmutableDeploysAmiBakeResult');
+    const [resultId] = Object.keys(results);
+    expect(results[resultId].Properties).toMatchObject({ Mode: 'result', Fingerprint: bake.fingerprint });
+    expect(results[resultId].DependsOn).toContain(Object.keys(waits)[0]);
+    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::GetAtt': [resultId, 'AmiId'] });
+  });
+
+  test('one set of handlers and one provider per stack for three bakes', () => {
+    // GIVEN
+    const stack = new Stack();
+    // WHEN
+    for (const id of ['A', 'B', 'C']) new AmiBake(stack, id, baseProps({ steps: [BakeStep.shell([`echo ${id}`])] }));
+    const template = Template.fromStack(stack);
+    // THEN: three of our handlers plus the provider framework's three.
+    const functions = Object.values<any>(template.findResources('AWS::Lambda::Function'));
+    expect(functions.filter((f) => String(f.Properties.Description).startsWith('cdk-immutable-deploys AmiBake'))).toHaveLength(3);
+    expect(functions).toHaveLength(6);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs(BAKE_TYPE, 3);
+    template.resourceCountIs('Custom::CdkImmutableDeploysAmiBakeResult', 3);
+    template.resourceCountIs('AWS::CloudFormation::WaitCondition', 3);
+  });
+
+  test('IAM: the handlers act on this bake\'s exact recipe, images and components', () => {
+    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const bake = new AmiBake(stack, 'Bake', baseProps());
+    const template = Template.fromStack(stack);
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    const image = `arn:\${AWS::Partition}:imagebuilder:eu-west-1:123456789012:image/${bake.recipeName}/${bake.recipeVersion}`;
+    const flat = JSON.stringify(Object.values<any>(template.findResources('AWS::IAM::Policy')).map((p) => stack.resolve(p.Properties.PolicyDocument)));
+    expect(flat).toContain(`:image-recipe/${bake.recipeName}/${bake.recipeVersion}"`);
+    expect(flat).toContain(`:image/${bake.recipeName}/${bake.recipeVersion}/*"`);
+    expect(flat).toContain(`:component/${bake.recipeName}-${bake.fingerprint.slice(0, 16)}-s1/${bake.recipeVersion}/*"`);
+    expect(flat).toContain(`log-group:/aws/imagebuilder/${bake.recipeName}:log-stream:${bake.recipeVersion}/*`);
+    // Nothing writes to another recipe's images, and no action is a service-wide wildcard.
+    expect(policies).not.toMatch(/"imagebuilder:\*"|"Action":"\*"/);
+    expect(image).toBeDefined();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'iam:CreateServiceLinkedRole',
+          Condition: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
+        })]),
+      },
+    });
+  });
+
+  test('machineImage pins the baked AMI with the base image\'s OS and user data', () => {
+    const stack = new Stack();
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('echo ready');
+    const bake = new AmiBake(stack, 'Bake', baseProps({ userData }));
+    const image = bake.machineImage.getImage(stack);
+    expect(image.imageId).toBe(bake.amiId);
+    expect(image.osType).toBe(ec2.OperatingSystemType.LINUX);
+    expect(image.userData.render()).toContain('echo ready');
+    expect(bake.architecture).toBe(ec2.InstanceArchitecture.X86_64);
+  });
+
+  test('arm64 base images get arm64 build instances by default', () => {
+    const stack = new Stack();
+    new AmiBake(stack, 'Bake', baseProps({ baseImage: BaseImage.fromAmiId(AL2023, { architecture: ec2.InstanceArchitecture.ARM_64 }) }));
+    Template.fromStack(stack).hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { InstanceTypes: ['m6g.large', 'm7g.large'] });
+  });
+
+  test('a VPC gives the instances a subnet and an egress-only security group', () => {
+    const stack = new Stack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1 });
+    new AmiBake(stack, 'Bake', baseProps({ vpc }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { SubnetId: Match.anyValue(), SecurityGroupIds: [Match.anyValue()] });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('Build and test'), SecurityGroupIngress: Match.absent() });
+  });
+
+  test('layered bakes: the foundation\'s AMI is the parent, its fingerprint counts', () => {
+    const stack = new Stack();
+    const foundation = new AmiBake(stack, 'Foundation', baseProps());
+    const app = new AmiBake(stack, 'App', baseProps({ baseImage: BaseImage.fromAmiArtifact(foundation), steps: [BakeStep.shell(['echo app'])] }));
+    const template = Template.fromStack(stack);
+    const props = Object.values<any>(template.findResources(BAKE_TYPE)).map((r) => r.Properties);
+    const appProps = props.find((p) => p.Fingerprint === app.fingerprint);
+    expect(appProps.ParentImage).toEqual(stack.resolve(foundation.amiId));
+    const other = new AmiBake(new Stack(), 'Foundation', baseProps({ steps: [BakeStep.shell(['dnf install -y httpd'])] }));
+    expect(fingerprintOf({ baseImage: BaseImage.fromAmiArtifact(foundation), steps: [BakeStep.shell(['echo app'])] }))
+      .not.toEqual(fingerprintOf({ baseImage: BaseImage.fromAmiArtifact(other), steps: [BakeStep.shell(['echo app'])] }));
+  });
+
+  test('BaseImage.fromSsmParameter reads the context value recorded in cdk.context.json', () => {
+    const name = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const app = newTestApp({ context: { [`ssm:account=${env.account}:parameterName=${name}:region=${env.region}`]: AL2023 } });
+    const stack = new Stack(app, 'S', { env });
+    const bake = new AmiBake(stack, 'Bake', baseProps({ baseImage: BaseImage.fromSsmParameter(name) }));
+    Template.fromStack(stack).hasResourceProperties(BAKE_TYPE, { ParentImage: AL2023 });
+    expect(bake.architecture).toBe(ec2.InstanceArchitecture.ARM_64);
+    expect(() => new AmiBake(new Stack(), 'Agnostic', baseProps({ baseImage: BaseImage.fromSsmParameter(name) }))).toThrow(/no explicit account and region/);
+  });
+
+  test('warnings: an unpinned AWS-managed component, retainImages 1, sharing with the default key', () => {
+    const stack = new Stack();
+    new AmiBake(stack, 'Bake', baseProps({
+      steps: [BakeStep.awsManaged('update-linux', '1.x.x')],
+      retainImages: 1,
+      distribution: { accounts: ['111122223333'] },
+    }));
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/Default/Bake', Match.stringLikeRegexp("'update-linux' at version '1.x.x'"));
+    annotations.hasWarning('/Default/Bake', Match.stringLikeRegexp('retainImages is 1'));
+    annotations.hasWarning('/Default/Bake', Match.stringLikeRegexp('default EBS key'));
+  });
+});
+
+describe('AmiBake fingerprint', () => {
+  const reference = () => fingerprintOf();
+
+  test('is stable for the same inputs', () => {
+    expect(fingerprintOf()).toEqual(reference());
+    expect(fingerprintOf()).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('is the documented combination: base AMI, volume and builder revision, steps, test steps', () => {
+    const step = (phase: string, commands: string[]) => Fingerprint.ofString(JSON.stringify({
+      name: 'Shell',
+      description: `shell: ${commands[0]}`,
+      schemaVersion: '1.0',
+      phases: [{ name: phase, steps: [{ name: 'Run', action: 'ExecuteBash', inputs: { commands: ['set -eo pipefail', ...commands] } }] }],
+    }, undefined, 2));
+    const expected = Fingerprint.combine(
+      Fingerprint.ofJson({ builderRevision: 1, baseImage: AL2023, osType: 'LINUX', rootVolume: { deviceName: '/dev/xvda', sizeGiB: null, key: null } }),
+      Fingerprint.ofJson({ steps: [step('build', ['dnf install -y nginx']).hex] }),
+      Fingerprint.ofJson({ testSteps: [step('test', ['test -x /usr/sbin/nginx']).hex] }),
+    );
+    expect(reference()).toEqual(expected.hex);
+  });
+
+  test.each<[string, Partial<AmiBakeProps>]>([
+    ['base AMI id', { baseImage: BaseImage.fromAmiId('ami-0fffffffffffffff0') }],
+    ['a step', { steps: [BakeStep.shell(['dnf install -y httpd'])] }],
+    ['step order', { steps: [BakeStep.shell(['b']), BakeStep.shell(['a'])] }],
+    ['a test step', { testSteps: [BakeStep.shell(['true'])] }],
+    ['no test steps', { testSteps: [] }],
+    ['a component document', { steps: [BakeStep.document('schemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: A\n        action: ExecuteBash\n        inputs:\n          commands: [echo]\n')] }],
+    ['an AWS-managed component version', { steps: [BakeStep.awsManaged('update-linux', '1.0.3')] }],
+    ['a reboot', { steps: [BakeStep.shell(['dnf install -y nginx']), BakeStep.reboot()] }],
+    ['root volume size', { rootVolumeSize: Size.gibibytes(30) }],
+    ['root device name', { baseImage: BaseImage.fromAmiId(AL2023, { rootDeviceName: '/dev/sda1' }) }],
+  ])('changes with %s', (_name, overrides) => {
+    expect(fingerprintOf(overrides)).not.toEqual(reference());
+  });
+
+  test('changes with the content of a shipped file, not with its local path', () => {
+    const a = tmpFile('one');
+    const b = tmpFile('two');
+    const aCopy = tmpFile('one');
+    const withFile = (f: string) => fingerprintOf({ steps: [BakeStep.file(f, '/etc/app.conf')] });
+    expect(withFile(a)).not.toEqual(withFile(b));
+    expect(withFile(a)).toEqual(withFile(aCopy));
+    expect(fingerprintOf({ steps: [BakeStep.file(a, '/etc/other.conf')] })).not.toEqual(withFile(a));
+  });
+
+  test('changes with the content of a shipped directory, not with an excluded file', () => {
+    const dir = tmpDir({ 'index.html': 'v1', 'notes.md': 'x' });
+    const withDir = () => fingerprintOf({ steps: [BakeStep.directory(dir, '/srv/www', { exclude: ['*.md'] })] });
+    const before = withDir();
+    fs.writeFileSync(path.join(dir, 'notes.md'), 'changed');
+    expect(withDir()).toEqual(before);
+    fs.writeFileSync(path.join(dir, 'index.html'), 'v2');
+    expect(withDir()).not.toEqual(before);
+  });
+
+  test('changes with the root volume key', () => {
+    const withKey = (arn: string) => {
+      const stack = new Stack();
+      return new AmiBake(stack, 'Bake', baseProps({ rootVolumeKey: kms.Key.fromKeyArn(stack, 'K', arn) })).fingerprint;
+    };
+    expect(withKey('arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111'))
+      .not.toEqual(withKey('arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-2222-2222-222222222222'));
+    expect(withKey('arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111')).not.toEqual(reference());
+  });
+
+  test.each<[string, Partial<AmiBakeProps>]>([
+    ['a distribution region', { distribution: { regions: ['eu-west-1'] } }],
+    ['distribution accounts', { distribution: { accounts: ['111122223333'] } }],
+    ['instance types', { instanceTypes: [new ec2.InstanceType('c6i.xlarge')] }],
+    ['tags', { tags: { team: 'web' } }],
+    ['the AMI name prefix', { amiName: 'web' }],
+    ['the build timeout', { buildTimeout: Duration.hours(2) }],
+    ['retention', { retainImages: 7 }],
+  ])('does not change with %s', (_name, overrides) => {
+    expect(fingerprintOf(overrides)).toEqual(reference());
+  });
+
+  test('does not depend on the construct path or the stack', () => {
+    const stack = new Stack(undefined, 'Other');
+    expect(new AmiBake(stack, 'Elsewhere', baseProps()).fingerprint).toEqual(reference());
+  });
+});
+
+describe('AmiBake synth-time errors', () => {
+  const make = (overrides: Partial<AmiBakeProps>) => () => new AmiBake(new Stack(), 'Bake', baseProps(overrides));
+
+  test('no steps', () => {
+    expect(make({ steps: [] })).toThrow(/steps is empty\. Pass at least one BakeStep/);
+  });
+
+  test('buildTimeout above 12 hours', () => {
+    expect(make({ buildTimeout: Duration.hours(13) })).toThrow(/buildTimeout \(13 hours\) is longer than 12 hours.*Duration\.hours\(12\)/);
+  });
+
+  test('retainImages below 1, or not whole', () => {
+    expect(make({ retainImages: 0 })).toThrow(/retainImages \(0\) must be a whole number from 1 to 1000/);
+    expect(make({ retainImages: 2.5 })).toThrow(/retainImages \(2\.5\)/);
+  });
+
+  test('an instance type whose architecture does not match the base image', () => {
+    expect(make({ instanceTypes: [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('c7g.large')] }))
+      .toThrow(/instanceTypes\[1\] \(c7g\.large\) is arm64, but the base image is x86_64\. Pass x86_64 instance types/);
+  });
+
+  test('a malformed component document, with the line', () => {
+    expect(() => BakeStep.document('schemaVersion: 1.0\nphases:\n  - name: build\n    steps: [\n')).toThrow(/YAML syntax error at line \d+/);
+    expect(() => BakeStep.document('phases:\n  - name: deploy\n    steps:\n      - name: A\n        action: RunSomething\n'))
+      .toThrow(/schemaVersion is missing[\s\S]*phases\[0\]\.name is "deploy"[\s\S]*action "RunSomething", which AWSTOE does not know/);
+  });
+
+  test('a file or directory step pointing at nothing', () => {
+    expect(() => BakeStep.file('/does/not/exist.conf', '/etc/app.conf')).toThrow(/localPath '\/does\/not\/exist\.conf' does not exist/);
+    expect(() => BakeStep.directory('/does/not/exist', '/srv')).toThrow(/localPath '\/does\/not\/exist' does not exist/);
+    expect(() => BakeStep.file(os.tmpdir(), '/etc/app.conf')).toThrow(/is not a file\. Use BakeStep\.directory\(\)/);
+    expect(() => BakeStep.file(tmpFile('x'), 'relative/path')).toThrow(/remotePath 'relative\/path' is not absolute/);
+  });
+
+  test('a bad base image id, region or account', () => {
+    expect(() => BaseImage.fromAmiId('ami-xyz')).toThrow(/amiId 'ami-xyz' is not an AMI id/);
+    expect(make({ distribution: { regions: ['Europe'] } })).toThrow(/distribution\.regions has 'Europe'/);
+    expect(make({ distribution: { accounts: ['12345'] } })).toThrow(/distribution\.accounts has '12345'/);
+  });
+
+  test('tokens skip validation', () => {
+    const stack = new Stack();
+    const bake = new AmiBake(stack, 'Bake', baseProps({
+      retainImages: Token.asNumber(Lazy.number({ produce: () => 0 })),
+      buildTimeout: Duration.seconds(Token.asNumber(Lazy.number({ produce: () => 999_999 }))),
+      instanceTypes: [new ec2.InstanceType(Lazy.string({ produce: () => 'c7g.large' }))],
+    }));
+    expect(bake.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    // The values reach the template unchanged, for CloudFormation to judge.
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { InstanceTypes: ['c7g.large'] });
+    template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Timeout: '999999' });
+  });
+});
+
+describe('AmiArtifact compatibility', () => {
+  test('an AmiBake is an IAmiArtifact next to AmiArtifact.fromAmiId', () => {
+    const stack = new Stack();
+    const artifacts = [new AmiBake(stack, 'Bake', baseProps()), AmiArtifact.fromAmiId(AL2023)];
+    for (const a of artifacts) expect(a.machineImage.getImage(stack).osType).toBe(ec2.OperatingSystemType.LINUX);
+  });
+});
