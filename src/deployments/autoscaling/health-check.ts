@@ -1,0 +1,134 @@
+import { Duration, Token } from 'aws-cdk-lib';
+
+/**
+ * Options shared by every instance health check.
+ */
+export interface InstanceHealthCheckOptions {
+  /**
+   * How long the instance keeps probing before it gives up and reports itself failed.
+   *
+   * Counted from the moment its user data reaches the health check.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Options for `InstanceHealthCheck.http()`.
+ */
+export interface HttpInstanceHealthCheckOptions extends InstanceHealthCheckOptions {
+  /**
+   * The port the application listens on, on the instance itself.
+   */
+  readonly port: number;
+
+  /**
+   * The path to request; any 2xx or 3xx answer counts as healthy.
+   *
+   * @default '/'
+   */
+  readonly path?: string;
+}
+
+const DEFAULT_TIMEOUT = Duration.minutes(10);
+const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
+
+/**
+ * What a healthy instance answers, checked on the instance itself before it reports to
+ * CloudFormation (or to its Auto Scaling lifecycle hook) that it is ready.
+ *
+ * An instance probes itself every 5 seconds until the check passes or its timeout runs out,
+ * then reports success or failure. The probe runs on `127.0.0.1` and needs no packages beyond
+ * the base image (`curl` and bash on Linux, PowerShell on Windows).
+ */
+export class InstanceHealthCheck {
+  /**
+   * Healthy when an HTTP GET of `http://127.0.0.1:<port><path>` answers 2xx or 3xx.
+   */
+  public static http(options: HttpInstanceHealthCheckOptions): InstanceHealthCheck {
+    const port = validatePort('healthCheck port', options.port);
+    const path = options.path ?? '/';
+    if (!Token.isUnresolved(path) && !SAFE_PATH.test(path)) {
+      throw new Error(`InstanceHealthCheck.http: path '${path}' must start with '/' and contain only URL characters (no spaces or quotes). Pass a path such as '/health'.`);
+    }
+    const url = `http://127.0.0.1:${port}${path}`;
+    return new InstanceHealthCheck(
+      `HTTP GET ${url}`,
+      `curl --silent --show-error --fail --location --max-time 5 --output /dev/null '${url}'`,
+      `try { $r = Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 -Uri '${url}'; $r.StatusCode -lt 400 } catch { $false }`,
+      timeoutOf(options),
+    );
+  }
+
+  /**
+   * Healthy when a TCP connection to `127.0.0.1:<port>` opens.
+   */
+  public static tcp(port: number, options: InstanceHealthCheckOptions = {}): InstanceHealthCheck {
+    const p = validatePort('InstanceHealthCheck.tcp port', port);
+    return new InstanceHealthCheck(
+      `TCP connect 127.0.0.1:${p}`,
+      `timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${p}'`,
+      `try { $c = New-Object System.Net.Sockets.TcpClient; $ok = $c.ConnectAsync('127.0.0.1', ${p}).Wait(5000); $c.Close(); $ok } catch { $false }`,
+      timeoutOf(options),
+    );
+  }
+
+  /**
+   * Healthy when a command exits with status 0.
+   *
+   * On Linux the command runs with bash; on Windows it is a PowerShell script block, healthy
+   * when it returns a true value without throwing.
+   *
+   * @param command the command to run, for example `systemctl is-active --quiet my-app`
+   */
+  public static command(command: string, options: InstanceHealthCheckOptions = {}): InstanceHealthCheck {
+    if (!Token.isUnresolved(command) && command.trim() === '') {
+      throw new Error('InstanceHealthCheck.command: command is empty. Pass the command whose exit status 0 means healthy.');
+    }
+    return new InstanceHealthCheck(`command ${command}`, command, command, timeoutOf(options));
+  }
+
+  /**
+   * No application check: the instance reports ready as soon as its user data has run.
+   *
+   * Use it only for instances with nothing to probe; a broken application still counts as healthy.
+   */
+  public static none(): InstanceHealthCheck {
+    return new InstanceHealthCheck('none', 'true', '$true', Duration.seconds(0));
+  }
+
+  /** How long the instance keeps probing before it reports failure. */
+  public readonly timeout: Duration;
+
+  /** A human-readable summary of the probe, for example `HTTP GET http://127.0.0.1:8080/health`. */
+  public readonly description: string;
+
+  /** @internal */
+  public readonly _linuxProbe: string;
+
+  /** @internal */
+  public readonly _windowsProbe: string;
+
+  private constructor(description: string, linuxProbe: string, windowsProbe: string, timeout: Duration) {
+    this.description = description;
+    this._linuxProbe = linuxProbe;
+    this._windowsProbe = windowsProbe;
+    this.timeout = timeout;
+  }
+}
+
+function timeoutOf(options: InstanceHealthCheckOptions): Duration {
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+  if (!Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() < 5) {
+    throw new Error(`InstanceHealthCheck: timeout (${timeout.toHumanString()}) is shorter than one probe interval. Pass at least Duration.seconds(5).`);
+  }
+  return timeout;
+}
+
+function validatePort(name: string, port: number): number {
+  if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new Error(`InstanceHealthCheck: ${name} (${port}) is not a TCP port. Pass an integer from 1 to 65535.`);
+  }
+  return port;
+}

@@ -1,0 +1,532 @@
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AMI_A, fixture } from './fixtures';
+import { AmiArtifact } from '../../../src/artifacts/ami/artifact';
+import {
+  ImmutableAutoScalingGroup,
+  ImmutableAutoScalingGroupProps,
+  InstanceHealthCheck,
+  ReplacementStrategy,
+} from '../../../src/deployments/autoscaling';
+import { describeFindings, newTestApp, validate } from '../../kit';
+
+const INSTANCE_TYPE = new ec2.InstanceType('t3.small');
+
+function group(overrides: Partial<ImmutableAutoScalingGroupProps> = {}) {
+  const { stack, vpc } = fixture();
+  const fleet = new ImmutableAutoScalingGroup(stack, 'Fleet', {
+    vpc,
+    artifact: AmiArtifact.fromAmiId(AMI_A),
+    instanceType: INSTANCE_TYPE,
+    minCapacity: 2,
+    maxCapacity: 4,
+    healthCheck: InstanceHealthCheck.http({ port: 8080, path: '/health' }),
+    ...overrides,
+  });
+  return { stack, vpc, fleet };
+}
+
+function withAlb(overrides: Partial<ImmutableAutoScalingGroupProps> = {}) {
+  const g = group(overrides);
+  const alb = new elbv2.ApplicationLoadBalancer(g.stack, 'Alb', { vpc: g.vpc, internetFacing: false });
+  const listener = alb.addListener('Http', { port: 80, open: false });
+  const targetGroup = new elbv2.ApplicationTargetGroup(g.stack, 'Targets', {
+    vpc: g.vpc,
+    port: 8080,
+    protocol: elbv2.ApplicationProtocol.HTTP,
+    healthCheck: { path: '/health' },
+  });
+  listener.addTargetGroups('Default', { targetGroups: [targetGroup] });
+  g.fleet.attachToApplicationTargetGroup(targetGroup);
+  return { ...g, alb, targetGroup };
+}
+
+function userDataOf(stack: Stack): string {
+  const lt = Object.values(Template.fromStack(stack).findResources('AWS::EC2::LaunchTemplate'))[0] as any;
+  const parts = lt.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][1] as unknown[];
+  return parts.map(p => (typeof p === 'string' ? p : `<${JSON.stringify(p)}>`)).join('');
+}
+
+describe('ImmutableAutoScalingGroup', () => {
+  describe('valid and clean', () => {
+    test.each([
+      ['replaceGroup (default)', undefined],
+      ['rolling', ReplacementStrategy.rolling()],
+      ['instanceRefresh', ReplacementStrategy.instanceRefresh({ bakeTime: Duration.minutes(10), checkpoints: [50, 100] })],
+    ])('%s, behind an ALB', (_name, replacement) => {
+      // GIVEN
+      const { stack } = withAlb(replacement ? { replacement } : {});
+
+      // WHEN
+      const { findings } = validate(stack);
+
+      // THEN: only the test's own load balancer (no access logs: no bucket in this test) may be flagged
+      expect(describeFindings(findings.filter(f => !f.path.startsWith('Stack/Alb')))).toEqual([]);
+    });
+
+    test('in an environment-agnostic stack', () => {
+      // GIVEN
+      const app = newTestApp();
+      const stack = new Stack(app, 'Agnostic');
+      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+      vpc.addFlowLog('FlowLog');
+      new ImmutableAutoScalingGroup(stack, 'Fleet', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+
+      // THEN
+      expect(describeFindings(validate(stack).findings)).toEqual([]);
+    });
+
+    test('alone, with every optional prop', () => {
+      // GIVEN
+      const { stack, vpc } = fixture();
+      const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+      const topic = new sns.Topic(stack, 'Topic', { enforceSSL: true, masterKey: key });
+      new ImmutableAutoScalingGroup(stack, 'Fleet', {
+        vpc,
+        artifact: AmiArtifact.fromAmiId(AMI_A),
+        instanceType: INSTANCE_TYPE,
+        rootVolumeEncryptionKey: key,
+        rootVolumeSize: 30,
+        notificationTopic: topic,
+        userData: ec2.UserData.forLinux(),
+      });
+
+      // WHEN
+      const { findings } = validate(stack);
+
+      // THEN
+      expect(describeFindings(findings)).toEqual([]);
+    });
+  });
+
+  describe('launch template', () => {
+    test('comes from the artifact, requires IMDSv2 and encrypts the root volume', () => {
+      // GIVEN
+      const { stack } = group();
+
+      // THEN
+      Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
+        LaunchTemplateData: Match.objectLike({
+          ImageId: AMI_A,
+          InstanceType: 't3.small',
+          MetadataOptions: { HttpTokens: 'required' },
+          BlockDeviceMappings: [{
+            DeviceName: '/dev/xvda',
+            Ebs: { Encrypted: true, DeleteOnTermination: true, VolumeType: 'gp3' },
+          }],
+        }),
+      });
+    });
+
+    test('encrypts with a customer managed key when given, on the root device of the OS', () => {
+      // GIVEN
+      const { stack, vpc } = fixture();
+      const key = new kms.Key(stack, 'Key');
+
+      // WHEN
+      new ImmutableAutoScalingGroup(stack, 'Fleet', {
+        vpc,
+        artifact: AmiArtifact.fromAmiId(AMI_A, { osType: ec2.OperatingSystemType.WINDOWS }),
+        instanceType: INSTANCE_TYPE,
+        rootVolumeEncryptionKey: key,
+        rootVolumeSize: 50,
+      });
+
+      // THEN
+      Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
+        LaunchTemplateData: Match.objectLike({
+          BlockDeviceMappings: [{
+            DeviceName: '/dev/sda1',
+            Ebs: Match.objectLike({ Encrypted: true, VolumeSize: 50, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } }),
+          }],
+        }),
+      });
+    });
+
+    test('the group is pinned to the exact version number the template created, never $Latest or $Default', () => {
+      // GIVEN
+      const { stack } = group();
+
+      // WHEN
+      const template = Template.fromStack(stack);
+      const [ltId] = Object.keys(template.findResources('AWS::EC2::LaunchTemplate'));
+
+      // THEN
+      template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+        LaunchTemplate: { LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } },
+      });
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/\$Latest|\$Default|DefaultVersionNumber/);
+    });
+  });
+
+  describe('replacement strategies', () => {
+    test('replaceGroup is the default: a replacing update that waits for minCapacity signals', () => {
+      // GIVEN
+      const { stack } = group();
+
+      // THEN
+      Template.fromStack(stack).hasResource('AWS::AutoScaling::AutoScalingGroup', {
+        UpdatePolicy: Match.objectLike({ AutoScalingReplacingUpdate: { WillReplace: true } }),
+        CreationPolicy: { ResourceSignal: { Count: 2, Timeout: 'PT15M' } },
+      });
+    });
+
+    test('replaceGroup options', () => {
+      // GIVEN
+      const replacement = ReplacementStrategy.replaceGroup({ signalCount: 1, minSuccessPercentage: 50, timeout: Duration.minutes(30) });
+      const { stack } = group({ replacement });
+
+      // THEN
+      Template.fromStack(stack).hasResource('AWS::AutoScaling::AutoScalingGroup', {
+        CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT30M' }, AutoScalingCreationPolicy: { MinSuccessfulInstancesPercent: 50 } },
+      });
+    });
+
+    test('rolling: batches that wait for their signals, keeping capacity in service', () => {
+      // GIVEN
+      const { stack } = group({ replacement: ReplacementStrategy.rolling({ maxBatchSize: 2, pauseTime: Duration.minutes(20) }) });
+
+      // THEN
+      const asg = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
+      expect(asg.UpdatePolicy.AutoScalingReplacingUpdate).toBeUndefined();
+      expect(asg.UpdatePolicy.AutoScalingRollingUpdate).toEqual(expect.objectContaining({
+        MaxBatchSize: 2,
+        MinInstancesInService: 2,
+        WaitOnResourceSignals: true,
+        PauseTime: 'PT20M',
+      }));
+      expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT20M' } });
+    });
+
+    test('rolling with min = max keeps one instance fewer in service by default', () => {
+      // GIVEN
+      const { stack } = group({ minCapacity: 3, maxCapacity: 3, replacement: ReplacementStrategy.rolling() });
+
+      // THEN
+      Template.fromStack(stack).hasResource('AWS::AutoScaling::AutoScalingGroup', {
+        UpdatePolicy: Match.objectLike({ AutoScalingRollingUpdate: Match.objectLike({ MinInstancesInService: 2 }) }),
+      });
+    });
+
+    test('instanceRefresh: CloudFormation\'s AutoScalingInstanceRefresh policy, launch before terminate, with alarms, bake time and checkpoints', () => {
+      // GIVEN
+      const { stack } = fixture();
+      const alarm = new cloudwatch.Alarm(stack, 'Errors', {
+        metric: new cloudwatch.Metric({ namespace: 'App', metricName: 'Errors' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+      const { stack: s2 } = { stack };
+      new ImmutableAutoScalingGroup(s2, 'Fleet', {
+        vpc: s2.node.findChild('Vpc') as ec2.Vpc,
+        artifact: AmiArtifact.fromAmiId(AMI_A),
+        instanceType: INSTANCE_TYPE,
+        minCapacity: 2,
+        maxCapacity: 4,
+        replacement: ReplacementStrategy.instanceRefresh({
+          alarms: [alarm],
+          bakeTime: Duration.minutes(30),
+          checkpoints: [25, 50, 100],
+          checkpointDelay: Duration.minutes(5),
+          instanceWarmup: Duration.minutes(2),
+        }),
+      });
+
+      // THEN
+      const asg = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
+      expect(asg.UpdatePolicy.AutoScalingReplacingUpdate).toBeUndefined();
+      expect(asg.UpdatePolicy.AutoScalingRollingUpdate).toBeUndefined();
+      expect(asg.UpdatePolicy.AutoScalingInstanceRefresh).toEqual({
+        Strategy: 'Rolling',
+        Preferences: {
+          MinHealthyPercentage: 100,
+          MaxHealthyPercentage: 200,
+          SkipMatching: true,
+          InstanceWarmup: 120,
+          BakeTime: 1800,
+          CheckpointPercentages: [25, 50, 100],
+          CheckpointDelay: 300,
+          AlarmSpecification: { Alarms: [{ Ref: expect.stringMatching(/^Errors/) }] },
+        },
+      });
+      expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT15M' } });
+    });
+  });
+
+  describe('instances report their own health', () => {
+    test('user data runs the artifact\'s commands, then the extra ones, then the health check and the report', () => {
+      // GIVEN
+      const extra = ec2.UserData.forLinux();
+      extra.addCommands('systemctl start my-app');
+
+      // WHEN
+      const { stack, fleet } = group({
+        artifact: AmiArtifact.fromAmiId(AMI_A, { userData: (() => { const u = ec2.UserData.forLinux(); u.addCommands('echo from-the-bake'); return u; })() }),
+        userData: extra,
+      });
+      extra.addCommands('echo added-later');
+
+      // THEN
+      const script = userDataOf(stack);
+      expect(script.startsWith('#!/bin/bash\necho from-the-bake\nsystemctl start my-app\necho added-later\n')).toBe(true);
+      expect(script).toContain("curl --silent --show-error --fail --location --max-time 5 --output /dev/null 'http://127.0.0.1:8080/health'");
+      expect(script).toContain("CID_RESOURCE='FleetASG9541CF7F'");
+      expect(script).toContain('CID_STACK=\'<{"Ref":"AWS::StackName"}>\'');
+      expect(script).toContain('cid_deadline=$(( $(date +%s) + 600 ))');
+      expect(fleet.healthCheck.description).toEqual('HTTP GET http://127.0.0.1:8080/health');
+      expect(script.match(/^#!/gm)).toHaveLength(1);
+    });
+
+    test('the logical id in the user data is the group\'s', () => {
+      const { stack } = group();
+      const [asgId] = Object.keys(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'));
+      expect(userDataOf(stack)).toContain(`CID_RESOURCE='${asgId}'`);
+    });
+
+    test('tcp and command checks', () => {
+      expect(userDataOf(group({ healthCheck: InstanceHealthCheck.tcp(5432, { timeout: Duration.minutes(3) }) }).stack))
+        .toMatch(/\+ 180 \)\)[\s\S]*timeout 5 bash -c 'exec 3<>\/dev\/tcp\/127.0.0.1\/5432'/);
+      expect(userDataOf(group({ healthCheck: InstanceHealthCheck.command('systemctl is-active --quiet my-app') }).stack))
+        .toContain('( systemctl is-active --quiet my-app ) >/dev/null 2>&1');
+    });
+
+    test('Windows instances run the check in PowerShell and report with the AWS Tools for PowerShell', () => {
+      // GIVEN
+      const extra = ec2.UserData.forWindows();
+      extra.addCommands('Start-Service MyApp');
+
+      // WHEN
+      const { stack } = group({
+        artifact: AmiArtifact.fromAmiId(AMI_A, { osType: ec2.OperatingSystemType.WINDOWS }),
+        userData: extra,
+      });
+
+      // THEN
+      const script = userDataOf(stack);
+      expect(script.startsWith('<powershell>\nStart-Service MyApp\n')).toBe(true);
+      expect(script.endsWith('</powershell>')).toBe(true);
+      expect(script).toContain("Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 -Uri 'http://127.0.0.1:8080/health'");
+      expect(script).toContain('Send-CFNResourceSignal');
+      expect(script).toContain('Set-ASInstanceHealth');
+    });
+
+    test('the role may only signal this stack and mark instances of this group unhealthy, and exists before the group', () => {
+      // GIVEN
+      const { stack } = group();
+      const template = Template.fromStack(stack);
+
+      // THEN
+      const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith('Fleet'))
+        .map(([, p]: any) => p.Properties.PolicyDocument.Statement);
+      expect(policies).toHaveLength(2);
+      expect(policies).toContainEqual([{ Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } }]);
+      expect(policies).toContainEqual([{
+        Action: 'autoscaling:SetInstanceHealth',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/', { Ref: 'FleetASG9541CF7F' }]] },
+      }]);
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
+        ManagedPolicyArns: Match.absent(),
+      });
+      const [signalPolicyId] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([, p]: any) => p.Properties.PolicyDocument.Statement[0].Action === 'cloudformation:SignalResource')!;
+      template.hasResource('AWS::AutoScaling::AutoScalingGroup', { DependsOn: Match.arrayWith([signalPolicyId]) });
+    });
+
+    test('a given role gets the same two permissions', () => {
+      // GIVEN
+      const { stack, vpc } = fixture();
+      const role = iam.Role.fromRoleName(stack, 'Existing', 'my-instance-role');
+
+      // WHEN
+      new ImmutableAutoScalingGroup(stack, 'Fleet', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE, role });
+
+      // THEN
+      Template.fromStack(stack).resourcePropertiesCountIs('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
+      }, 0);
+      Template.fromStack(stack).resourcePropertiesCountIs('AWS::IAM::Policy', { Roles: ['my-instance-role'] }, 2);
+    });
+  });
+
+  describe('network', () => {
+    test('no inbound rule by default', () => {
+      const { stack } = group();
+      const sg = Object.values(Template.fromStack(stack).findResources('AWS::EC2::SecurityGroup'))[0] as any;
+      expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+      Template.fromStack(stack).resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    });
+
+    test('behind an ALB: only the load balancer may reach the instances, on the target port', () => {
+      // GIVEN
+      const { stack } = withAlb();
+      const template = Template.fromStack(stack);
+
+      // THEN
+      const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r: any) => r.Properties);
+      expect(ingress).toEqual([expect.objectContaining({
+        FromPort: 8080,
+        ToPort: 8080,
+        GroupId: { 'Fn::GetAtt': [expect.stringMatching(/^FleetSecurityGroup/), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^AlbSecurityGroup/), 'GroupId'] },
+      })]);
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/"CidrIp":"0\.0\.0\.0\/0","Description":"[^"]*","FromPort":8080/);
+    });
+
+    test('attachToApplicationTargetGroup: ELB health checks after a grace period', () => {
+      // GIVEN
+      const { stack } = withAlb();
+
+      // THEN
+      Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+        HealthCheckType: 'ELB',
+        HealthCheckGracePeriod: 600,
+        TargetGroupARNs: [{ Ref: Match.stringLikeRegexp('^Targets') }],
+      });
+    });
+
+    test('the grace period can be set', () => {
+      const g = group({ healthCheck: InstanceHealthCheck.none() });
+      const tg = new elbv2.ApplicationTargetGroup(g.stack, 'Targets', { vpc: g.vpc, port: 80 });
+      g.fleet.attachToApplicationTargetGroup(tg, { gracePeriod: Duration.seconds(90) });
+      Template.fromStack(g.stack).hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { HealthCheckGracePeriod: 90 });
+    });
+  });
+
+  describe('bad input fails at synth with the prop, the value and what to do', () => {
+    test.each<[string, Partial<ImmutableAutoScalingGroupProps>, RegExp]>([
+      ['min above max', { minCapacity: 5, maxCapacity: 3 }, /minCapacity \(5\) should be <= maxCapacity \(3\)\. Lower minCapacity or raise maxCapacity/],
+      ['desired below min', { minCapacity: 2, maxCapacity: 4, desiredCapacity: 1 }, /desiredCapacity \(1\) should be >= minCapacity \(2\)/],
+      ['desired above max', { minCapacity: 2, maxCapacity: 4, desiredCapacity: 6 }, /desiredCapacity \(6\) should be <= maxCapacity \(4\)/],
+      ['negative capacity', { minCapacity: -1 }, /minCapacity \(-1\) must be a whole number of 0 or more/],
+      ['min in service not below max', { minCapacity: 2, maxCapacity: 4, replacement: ReplacementStrategy.rolling({ minInstancesInService: 4 }) },
+        /minInstancesInService \(4\) must be below maxCapacity \(4\).*Lower minInstancesInService or raise maxCapacity/],
+      ['rolling batch of zero', { replacement: ReplacementStrategy.rolling({ maxBatchSize: 0 }) }, /maxBatchSize \(0\) must be a whole number of at least 1/],
+      ['rolling with negative instances in service', { replacement: ReplacementStrategy.rolling({ minInstancesInService: -1 }) }, /minInstancesInService \(-1\) must not be negative/],
+      ['rolling pause above an hour', { replacement: ReplacementStrategy.rolling({ pauseTime: Duration.minutes(90) }) }, /pauseTime \(1 hour 30 minutes\) is above CloudFormation's limit of one hour/],
+      ['bake time over 48 hours', { replacement: ReplacementStrategy.instanceRefresh({ bakeTime: Duration.hours(49) }) }, /bakeTime \(2 days 1 hour\) is above the instance-refresh limit of 48 hours/],
+      ['checkpoint delay over 48 hours', { replacement: ReplacementStrategy.instanceRefresh({ checkpoints: [50, 100], checkpointDelay: Duration.days(3) }) }, /checkpointDelay \(3 days\) is above/],
+      ['checkpoints not ending at 100', { replacement: ReplacementStrategy.instanceRefresh({ checkpoints: [50, 90] }) }, /checkpoints \(\[50, 90\]\) must be .* ending with 100/],
+      ['checkpoints not ascending', { replacement: ReplacementStrategy.instanceRefresh({ checkpoints: [60, 30, 100] }) }, /checkpoints \(\[60, 30, 100\]\)/],
+      ['checkpoint delay without checkpoints', { replacement: ReplacementStrategy.instanceRefresh({ checkpointDelay: Duration.minutes(5) }) }, /checkpointDelay is set without checkpoints/],
+      ['min healthy above 100', { replacement: ReplacementStrategy.instanceRefresh({ minHealthyPercentage: 120 }) }, /minHealthyPercentage \(120\) must be a whole number from 0 to 100/],
+      ['max healthy below 100', { replacement: ReplacementStrategy.instanceRefresh({ maxHealthyPercentage: 90 }) }, /maxHealthyPercentage \(90\) must be a whole number from 100 to 200/],
+      ['healthy window over 100', { replacement: ReplacementStrategy.instanceRefresh({ minHealthyPercentage: 50, maxHealthyPercentage: 200 }) }, /maxHealthyPercentage \(200\) is more than 100 above minHealthyPercentage \(50\)/],
+      ['replacing update with a signal count above the minimum', { minCapacity: 2, maxCapacity: 4, replacement: ReplacementStrategy.replaceGroup({ signalCount: 3 }) },
+        /signalCount \(3\) is above minCapacity \(2\).*Lower signalCount or raise minCapacity/],
+      ['replacing update with nothing to signal', { minCapacity: 0, maxCapacity: 4 }, /signalCount \(0\) must be a whole number of at least 1.*Set minCapacity to 1 or more/],
+      ['success percentage above 100', { replacement: ReplacementStrategy.replaceGroup({ minSuccessPercentage: 101 }) }, /minSuccessPercentage \(101\) must be a whole number from 0 to 100/],
+      ['Windows artifact with Linux user data', { artifact: AmiArtifact.fromAmiId(AMI_A, { osType: ec2.OperatingSystemType.WINDOWS }), userData: ec2.UserData.forLinux() },
+        /Windows AMI but userData is a Linux shell script.*Use ec2.UserData.forWindows\(\)/],
+      ['Linux artifact with Windows user data', { userData: ec2.UserData.forWindows() }, /Linux AMI but userData is Windows PowerShell.*Use ec2.UserData.forLinux\(\)/],
+      ['Linux artifact with custom user data', { userData: ec2.UserData.custom('hello') }, /Linux AMI but userData is not a shell script/],
+    ])('%s', (_name, overrides, message) => {
+      expect(() => group(overrides)).toThrow(message);
+    });
+
+    test('more than ten alarms', () => {
+      const { stack, vpc } = fixture();
+      const alarms = Array.from({ length: 11 }, (_, i) => cloudwatch.Alarm.fromAlarmName(stack, `A${i}`, `alarm-${i}`));
+      expect(() => new ImmutableAutoScalingGroup(stack, 'Fleet', {
+        vpc,
+        artifact: AmiArtifact.fromAmiId(AMI_A),
+        instanceType: INSTANCE_TYPE,
+        replacement: ReplacementStrategy.instanceRefresh({ alarms }),
+      })).toThrow(/alarms has 11 alarms; an instance refresh watches at most 10\. Combine them with a cloudwatch.CompositeAlarm/);
+    });
+
+    test('health checks', () => {
+      expect(() => InstanceHealthCheck.http({ port: 70000 })).toThrow(/port \(70000\) is not a TCP port. Pass an integer from 1 to 65535/);
+      expect(() => InstanceHealthCheck.http({ port: 80, path: 'health' })).toThrow(/path 'health' must start with '\/'/);
+      expect(() => InstanceHealthCheck.http({ port: 80, path: "/x' ; rm -rf /" })).toThrow(/no spaces or quotes/);
+      expect(() => InstanceHealthCheck.tcp(0)).toThrow(/tcp port \(0\)/);
+      expect(() => InstanceHealthCheck.command(' ')).toThrow(/command is empty/);
+      expect(() => InstanceHealthCheck.tcp(80, { timeout: Duration.seconds(1) })).toThrow(/timeout \(1 second\) is shorter than one probe interval/);
+    });
+
+    test('tokens skip validation', () => {
+      // GIVEN: values only known at deploy time
+      const { stack, vpc } = fixture();
+      const min = new CfnParameter(stack, 'Min', { type: 'Number' }).valueAsNumber;
+      const max = new CfnParameter(stack, 'Max', { type: 'Number' }).valueAsNumber;
+      const pct = new CfnParameter(stack, 'Pct', { type: 'Number' }).valueAsNumber;
+      const port = new CfnParameter(stack, 'Port', { type: 'Number' }).valueAsNumber;
+
+      // WHEN
+      const build = () => {
+        new ImmutableAutoScalingGroup(stack, 'Refresh', {
+          vpc,
+          artifact: AmiArtifact.fromAmiId(AMI_A),
+          instanceType: INSTANCE_TYPE,
+          minCapacity: min,
+          maxCapacity: max,
+          desiredCapacity: max,
+          healthCheck: InstanceHealthCheck.tcp(port),
+          replacement: ReplacementStrategy.instanceRefresh({ minHealthyPercentage: pct, maxHealthyPercentage: pct, bakeTime: Duration.seconds(pct) }),
+        });
+        new ImmutableAutoScalingGroup(stack, 'Rolling', {
+          vpc,
+          artifact: AmiArtifact.fromAmiId(AMI_A),
+          instanceType: INSTANCE_TYPE,
+          minCapacity: min,
+          maxCapacity: max,
+          replacement: ReplacementStrategy.rolling({ minInstancesInService: max, maxBatchSize: min }),
+        });
+        new ImmutableAutoScalingGroup(stack, 'Replace', {
+          vpc,
+          artifact: AmiArtifact.fromAmiId(AMI_A),
+          instanceType: INSTANCE_TYPE,
+          minCapacity: min,
+          maxCapacity: max,
+          replacement: ReplacementStrategy.replaceGroup({ signalCount: max, minSuccessPercentage: pct }),
+        });
+      };
+
+      // THEN
+      expect(build).not.toThrow();
+      Template.fromStack(stack).hasResource('AWS::AutoScaling::AutoScalingGroup', {
+        CreationPolicy: { ResourceSignal: { Count: { Ref: 'Max' }, Timeout: 'PT15M' }, AutoScalingCreationPolicy: { MinSuccessfulInstancesPercent: { Ref: 'Pct' } } },
+      });
+    });
+
+    test('tokens in capacity give a rolling update that keeps minCapacity in service', () => {
+      const { stack, vpc } = fixture();
+      const min = new CfnParameter(stack, 'Min', { type: 'Number' }).valueAsNumber;
+      new ImmutableAutoScalingGroup(stack, 'Fleet', {
+        vpc,
+        artifact: AmiArtifact.fromAmiId(AMI_A),
+        instanceType: INSTANCE_TYPE,
+        minCapacity: min,
+        maxCapacity: 4,
+        replacement: ReplacementStrategy.rolling(),
+      });
+      Template.fromStack(stack).hasResource('AWS::AutoScaling::AutoScalingGroup', {
+        UpdatePolicy: Match.objectLike({ AutoScalingRollingUpdate: Match.objectLike({ MinInstancesInService: { Ref: 'Min' } }) }),
+      });
+    });
+
+    test('a rolling group with minCapacity 0 is created without waiting for signals, with a warning', () => {
+      const { stack } = group({ minCapacity: 0, maxCapacity: 2, replacement: ReplacementStrategy.rolling() });
+      Template.fromStack(stack).hasResource('AWS::AutoScaling::AutoScalingGroup', {
+        CreationPolicy: Match.absent(),
+        UpdatePolicy: Match.objectLike({ AutoScalingRollingUpdate: Match.objectLike({ WaitOnResourceSignals: true, MinInstancesInService: 0 }) }),
+      });
+      Annotations.fromStack(stack).hasWarning('/Stack/Fleet', Match.stringLikeRegexp('minCapacity is 0'));
+      expect(ReplacementStrategy.rolling().strategyName).toBe('rolling');
+    });
+
+    test('a health check that outlasts the signal timeout is a warning', () => {
+      const { stack } = group({
+        healthCheck: InstanceHealthCheck.http({ port: 80, timeout: Duration.minutes(20) }),
+      });
+      Annotations.fromStack(stack).hasWarning('/Stack/Fleet', Match.stringLikeRegexp('health check\'s timeout \\(20 minutes\\) is not shorter than the time CloudFormation waits for signals \\(15 minutes\\)'));
+    });
+  });
+});
