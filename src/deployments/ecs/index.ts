@@ -1,0 +1,2 @@
+export * from './ecs-deployment';
+export * from './immutable-fargate-service';

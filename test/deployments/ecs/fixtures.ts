@@ -1,0 +1,93 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { ContainerArtifact, ContainerPlatform, IContainerArtifact } from '../../../src';
+
+export const DIGEST_A = `sha256:${'a'.repeat(64)}`;
+export const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+
+/** A VPC imported with attributes: no resources of its own, so nothing for the validators to find. */
+export function importedVpc(scope: Construct): ec2.IVpc {
+  const existing = scope.node.tryFindChild('Vpc') as ec2.IVpc | undefined;
+  if (existing) return existing;
+  return ec2.Vpc.fromVpcAttributes(scope, 'Vpc', {
+    vpcId: 'vpc-0123456789abcdef0',
+    vpcCidrBlock: '10.0.0.0/16',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    publicSubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'],
+    privateSubnetIds: ['subnet-00000000000000003', 'subnet-00000000000000004'],
+  });
+}
+
+export function artifact(scope: Construct, digest = DIGEST_A, platform = ContainerPlatform.LINUX_AMD64, id = 'Artifact'): IContainerArtifact {
+  const repository = ecr.Repository.fromRepositoryAttributes(scope, `${id}Repo`, {
+    repositoryArn: Stack.of(scope).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'web' }),
+    repositoryName: 'web',
+  });
+  return ContainerArtifact.fromDigest(scope, id, { repository, imageDigest: digest, platform });
+}
+
+/**
+ * An Application Load Balancer with a production listener (weighted rule to blue and green) and a test
+ * listener, as ECS native blue/green wants them.
+ */
+export interface Alb {
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly listener: elbv2.ApplicationListener;
+  readonly blue: elbv2.ApplicationTargetGroup;
+  readonly green: elbv2.ApplicationTargetGroup;
+  readonly productionRule: elbv2.ApplicationListenerRule;
+  readonly testRule: elbv2.ApplicationListenerRule;
+}
+
+export function alb(scope: Construct, vpc: ec2.IVpc): Alb {
+  const sg = new ec2.SecurityGroup(scope, 'AlbSg', { vpc, description: 'test load balancer' });
+  sg.addIngressRule(ec2.Peer.ipv4('10.0.0.0/16'), ec2.Port.tcp(80), 'from inside the VPC');
+  sg.addIngressRule(ec2.Peer.ipv4('10.0.0.0/16'), ec2.Port.tcp(8080), 'tests, from inside the VPC');
+  const loadBalancer = new elbv2.ApplicationLoadBalancer(scope, 'Alb', { vpc, securityGroup: sg, internetFacing: false });
+  loadBalancer.setAttribute('routing.http.drop_invalid_header_fields.enabled', 'true');
+  Validations.of(loadBalancer).acknowledge({ id: 'AwsSolutions-ELB2', reason: 'A test fixture around the service under test; it is never deployed.' });
+  const listener = loadBalancer.addListener('Http', {
+    port: 80,
+    open: false,
+    defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  const testListener = loadBalancer.addListener('Test', {
+    port: 8080,
+    protocol: elbv2.ApplicationProtocol.HTTP,
+    open: false,
+    defaultAction: elbv2.ListenerAction.fixedResponse(404),
+  });
+  const group = (id: string) =>
+    new elbv2.ApplicationTargetGroup(scope, id, {
+      vpc,
+      port: 8080,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      healthCheck: { path: '/health' },
+    });
+  const blue = group('Blue');
+  const green = group('Green');
+  const weighted = elbv2.ListenerAction.weightedForward([
+    { targetGroup: blue, weight: 100 },
+    { targetGroup: green, weight: 0 },
+  ]);
+  const productionRule = new elbv2.ApplicationListenerRule(scope, 'ProductionRule', {
+    listener,
+    priority: 1,
+    conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+    action: weighted,
+  });
+  const testRule = new elbv2.ApplicationListenerRule(scope, 'TestRule', {
+    listener: testListener,
+    priority: 1,
+    conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+    action: elbv2.ListenerAction.weightedForward([
+      { targetGroup: blue, weight: 100 },
+      { targetGroup: green, weight: 0 },
+    ]),
+  });
+  return { loadBalancer, listener, blue, green, productionRule, testRule };
+}

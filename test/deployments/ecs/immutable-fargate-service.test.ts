@@ -1,0 +1,735 @@
+import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+import { CfnParameter, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { alb, artifact, DIGEST_A, DIGEST_B, importedVpc } from './fixtures';
+import { ContainerPlatform, EcsDeployment, ImmutableFargateService, ImmutableFargateServiceProps } from '../../../src';
+import { describeFindings, newTestApp, validate } from '../../kit';
+
+const ENV = { account: '111111111111', region: 'us-east-1' };
+
+function newStack(): Stack {
+  return new Stack(newTestApp(), 'S', { env: ENV });
+}
+
+function service(stack: Stack, props: Partial<ImmutableFargateServiceProps> = {}): ImmutableFargateService {
+  return new ImmutableFargateService(stack, 'Web', {
+    vpc: props.cluster ? undefined : importedVpc(stack),
+    artifact: props.artifact ?? artifact(stack),
+    ...props,
+  });
+}
+
+function onlyResource(template: Template, type: string): any {
+  const resources = Object.values(template.findResources(type));
+  expect(resources).toHaveLength(1);
+  return resources[0];
+}
+
+describe('ImmutableFargateService', () => {
+  describe('defaults', () => {
+    test('a worker: rolling 100/200 with circuit-breaker rollback, pinned by digest, no load balancer', () => {
+      // GIVEN
+      const stack = newStack();
+      // WHEN
+      service(stack);
+      // THEN
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ECS::Service', {
+        DesiredCount: 2,
+        LaunchType: 'FARGATE',
+        DeploymentController: { Type: 'ECS' },
+        DeploymentConfiguration: Match.objectLike({
+          MinimumHealthyPercent: 100,
+          MaximumPercent: 200,
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+          Strategy: 'ROLLING',
+        }),
+        NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+      });
+      const svc = onlyResource(template, 'AWS::ECS::Service');
+      expect(svc.Properties.LoadBalancers).toBeUndefined();
+      expect(svc.Properties.HealthCheckGracePeriodSeconds).toBeUndefined();
+
+      const taskDefinition = onlyResource(template, 'AWS::ECS::TaskDefinition');
+      expect(taskDefinition.Properties).toMatchObject({
+        Cpu: '256',
+        Memory: '512',
+        RequiresCompatibilities: ['FARGATE'],
+        RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      });
+      const container = taskDefinition.Properties.ContainerDefinitions[0];
+      expect(JSON.stringify(stack.resolve(container.Image))).toContain(`/web@${DIGEST_A}`);
+      expect(JSON.stringify(container.Image)).not.toContain(':latest');
+      expect(container.PortMappings).toBeUndefined();
+      expect(container.ReadonlyRootFilesystem).toBe(true);
+      expect(container.MountPoints).toEqual([{ ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'writable-tmp' }]);
+      expect(taskDefinition.Properties.Volumes).toEqual([{ Name: 'writable-tmp' }]);
+      expect(container.LogConfiguration.LogDriver).toBe('awslogs');
+
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+      template.hasResourceProperties('AWS::ECS::Cluster', {
+        ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+      });
+    });
+
+    test('exposes service, taskDefinition, container, cluster and connections', () => {
+      const stack = newStack();
+      const web = service(stack);
+      expect(web.service).toBeInstanceOf(ecs.FargateService);
+      expect(web.taskDefinition).toBeInstanceOf(ecs.FargateTaskDefinition);
+      expect(web.container.containerName).toBe('app');
+      expect(web.cluster).toBeInstanceOf(ecs.Cluster);
+      expect(web.connections).toBe(web.service.connections);
+      expect(web.targetGroup).toBeUndefined();
+      expect(web.deployment.strategy).toBe(ecs.DeploymentStrategy.ROLLING);
+    });
+
+    test('valid and clean: a worker in a new cluster', () => {
+      const stack = newStack();
+      service(stack, { environment: { LOG_LEVEL: 'info' } });
+      const { findings } = validate(stack);
+      expect(describeFindings(findings)).toEqual([]);
+    });
+  });
+
+  describe('props', () => {
+    test('cpu, memory, count, port, environment, secrets, health check and log retention reach the task', () => {
+      const stack = newStack();
+      const secret = new secretsmanager.Secret(stack, 'DbPassword');
+      const tg = alb(stack, importedVpc(stack)).blue;
+      service(stack, {
+        cpu: 1024,
+        memoryLimitMiB: 3072,
+        desiredCount: 3,
+        containerPort: 8080,
+        targetGroup: tg,
+        environment: { LOG_LEVEL: 'debug' },
+        secrets: { DB_PASSWORD: ecs.Secret.fromSecretsManager(secret) },
+        healthCheck: { command: ['CMD-SHELL', 'wget -q -O- http://localhost:8080/health || exit 1'] },
+        logRetention: logs.RetentionDays.ONE_WEEK,
+      });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        Cpu: '1024',
+        Memory: '3072',
+        ContainerDefinitions: [Match.objectLike({
+          Environment: [{ Name: 'LOG_LEVEL', Value: 'debug' }],
+          Secrets: [{ Name: 'DB_PASSWORD', ValueFrom: { Ref: Match.stringLikeRegexp('DbPassword') } }],
+          HealthCheck: Match.objectLike({ Command: ['CMD-SHELL', 'wget -q -O- http://localhost:8080/health || exit 1'] }),
+          PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
+        })],
+      });
+      template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 3 });
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    });
+
+    test('an existing cluster is used as is', () => {
+      const stack = newStack();
+      const cluster = new ecs.Cluster(stack, 'Shared', { vpc: importedVpc(stack), containerInsightsV2: ecs.ContainerInsights.ENABLED });
+      service(stack, { cluster, artifact: artifact(stack) });
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::ECS::Cluster', 1);
+      template.hasResourceProperties('AWS::ECS::Service', { Cluster: { Ref: Match.stringLikeRegexp('^Shared') } });
+    });
+
+    test('an existing log group is used, and no new one is made', () => {
+      const stack = newStack();
+      const logGroup = logs.LogGroup.fromLogGroupName(stack, 'Existing', 'apps/web');
+      service(stack, { logGroup });
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::Logs::LogGroup', 0);
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [Match.objectLike({ LogConfiguration: Match.objectLike({ Options: Match.objectLike({ 'awslogs-group': 'apps/web' }) }) })],
+      });
+    });
+
+    test('an arm64 artifact gives an ARM64 task', () => {
+      const stack = newStack();
+      service(stack, { artifact: artifact(stack, DIGEST_A, ContainerPlatform.LINUX_ARM64) });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
+        RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      });
+    });
+
+    test('a platform that matches the artifact is accepted', () => {
+      const stack = newStack();
+      service(stack, { artifact: artifact(stack, DIGEST_A, ContainerPlatform.LINUX_ARM64), platform: ContainerPlatform.LINUX_ARM64 });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: Match.objectLike({ CpuArchitecture: 'ARM64' }) });
+    });
+
+    test('a writable root filesystem has no scratch volumes', () => {
+      const stack = newStack();
+      service(stack, { readonlyRootFilesystem: false });
+      const taskDefinition = onlyResource(Template.fromStack(stack), 'AWS::ECS::TaskDefinition');
+      expect(taskDefinition.Properties.ContainerDefinitions[0].ReadonlyRootFilesystem).toBe(false);
+      expect(taskDefinition.Properties.ContainerDefinitions[0].MountPoints).toBeUndefined();
+      expect(taskDefinition.Properties.Volumes).toBeUndefined();
+    });
+
+    test('writableDirectories become task-scoped volumes', () => {
+      const stack = newStack();
+      service(stack, { writableDirectories: ['/tmp', '/var/cache/nginx'] });
+      const taskDefinition = onlyResource(Template.fromStack(stack), 'AWS::ECS::TaskDefinition');
+      expect(taskDefinition.Properties.Volumes).toEqual([{ Name: 'writable-tmp' }, { Name: 'writable-var-cache-nginx' }]);
+      expect(taskDefinition.Properties.ContainerDefinitions[0].MountPoints).toEqual([
+        { ContainerPath: '/tmp', ReadOnly: false, SourceVolume: 'writable-tmp' },
+        { ContainerPath: '/var/cache/nginx', ReadOnly: false, SourceVolume: 'writable-var-cache-nginx' },
+      ]);
+    });
+  });
+
+  describe('load balancers', () => {
+    test('a listener gets a new IP target group routing to the container port, with a grace period', () => {
+      // GIVEN
+      const stack = newStack();
+      const { listener } = alb(stack, importedVpc(stack));
+      // WHEN
+      const web = service(stack, {
+        containerPort: 8080,
+        listener,
+        listenerPriority: 10,
+        listenerConditions: [elbv2.ListenerCondition.pathPatterns(['/api/*'])],
+        loadBalancerHealthCheck: { path: '/health' },
+      });
+      // THEN
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        TargetType: 'ip',
+        Port: 8080,
+        Protocol: 'HTTP',
+        HealthCheckPath: '/health',
+      });
+      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+        Priority: 10,
+        Conditions: [Match.objectLike({ Field: 'path-pattern' })],
+        Actions: [Match.objectLike({ Type: 'forward', TargetGroupArn: { Ref: Match.stringLikeRegexp('^WebTargetGroup') } })],
+      });
+      template.hasResourceProperties('AWS::ECS::Service', {
+        HealthCheckGracePeriodSeconds: 60,
+        LoadBalancers: [{ ContainerName: 'app', ContainerPort: 8080, TargetGroupArn: { Ref: Match.stringLikeRegexp('^WebTargetGroup') } }],
+      });
+      // the load balancer may reach the tasks on the container port, and nothing else may
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        FromPort: 8080,
+        ToPort: 8080,
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebServiceSecurityGroup'), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlbSg'), 'GroupId'] },
+      });
+      expect(web.targetGroup).toBeDefined();
+    });
+
+    test('an existing target group is registered with, with the grace period of the deployment', () => {
+      const stack = newStack();
+      const { blue } = alb(stack, importedVpc(stack));
+      const web = service(stack, {
+        containerPort: 8080,
+        targetGroup: blue,
+        deployment: EcsDeployment.rolling({ healthCheckGracePeriod: Duration.seconds(120) }),
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+        HealthCheckGracePeriodSeconds: 120,
+        LoadBalancers: [{ ContainerName: 'app', ContainerPort: 8080, TargetGroupArn: { Ref: Match.stringLikeRegexp('^Blue') } }],
+      });
+      expect(web.targetGroup).toBe(blue);
+    });
+
+    test('valid and clean: behind an ALB listener', () => {
+      const stack = newStack();
+      const { listener } = alb(stack, importedVpc(stack));
+      service(stack, { containerPort: 8080, listener, listenerPriority: 10, listenerConditions: [elbv2.ListenerCondition.pathPatterns(['/api/*'])] });
+      const { findings } = validate(stack);
+      expect(describeFindings(findings)).toEqual([]);
+    });
+  });
+
+  describe('pinned to the artifact digest', () => {
+    function synthWith(digest: string): any {
+      const stack = newStack();
+      const { blue } = alb(stack, importedVpc(stack));
+      service(stack, { artifact: artifact(stack, digest), containerPort: 8080, targetGroup: blue });
+      return Template.fromStack(stack).toJSON();
+    }
+
+    test('the same digest twice changes nothing at all', () => {
+      const diff = fullDiff(synthWith(DIGEST_A), synthWith(DIGEST_A));
+      expect(diff.isEmpty).toBe(true);
+      expect(diff.differenceCount).toBe(0);
+    });
+
+    test('a new digest is a new task-definition revision and a deployment of it, and nothing else', () => {
+      const before = synthWith(DIGEST_A);
+      const after = synthWith(DIGEST_B);
+      const diff = fullDiff(before, after);
+
+      const changed = Object.keys(diff.resources.changes).sort();
+      const taskDefinitionId = Object.keys(before.Resources).find((id) => before.Resources[id].Type === 'AWS::ECS::TaskDefinition')!;
+      const serviceId = Object.keys(before.Resources).find((id) => before.Resources[id].Type === 'AWS::ECS::Service')!;
+      expect(changed).toEqual([taskDefinitionId]);
+
+      // The task definition is replaced: CloudFormation registers a new revision...
+      const taskDefinitionChange = diff.resources.get(taskDefinitionId);
+      expect(taskDefinitionChange.changeImpact).toBe(ResourceImpact.WILL_REPLACE);
+      expect(JSON.stringify(after.Resources[taskDefinitionId].Properties.ContainerDefinitions[0].Image)).toContain(DIGEST_B);
+      // ...and the service, which references it by Ref, is updated to it: an ECS deployment.
+      expect(after.Resources[serviceId].Properties.TaskDefinition).toEqual({ Ref: taskDefinitionId });
+      expect(diff.resources.get(serviceId)?.isDifferent ?? false).toBe(false);
+    });
+  });
+
+  describe('deployments', () => {
+    test('rolling percentages are passed through', () => {
+      const stack = newStack();
+      service(stack, { deployment: EcsDeployment.rolling({ minHealthyPercent: 100, maxHealthyPercent: 150 }) });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 100, MaximumPercent: 150, Strategy: 'ROLLING' }),
+      });
+    });
+
+    test('a minimum healthy percentage below 100 warns that capacity drops', () => {
+      const stack = newStack();
+      service(stack, { deployment: EcsDeployment.rolling({ minHealthyPercent: 50 }) });
+      Annotations.fromStack(stack).hasWarning('/S/Web', Match.stringLikeRegexp('minHealthyPercent \\(50\\) lets ECS stop old tasks'));
+    });
+
+    test('no warning at 100 %', () => {
+      const stack = newStack();
+      service(stack);
+      expect(Annotations.fromStack(stack).findWarning('/S/Web', Match.stringLikeRegexp('minHealthyPercent'))).toEqual([]);
+    });
+
+    test('alarms roll the deployment back', () => {
+      const stack = newStack();
+      const alarm = cloudwatch.Alarm.fromAlarmName(stack, 'Errors', 'web-5xx');
+      service(stack, { deployment: EcsDeployment.rolling({ alarms: [alarm] }) });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({
+          Alarms: { AlarmNames: ['web-5xx'], Enable: true, Rollback: true },
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        }),
+      });
+    });
+
+    test('blue/green: native ECS strategy, alternate target group, production and test rules, bake time', () => {
+      // GIVEN
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      // WHEN
+      const web = service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.blueGreen({
+          alternateTargetGroup: lb.green,
+          productionListenerRule: lb.productionRule,
+          testListenerRule: lb.testRule,
+          bakeTime: Duration.minutes(15),
+        }),
+      });
+      // THEN
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ECS::Service', {
+        DeploymentController: { Type: 'ECS' },
+        DeploymentConfiguration: Match.objectLike({
+          Strategy: 'BLUE_GREEN',
+          BakeTimeInMinutes: 15,
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        }),
+        LoadBalancers: [{
+          ContainerName: 'app',
+          ContainerPort: 8080,
+          TargetGroupArn: { Ref: Match.stringLikeRegexp('^Blue') },
+          AdvancedConfiguration: {
+            AlternateTargetGroupArn: { Ref: Match.stringLikeRegexp('^Green') },
+            ProductionListenerRule: { Ref: Match.stringLikeRegexp('^ProductionRule') },
+            TestListenerRule: { Ref: Match.stringLikeRegexp('^TestRule') },
+            RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebDeploymentRole'), 'Arn'] },
+          },
+        }],
+      });
+      expect(web.deployment.strategy).toBe(ecs.DeploymentStrategy.BLUE_GREEN);
+    });
+
+    test('blue/green: the infrastructure role changes only these target groups and rules', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.blueGreen({ alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule }),
+      });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs.amazonaws.com' } })] },
+      });
+      const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^WebDeploymentRole') }] } });
+      const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+      expect(statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: [
+            'elasticloadbalancing:DescribeListeners',
+            'elasticloadbalancing:DescribeRules',
+            'elasticloadbalancing:DescribeTargetGroups',
+            'elasticloadbalancing:DescribeTargetHealth',
+          ],
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+          Resource: [{ Ref: expect.stringMatching(/^Blue/) }, { Ref: expect.stringMatching(/^Green/) }],
+        },
+        { Effect: 'Allow', Action: 'elasticloadbalancing:ModifyRule', Resource: { Ref: expect.stringMatching(/^ProductionRule/) } },
+      ]);
+      // no AWS managed policy: the role is scoped to this service's resources
+      template.hasResourceProperties('AWS::IAM::Role', Match.objectLike({
+        AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs.amazonaws.com' } })] },
+        ManagedPolicyArns: Match.absent(),
+      }));
+    });
+
+    test('blue/green: a given infrastructure role is used and no role is created', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const role = iam.Role.fromRoleArn(stack, 'Infra', 'arn:aws:iam::111111111111:role/ecs-infrastructure');
+      service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.blueGreen({ alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule, infrastructureRole: role }),
+      });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ECS::Service', {
+        LoadBalancers: [Match.objectLike({ AdvancedConfiguration: Match.objectLike({ RoleArn: 'arn:aws:iam::111111111111:role/ecs-infrastructure' }) })],
+      });
+      expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('WebDeploymentRole'))).toEqual([]);
+    });
+
+    test('blue/green: a lifecycle hook runs after test traffic shifts when there is a test rule', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const hook = lambda.Function.fromFunctionArn(stack, 'Hook', 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test');
+      service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.blueGreen({
+          alternateTargetGroup: lb.green,
+          productionListenerRule: lb.productionRule,
+          testListenerRule: lb.testRule,
+          lifecycleHook: hook,
+        }),
+      });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({
+          LifecycleHooks: [{
+            HookTargetArn: 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test',
+            LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+            RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebLifecycleHookRole'), 'Arn'] },
+          }],
+        }),
+      });
+      // ECS may invoke exactly this function, not its versions or aliases
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^WebLifecycleHookRole') }],
+        PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test' }] },
+      });
+    });
+
+    test('blue/green: without a test rule the hook runs after scale-up; stages can be chosen', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const hook = lambda.Function.fromFunctionArn(stack, 'Hook', 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test');
+      service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.blueGreen({ alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule, lifecycleHook: hook }),
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({ LifecycleHooks: [Match.objectLike({ LifecycleStages: ['POST_SCALE_UP'] })] }),
+      });
+
+      const other = newStack();
+      const lb2 = alb(other, importedVpc(other));
+      const hook2 = lambda.Function.fromFunctionArn(other, 'Hook', 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test');
+      service(other, {
+        containerPort: 8080,
+        targetGroup: lb2.blue,
+        deployment: EcsDeployment.blueGreen({
+          alternateTargetGroup: lb2.green,
+          productionListenerRule: lb2.productionRule,
+          lifecycleHook: hook2,
+          lifecycleHookStages: [ecs.DeploymentLifecycleStage.PRE_SCALE_UP, ecs.DeploymentLifecycleStage.POST_PRODUCTION_TRAFFIC_SHIFT],
+        }),
+      });
+      Template.fromStack(other).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({ LifecycleHooks: [Match.objectLike({ LifecycleStages: ['PRE_SCALE_UP', 'POST_PRODUCTION_TRAFFIC_SHIFT'] })] }),
+      });
+    });
+
+    test('canary and linear use their native strategies and steps', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.canary({ alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule, stepPercent: 10 }),
+      });
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({
+          Strategy: 'CANARY',
+          CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 10 },
+          BakeTimeInMinutes: 10,
+        }),
+      });
+
+      const other = newStack();
+      const lb2 = alb(other, importedVpc(other));
+      service(other, {
+        containerPort: 8080,
+        targetGroup: lb2.blue,
+        deployment: EcsDeployment.linear({
+          alternateTargetGroup: lb2.green,
+          productionListenerRule: lb2.productionRule,
+          stepBakeTime: Duration.minutes(3),
+        }),
+      });
+      Template.fromStack(other).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({
+          Strategy: 'LINEAR',
+          LinearConfiguration: { StepPercent: 10, StepBakeTimeInMinutes: 3 },
+        }),
+      });
+    });
+
+    test('valid and clean: blue/green with a test listener and a lifecycle hook', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const hook = lambda.Function.fromFunctionArn(stack, 'Hook', 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test');
+      service(stack, {
+        containerPort: 8080,
+        targetGroup: lb.blue,
+        deployment: EcsDeployment.blueGreen({
+          alternateTargetGroup: lb.green,
+          productionListenerRule: lb.productionRule,
+          testListenerRule: lb.testRule,
+          lifecycleHook: hook,
+        }),
+      });
+      const { findings } = validate(stack);
+      expect(describeFindings(findings)).toEqual([]);
+    });
+  });
+
+  describe('security', () => {
+    test('the task role has no permissions; the execution role pulls this repository, writes this log group and reads these secrets', () => {
+      const stack = newStack();
+      const secret = new secretsmanager.Secret(stack, 'ApiKey');
+      const web = service(stack, { secrets: { API_KEY: ecs.Secret.fromSecretsManager(secret) } });
+      const template = Template.fromStack(stack);
+
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as any[];
+      const taskRoleId = stack.resolve((web.taskRole.node.defaultChild as any).logicalId);
+      expect(policies.filter((p) => JSON.stringify(p.Properties.Roles).includes(taskRoleId))).toEqual([]);
+
+      const executionPolicies = policies.filter((p) => JSON.stringify(p.Properties.Roles).includes('ExecutionRole'));
+      expect(executionPolicies).toHaveLength(1);
+      const statements = executionPolicies[0].Properties.PolicyDocument.Statement;
+      const byAction = Object.fromEntries(statements.map((s: any) => [[s.Action].flat().join(','), s.Resource]));
+      expect(Object.keys(byAction).sort()).toEqual([
+        'ecr:BatchCheckLayerAvailability,ecr:GetDownloadUrlForLayer,ecr:BatchGetImage',
+        'ecr:GetAuthorizationToken',
+        'logs:CreateLogStream,logs:PutLogEvents',
+        'secretsmanager:GetSecretValue,secretsmanager:DescribeSecret',
+      ].sort());
+      expect(JSON.stringify(stack.resolve(byAction['ecr:BatchCheckLayerAvailability,ecr:GetDownloadUrlForLayer,ecr:BatchGetImage']))).toContain(':repository/web');
+      expect(byAction['logs:CreateLogStream,logs:PutLogEvents']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WebLogs/), 'Arn'] });
+      expect(byAction['secretsmanager:GetSecretValue,secretsmanager:DescribeSecret']).toEqual({ Ref: expect.stringMatching(/^ApiKey/) });
+      // GetAuthorizationToken is the only action on *, as ECR does not scope it to a repository.
+      expect(statements.filter((s: any) => s.Resource === '*').map((s: any) => s.Action)).toEqual(['ecr:GetAuthorizationToken']);
+    });
+
+    test.each([
+      ['an AWS access key id', { AWS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }],
+      ['a private key', { TLS_KEY: '-----BEGIN RSA PRIVATE KEY-----\nMIIE...' }],
+      ['a URL with a password in it', { DATABASE_URL: 'postgres://app:hunter2@db.internal:5432/app' }],
+      ['a GitHub token', { GH: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' }],
+    ])('a plaintext secret value (%s) in environment fails synthesis and says to use secrets', (kind, environment) => {
+      const stack = newStack();
+      expect(() => service(stack, { environment })).toThrow(new RegExp(`environment variable ${Object.keys(environment)[0]} holds what looks like ${kind}.*secrets: \\{`, 's'));
+    });
+
+    test('a secret value resolved into environment (SecretValue.unsafeUnwrap) fails synthesis', () => {
+      const stack = newStack();
+      const password = SecretValue.secretsManager('db-password').unsafeUnwrap();
+      expect(() => service(stack, { environment: { DB: password } })).toThrow(
+        /environment variable DB is a secret's value \(a dynamic reference.*secrets: \{ DB: ecs\.Secret\.fromSecretsManager\(secret\) \}/,
+      );
+    });
+
+    test('a secret-looking name gives a warning that says what to do', () => {
+      const stack = newStack();
+      service(stack, { environment: { DB_PASSWORD: 'changeme', apiKey: 'x', LOG_LEVEL: 'info', AUTHOR: 'me' } });
+      const warnings = Annotations.fromStack(stack).findWarning('/S/Web', Match.stringLikeRegexp('plain text'));
+      expect(warnings).toHaveLength(1);
+      const text = JSON.stringify(warnings[0].entry.data);
+      expect(text).toContain('DB_PASSWORD, apiKey');
+      expect(text).not.toContain('LOG_LEVEL');
+      expect(text).not.toContain('AUTHOR');
+      expect(text).toContain('ecs.Secret.fromSecretsManager');
+    });
+
+    test('ordinary configuration gives no warning', () => {
+      const stack = newStack();
+      service(stack, { environment: { LOG_LEVEL: 'info', PORT: '8080', AUTH_MODE: 'oidc', PASSTHROUGH: 'yes' } });
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('plain text'))).toEqual([]);
+    });
+
+    test('a variable in both environment and secrets is refused', () => {
+      const stack = newStack();
+      const secret = new secretsmanager.Secret(stack, 'S1');
+      expect(() => service(stack, { environment: { TOKEN: 'x' }, secrets: { TOKEN: ecs.Secret.fromSecretsManager(secret) } })).toThrow(
+        /TOKEN is in both environment and secrets/,
+      );
+    });
+  });
+
+  describe('bad input fails at synth with the prop, the value and what to do', () => {
+    test.each([
+      [{ cpu: 300 }, /cpu \(300\) is not a Fargate size\. Use one of 256, 512, 1024/],
+      [{ cpu: 256, memoryLimitMiB: 4096 }, /memoryLimitMiB \(4096\) is not offered by Fargate with cpu 256\. With cpu 256, use 512 to 2048 MiB in steps of 512/],
+      [{ cpu: 1024, memoryLimitMiB: 2500 }, /memoryLimitMiB \(2500\) is not offered by Fargate with cpu 1024/],
+      [{ desiredCount: -1 }, /desiredCount \(-1\) should be a whole number, 0 or more/],
+      [{ desiredCount: 1.5 }, /desiredCount \(1\.5\) should be a whole number/],
+      [{ containerPort: 70000 }, /containerPort \(70000\) should be a port number/],
+      [{ writableDirectories: ['tmp'] }, /writableDirectories entry 'tmp' should be an absolute directory path/],
+      [{ readonlyRootFilesystem: false, writableDirectories: ['/tmp'] }, /writableDirectories applies only with a read-only root filesystem/],
+    ])('%j', (props, message) => {
+      const stack = newStack();
+      expect(() => service(stack, props as Partial<ImmutableFargateServiceProps>)).toThrow(message);
+    });
+
+    test('an arm64 artifact on an x86_64 task', () => {
+      const stack = newStack();
+      const arm64 = artifact(stack, DIGEST_A, ContainerPlatform.LINUX_ARM64);
+      expect(() => service(stack, { artifact: arm64, platform: ContainerPlatform.LINUX_AMD64 })).toThrow(
+        /platform \(linux\/amd64\) does not match the artifact, which is built for linux\/arm64.*Remove platform to follow the artifact/,
+      );
+    });
+
+    test('neither cluster nor vpc, or both', () => {
+      const stack = newStack();
+      expect(() => new ImmutableFargateService(stack, 'Web', { artifact: artifact(stack) })).toThrow(/pass cluster \(an existing ECS cluster\) or vpc/);
+      const vpc = importedVpc(stack);
+      const cluster = new ecs.Cluster(stack, 'C', { vpc });
+      expect(() => new ImmutableFargateService(stack, 'Web2', { artifact: artifact(stack, DIGEST_A, undefined, 'A2'), vpc, cluster })).toThrow(/cluster or vpc, not both/);
+    });
+
+    test('a load balancer without containerPort, or both targetGroup and listener', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      expect(() => service(stack, { targetGroup: lb.blue })).toThrow(/containerPort is missing/);
+      const other = newStack();
+      const lb2 = alb(other, importedVpc(other));
+      expect(() => service(other, { targetGroup: lb2.blue, listener: lb2.listener, containerPort: 8080 })).toThrow(/targetGroup or listener, not both/);
+    });
+
+    test('listener options without a listener', () => {
+      const stack = newStack();
+      expect(() => service(stack, { listenerPriority: 5 })).toThrow(/apply only with listener/);
+    });
+
+    test('minimum healthy above (or at) maximum', () => {
+      expect(() => EcsDeployment.rolling({ minHealthyPercent: 100, maxHealthyPercent: 100 })).toThrow(
+        /minHealthyPercent \(100\) should be lower than maxHealthyPercent \(100\)/,
+      );
+      expect(() => EcsDeployment.rolling({ minHealthyPercent: 90, maxHealthyPercent: 80 })).toThrow(/maxHealthyPercent \(80\) should be a whole number 100 or more/);
+      expect(() => EcsDeployment.rolling({ minHealthyPercent: 150 })).toThrow(/minHealthyPercent \(150\) should be a whole number from 0 to 100/);
+      expect(() => EcsDeployment.rolling({ minHealthyPercent: -5 })).toThrow(/minHealthyPercent \(-5\)/);
+    });
+
+    test('blue/green without the production target group it needs', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const deployment = EcsDeployment.blueGreen({ alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule });
+      expect(() => service(stack, { containerPort: 8080, deployment })).toThrow(
+        /EcsDeployment\.blueGreen\(\) needs targetGroup, the production target group that productionListenerRule forwards to\. Pass targetGroup and containerPort/,
+      );
+    });
+
+    test('blue/green with a listener instead of a target group', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const deployment = EcsDeployment.canary({ alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule });
+      expect(() => service(stack, { containerPort: 8080, listener: lb.listener, deployment })).toThrow(
+        /EcsDeployment\.canary\(\) needs targetGroup.*listener cannot be used/,
+      );
+    });
+
+    test('blue/green whose alternate target group is the production one', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const deployment = EcsDeployment.linear({ alternateTargetGroup: lb.blue, productionListenerRule: lb.productionRule });
+      expect(() => service(stack, { containerPort: 8080, targetGroup: lb.blue, deployment })).toThrow(
+        /EcsDeployment\.linear\(\) alternateTargetGroup is the service's targetGroup/,
+      );
+    });
+
+    test('blue/green without an alternate target group or production rule (from a language without required-prop checks)', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      expect(() => EcsDeployment.blueGreen({ productionListenerRule: lb.productionRule } as any)).toThrow(/alternateTargetGroup is missing/);
+      expect(() => EcsDeployment.blueGreen({ alternateTargetGroup: lb.green } as any)).toThrow(/productionListenerRule is missing/);
+      expect(() => EcsDeployment.blueGreen(undefined as any)).toThrow(/alternateTargetGroup is missing/);
+    });
+
+    test('blue/green with the production rule as test rule, a bad bake time, or hook stages without a hook', () => {
+      const stack = newStack();
+      const lb = alb(stack, importedVpc(stack));
+      const base = { alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule };
+      expect(() => EcsDeployment.blueGreen({ ...base, testListenerRule: lb.productionRule })).toThrow(/testListenerRule is the productionListenerRule/);
+      expect(() => EcsDeployment.blueGreen({ ...base, bakeTime: Duration.seconds(90) })).toThrow(/bakeTime \(1 minute 30 seconds\) should be whole minutes from 0 to 1440/);
+      expect(() => EcsDeployment.blueGreen({ ...base, bakeTime: Duration.hours(25) })).toThrow(/bakeTime \(1 day 1 hour\) should be whole minutes/);
+      expect(() => EcsDeployment.blueGreen({ ...base, lifecycleHookStages: [ecs.DeploymentLifecycleStage.PRE_SCALE_UP] })).toThrow(
+        /lifecycleHookStages \(PRE_SCALE_UP\) is set without lifecycleHook/,
+      );
+    });
+  });
+
+  describe('unresolved tokens skip validation', () => {
+    test('cpu, memory and desired count from parameters', () => {
+      const stack = newStack();
+      const cpu = new CfnParameter(stack, 'Cpu', { type: 'Number', default: 300 }).valueAsNumber;
+      const memory = new CfnParameter(stack, 'Memory', { type: 'Number', default: 99999 }).valueAsNumber;
+      const count = new CfnParameter(stack, 'Count', { type: 'Number', default: -1 }).valueAsNumber;
+      expect(() => service(stack, { cpu, memoryLimitMiB: memory, desiredCount: count })).not.toThrow();
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', { DesiredCount: { Ref: 'Count' } });
+    });
+
+    test('rolling percentages and container port from parameters', () => {
+      const stack = newStack();
+      const min = new CfnParameter(stack, 'Min', { type: 'Number' }).valueAsNumber;
+      const max = new CfnParameter(stack, 'Max', { type: 'Number' }).valueAsNumber;
+      const port = new CfnParameter(stack, 'Port', { type: 'Number' }).valueAsNumber;
+      const lb = alb(stack, importedVpc(stack));
+      const deployment = EcsDeployment.rolling({ minHealthyPercent: min, maxHealthyPercent: max });
+      expect(() => service(stack, { containerPort: port, targetGroup: lb.blue, deployment })).not.toThrow();
+      Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: { Ref: 'Min' }, MaximumPercent: { Ref: 'Max' } }),
+      });
+      expect(Annotations.fromStack(stack).findWarning('/S/Web', Match.stringLikeRegexp('minHealthyPercent'))).toEqual([]);
+    });
+
+    test('an environment value that is a plain token (not a secret) is accepted', () => {
+      const stack = newStack();
+      const bucketName = new CfnParameter(stack, 'Bucket').valueAsString;
+      expect(() => service(stack, { environment: { BUCKET: bucketName } })).not.toThrow();
+    });
+  });
+});
