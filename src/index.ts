@@ -1,3 +1,5 @@
 export * from './fingerprint';
 export * from './artifacts/container';
 export * from './artifacts/ami';
+export * from './deployments/ecs';
+export * from './deployments/autoscaling';
