@@ -123,6 +123,9 @@ project.addTask('benchmark', {
 // projen's, not ours to lint.
 project.eslint?.addIgnorePattern('src/**/*-function.ts');
 
+// The published package holds the library (lib/, assets/, .jsii, API.md), not the repository's tooling.
+project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/');
+
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
 
