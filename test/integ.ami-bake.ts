@@ -8,7 +8,7 @@
  * Deploy it with integ-runner in an account: the deployment waits for the bake (about 20 minutes),
  * and the assertion checks that the AMI exists, is available and carries the bake's fingerprint.
  */
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AmiBake, BakeStep, BaseImage } from '../src';
@@ -40,11 +40,19 @@ new CfnOutput(stack, 'AmiId', { value: bake.amiId });
 
 const integ = new IntegTest(app, 'AmiBakeTest', { testCases: [stack], diffAssets: true });
 
-// The AMI exists, is available and is named by the bake's fingerprint.
+// The AMI exists, is available, carries the bake's fingerprint (among the tags Image Builder adds,
+// in no particular order: hence filters, not a match on the tag list), and is kept from the
+// lifecycle policy while the stack uses it.
 integ.assertions
-  .awsApiCall('EC2', 'describeImages', { ImageIds: [bake.amiId] })
+  .awsApiCall('EC2', 'describeImages', {
+    ImageIds: [bake.amiId],
+    Filters: [
+      { Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [bake.fingerprint] },
+      { Name: 'tag:cdk-immutable-deploys:keep', Values: ['true'] },
+    ],
+  })
   .expect(ExpectedResult.objectLike({
-    Images: [{ State: 'available', Tags: [{ Key: 'cdk-immutable-deploys:fingerprint', Value: bake.fingerprint }] }],
+    Images: [Match.objectLike({ ImageId: bake.amiId, State: 'available' })],
   }));
 
 app.synth();

@@ -28,7 +28,7 @@ import { BakeReporterFunction, BakeReporterFunctionProps } from './bake-reporter
 import { BakeStep } from './bake-step';
 import { BaseImage } from './base-image';
 import type { BakeStepConfig } from './binding';
-import { BAKE_RESOURCE_TYPE, BAKE_RESULT_RESOURCE_TYPE, BAKE_TAG, FINGERPRINT_TAG } from './types';
+import { BAKE_RESOURCE_TYPE, BAKE_RESULT_RESOURCE_TYPE, BAKE_TAG, FINGERPRINT_TAG, IN_USE_TAG_PREFIX, KEEP_TAG, KEPT_BY_TAG } from './types';
 import type { BakeComponentProps, BakeResourceProps, BakeResultProps } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeExact, acknowledgeHandler, acknowledgeProvider, acknowledgeWildcards, functionOf, handlerProps, managedPolicyFinding } from '../../internal/nag';
@@ -155,7 +155,8 @@ export interface AmiBakeProps {
    * How many of this bake's most recent images to keep; older images, their AMIs and snapshots
    * are deleted by an Image Builder lifecycle policy (once a day), unless an instance was launched
    * from them within `keepLaunchedWithin` or they carry the tag `cdk-immutable-deploys:keep=true`.
-   * Keep at least 2, so that a rollback finds the previous AMI.
+   * The AMI a stack uses (the one a rollback returns to) always carries that tag: the bake sets it
+   * when a deployment starts using the AMI, and removes it once no stack uses it any more.
    *
    * @default 3
    */
@@ -261,7 +262,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
     const retainImages = props.retainImages ?? 3;
     if (!Token.isUnresolved(retainImages) && retainImages === 1) {
       Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-retain-one',
-        'retainImages is 1: once a new image is baked, the previous AMI may be deleted before a rollback needs it, unless an instance was launched from it recently. Keep at least 2.');
+        'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
     }
 
     // The build and test instances.
@@ -403,7 +404,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
       policyDetails: [{
         action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
         filter: { type: 'COUNT', value: retainImages },
-        exclusionRules: { amis: { lastLaunched: { value: keepDays, unit: 'DAYS' }, tagMap: { 'cdk-immutable-deploys:keep': 'true' } } },
+        // The keep tag is on every AMI a stack uses (set by the result resources) and on any a user keeps.
+        exclusionRules: { amis: { lastLaunched: { value: keepDays, unit: 'DAYS' }, tagMap: { [KEEP_TAG]: 'true' } } },
       }],
     });
 
@@ -661,6 +663,16 @@ class BakeHandlers extends Construct {
     this.allow(this.isComplete, ['iam:CreateServiceLinkedRole'], [serviceLinkedRole(stack)], '', { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } });
     this.allow(this.reporter, ['imagebuilder:ListWorkflowStepExecutions'], [arnOf(stack, 'workflow-execution', '*')],
       'Workflow execution ids are only known at run time; the reporter reads the steps of a failed bake\'s workflow to name the failed step.');
+
+    // The result resources tag the AMI their stack uses as kept, and untag it when they go. AMI ids are
+    // only known at run time; the tags are limited to the keep and in-use tags of this library's AMIs.
+    const tagged = `arn:${stack.partition}:ec2:${stack.region}::image/*`;
+    this.allow(this.isComplete, ['ec2:CreateTags', 'ec2:DeleteTags'], [tagged],
+      'AMI ids are only known when a bake ends: the handler tags the AMI a stack uses as kept from lifecycle deletion, and untags it when the stack stops using it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.',
+      {
+        'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
+        'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
+      });
 
     acknowledgeProvider(this.provider, [this.onEvent, this.isComplete]);
     acknowledgeHandler(this.reporter);

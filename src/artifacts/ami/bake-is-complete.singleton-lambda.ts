@@ -5,12 +5,14 @@
  * absent) and start exactly one image. The image's completion is reported to the wait condition
  * by the reporter, so a bake may take longer than a custom resource may.
  * Delete: cancel a bake of this recipe version that is still running.
- * A result resource (created after the wait condition) reads the AMI id of the finished bake.
+ * A result resource (created after the wait condition) reads the AMI id of the finished bake and
+ * tags that AMI as in use by its stack, so that no lifecycle policy deletes it while the stack
+ * (or a rollback of it) may launch it; deleting the result removes its tag.
  *
  * Throttling and transient faults mean "not complete yet", never a failure.
  */
 import { createHash } from 'crypto';
-import { DescribeImagesCommand, EC2Client, Image as Ec2Image } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
   CreateComponentCommand,
@@ -23,8 +25,8 @@ import {
   Platform,
 } from '@aws-sdk/client-imagebuilder';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { BAKE_TAG, FINGERPRINT_TAG, SIGNAL_ID } from './types';
-import type { BakeResourceProps } from './types';
+import { BAKE_TAG, FINGERPRINT_TAG, IN_USE_TAG_PREFIX, KEEP_TAG, KEPT_BY_TAG, SIGNAL_ID } from './types';
+import type { BakeResourceProps, BakeResultProps } from './types';
 import { sendSignal } from '../../internal/ami-signal';
 import { errorText, failureMessage, isRetryable } from '../../internal/failure';
 
@@ -43,8 +45,8 @@ export interface IsCompleteResponse {
 
 export async function handler(event: IsCompleteEvent): Promise<IsCompleteResponse> {
   try {
-    if (event.RequestType === 'Delete') return await onDelete(event.PhysicalResourceId ?? '');
-    if ((event.ResourceProperties as { Mode?: string }).Mode === 'result') return await readResult(event.ResourceProperties.Fingerprint);
+    if (event.RequestType === 'Delete') return await onDelete(event);
+    if ((event.ResourceProperties as { Mode?: string }).Mode === 'result') return await readResult(event);
     return await onCreateOrUpdate(event);
   } catch (error) {
     if (isRetryable(error)) {
@@ -56,9 +58,11 @@ export async function handler(event: IsCompleteEvent): Promise<IsCompleteRespons
       console.log(`Could not cancel a running bake, leaving it: ${errorText(error)}`);
       return { IsComplete: true };
     }
-    const props = event.ResourceProperties as unknown as BakeResourceProps;
+    const props = event.ResourceProperties as unknown as BakeResourceProps & { Mode?: string };
     throw new Error(failureMessage(
-      `AMI bake ${props.RecipeName}/${props.RecipeVersion} could not start.`,
+      props.Mode === 'result'
+        ? `AMI bake with fingerprint ${props.Fingerprint}: could not read or keep its AMI.`
+        : `AMI bake ${props.RecipeName}/${props.RecipeVersion} could not start.`,
       [{ label: 'Error', text: errorText(error) }],
     ));
   }
@@ -131,18 +135,71 @@ async function onCreateOrUpdate(event: IsCompleteEvent): Promise<IsCompleteRespo
 
 /**
  * Reads the AMI id of a finished bake (the wait condition has completed): the AVAILABLE image with
- * the fingerprint. Not found yet (tags are eventually consistent) means "not complete yet".
+ * the fingerprint, and tags it as in use by this result, so that no lifecycle policy deletes it.
+ * Not found yet (tags are eventually consistent) means "not complete yet".
  */
-async function readResult(fingerprint: string): Promise<IsCompleteResponse> {
+async function readResult(event: IsCompleteEvent): Promise<IsCompleteResponse> {
+  const fingerprint = (event.ResourceProperties as unknown as BakeResultProps).Fingerprint;
   const found = await findReusable(fingerprint);
   if (!found) {
     console.log(`No AVAILABLE AMI with fingerprint ${fingerprint} yet.`);
     return { IsComplete: false };
   }
+  await holdAmi(found.amiId, found.tags, inUseTag(event));
   return { IsComplete: true, Data: { AmiId: found.amiId, ImageArn: found.imageArn } };
 }
 
-async function onDelete(physicalId: string): Promise<IsCompleteResponse> {
+/**
+ * The tag by which one result resource records that its stack uses an AMI: one per stack and
+ * logical id, so that another stack (or stage) reusing the same AMI keeps its own.
+ */
+export function inUseTag(event: { StackId: string; LogicalResourceId: string }): Tag {
+  const hash = createHash('sha256').update(`${event.StackId}\n${event.LogicalResourceId}`).digest('hex').slice(0, 24);
+  const stackName = /:stack\/([^/]+)\//.exec(event.StackId)?.[1] ?? event.StackId;
+  return { Key: `${IN_USE_TAG_PREFIX}${hash}`, Value: `${stackName}/${event.LogicalResourceId}`.slice(0, 256) };
+}
+
+/** Tags an AMI as in use, and as kept from lifecycle policies unless a user already keeps it. */
+async function holdAmi(amiId: string, tags: Tag[], inUse: Tag): Promise<void> {
+  const present = new Map(tags.map((t) => [t.Key, t.Value]));
+  const add: Tag[] = [];
+  if (present.get(inUse.Key!) !== inUse.Value) add.push(inUse);
+  if (present.get(KEEP_TAG) !== 'true') add.push({ Key: KEEP_TAG, Value: 'true' }, { Key: KEPT_BY_TAG, Value: 'cdk-immutable-deploys' });
+  if (add.length === 0) return;
+  await ec2.send(new CreateTagsCommand({ Resources: [amiId], Tags: add }));
+  console.log(`Tagged ${amiId} as in use (${inUse.Value}): ${add.map((t) => t.Key).join(', ')}.`);
+}
+
+/**
+ * Removes a result's in-use tag from the AMIs that carry it; the last user also removes the keep
+ * tag the results set (never one a user set), so the lifecycle policy may delete the AMI again.
+ */
+async function releaseAmis(inUse: Tag): Promise<void> {
+  const images: Ec2Image[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [inUse.Key!] }], NextToken: nextToken }));
+    images.push(...(page.Images ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  for (const image of images) {
+    if (!image.ImageId) continue;
+    await ec2.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: inUse.Key }] }));
+    const tags = image.Tags ?? [];
+    const otherUsers = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== inUse.Key);
+    if (otherUsers.length === 0 && tags.some((t) => t.Key === KEPT_BY_TAG)) {
+      await ec2.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: KEEP_TAG }, { Key: KEPT_BY_TAG }] }));
+    }
+    console.log(`Released ${image.ImageId} (${inUse.Value}); ${otherUsers.length} other user(s) keep it.`);
+  }
+}
+
+async function onDelete(event: IsCompleteEvent): Promise<IsCompleteResponse> {
+  const physicalId = event.PhysicalResourceId ?? '';
+  if (physicalId.startsWith('result:')) {
+    await releaseAmis(inUseTag(event));
+    return { IsComplete: true };
+  }
   const imageVersionArn = imageVersionArnOf(physicalId);
   if (!imageVersionArn) {
     console.log(`Physical id '${physicalId}' names no recipe version: nothing to cancel.`);
@@ -168,8 +225,12 @@ export function imageVersionArnOf(recipeArn: string): string | undefined {
   return match ? `${match[1]}:image/${match[2]}` : undefined;
 }
 
-/** The newest AMI of this account tagged with the fingerprint that exists and whose Image Builder image is AVAILABLE. */
-async function findReusable(fingerprint: string): Promise<{ amiId: string; imageArn: string } | undefined> {
+/**
+ * The newest AMI of this account tagged with the fingerprint that exists and whose Image Builder
+ * image is AVAILABLE and was created for this fingerprint (the distribution configuration, which
+ * tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
+ */
+async function findReusable(fingerprint: string): Promise<{ amiId: string; imageArn: string; tags: Tag[] } | undefined> {
   const images: Ec2Image[] = [];
   let nextToken: string | undefined;
   do {
@@ -185,16 +246,22 @@ async function findReusable(fingerprint: string): Promise<{ amiId: string; image
   for (const ami of images) {
     if (!ami.ImageId) continue;
     const imageArn = ami.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
-    if (!imageArn) return { amiId: ami.ImageId, imageArn: '' };
+    const tags = ami.Tags ?? [];
+    if (!imageArn) return { amiId: ami.ImageId, imageArn: '', tags };
     try {
       const image = await imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }));
-      if (image.image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn };
+      const imageFingerprint = image.image?.tags?.[FINGERPRINT_TAG];
+      if (imageFingerprint !== undefined && imageFingerprint !== fingerprint) {
+        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint}: not reused.`);
+        continue;
+      }
+      if (image.image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn, tags };
       console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} is ${image.image?.state?.status}: not reused.`);
     } catch (error) {
       if (isRetryable(error)) throw error;
       const name = (error as Error).name;
       // The Image Builder record was deleted; the AMI itself is still there and tagged.
-      if (name === 'ResourceNotFoundException') return { amiId: ami.ImageId, imageArn };
+      if (name === 'ResourceNotFoundException') return { amiId: ami.ImageId, imageArn, tags };
       if (name !== 'AccessDeniedException' && name !== 'ForbiddenException') throw error;
       console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} cannot be read (${name}): not reused.`);
     }

@@ -22,6 +22,21 @@ export const FINGERPRINT_TAG = 'cdk-immutable-deploys:fingerprint';
 /** The tag that names the bake (its Image Builder recipe) on its images, for the lifecycle policy. */
 export const BAKE_TAG = 'cdk-immutable-deploys:bake';
 
+/**
+ * The tag that keeps an AMI from the lifecycle policy of every bake (its exclusion rule). A user may
+ * set it by hand; the result resources set it on the AMI a stack uses, with `KEPT_BY_TAG`.
+ */
+export const KEEP_TAG = 'cdk-immutable-deploys:keep';
+
+/** Marks a `KEEP_TAG` that the result resources set (and so may remove), not one a user set. */
+export const KEPT_BY_TAG = 'cdk-immutable-deploys:kept-by';
+
+/**
+ * The prefix of the tags by which a result resource records that its stack uses an AMI:
+ * `<prefix><hash of stack id and logical id>`. While one remains, the AMI keeps `KEEP_TAG`.
+ */
+export const IN_USE_TAG_PREFIX = 'cdk-immutable-deploys:in-use:';
+
 /** The UniqueId of the wait-condition signal; the AMI id is its data. */
 export const SIGNAL_ID = 'bake';
 

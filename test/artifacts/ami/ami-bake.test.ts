@@ -228,6 +228,78 @@ describe('AmiBake template', () => {
     });
   });
 
+  test('IAM: every SDK command a handler sends is granted to its role, and nothing else is', () => {
+    // GIVEN: a bake with a key, own components and an AWS-managed one
+    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    new AmiBake(stack, 'Bake', baseProps({ rootVolumeKey: key, steps: [BakeStep.shell(['echo']), BakeStep.awsManaged('update-linux', '1.0.2')] }));
+    const template = Template.fromStack(stack);
+    // The actions on each handler's role, from the template.
+    const functions = template.findResources('AWS::Lambda::Function');
+    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
+    const actionsOf = (description: RegExp): Set<string> => {
+      const fn = Object.values<any>(functions).find((f) => description.test(String(f.Properties.Description)));
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+      const statements = policies.filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      return new Set(statements.flatMap((st: any) => [st.Action].flat()));
+    };
+    // The commands each handler sends, from its source: `new XCommand(` of a client it imports.
+    const services: Record<string, string> = { 'client-imagebuilder': 'imagebuilder', 'client-ec2': 'ec2', 'client-cloudwatch-logs': 'logs' };
+    const sent = (file: string): Set<string> => {
+      const source = fs.readFileSync(path.join(__dirname, '../../../src/artifacts/ami', file), 'utf8');
+      const out = new Set<string>();
+      for (const m of source.matchAll(/import \{([^}]+)\} from '@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
+        for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) {
+          if (source.includes(`new ${name}(`)) out.add(`${services[m[2]]}:${name.replace(/Command$/, '')}`);
+        }
+      }
+      return out;
+    };
+    // Dependent actions AWS documents for the commands sent (CreateImage reads the recipe and the
+    // configurations and tags the image; CreateImageRecipe reads its components), and the key the recipe names.
+    const dependent = ['imagebuilder:GetImageRecipe', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration',
+      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey'];
+    const cases: Array<[RegExp, string, string[]]> = [
+      [/AmiBake: reuses or starts/, 'bake-is-complete.singleton-lambda.ts', dependent],
+      [/AmiBake: signals the wait condition/, 'bake-reporter.singleton-lambda.ts', []],
+      [/AmiBake: names an AMI bake/, 'bake-on-event.singleton-lambda.ts', []],
+    ];
+    for (const [description, file, extra] of cases) {
+      const granted = actionsOf(description);
+      const commands = sent(file);
+      // THEN: every command is granted ...
+      for (const action of commands) expect({ file, action, granted: granted.has(action) }).toEqual({ file, action, granted: true });
+      // ... and every grant is a command sent or a documented dependent action.
+      for (const action of granted) {
+        expect({ file, action, needed: commands.has(action) || extra.includes(action) }).toEqual({ file, action, needed: true });
+      }
+    }
+    expect(sent('bake-is-complete.singleton-lambda.ts')).toEqual(new Set([
+      'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeImages',
+      'imagebuilder:CancelImageCreation', 'imagebuilder:CreateComponent', 'imagebuilder:CreateImage', 'imagebuilder:CreateImageRecipe',
+      'imagebuilder:GetImage', 'imagebuilder:ListImageBuildVersions',
+    ]));
+  });
+
+  test('IAM: tagging AMIs in use is limited to bake AMIs and to the keep and in-use tags', () => {
+    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new AmiBake(stack, 'Bake', baseProps());
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1::image/*']] },
+          Condition: {
+            'Null': { 'aws:ResourceTag/cdk-immutable-deploys:fingerprint': 'false', 'aws:TagKeys': 'false' },
+            'ForAllValues:StringLike': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by', 'cdk-immutable-deploys:in-use:*'] },
+          },
+        }]),
+      },
+    });
+  });
+
   test('machineImage pins the baked AMI with the base image\'s OS and user data', () => {
     const stack = new Stack();
     const userData = ec2.UserData.forLinux();
@@ -277,6 +349,22 @@ describe('AmiBake template', () => {
     Template.fromStack(stack).hasResourceProperties(BAKE_TYPE, { ParentImage: AL2023 });
     expect(bake.architecture).toBe(ec2.InstanceArchitecture.ARM_64);
     expect(() => new AmiBake(new Stack(), 'Agnostic', baseProps({ baseImage: BaseImage.fromSsmParameter(name) }))).toThrow(/no explicit account and region/);
+  });
+
+  test('BaseImage.fromSsmParameter: a first synth without the context value records the lookup and raises no error', () => {
+    // GIVEN: no context value yet (the CLI looks it up, then synthesizes again)
+    const name = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+    const app = newTestApp();
+    const stack = new Stack(app, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    // WHEN
+    new AmiBake(stack, 'Bake', baseProps({ baseImage: BaseImage.fromSsmParameter(name) }));
+    // THEN: the lookup is recorded as missing, so no deployment uses the placeholder
+    const missing = app.synth().manifest.missing ?? [];
+    expect(missing.map((m) => m.props)).toEqual([expect.objectContaining({ parameterName: name, account: '123456789012', region: 'eu-west-1' })]);
+    // A value that is not an AMI id is an error that names the parameter and the value.
+    const bad = newTestApp({ context: { [`ssm:account=123456789012:parameterName=${name}:region=eu-west-1`]: 'not-an-ami' } });
+    expect(() => new AmiBake(new Stack(bad, 'S', { env: { account: '123456789012', region: 'eu-west-1' } }), 'Bake', baseProps({ baseImage: BaseImage.fromSsmParameter(name) })))
+      .toThrow(/parameter '\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-kernel-default-x86_64' holds 'not-an-ami'/);
   });
 
   test('warnings: an unpinned AWS-managed component, retainImages 1, sharing with the default key', () => {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'events';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
   CreateComponentCommand,
@@ -15,7 +15,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as isComplete } from '../../../src/artifacts/ami/bake-is-complete.singleton-lambda';
+import { inUseTag, handler as isComplete } from '../../../src/artifacts/ami/bake-is-complete.singleton-lambda';
 import { handler as onEvent } from '../../../src/artifacts/ami/bake-on-event.singleton-lambda';
 import { failedComponent, handler as report, logLocation, retrySettings } from '../../../src/artifacts/ami/bake-reporter.singleton-lambda';
 import type { BakeResourceProps } from '../../../src/artifacts/ami/types';
@@ -142,6 +142,23 @@ describe('isComplete: create', () => {
     });
   });
 
+  test('does not reuse an AMI whose Image Builder image was created for another fingerprint', async () => {
+    // GIVEN: the AMI carries this fingerprint (the shared distribution configuration tagged it), its image another
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: `${IMAGES}/3` }] }] });
+    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': 'cd'.repeat(32) } } });
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: [] });
+    imagebuilder.on(CreateImageCommand).resolves({ imageBuildVersionArn: `${IMAGES}/4` });
+    const signals = captureSignals();
+    // WHEN
+    const result = await isComplete(event('Create'));
+    // THEN: a bake of its own
+    expect(result).toEqual({ IsComplete: true, Data: { ImageArn: `${IMAGES}/4`, Reused: 'false' } });
+    expect(signals).toHaveLength(0);
+    // The same image tagged with this fingerprint is reused.
+    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': FP } } });
+    expect(await isComplete(event('Create'))).toMatchObject({ IsComplete: true, Data: { AmiId: 'ami-0123456789abcdef0', Reused: 'true' } });
+  });
+
   test('does not reuse an AMI whose image is not AVAILABLE; creates components, recipe and exactly one image', async () => {
     // GIVEN: an AMI with the fingerprint whose image is still distributing is not reused; nothing is running.
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: `${IMAGES}/9` }] }] });
@@ -243,6 +260,65 @@ describe('isComplete: result', () => {
     expect(await isComplete(resultEvent())).toEqual({ IsComplete: true, Data: { AmiId: 'ami-0123456789abcdef0', ImageArn: IMAGE } });
     expect(signals).toHaveLength(0);
     expect(imagebuilder.commandCalls(CreateImageCommand)).toHaveLength(0);
+  });
+
+  test('keeps the AMI its stack uses: an in-use tag of its own, and the keep tag the lifecycle policy excludes', async () => {
+    // GIVEN: the AMI has no keep tag yet
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE }] }] });
+    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' } } });
+    // WHEN
+    await isComplete(resultEvent());
+    // THEN
+    const inUse = inUseTag(resultEvent());
+    expect(inUse).toEqual({ Key: expect.stringMatching(/^cdk-immutable-deploys:in-use:[0-9a-f]{24}$/), Value: 'S/Bake' });
+    expect(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input)).toEqual([{
+      Resources: ['ami-0123456789abcdef0'],
+      Tags: [inUse, { Key: 'cdk-immutable-deploys:keep', Value: 'true' }, { Key: 'cdk-immutable-deploys:kept-by', Value: 'cdk-immutable-deploys' }],
+    }]);
+    // Another stack's result has its own tag.
+    expect(inUseTag({ StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Prod/2', LogicalResourceId: 'Bake' }).Key).not.toEqual(inUse.Key);
+  });
+
+  test('a keep tag a user set is left alone; an AMI already tagged for this result is not tagged again', async () => {
+    const inUse = inUseTag(resultEvent());
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [{ Key: 'cdk-immutable-deploys:keep', Value: 'true' }] }] });
+    await isComplete(resultEvent());
+    expect(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Tags)).toEqual([[inUse]]);
+    ec2.reset();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [inUse, { Key: 'cdk-immutable-deploys:keep', Value: 'true' }] }] });
+    expect(await isComplete(resultEvent())).toMatchObject({ IsComplete: true });
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
+  });
+
+  test('deleting the result releases the AMI: the last user removes the keep tag it set, never one a user set', async () => {
+    const inUse = inUseTag(resultEvent());
+    const other = { Key: 'cdk-immutable-deploys:in-use:000000000000000000000000', Value: 'Prod/Bake' };
+    const kept = [{ Key: 'cdk-immutable-deploys:keep', Value: 'true' }, { Key: 'cdk-immutable-deploys:kept-by', Value: 'cdk-immutable-deploys' }];
+    const deleteEvent = { ...resultEvent(), RequestType: 'Delete', PhysicalResourceId: `result:${FP}` };
+    // Last user: both tags go.
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [inUse, ...kept] }] });
+    expect(await isComplete(deleteEvent)).toEqual({ IsComplete: true });
+    expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [inUse.Key] }] });
+    expect(ec2.commandCalls(DeleteTagsCommand).map((c) => c.args[0].input)).toEqual([
+      { Resources: ['ami-0123456789abcdef0'], Tags: [{ Key: inUse.Key }] },
+      { Resources: ['ami-0123456789abcdef0'], Tags: [{ Key: 'cdk-immutable-deploys:keep' }, { Key: 'cdk-immutable-deploys:kept-by' }] },
+    ]);
+    // Another stack still uses it: the keep tag stays.
+    ec2.reset();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [inUse, other, ...kept] }] });
+    await isComplete(deleteEvent);
+    expect(ec2.commandCalls(DeleteTagsCommand).map((c) => c.args[0].input.Tags)).toEqual([[{ Key: inUse.Key }]]);
+    // A user's keep tag (no kept-by) stays.
+    ec2.reset();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123456789abcdef0', Tags: [inUse, kept[0]] }] });
+    await isComplete(deleteEvent);
+    expect(ec2.commandCalls(DeleteTagsCommand).map((c) => c.args[0].input.Tags)).toEqual([[{ Key: inUse.Key }]]);
+    // Throttling is "not complete yet"; other errors never block the delete.
+    ec2.reset();
+    ec2.on(DescribeImagesCommand).rejects(throttled());
+    expect(await isComplete(deleteEvent)).toEqual({ IsComplete: false });
+    ec2.on(DescribeImagesCommand).rejects(Object.assign(new Error('denied'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } }));
+    expect(await isComplete(deleteEvent)).toEqual({ IsComplete: true });
   });
 
   test('an AMI not visible yet is "not complete yet"; deleting a result cancels nothing', async () => {
