@@ -32,7 +32,8 @@ export interface HttpInstanceHealthCheckOptions extends InstanceHealthCheckOptio
 }
 
 const DEFAULT_TIMEOUT = Duration.minutes(10);
-const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/;
+// No quote of any kind: the path is embedded in single quotes in bash and PowerShell.
+const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
 
 /**
  * What a healthy instance answers, checked on the instance itself before it reports to

@@ -145,6 +145,8 @@ export interface AttachToTargetGroupOptions {
 const DEFAULT_SIGNAL_TIMEOUT = Duration.minutes(15);
 const MAX_ALARMS = 10;
 const MAX_REFRESH_WAIT = Duration.hours(48);
+/** Time from launch to the start of the health check (boot and user data), added to the instance-refresh warmup. */
+const BOOT_ALLOWANCE = Duration.minutes(5);
 
 /**
  * An Auto Scaling group that runs exactly one AMI artifact, and replaces (never patches) its
@@ -441,12 +443,33 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
       minHealthyPercentage: minHealthy,
       maxHealthyPercentage: maxHealthy,
       skipMatching: o.skipMatching ?? true,
-      instanceWarmup: o.instanceWarmup,
+      instanceWarmup: this.instanceWarmup(o.instanceWarmup),
       bakeTime: o.bakeTime,
       checkpointPercentages: checkpoints,
       checkpointDelay: o.checkpointDelay,
       alarms: alarms.length > 0 ? alarms : undefined,
     });
+  }
+
+  /**
+   * An instance refresh does not read CloudFormation signals: it counts a new instance as healthy
+   * once it is InService and its warmup has passed. Without a warmup (the group's grace period is
+   * 0 unless a load balancer is attached), a new instance counts at once, before its own health
+   * check has run, and the old instances are terminated. So the default warmup covers the boot and
+   * the whole health check: a failing instance has marked itself Unhealthy before it could count.
+   */
+  private instanceWarmup(given: Duration | undefined): Duration | undefined {
+    const probe = this.healthCheck.timeout;
+    if (given !== undefined) {
+      if (!Token.isUnresolved(given.toSeconds()) && !Token.isUnresolved(probe.toSeconds()) && given.toSeconds() < probe.toSeconds()) {
+        Annotations.of(this).addWarningV2('cdk-immutable-deploys:instance-warmup-shorter-than-health-check',
+          `replacement instanceWarmup (${given.toHumanString()}) is shorter than the health check's timeout (${probe.toHumanString()}): `
+          + 'the instance refresh may count a new instance as healthy, and terminate an old one, before the new instance\'s own health check has failed. '
+          + 'Leave instanceWarmup out, or make it at least the health check\'s timeout plus the boot time.');
+      }
+      return given;
+    }
+    return !Token.isUnresolved(probe.toSeconds()) && probe.toSeconds() === 0 ? undefined : probe.plus(BOOT_ALLOWANCE);
   }
 
   private validateCapacity(min: number, max: number, desired: number | undefined): void {

@@ -92,9 +92,13 @@ export interface InstanceRefreshReplacementOptions {
   readonly maxHealthyPercentage?: number;
 
   /**
-   * How long a new instance warms up after it enters service before the refresh counts it.
+   * How long a new instance warms up after it enters service before the refresh counts it as
+   * healthy (and terminates an old one). An instance refresh does not wait for CloudFormation
+   * signals: keep this at least the health check's timeout plus the boot time, so that an instance
+   * whose check fails has marked itself Unhealthy before it counts.
    *
-   * @default - the group's default instance warmup, else its health check grace period
+   * @default - the health check's timeout plus 5 minutes of boot time; with `InstanceHealthCheck.none()`,
+   * the group's health check grace period
    */
   readonly instanceWarmup?: Duration;
 

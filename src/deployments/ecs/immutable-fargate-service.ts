@@ -208,9 +208,19 @@ export interface ImmutableFargateServiceProps {
   readonly serviceName?: string;
 }
 
-/** The memory sizes (MiB) Fargate offers for each CPU size on Linux. */
-const FARGATE_SIZES: ReadonlyArray<{ readonly cpu: number; readonly from: number; readonly to: number; readonly step: number }> = [
-  { cpu: 256, from: 512, to: 2048, step: 512 },
+/**
+ * The memory sizes (MiB) Fargate offers for each CPU size on Linux: `from` to `to` in steps of
+ * `step`, or exactly `only`. 0.25 vCPU offers 0.5, 1 and 2 GB, not 1.5 GB.
+ */
+interface FargateSize {
+  readonly cpu: number;
+  readonly from: number;
+  readonly to: number;
+  readonly step: number;
+  readonly only?: number[];
+}
+const FARGATE_SIZES: ReadonlyArray<FargateSize> = [
+  { cpu: 256, from: 512, to: 2048, step: 512, only: [512, 1024, 2048] },
   { cpu: 512, from: 1024, to: 4096, step: 1024 },
   { cpu: 1024, from: 2048, to: 8192, step: 1024 },
   { cpu: 2048, from: 4096, to: 16384, step: 1024 },
@@ -481,9 +491,11 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       if (!size) {
         throw new Error(`${where}: cpu (${cpu}) is not a Fargate size. Use one of ${FARGATE_SIZES.map((s) => s.cpu).join(', ')}.`);
       }
-      if (memory < size.from || memory > size.to || (memory - size.from) % size.step !== 0) {
+      const offered = size.only ? size.only.includes(memory) : memory >= size.from && memory <= size.to && (memory - size.from) % size.step === 0;
+      if (!offered) {
+        const choices = size.only ? size.only.join(', ') + ' MiB' : `${size.from} to ${size.to} MiB in steps of ${size.step}`;
         throw new Error(
-          `${where}: memoryLimitMiB (${memory}) is not offered by Fargate with cpu ${cpu}. With cpu ${cpu}, use ${size.from} to ${size.to} MiB in steps of ${size.step}, or pick the cpu that offers ${memory} MiB.`,
+          `${where}: memoryLimitMiB (${memory}) is not offered by Fargate with cpu ${cpu}. With cpu ${cpu}, use ${choices}, or pick the cpu that offers ${memory} MiB.`,
         );
       }
     }
@@ -550,7 +562,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   private checkEnvironment(where: string, environment: { [key: string]: string }, secrets: { [key: string]: ecs.Secret }) {
     const suspicious: string[] = [];
     for (const [name, value] of Object.entries(environment)) {
-      if (name in secrets) {
+      if (Object.prototype.hasOwnProperty.call(secrets, name)) {
         throw new Error(`${where}: ${name} is in both environment and secrets. Keep it in secrets only.`);
       }
       if (Token.isUnresolved(value)) {

@@ -257,6 +257,33 @@ describe('ImmutableAutoScalingGroup', () => {
       });
       expect(asg.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT15M' } });
     });
+    test('instanceRefresh without a load balancer: a new instance counts as healthy only after its own health check could have failed', () => {
+      // GIVEN: no target group, so the group's grace period is 0 and an instance refresh would count
+      // a new instance healthy (and terminate an old one) the moment it is InService
+      const { stack } = group({
+        healthCheck: InstanceHealthCheck.http({ port: 8080, timeout: Duration.minutes(7) }),
+        replacement: ReplacementStrategy.instanceRefresh(),
+      });
+
+      // THEN: the warmup covers the boot and the whole probe window
+      const asg = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
+      expect(asg.Properties.HealthCheckGracePeriod).toBeUndefined();
+      expect(asg.UpdatePolicy.AutoScalingInstanceRefresh.Preferences.InstanceWarmup).toBe((7 + 5) * 60);
+    });
+
+    test('instanceRefresh with a warmup shorter than the health check warns', () => {
+      const { stack } = group({
+        healthCheck: InstanceHealthCheck.http({ port: 8080, timeout: Duration.minutes(10) }),
+        replacement: ReplacementStrategy.instanceRefresh({ instanceWarmup: Duration.minutes(2) }),
+      });
+      Annotations.fromStack(stack).hasWarning('/Stack/Fleet', Match.stringLikeRegexp('instanceWarmup \\(2 minutes\\) is shorter than the health check\'s timeout \\(10 minutes\\)'));
+    });
+
+    test('instanceRefresh with no health check leaves the warmup to the group', () => {
+      const { stack } = group({ healthCheck: InstanceHealthCheck.none(), replacement: ReplacementStrategy.instanceRefresh() });
+      const asg = Object.values(Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
+      expect(asg.UpdatePolicy.AutoScalingInstanceRefresh.Preferences.InstanceWarmup).toBeUndefined();
+    });
   });
 
   describe('instances report their own health', () => {
@@ -446,6 +473,9 @@ describe('ImmutableAutoScalingGroup', () => {
       expect(() => InstanceHealthCheck.http({ port: 70000 })).toThrow(/port \(70000\) is not a TCP port. Pass an integer from 1 to 65535/);
       expect(() => InstanceHealthCheck.http({ port: 80, path: 'health' })).toThrow(/path 'health' must start with '\/'/);
       expect(() => InstanceHealthCheck.http({ port: 80, path: "/x' ; rm -rf /" })).toThrow(/no spaces or quotes/);
+      // a quote alone would close the single-quoted URL in the user data (bash and PowerShell)
+      expect(() => InstanceHealthCheck.http({ port: 80, path: "/x';reboot;'" })).toThrow(/path '\/x';reboot;'' must start with '\/' and contain only URL characters \(no spaces or quotes\)/);
+      expect(() => InstanceHealthCheck.http({ port: 80, path: '/health?full=1&x=(a)' })).not.toThrow();
       expect(() => InstanceHealthCheck.tcp(0)).toThrow(/tcp port \(0\)/);
       expect(() => InstanceHealthCheck.command(' ')).toThrow(/command is empty/);
       expect(() => InstanceHealthCheck.tcp(80, { timeout: Duration.seconds(1) })).toThrow(/timeout \(1 second\) is shorter than one probe interval/);

@@ -559,6 +559,7 @@ describe('ImmutableFargateService', () => {
       ['an AWS access key id', { AWS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }],
       ['a private key', { TLS_KEY: '-----BEGIN RSA PRIVATE KEY-----\nMIIE...' }],
       ['a URL with a password in it', { DATABASE_URL: 'postgres://app:hunter2@db.internal:5432/app' }],
+      ['a URL with a password in it', { CACHE_URL: 'redis://:hunter2@cache.internal:6379' }],
       ['a GitHub token', { GH: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' }],
     ])('a plaintext secret value (%s) in environment fails synthesis and says to use secrets', (kind, environment) => {
       const stack = newStack();
@@ -585,6 +586,31 @@ describe('ImmutableFargateService', () => {
       expect(text).toContain('ecs.Secret.fromSecretsManager');
     });
 
+    test('names that only point at a secret, and URLs without a password, give no warning and no error', () => {
+      const stack = newStack();
+      service(stack, {
+        environment: {
+          DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf',
+          TOKEN_URL: 'https://auth.example.com/oauth2/token',
+          apiKeyParameterName: '/app/api-key',
+          BACKEND_URL: 'http://backend.internal:8080/api',
+        },
+      });
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('plain text'))).toEqual([]);
+    });
+
+    test('short secret words are recognised too', () => {
+      const stack = newStack();
+      service(stack, { environment: { SMTP_PASS: 'x', authKey: 'y' } });
+      const warnings = Annotations.fromStack(stack).findWarning('/S/Web', Match.stringLikeRegexp('plain text'));
+      expect(JSON.stringify(warnings[0]?.entry.data)).toContain('SMTP_PASS, authKey');
+    });
+
+    test('a variable named like an Object method is not mistaken for one in secrets', () => {
+      const stack = newStack();
+      expect(() => service(stack, { environment: { constructor: 'x', toString: 'y' } })).not.toThrow();
+    });
+
     test('ordinary configuration gives no warning', () => {
       const stack = newStack();
       service(stack, { environment: { LOG_LEVEL: 'info', PORT: '8080', AUTH_MODE: 'oidc', PASSTHROUGH: 'yes' } });
@@ -603,7 +629,12 @@ describe('ImmutableFargateService', () => {
   describe('bad input fails at synth with the prop, the value and what to do', () => {
     test.each([
       [{ cpu: 300 }, /cpu \(300\) is not a Fargate size\. Use one of 256, 512, 1024/],
-      [{ cpu: 256, memoryLimitMiB: 4096 }, /memoryLimitMiB \(4096\) is not offered by Fargate with cpu 256\. With cpu 256, use 512 to 2048 MiB in steps of 512/],
+      [{ cpu: 256, memoryLimitMiB: 4096 }, /memoryLimitMiB \(4096\) is not offered by Fargate with cpu 256\. With cpu 256, use 512, 1024, 2048 MiB/],
+      // 0.25 vCPU offers 0.5, 1 and 2 GB: 1.5 GB is not a Fargate size
+      [{ cpu: 256, memoryLimitMiB: 1536 }, /memoryLimitMiB \(1536\) is not offered by Fargate with cpu 256\. With cpu 256, use 512, 1024, 2048 MiB/],
+      [{ cpu: 8192, memoryLimitMiB: 18432 }, /memoryLimitMiB \(18432\) is not offered by Fargate with cpu 8192\. With cpu 8192, use 16384 to 61440 MiB in steps of 4096/],
+      [{ cpu: 16384, memoryLimitMiB: 36864 }, /memoryLimitMiB \(36864\) is not offered by Fargate with cpu 16384\. With cpu 16384, use 32768 to 122880 MiB in steps of 8192/],
+      [{ cpu: 4096, memoryLimitMiB: 31744 }, /memoryLimitMiB \(31744\) is not offered by Fargate with cpu 4096/],
       [{ cpu: 1024, memoryLimitMiB: 2500 }, /memoryLimitMiB \(2500\) is not offered by Fargate with cpu 1024/],
       [{ desiredCount: -1 }, /desiredCount \(-1\) should be a whole number, 0 or more/],
       [{ desiredCount: 1.5 }, /desiredCount \(1\.5\) should be a whole number/],
@@ -700,6 +731,21 @@ describe('ImmutableFargateService', () => {
         /lifecycleHookStages \(PRE_SCALE_UP\) is set without lifecycleHook/,
       );
     });
+  });
+
+  test.each([
+    [256, [512, 1024, 2048]],
+    [512, [1024, 2048, 3072, 4096]],
+    [1024, [2048, 5120, 8192]],
+    [2048, [4096, 9216, 16384]],
+    [4096, [8192, 20480, 30720]],
+    [8192, [16384, 20480, 61440]],
+    [16384, [32768, 40960, 122880]],
+  ])('every size Fargate offers is accepted: cpu %d with %j MiB', (cpu, sizes) => {
+    for (const memoryLimitMiB of sizes) {
+      const stack = newStack();
+      expect(() => service(stack, { cpu, memoryLimitMiB })).not.toThrow();
+    }
   });
 
   describe('unresolved tokens skip validation', () => {
