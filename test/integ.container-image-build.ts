@@ -6,7 +6,7 @@
  * digest the deployment returned, and expect it under its fingerprint tag.
  */
 import * as path from 'path';
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -56,8 +56,17 @@ for (const image of images) {
       imageIds: [{ imageDigest: image.imageDigest }],
     })
     .expect(
-      // Nested objects match loosely too; the one image must carry exactly its fingerprint tag.
-      ExpectedResult.objectLike({ imageDetails: [{ imageDigest: image.imageDigest, imageTags: [image.imageTag] }] }),
+      // Nested objects match loosely too; the one image must carry exactly its fingerprint tag, and be
+      // one image manifest (Docker or OCI), never an index whose untagged platform images could expire.
+      ExpectedResult.objectLike({
+        imageDetails: [
+          {
+            imageDigest: image.imageDigest,
+            imageTags: [image.imageTag],
+            imageManifestMediaType: Match.stringLikeRegexp('^application/vnd\\.(docker\\.distribution\\.manifest\\.v2|oci\\.image\\.manifest\\.v1)\\+json$'),
+          },
+        ],
+      }),
     );
 }
 

@@ -10,7 +10,9 @@
  * - Delete: stop the builds still running for this image. No image is ever deleted: ECR
  *   lifecycle rules keep the last fingerprint images for rollback.
  *
- * Throttling and transient faults mean "not complete yet".
+ * Throttling and transient faults mean "not complete yet", and so does a call that runs out of
+ * time: the Provider framework fails the deployment when this function times out, so every call
+ * stops itself (aborting its AWS requests) a few seconds before its Lambda timeout.
  */
 import * as crypto from 'crypto';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -27,7 +29,7 @@ import {
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
 import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
 import type { BuildEvent, BuildResourceProperties, IsCompleteResult } from './types';
-import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
+import { errorText, failureMessage, FailurePart, isRetryable, lastLines, MAX_REASON_BYTES } from '../../internal/failure';
 
 /** How many of the project's most recent builds are searched for the build of a request. */
 export const RECENT_BUILDS = 50;
@@ -35,6 +37,19 @@ export const RECENT_BUILDS = 50;
 export const LOG_TAIL_LINES = 40;
 /** How long after a build succeeded its image may take to show in ECR before the build is called broken. */
 const SUCCEEDED_GRACE_MS = 2 * 60_000;
+/** Time kept between a call's own deadline and its Lambda timeout, to return "not complete yet". */
+export const DEADLINE_MARGIN_MS = 8_000;
+/** The time a call may take when the Lambda context is unknown (the function's timeout is one minute). */
+const DEFAULT_CALL_MS = 60_000;
+/**
+ * The byte budget of a failure message once JSON-encoded: CloudFormation counts the bytes of the
+ * response as sent, where every quote, backslash and tab of the reason takes two bytes.
+ */
+export const MAX_REASON_JSON_BYTES = MAX_REASON_BYTES;
+/** The Provider's wait (58 minutes) less the time kept for polling: the longest a build may queue and run. */
+const MAX_BUILD_AND_QUEUE_MINUTES = 55;
+/** Manifest media types that list other manifests: their platform images are untagged. */
+const INDEX_MEDIA_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 const FAILED_STATUSES = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
 
@@ -42,10 +57,37 @@ const codebuild = new CodeBuildClient({});
 const logs = new CloudWatchLogsClient({});
 const ecrClients = new Map<string, ECRClient>();
 
+/** The current call's abort signal: Lambda runs one call at a time per environment. */
+let current: AbortController | undefined;
+
+/** Options of every AWS request: aborted when the call reaches its deadline. */
+function requestOptions(): { abortSignal?: AbortSignal } {
+  return current ? { abortSignal: current.signal } : {};
+}
+
+/** The size of a text once JSON-encoded, without the quotes around it. */
+export function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
+
+/**
+ * A failure message whose JSON encoding (what CloudFormation receives) fits MAX_REASON_JSON_BYTES:
+ * a log full of quotes or backslashes would otherwise double in size on the way.
+ */
+export function boundedFailureMessage(headline: string, parts: FailurePart[]): string {
+  let budget = MAX_REASON_JSON_BYTES;
+  let message = failureMessage(headline, parts, budget);
+  while (jsonBytes(message) > MAX_REASON_JSON_BYTES && budget > 256) {
+    budget = Math.max(256, budget - (jsonBytes(message) - MAX_REASON_JSON_BYTES) - 16);
+    message = failureMessage(headline, parts, budget);
+  }
+  return message;
+}
+
 /** A failure that reaches CloudFormation as it is: bounded, printable, and without a stack trace. */
 export class BuildFailure extends Error {
   constructor(headline: string, parts: FailurePart[] = []) {
-    super(failureMessage(headline, parts));
+    super(boundedFailureMessage(headline, parts));
     this.name = 'BuildFailure';
     // The Lambda runtime reports `stack` line by line as the error's trace and the Provider framework
     // appends every line after the first to the reason: one line keeps the message from appearing twice.
@@ -53,7 +95,32 @@ export class BuildFailure extends Error {
   }
 }
 
-export async function handler(event: BuildEvent): Promise<IsCompleteResult> {
+/** The part of the Lambda context this handler reads. */
+export interface CallContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: BuildEvent, context?: CallContext): Promise<IsCompleteResult> {
+  const controller = new AbortController();
+  current = controller;
+  const budget = Math.max(1_000, (context?.getRemainingTimeInMillis() ?? DEFAULT_CALL_MS) - DEADLINE_MARGIN_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<IsCompleteResult>((resolve) => {
+    timer = setTimeout(() => {
+      console.log(`Not complete yet: the call ran out of time after ${budget} ms, and will be retried`);
+      controller.abort();
+      resolve({ IsComplete: false });
+    }, budget);
+  });
+  try {
+    return await Promise.race([handle(event), deadline]);
+  } finally {
+    clearTimeout(timer);
+    if (current === controller) current = undefined;
+  }
+}
+
+async function handle(event: BuildEvent): Promise<IsCompleteResult> {
   const props = event.ResourceProperties;
   try {
     if (event.RequestType === 'Delete') {
@@ -61,7 +128,7 @@ export async function handler(event: BuildEvent): Promise<IsCompleteResult> {
     }
     return await buildOrReuse(event, props);
   } catch (e) {
-    if (isRetryable(e)) {
+    if (isRetryable(e) || errorName(e) === 'AbortError') {
       console.log(`Not complete yet, the call will be retried: ${errorText(e)}`);
       return { IsComplete: false };
     }
@@ -125,7 +192,7 @@ async function stopRunningBuilds(props: BuildResourceProperties): Promise<IsComp
   }
   for (const build of builds.filter((b) => b.buildStatus === 'IN_PROGRESS' && isBuildOf(b, props))) {
     try {
-      await codebuild.send(new StopBuildCommand({ id: build.id }));
+      await codebuild.send(new StopBuildCommand({ id: build.id }), requestOptions());
       console.log(`Stopped build ${build.id}`);
     } catch (e) {
       // A build that ended or disappeared in the meantime needs no stopping.
@@ -142,10 +209,10 @@ async function findBuildOfRequest(event: BuildEvent, props: BuildResourcePropert
 }
 
 async function recentBuilds(projectName: string): Promise<Build[]> {
-  const list = await codebuild.send(new ListBuildsForProjectCommand({ projectName, sortOrder: 'DESCENDING' }));
+  const list = await codebuild.send(new ListBuildsForProjectCommand({ projectName, sortOrder: 'DESCENDING' }), requestOptions());
   const ids = (list.ids ?? []).slice(0, RECENT_BUILDS);
   if (ids.length === 0) return [];
-  const got = await codebuild.send(new BatchGetBuildsCommand({ ids }));
+  const got = await codebuild.send(new BatchGetBuildsCommand({ ids }), requestOptions());
   return got.builds ?? [];
 }
 
@@ -173,6 +240,14 @@ async function startBuild(event: BuildEvent, props: BuildResourceProperties, rep
   };
   names.forEach((name, i) => (variables[`${BUILD_ENV.BUILD_ARG_PREFIX}${i}`] = `${name}=${String(buildArgs[name])}`));
 
+  const timeout = minutes(props.TimeoutMinutes, 'TimeoutMinutes');
+  const queued = minutes(props.QueuedTimeoutMinutes, 'QueuedTimeoutMinutes');
+  if ((timeout ?? 0) + (queued ?? 0) > MAX_BUILD_AND_QUEUE_MINUTES) {
+    // A build timeout given as a CloudFormation parameter skips the construct's check.
+    throw new BuildFailure(
+      `TimeoutMinutes (${timeout}) and QueuedTimeoutMinutes (${queued}) add up to more than ${MAX_BUILD_AND_QUEUE_MINUTES} minutes, longer than a deploy can wait for the build. Pass a buildTimeout of at most ${MAX_BUILD_AND_QUEUE_MINUTES - (queued ?? 0)} minutes.`,
+    );
+  }
   const result = await codebuild.send(
     new StartBuildCommand({
       projectName: props.ProjectName,
@@ -180,12 +255,13 @@ async function startBuild(event: BuildEvent, props: BuildResourceProperties, rep
       sourceLocationOverride: `${props.SourceBucket}/${props.SourceKey}`,
       buildspecOverride: JSON.stringify(buildSpecObject(), undefined, 2),
       computeTypeOverride: (props.ComputeType || undefined) as ComputeType | undefined,
-      timeoutInMinutesOverride: minutes(props.TimeoutMinutes, 'TimeoutMinutes'),
-      queuedTimeoutInMinutesOverride: minutes(props.QueuedTimeoutMinutes, 'QueuedTimeoutMinutes'),
+      timeoutInMinutesOverride: timeout,
+      queuedTimeoutInMinutesOverride: queued,
       environmentVariablesOverride: Object.entries(variables).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' })),
       // A replay within CodeBuild's five minutes gets the same build back; later ones find it by its marker.
       idempotencyToken: crypto.createHash('sha256').update(`${event.RequestId}|${props.RepositoryUri}:${props.ImageTag}`).digest('hex').slice(0, 32),
     }),
+    requestOptions(),
   );
   return result.build?.id;
 }
@@ -218,12 +294,15 @@ async function logTail(build: Build): Promise<string> {
   const stream = build.logs?.streamName;
   if (!group || !stream) return '(the build wrote no log)';
   try {
-    const got = await logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: false, limit: 100 }));
+    const got = await logs.send(
+      new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: false, limit: 100 }),
+      requestOptions(),
+    );
     const text = (got.events ?? []).map((e) => e.message ?? '').join('\n');
     const lines = lastLines(text, LOG_TAIL_LINES);
     return lines.length > 0 ? lines.join('\n') : '(the log is empty)';
   } catch (e) {
-    if (isRetryable(e)) throw e;
+    if (isRetryable(e) || errorName(e) === 'AbortError') throw e;
     return `(could not read the log: ${errorText(e)})`;
   }
 }
@@ -239,8 +318,17 @@ async function findImageDigest(ecr: ECRClient, repository: RepositoryRef, tag: s
   try {
     const got = await ecr.send(
       new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageTag: tag }] }),
+      requestOptions(),
     );
-    return got.imageDetails?.find((d) => d.imageDigest)?.imageDigest;
+    const image = got.imageDetails?.find((d) => d.imageDigest);
+    if (image?.imageManifestMediaType && INDEX_MEDIA_TYPES.has(image.imageManifestMediaType)) {
+      // Builds push one image manifest (no provenance or SBOM attestations). An index names untagged
+      // platform images that a lifecycle rule expiring untagged images deletes under a running service.
+      throw new BuildFailure(
+        `${repository.name}:${tag} is an image index (${image.imageManifestMediaType}), not the single image manifest ContainerImageBuild pushes. Its platform images are untagged, and a lifecycle rule that expires untagged images would break it. Delete the tag ${tag} so that it is built again.`,
+      );
+    }
+    return image?.imageDigest;
   } catch (e) {
     if (errorName(e) === 'ImageNotFoundException') return undefined;
     if (errorName(e) === 'RepositoryNotFoundException') {
@@ -256,6 +344,7 @@ async function latestFingerprintImage(ecr: ECRClient, repository: RepositoryRef,
   try {
     const got = await ecr.send(
       new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, filter: { tagStatus: 'TAGGED' }, maxResults: 1000 }),
+      requestOptions(),
     );
     const latest = (got.imageDetails ?? [])
       .filter((d: ImageDetail) => (d.imageTags ?? []).some((t) => t.startsWith(TAG_PREFIX)))
@@ -270,7 +359,10 @@ async function latestFingerprintImage(ecr: ECRClient, repository: RepositoryRef,
 }
 
 async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef): Promise<void> {
-  const got = await ecr.send(new DescribeRepositoriesCommand({ registryId: repository.registryId, repositoryNames: [repository.name] }));
+  const got = await ecr.send(
+    new DescribeRepositoriesCommand({ registryId: repository.registryId, repositoryNames: [repository.name] }),
+    requestOptions(),
+  );
   const mutability = got.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
   if (!mutability.startsWith('IMMUTABLE')) {
     throw new BuildFailure(

@@ -94,6 +94,9 @@ export interface ContainerImageBuildProps {
   /**
    * Whether builds reuse the layers of the repository's most recent fingerprint image (a registry
    * cache: the image carries inline cache metadata, and the next build reads it with `--cache-from`).
+   * As with a local Docker cache, a step whose instruction and inputs are unchanged (say
+   * `RUN apt-get update && apt-get install -y curl`) is taken from the cache rather than run again;
+   * the image is still built once per fingerprint and pinned by digest.
    *
    * @default true
    */
@@ -108,10 +111,11 @@ export interface ContainerImageBuildProps {
   readonly vpc?: ec2.IVpc;
 
   /**
-   * How many fingerprint images the lifecycle rules of the new repository keep, newest first.
-   * Keep enough for every stage and rollback you need: an image pushed before the last
-   * `retainImages` pushes is expired, even if a service still runs it.
-   * Only for the repository this construct creates.
+   * How many fingerprint images the lifecycle rules of the new repository keep, by push date,
+   * newest first. Lifecycle rules cannot see what runs: an image pushed before the last
+   * `retainImages` pushes is expired even if a service still runs it, and reusing an image (a
+   * revert, another stage) does not push it again, so it keeps its old place in the count.
+   * Keep enough for every stage and rollback you need. Only for the repository this construct creates.
    *
    * @default 10
    */
@@ -266,8 +270,10 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
     });
-    // The handler's permissions must exist before it runs, and outlive the resource's deletion.
-    resource.node.addDependency(runtime.statusPolicy);
+    // The handler's permissions must exist before it runs, and outlive the resource's deletion; so must
+    // the project's, including this context's read grant and this repository's push grant, which are
+    // added to the project role's policy: a build started before that policy is updated cannot read its source.
+    resource.node.addDependency(runtime.statusPolicy, shared.project);
 
     this.imageDigest = resource.getAttString('ImageDigest');
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as isComplete, parseRepositoryUri } from '../../../src/artifacts/container/build-status.singleton-lambda';
+import { DEADLINE_MARGIN_MS, handler as isComplete, jsonBytes, parseRepositoryUri } from '../../../src/artifacts/container/build-status.singleton-lambda';
 import { handler as onEvent } from '../../../src/artifacts/container/build.singleton-lambda';
 import { BUILD_ENV, buildSpecObject } from '../../../src/artifacts/container/buildspec';
 import type { BuildEvent, BuildResourceProperties } from '../../../src/artifacts/container/types';
@@ -206,6 +206,15 @@ describe('isComplete: create and update', () => {
     expect(env[BUILD_ENV.CACHE_FROM]).toEqual(`${URI}:fp-newest`);
   });
 
+  test('a build timeout from a parameter that the wait cannot hold fails before any build', async () => {
+    imageMissing();
+    fakeCodeBuild();
+    await expect(isComplete(event('Create', { TimeoutMinutes: '120', QueuedTimeoutMinutes: '5' }))).rejects.toThrow(
+      /TimeoutMinutes \(120\) and QueuedTimeoutMinutes \(5\) add up to more than 55 minutes.*at most 50 minutes/,
+    );
+    expect(codebuild.commandCalls(StartBuildCommand)).toHaveLength(0);
+  });
+
   test('a replayed request never starts a second build', async () => {
     // GIVEN
     imageMissing();
@@ -348,6 +357,37 @@ describe('isComplete: create and update', () => {
     expect(Buffer.byteLength(response, 'utf8')).toBeLessThan(4096);
   });
 
+  test('a log full of quotes and backslashes keeps the JSON-encoded response under 4,096 bytes', async () => {
+    // GIVEN: JSON log lines and Windows paths, which JSON-encoding doubles
+    imageMissing();
+    fakeCodeBuild([build('cib-project:9', 'FAILED', mine(), { phases: [{ phaseType: 'BUILD', phaseStatus: 'FAILED', contexts: [{ statusCode: 'COMMAND_EXECUTION_ERROR', message: 'exit status 1' }] }] })]);
+    const events = Array.from({ length: 200 }, (_, i) => ({ message: `{"level":"error","msg":"\\\\server\\share\\${i}","q":"\"\"\"\"\"\"\"\""}\t\t"\n` }));
+    logs.on(GetLogEventsCommand).resolves({ events });
+
+    // WHEN
+    const error: Error = await isComplete(event('Create')).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: Error) => e,
+    );
+
+    // THEN: the reason as CloudFormation receives it, JSON-encoded, keeps its budget
+    expect(error.message).toContain('Failed phase: BUILD FAILED');
+    expect(error.message).toContain('\\\\server\\share\\199');
+    expect(jsonBytes(error.message)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    const reason = [error.message, '', `Logs: /aws/lambda/${'S'.repeat(64)}`, ''].join('\n');
+    const response = JSON.stringify({
+      Status: 'FAILED',
+      Reason: reason,
+      StackId: `arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/${'s'.repeat(128)}/01234567-89ab-cdef-0123-456789abcdef`,
+      RequestId: '01234567-89ab-cdef-0123-456789abcdef',
+      PhysicalResourceId: `123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/${'r'.repeat(256)}:${TAG}`,
+      LogicalResourceId: 'L'.repeat(255),
+    });
+    expect(Buffer.byteLength(response, 'utf8')).toBeLessThan(4096);
+  });
+
   test('a failed build whose log cannot be read still fails readably', async () => {
     imageMissing();
     fakeCodeBuild([build('cib-project:5', 'FAULT', mine(), { logs: undefined, phases: [{ phaseType: 'PROVISIONING', phaseStatus: 'FAULT', contexts: [{ statusCode: 'ACCESS_DENIED', message: 'Service role cannot pull image' }] }] })]);
@@ -368,6 +408,48 @@ describe('isComplete: create and update', () => {
   ])('throttling of %s means "not complete yet", never a failure', async (_name, arrange) => {
     arrange();
     await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('a call that runs out of time is "not complete yet", before its Lambda timeout fails the deploy', async () => {
+    // GIVEN: a request that hangs, and a call with one second left before its Lambda timeout
+    imageMissing();
+    codebuild.on(ListBuildsForProjectCommand).callsFake(() => new Promise(() => {}));
+    const context = { getRemainingTimeInMillis: () => DEADLINE_MARGIN_MS + 200 };
+    const started = Date.now();
+
+    // WHEN
+    const result = await isComplete(event('Create'), context);
+
+    // THEN: it returned in time, and aborted its requests (the client sees the abort signal)
+    expect(result).toEqual({ IsComplete: false });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(codebuild.commandCalls(StartBuildCommand)).toHaveLength(0);
+    const options = (codebuild.commandCalls(ListBuildsForProjectCommand)[0].args as unknown[])[1] as { abortSignal?: AbortSignal };
+    expect(options.abortSignal?.aborted).toBe(true);
+  });
+
+  test('an aborted request is "not complete yet"', async () => {
+    imageMissing();
+    codebuild.on(ListBuildsForProjectCommand).rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('an image index under the fingerprint tag fails rather than be reused', async () => {
+    // GIVEN: an index, whose untagged platform images the untagged-image lifecycle rule would expire
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG], imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }],
+    });
+    fakeCodeBuild();
+
+    // THEN
+    await expect(isComplete(event('Create'))).rejects.toThrow(/is an image index \(application\/vnd\.oci\.image\.index\.v1\+json\).*Delete the tag/);
+    expect(codebuild.commandCalls(StartBuildCommand)).toHaveLength(0);
+  });
+
+  test.each(['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.manifest.v1+json'])('a single image manifest (%s) is reused', async (mediaType) => {
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG], imageManifestMediaType: mediaType }] });
+    fakeCodeBuild();
+    await expect(isComplete(event('Create'))).resolves.toMatchObject({ IsComplete: true, Data: { ImageDigest: DIGEST } });
   });
 
   test('an error that will not pass (access denied) fails, bounded and readable', async () => {

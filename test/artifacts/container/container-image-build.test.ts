@@ -221,7 +221,45 @@ describe('ContainerImageBuild', () => {
       if (statement.Resource === '*') expect(statement.Action).toEqual('ecr:GetAuthorizationToken');
     }
     // The handler's permissions exist before any build resource uses them.
-    template.hasResource('Custom::ContainerImageBuild', { DependsOn: [Match.stringLikeRegexp('IsCompletePolicy')] });
+    template.hasResource('Custom::ContainerImageBuild', { DependsOn: Match.arrayWith([Match.stringLikeRegexp('IsCompletePolicy')]) });
+  });
+
+  test('grants the handlers exactly the AWS commands their code sends, and the build resource waits for every grant', () => {
+    // GIVEN: the commands each handler sends, read from its source
+    const sent = (file: string): string[] => {
+      const source = fs.readFileSync(path.join(__dirname, '../../../src/artifacts/container', file), 'utf8');
+      const services: Record<string, string> = { 'client-codebuild': 'codebuild', 'client-ecr': 'ecr', 'client-cloudwatch-logs': 'logs' };
+      const serviceOf = new Map<string, string>();
+      for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
+        expect(Object.keys(services)).toContain(m[2]);
+        for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) serviceOf.set(name, services[m[2]]);
+      }
+      return [...new Set([...source.matchAll(/new (\w+Command)\(/g)].map((m) => `${serviceOf.get(m[1])}:${m[1].replace(/Command$/, '')}`))].sort();
+    };
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', { directory: context(), requireImmutableTags: true });
+    const template = Template.fromStack(s);
+
+    // THEN: isComplete's policy allows what it sends, and nothing else
+    const granted = statementsOf(template, /IsCompletePolicy/).flatMap((st) => [st.Action].flat()).sort();
+    expect(granted).toEqual(sent('build-status.singleton-lambda.ts'));
+    expect(granted).toEqual([
+      'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StartBuild', 'codebuild:StopBuild',
+      'ecr:DescribeImages', 'ecr:DescribeRepositories', 'logs:GetLogEvents',
+    ]);
+    // onEvent sends nothing, and its role has no policy of its own
+    expect(sent('build.singleton-lambda.ts')).toEqual([]);
+    expect(statementsOf(template, /ContainerImageBuildOnEvent/)).toEqual([]);
+
+    // THEN: the resource (which starts builds) waits for the handler's policy and for the project's
+    // (which grants read of this context and push to this repository)
+    const resourceId = s.resolve((image.node.findChild('Resource').node.defaultChild as CfnResource).logicalId);
+    const dependsOn: string[] = template.toJSON().Resources[resourceId].DependsOn;
+    expect(dependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/IsCompletePolicy/),
+      expect.stringMatching(/ProjectLinuxAmd64RoleDefaultPolicy/),
+      expect.stringMatching(/ProjectLinuxAmd64Role[0-9A-F]{8}$/),
+    ]));
   });
 
   test('asks to read the repository settings only when tags must be immutable', () => {
