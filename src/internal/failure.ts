@@ -62,12 +62,28 @@ export interface FailurePart {
   readonly keepEnd?: boolean;
 }
 
+/** The size of a text once JSON-encoded (as CloudFormation receives it), without the quotes around it. */
+export function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
+
 /**
  * Builds a failure message from a headline and labelled parts: stripped of unprintable
- * characters and at most `maxBytes` UTF-8 bytes in all. The headline and the short parts
- * are kept whole where possible; long parts share what is left.
+ * characters and at most `maxBytes` bytes once JSON-encoded (a custom-resource response and a
+ * wait-condition signal are JSON, where every quote, backslash and tab takes two bytes).
+ * The headline and the short parts are kept whole where possible; long parts share what is left.
  */
 export function failureMessage(headline: string, parts: FailurePart[], maxBytes: number = MAX_REASON_BYTES): string {
+  let budget = maxBytes;
+  let message = renderFailure(headline, parts, budget);
+  while (jsonBytes(message) > maxBytes && budget > 256) {
+    budget = Math.max(256, budget - (jsonBytes(message) - maxBytes) - 16);
+    message = renderFailure(headline, parts, budget);
+  }
+  return message;
+}
+
+function renderFailure(headline: string, parts: FailurePart[], maxBytes: number): string {
   const head = keepHead(printable(headline).trim(), Math.floor(maxBytes / 2));
   const cleaned = parts
     .map((p) => ({ ...p, text: printable(p.text).trim() }))

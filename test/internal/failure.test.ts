@@ -1,4 +1,4 @@
-import { errorText, failureMessage, isRetryable, keepHead, keepTail, lastLines, MAX_REASON_BYTES, printable } from '../../src/internal/failure';
+import { errorText, failureMessage, isRetryable, jsonBytes, keepHead, keepTail, lastLines, MAX_REASON_BYTES, printable } from '../../src/internal/failure';
 
 describe('failure messages', () => {
   test('printable() strips ANSI colours and control characters but keeps newlines and tabs', () => {
@@ -35,6 +35,14 @@ describe('failure messages', () => {
     expect(message).toContain('Full log: CloudWatch Logs group /aws/codebuild/x');
     expect(message).toContain('line 1999 of the build');
     expect(message).not.toContain('\u001b');
+  });
+
+  test('failureMessage() bounds the JSON-encoded size, where quotes, backslashes and tabs take two bytes', () => {
+    const log = Array.from({ length: 500 }, () => '"quoted" \\path\\ \t tab').join('\n');
+    const message = failureMessage('Build failed', [{ label: 'Log tail', text: log, keepEnd: true }]);
+    expect(jsonBytes(message)).toBeLessThanOrEqual(MAX_REASON_BYTES);
+    expect(jsonBytes(message)).toBeGreaterThan(MAX_REASON_BYTES / 2);
+    expect(message).toContain('Log tail: ');
   });
 
   test('isRetryable() knows throttling and transient faults from real failures', () => {

@@ -29,7 +29,7 @@ import {
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
 import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
 import type { BuildEvent, BuildResourceProperties, IsCompleteResult } from './types';
-import { errorText, failureMessage, FailurePart, isRetryable, lastLines, MAX_REASON_BYTES } from '../../internal/failure';
+import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
 
 /** How many of the project's most recent builds are searched for the build of a request. */
 export const RECENT_BUILDS = 50;
@@ -41,11 +41,6 @@ const SUCCEEDED_GRACE_MS = 2 * 60_000;
 export const DEADLINE_MARGIN_MS = 8_000;
 /** The time a call may take when the Lambda context is unknown (the function's timeout is one minute). */
 const DEFAULT_CALL_MS = 60_000;
-/**
- * The byte budget of a failure message once JSON-encoded: CloudFormation counts the bytes of the
- * response as sent, where every quote, backslash and tab of the reason takes two bytes.
- */
-export const MAX_REASON_JSON_BYTES = MAX_REASON_BYTES;
 /** The Provider's wait (58 minutes) less the time kept for polling: the longest a build may queue and run. */
 const MAX_BUILD_AND_QUEUE_MINUTES = 55;
 /** Manifest media types that list other manifests: their platform images are untagged. */
@@ -65,29 +60,11 @@ function requestOptions(): { abortSignal?: AbortSignal } {
   return current ? { abortSignal: current.signal } : {};
 }
 
-/** The size of a text once JSON-encoded, without the quotes around it. */
-export function jsonBytes(text: string): number {
-  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
-}
-
-/**
- * A failure message whose JSON encoding (what CloudFormation receives) fits MAX_REASON_JSON_BYTES:
- * a log full of quotes or backslashes would otherwise double in size on the way.
- */
-export function boundedFailureMessage(headline: string, parts: FailurePart[]): string {
-  let budget = MAX_REASON_JSON_BYTES;
-  let message = failureMessage(headline, parts, budget);
-  while (jsonBytes(message) > MAX_REASON_JSON_BYTES && budget > 256) {
-    budget = Math.max(256, budget - (jsonBytes(message) - MAX_REASON_JSON_BYTES) - 16);
-    message = failureMessage(headline, parts, budget);
-  }
-  return message;
-}
 
 /** A failure that reaches CloudFormation as it is: bounded, printable, and without a stack trace. */
 export class BuildFailure extends Error {
   constructor(headline: string, parts: FailurePart[] = []) {
-    super(boundedFailureMessage(headline, parts));
+    super(failureMessage(headline, parts));
     this.name = 'BuildFailure';
     // The Lambda runtime reports `stack` line by line as the error's trace and the Provider framework
     // appends every line after the first to the reason: one line keeps the message from appearing twice.

@@ -162,7 +162,10 @@ export class ReplacementStrategy {
    * takes over once its instances signal healthy; on failure or timeout CloudFormation deletes it
    * and the old group, untouched, keeps serving.
    *
-   * Needs room for twice the capacity while both groups run.
+   * Needs room for twice the capacity while both groups run. The new group starts at
+   * `desiredCapacity` (or `minCapacity` when that is not set), not at the size scaling had grown
+   * the old group to: set `desiredCapacity`, or a `minCapacity` that carries the traffic, for a
+   * fleet that scales out.
    */
   public static replaceGroup(options: ReplaceGroupOptions = {}): ReplacementStrategy {
     return new ReplacementStrategy(REPLACE_GROUP, options, {}, {});

@@ -10,11 +10,11 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEADLINE_MARGIN_MS, handler as isComplete, jsonBytes, parseRepositoryUri } from '../../../src/artifacts/container/build-status.singleton-lambda';
+import { DEADLINE_MARGIN_MS, handler as isComplete, parseRepositoryUri } from '../../../src/artifacts/container/build-status.singleton-lambda';
 import { handler as onEvent } from '../../../src/artifacts/container/build.singleton-lambda';
 import { BUILD_ENV, buildSpecObject } from '../../../src/artifacts/container/buildspec';
 import type { BuildEvent, BuildResourceProperties } from '../../../src/artifacts/container/types';
-import { MAX_REASON_BYTES } from '../../../src/internal/failure';
+import { jsonBytes, MAX_REASON_BYTES } from '../../../src/internal/failure';
 
 const codebuild = mockClient(CodeBuildClient);
 const ecr = mockClient(ECRClient);
