@@ -1,6 +1,7 @@
-import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { addPublicLoadBalancer } from './load-balancer';
 import { IAmiArtifact, ImmutableAutoScalingGroup, InstanceHealthCheck, ReplacementStrategy } from '../src';
 
 /**
@@ -10,19 +11,7 @@ import { IAmiArtifact, ImmutableAutoScalingGroup, InstanceHealthCheck, Replaceme
  * group untouched if they do not); an unchanged bake changes nothing.
  */
 export function addImmutableAutoScalingGroup(stack: Stack, artifact: IAmiArtifact, vpc: ec2.IVpc): ImmutableAutoScalingGroup {
-  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'FleetLoadBalancer', { vpc, internetFacing: true });
-  loadBalancer.setAttribute('routing.http.drop_invalid_header_fields.enabled', 'true');
-  Validations.of(loadBalancer).acknowledge(
-    {
-      id: 'AwsSolutions-ELB2',
-      reason: 'The example keeps to the fleet; in production, send access logs to a bucket with loadBalancer.logAccessLogs(bucket).',
-    },
-    {
-      id: 'AwsSolutions-EC23',
-      reason: 'A public web site: the load balancer is meant to be reachable from anywhere on port 80, and only it reaches the instances.',
-    },
-  );
-  const listener = loadBalancer.addListener('Http', { port: 80, open: true });
+  const listener = addPublicLoadBalancer(stack, 'Fleet', vpc);
   const targets = new elbv2.ApplicationTargetGroup(stack, 'FleetTargets', {
     vpc,
     port: 80,
@@ -44,6 +33,5 @@ export function addImmutableAutoScalingGroup(stack: Stack, artifact: IAmiArtifac
   });
   fleet.attachToApplicationTargetGroup(targets);
 
-  new CfnOutput(stack, 'FleetUrl', { value: `http://${loadBalancer.loadBalancerDnsName}/` });
   return fleet;
 }

@@ -1,6 +1,6 @@
-import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { addPublicLoadBalancer } from './load-balancer';
 import { IContainerArtifact, ImmutableFargateService } from '../src';
 
 /**
@@ -9,19 +9,7 @@ import { IContainerArtifact, ImmutableFargateService } from '../src';
  * healthy before old ones stop, rolled back on failure); an unchanged build changes nothing.
  */
 export function addImmutableFargateService(stack: Stack, artifact: IContainerArtifact, vpc: ec2.IVpc): ImmutableFargateService {
-  const loadBalancer = new elbv2.ApplicationLoadBalancer(stack, 'WebLoadBalancer', { vpc, internetFacing: true });
-  loadBalancer.setAttribute('routing.http.drop_invalid_header_fields.enabled', 'true');
-  Validations.of(loadBalancer).acknowledge(
-    {
-      id: 'AwsSolutions-ELB2',
-      reason: 'The example keeps to the service; in production, send access logs to a bucket with loadBalancer.logAccessLogs(bucket).',
-    },
-    {
-      id: 'AwsSolutions-EC23',
-      reason: 'A public web site: the load balancer is meant to be reachable from anywhere on port 80, and only it reaches the tasks.',
-    },
-  );
-  const listener = loadBalancer.addListener('Http', { port: 80, open: true });
+  const listener = addPublicLoadBalancer(stack, 'Web', vpc);
 
   const service = new ImmutableFargateService(stack, 'Web', {
     vpc,
@@ -32,6 +20,5 @@ export function addImmutableFargateService(stack: Stack, artifact: IContainerArt
     environment: { LOG_LEVEL: 'info' },
   });
 
-  new CfnOutput(stack, 'WebUrl', { value: `http://${loadBalancer.loadBalancerDnsName}/` });
   return service;
 }

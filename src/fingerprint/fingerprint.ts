@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { IgnoreStrategy, Token } from 'aws-cdk-lib';
+import { requirePath } from '../internal/paths';
 
 /**
  * Options for `Fingerprint.ofDirectory()`.
@@ -68,16 +69,7 @@ export class Fingerprint {
    * @param file the file to fingerprint
    */
   public static ofFile(file: string): Fingerprint {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      throw new Error(`Fingerprint.ofFile: file '${file}' does not exist. Pass the path of an existing file.`);
-    }
-    if (!stat.isFile()) {
-      throw new Error(`Fingerprint.ofFile: '${file}' is not a file. Use Fingerprint.ofDirectory() for a directory.`);
-    }
-    return new Fingerprint(hashFile(file));
+    return new Fingerprint(hashFile(requirePath('Fingerprint.ofFile: file', file, 'file', 'Pass the path of an existing file; use Fingerprint.ofDirectory() for a directory.')));
   }
 
   /**
@@ -149,17 +141,7 @@ export class Fingerprint {
 }
 
 function statDirectory(directory: string): string {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(directory);
-  } catch {
-    throw new Error(
-      `Fingerprint.ofDirectory: directory '${directory}' does not exist. Pass the path of an existing directory (relative paths are resolved from '${process.cwd()}').`,
-    );
-  }
-  if (!stat.isDirectory()) {
-    throw new Error(`Fingerprint.ofDirectory: '${directory}' is not a directory. Use Fingerprint.ofFile() for a file.`);
-  }
+  requirePath('Fingerprint.ofDirectory: directory', directory, 'directory', 'Pass the path of an existing directory; use Fingerprint.ofFile() for a file.');
   return fs.realpathSync(directory);
 }
 

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { ArnFormat, AssetHashType, Annotations, IgnoreMode, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,6 +7,7 @@ import type { BakeStepConfig, BakeStepContext } from './binding';
 import { componentDocumentProblems, documentPhases } from './component-document';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeWildcards } from '../../internal/nag';
+import { requirePath } from '../../internal/paths';
 
 /**
  * Options for `BakeStep.directory()`.
@@ -73,20 +73,9 @@ export abstract class BakeStep {
    * @param remotePath the absolute path on the instance
    */
   public static file(localPath: string, remotePath: string): BakeStep {
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(localPath);
-    } catch {
-      stat = undefined;
-    }
-    if (!stat) {
-      throw new Error(`BakeStep.file: localPath '${localPath}' does not exist (relative paths are resolved from '${process.cwd()}'). Pass the path of an existing file.`);
-    }
-    if (!stat.isFile()) {
-      throw new Error(`BakeStep.file: localPath '${localPath}' is not a file. Use BakeStep.directory() for a directory.`);
-    }
+    const local = requirePath('BakeStep.file: localPath', localPath, 'file', 'Pass the path of an existing file; use BakeStep.directory() for a directory.');
     checkRemotePath('BakeStep.file', remotePath);
-    return new FileStep(path.resolve(localPath), remotePath);
+    return new FileStep(local, remotePath);
   }
 
   /**
@@ -99,20 +88,9 @@ export abstract class BakeStep {
    * @param options files to leave out
    */
   public static directory(localPath: string, remotePath: string, options: BakeStepDirectoryOptions = {}): BakeStep {
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(localPath);
-    } catch {
-      stat = undefined;
-    }
-    if (!stat) {
-      throw new Error(`BakeStep.directory: localPath '${localPath}' does not exist (relative paths are resolved from '${process.cwd()}'). Pass the path of an existing directory.`);
-    }
-    if (!stat.isDirectory()) {
-      throw new Error(`BakeStep.directory: localPath '${localPath}' is not a directory. Use BakeStep.file() for a file.`);
-    }
+    const local = requirePath('BakeStep.directory: localPath', localPath, 'directory', 'Pass the path of an existing directory; use BakeStep.file() for a file.');
     checkRemotePath('BakeStep.directory', remotePath);
-    return new DirectoryStep(path.resolve(localPath), remotePath, options.exclude ?? []);
+    return new DirectoryStep(local, remotePath, options.exclude ?? []);
   }
 
   /**

@@ -18,6 +18,7 @@ import { ContainerPlatform } from './platform';
 import type { BuildResourceProperties, ResourceTypeName } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeProvider, acknowledgeWildcards, handlerProps } from '../../internal/nag';
+import { requirePath } from '../../internal/paths';
 
 /**
  * Properties of a `ContainerImageBuild`.
@@ -488,18 +489,7 @@ function checkDirectory(directory: string): string {
   if (Token.isUnresolved(directory)) {
     throw new Error(`ContainerImageBuild: directory is an unresolved token (${directory}). The build context is read at synth time: pass a path.`);
   }
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(directory);
-  } catch {
-    stat = undefined;
-  }
-  if (!stat?.isDirectory()) {
-    throw new Error(
-      `ContainerImageBuild: directory '${directory}' ${stat ? 'is not a directory' : 'does not exist'} (resolved from '${process.cwd()}'). Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').`,
-    );
-  }
-  return path.resolve(directory);
+  return requirePath('ContainerImageBuild: directory', directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
 }
 
 /** The Dockerfile's path inside the context, with forward slashes. */
