@@ -125,9 +125,10 @@ export interface ContainerImageBuildProps {
   /**
    * Whether a `repository` whose tags are mutable is an error rather than a warning. Tags of a
    * repository defined in this app are checked at synth time; those of an imported repository,
-   * whose settings the app cannot see, are checked at deploy time when this is true.
+   * whose settings the app cannot see, are checked at deploy time when this is true (and give a
+   * warning at synth time when it is not).
    *
-   * @default false
+   * @default false - mutable or unknown tags give a warning
    */
   readonly requireImmutableTags?: boolean;
 }
@@ -319,7 +320,15 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       );
     }
     const mutability = knownTagMutability(repository);
-    if (mutability === undefined || mutability.startsWith('IMMUTABLE')) return;
+    if (mutability === undefined) {
+      // An imported repository: its settings cannot be read at synth time. Refuse to guess.
+      if (!props.requireImmutableTags) {
+        Annotations.of(this).addWarningV2('cdk-immutable-deploys:unknown-repository-tags',
+          `repository ${repository.node.path} was imported, so whether its tags are immutable cannot be read at synth time. Set requireImmutableTags to have the deployment check it (and fail on mutable tags).`);
+      }
+      return;
+    }
+    if (mutability.startsWith('IMMUTABLE')) return;
     const message = `repository ${repository.node.path} has ${mutability} tags: a fingerprint tag that can be moved no longer proves what it names, and a reused image may not be the one its inputs built. Set imageTagMutability to ecr.TagMutability.IMMUTABLE on it.`;
     if (props.requireImmutableTags) {
       throw new Error(`ContainerImageBuild: ${message} (requireImmutableTags is true)`);

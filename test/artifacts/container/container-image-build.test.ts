@@ -262,6 +262,21 @@ describe('ContainerImageBuild', () => {
     ]));
   });
 
+  test('an imported repository, whose tag mutability cannot be read at synth, gets a warning unless the deploy checks it', () => {
+    // GIVEN
+    const s = stack();
+    const imported = ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app');
+
+    // WHEN
+    new ContainerImageBuild(s, 'Lenient', { directory: context(), repository: imported });
+    new ContainerImageBuild(s, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
+
+    // THEN
+    const annotations = Annotations.fromStack(s);
+    annotations.hasWarning('/Stack/Lenient', Match.stringLikeRegexp('Imported was imported.*Set requireImmutableTags'));
+    annotations.hasNoWarning('/Stack/Strict', Match.stringLikeRegexp('was imported'));
+  });
+
   test('asks to read the repository settings only when tags must be immutable', () => {
     const s = stack();
     const imported = ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app');
@@ -466,10 +481,9 @@ describe('ContainerImageBuild validation', () => {
     );
   });
 
-  test('a repository with immutable tags, or one whose settings are not known here, gives no warning', () => {
+  test('a repository with immutable tags gives no warning', () => {
     const s = stack();
     new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }) });
-    new ContainerImageBuild(s, 'B', { directory: context(), repository: ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app') });
     expect(Annotations.fromStack(s).findWarning('*', Match.anyValue())).toEqual([]);
   });
 
