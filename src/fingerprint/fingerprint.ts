@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { IgnoreStrategy, Token } from 'aws-cdk-lib';
-import { requirePath } from '../internal/paths';
+import { dockerignorePatterns, requirePath } from '../internal/paths';
 
 /**
  * Options for `Fingerprint.ofDirectory()`.
@@ -146,13 +146,8 @@ function statDirectory(directory: string): string {
 }
 
 function ignorePatterns(root: string, options: DirectoryFingerprintOptions): string[] {
-  const patterns: string[] = [];
-  const dockerignore = path.join(root, '.dockerignore');
-  if ((options.useDockerignore ?? true) && fs.existsSync(dockerignore)) {
-    patterns.push(...fs.readFileSync(dockerignore, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
-  }
-  patterns.push(...(options.exclude ?? []));
-  return patterns;
+  const own = (options.useDockerignore ?? true) ? dockerignorePatterns(path.join(root, '.dockerignore')) : [];
+  return [...own, ...(options.exclude ?? [])];
 }
 
 /**

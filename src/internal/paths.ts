@@ -25,3 +25,16 @@ export function requirePath(what: string, value: string, kind: 'file' | 'directo
   }
   return path.resolve(value);
 }
+
+/**
+ * The ignore patterns of a `.dockerignore` file (comments and blank lines left out), or none when
+ * the file does not exist.
+ */
+export function dockerignorePatterns(file: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}

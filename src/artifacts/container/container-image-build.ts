@@ -18,7 +18,7 @@ import { ContainerPlatform } from './platform';
 import type { BuildResourceProperties, ResourceTypeName } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeProvider, acknowledgeWildcards, handlerProps } from '../../internal/nag';
-import { requirePath } from '../../internal/paths';
+import { dockerignorePatterns, requirePath } from '../../internal/paths';
 
 /**
  * Properties of a `ContainerImageBuild`.
@@ -569,14 +569,6 @@ function knownTagMutability(repository: ecr.IRepository): string | undefined {
   return Token.isUnresolved(mutability) ? undefined : mutability;
 }
 
-function dockerignorePatterns(file: string): string[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-}
 
 function sortedObject(values: { [name: string]: string }): { [name: string]: string } {
   return Object.fromEntries(Object.keys(values).sort().map((k) => [k, values[k]]));
