@@ -87,6 +87,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cloudwatch-logs',
     '@aws-sdk/client-imagebuilder',
     '@aws-sdk/client-ec2',
+    '@aws-sdk/client-cloudformation',
+    '@aws-sdk/client-eventbridge',
+    '@aws-sdk/client-ssm',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
   ],
@@ -122,6 +125,10 @@ project.addTask('benchmark', {
 // stack has one function per handler however many artifacts it builds. The generated files are
 // projen's, not ours to lint.
 project.eslint?.addIgnorePattern('src/**/*-function.ts');
+// Deploy-time code (the runtime and each job's code, bundled into the runtime's function) imports the
+// AWS SDK, which the Lambda runtime provides: a dev dependency, never a dependency of the library.
+project.eslint?.allowDevDeps('src/internal/runtime/state.ts');
+project.eslint?.allowDevDeps('src/**/*-job.ts');
 
 // The published package holds the library (lib/, assets/, .jsii, API.md), not the repository's tooling.
 project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/');

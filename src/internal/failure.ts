@@ -117,6 +117,8 @@ const RETRYABLE = new Set([
   'RequestLimitExceeded',
   'RequestThrottled',
   'RequestThrottledException',
+  // EC2 Image Builder's name for throttling.
+  'CallRateLimitExceededException',
   'ProvisionedThroughputExceededException',
   'ServiceUnavailable',
   'ServiceUnavailableException',

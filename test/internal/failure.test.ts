@@ -54,6 +54,12 @@ describe('failure messages', () => {
     expect(isRetryable(undefined)).toBe(false);
   });
 
+  test('Image Builder\'s throttling is retryable, though it arrives with a 4xx status (docs/aws-behaviour.md #26)', () => {
+    expect(isRetryable({ name: 'CallRateLimitExceededException', $metadata: { httpStatusCode: 429 } })).toBe(true);
+    expect(isRetryable({ name: 'CallRateLimitExceededException', $metadata: { httpStatusCode: 400 } })).toBe(true);
+    expect(isRetryable({ name: 'ServiceQuotaExceededException', $metadata: { httpStatusCode: 402 } })).toBe(false);
+  });
+
   test('errorText() names the error', () => {
     expect(errorText(new TypeError('boom'))).toEqual('TypeError: boom');
     expect(errorText('plain')).toEqual('plain');

@@ -1,37 +1,19 @@
-import {
-  Annotations,
-  ArnFormat,
-  CfnWaitCondition,
-  CfnWaitConditionHandle,
-  CustomResource,
-  Duration,
-  Lazy,
-  Size,
-  SizeRoundingBehavior,
-  Stack,
-  Token,
-} from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { AmiArtifact, IAmiArtifact } from './artifact';
-import { BakeIsCompleteFunction, BakeIsCompleteFunctionProps } from './bake-is-complete-function';
-import { BakeOnEventFunction, BakeOnEventFunctionProps } from './bake-on-event-function';
-import { BakeReporterFunction, BakeReporterFunctionProps } from './bake-reporter-function';
+import { AmiBakeInfrastructure, serviceLinkedRoleOf } from './bake-infrastructure';
 import { BakeStep } from './bake-step';
 import { BaseImage } from './base-image';
 import type { BakeStepConfig } from './binding';
-import { BAKE_RESOURCE_TYPE, BAKE_RESULT_RESOURCE_TYPE, BAKE_TAG, FINGERPRINT_TAG, IN_USE_TAG_PREFIX, KEEP_TAG, KEPT_BY_TAG } from './types';
-import type { BakeComponentProps, BakeResourceProps, BakeResultProps } from './types';
+import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG } from './types';
+import type { AmiBakeSpec, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { acknowledgeExact, acknowledgeHandler, acknowledgeProvider, acknowledgeWildcards, functionOf, handlerProps, managedPolicyFinding } from '../../internal/nag';
+import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 
 /**
  * The revision of the bake procedure. It counts in every bake's fingerprint: bump it only when
@@ -41,10 +23,7 @@ import { acknowledgeExact, acknowledgeHandler, acknowledgeProvider, acknowledgeW
 const AMI_BUILDER_REVISION = 1;
 
 /** CloudFormation's limit for a wait condition, and so for a bake. */
-const MAX_BUILD_TIMEOUT = Duration.hours(12);
-
-/** Construct id of the per-stack handlers: part of the public contract, never renamed. */
-const HANDLERS_ID = 'cdk-immutable-deploys.AmiBakeHandlers';
+const MAX_BUILD_TIMEOUT = MAX_JOB_TIMEOUT;
 
 /**
  * Where a bake's AMI is copied and shared, besides the stack's own region and account.
@@ -246,50 +225,23 @@ export class AmiBake extends Construct implements IAmiArtifact {
 
   constructor(scope: Construct, id: string, props: AmiBakeProps) {
     super(scope, id);
+    validateProps(this, props);
     const stack = Stack.of(this);
-    validateProps(props);
+    const shared = AmiBakeInfrastructure.of(this);
+    this.instanceRole = shared.instanceRole;
 
     const base = props.baseImage._bind(this);
     this.osType = base.osType;
     this.architecture = base.architecture;
     const instanceTypes = props.instanceTypes ?? defaultInstanceTypes(base.architecture);
     instanceTypes.forEach((t, i) => checkArchitecture(t, i, base.architecture));
-
-    const bakeName = bakeNameOf(this);
+    const bakeName = bakeNameOf(this, shared.namePrefix);
     this.recipeName = bakeName;
-    const amiName = props.amiName ?? bakeName;
     const buildTimeout = props.buildTimeout ?? Duration.hours(4);
-    const retainImages = props.retainImages ?? 3;
-    if (!Token.isUnresolved(retainImages) && retainImages === 1) {
-      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-retain-one',
-        'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
-    }
 
-    // The build and test instances.
-    const role = new iam.Role(this, 'InstanceRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Build and test instances of AMI bake ${bakeName}`,
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('EC2InstanceProfileForImageBuilder'),
-      ],
-    });
-    this.instanceRole = role;
-    const instanceReason = 'Image Builder drives its build and test instances through SSM and AWSTOE: AmazonSSMManagedInstanceCore and EC2InstanceProfileForImageBuilder are the minimal policies AWS documents for them, and AWS keeps them current with the agents.';
-    acknowledgeExact(role,
-      { id: managedPolicyFinding('AmazonSSMManagedInstanceCore'), reason: instanceReason },
-      { id: managedPolicyFinding('EC2InstanceProfileForImageBuilder'), reason: instanceReason });
-
-    // Steps: each becomes a component (or names an AWS-managed one).
-    const bound: Array<{ config: BakeStepConfig; kind: 's' | 't'; index: number }> = [];
-    props.steps.forEach((step, i) => bound.push({ config: step._bind(this, { osType: base.osType, phase: 'build', instanceRole: role, id: `Step${i + 1}` }), kind: 's', index: i + 1 }));
-    (props.testSteps ?? []).forEach((step, i) => bound.push({ config: step._bind(this, { osType: base.osType, phase: 'test', instanceRole: role, id: `TestStep${i + 1}` }), kind: 't', index: i + 1 }));
-
-    // The fingerprint: every input that shapes the image's bits, and nothing else.
+    // Steps: each becomes a component (or names an AWS-managed one); the fingerprint counts every input that shapes the image.
+    const bound = this.bindSteps(props, base.osType);
     const volumeSize = props.rootVolumeSize ? props.rootVolumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
-    if (volumeSize !== undefined && Token.isUnresolved(volumeSize)) {
-      throw new Error("AmiBake: rootVolumeSize is an unresolved token. The volume size counts in the bake's fingerprint, so it must be known at synth time; pass Size.gibibytes(<number>).");
-    }
     const fingerprint = Fingerprint.combine(
       Fingerprint.ofJson({
         builderRevision: AMI_BUILDER_REVISION,
@@ -302,79 +254,97 @@ export class AmiBake extends Construct implements IAmiArtifact {
     );
     this.fingerprint = fingerprint.hex;
     this.recipeVersion = versionOf(fingerprint);
-    const short = fingerprint.short;
 
+    // Per bake: its log group, distribution and lifecycle policy; the rest is the stack's.
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/imagebuilder/${bakeName}`,
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    const placement = { instanceTypes, vpc: props.vpc, subnetSelection: props.subnetSelection, tags: props.tags ?? {} };
+    const infrastructure = shared.infrastructureFor(placement);
+    const distribution = this.newDistribution(bakeName, fingerprint, props);
+    this.newLifecyclePolicy(bakeName, shared.lifecycleRole, props);
+    if (props.rootVolumeKey) this.allowKey(props.rootVolumeKey, shared);
+
+    const { components, componentArns } = this.components(bakeName, fingerprint, bound, base.osType);
     const arn = (resource: string, resourceName: string) => arnOf(stack, resource, resourceName);
-    const recipeArn = arn('image-recipe', `${bakeName}/${this.recipeVersion}`);
-    const imageVersionArn = arn('image', `${bakeName}/${this.recipeVersion}`);
-    const platform = base.osType === ec2.OperatingSystemType.WINDOWS ? 'Windows' : 'Linux';
+    const spec: AmiBakeSpec = {
+      RecipeName: bakeName,
+      RecipeVersion: this.recipeVersion,
+      RecipeArn: arn('image-recipe', `${bakeName}/${this.recipeVersion}`),
+      ImageVersionArn: arn('image', `${bakeName}/${this.recipeVersion}`),
+      ParentImage: base.amiId,
+      Components: components,
+      ComponentArns: componentArns,
+      BlockDevice: { DeviceName: base.rootDeviceName, VolumeSize: volumeSize !== undefined ? String(volumeSize) : '', KmsKeyId: props.rootVolumeKey?.keyArn ?? '' },
+      InfrastructureConfigurationArn: infrastructure.attrArn,
+      DistributionConfigurationArn: distribution.attrArn,
+      TestsEnabled: String(bound.some((b) => b.kind === 't')),
+      TestTimeoutMinutes: String(testTimeoutMinutes(buildTimeout)),
+      BakeName: bakeName,
+    };
+    // The bake starts once its log group, configurations and the instances' grants (file steps) exist.
+    const job = DeployTimeRuntime.of(this).addJob(this, {
+      kind: 'ami-bake',
+      fingerprint: this.fingerprint,
+      spec: { ...spec },
+      timeout: buildTimeout,
+      dependencies: [this.logGroup, infrastructure, distribution, shared.instanceRole],
+    });
+
+    this.amiId = job.data;
+    const artifact = AmiArtifact.fromAmiId(this.amiId, { osType: this.osType, architecture: base.architecture, userData: props.userData });
+    this.machineImage = artifact.machineImage;
+  }
+
+  private bindSteps(props: AmiBakeProps, osType: ec2.OperatingSystemType): BoundStep[] {
+    const bind = (step: BakeStep, phase: 'build' | 'test', kind: 's' | 't', index: number): BoundStep => ({
+      config: step._bind(this, { osType, phase, instanceRole: this.instanceRole, id: `${kind === 's' ? 'Step' : 'TestStep'}${index}` }),
+      kind,
+      index,
+    });
+    return [
+      ...props.steps.map((step, i) => bind(step, 'build', 's', i + 1)),
+      ...(props.testSteps ?? []).map((step, i) => bind(step, 'test', 't', i + 1)),
+    ];
+  }
+
+  /** The components the runtime creates (named and versioned by the fingerprint), and every component of the recipe in order. */
+  private components(bakeName: string, fingerprint: Fingerprint, bound: BoundStep[], osType: ec2.OperatingSystemType) {
+    const stack = Stack.of(this);
+    const platform = osType === ec2.OperatingSystemType.WINDOWS ? 'Windows' : 'Linux';
     const components: BakeComponentProps[] = [];
     const componentArns: string[] = [];
-    const ownComponentArns: string[] = [];
     for (const { config, kind, index } of bound) {
       if (config.componentArn) {
         componentArns.push(config.componentArn);
         continue;
       }
-      const name = `${bakeName}-${short}-${kind}${index}`;
+      const name = `${bakeName}-${fingerprint.short}-${kind}${index}`;
       components.push({ Name: name, Version: this.recipeVersion, Platform: platform, Description: config.description, Data: config.document! });
-      const componentArn = arn('component', `${name}/${this.recipeVersion}`);
-      componentArns.push(componentArn);
-      ownComponentArns.push(componentArn);
+      componentArns.push(arnOf(stack, 'component', `${name}/${this.recipeVersion}`));
     }
+    return { components, componentArns };
+  }
 
-    // Logs: Image Builder writes to /aws/imagebuilder/<recipe name>.
-    const logGroupName = `/aws/imagebuilder/${bakeName}`;
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-    });
-
-    const profile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [role.roleName] });
-
-    let subnetId: string | undefined;
-    let securityGroupIds: string[] | undefined;
-    if (props.vpc) {
-      const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-      if (subnets.subnetIds.length === 0) {
-        throw new Error(`AmiBake ${this.node.path}: subnetSelection selects no subnet of vpc ${props.vpc.node.path}. Select a subnet with outbound access.`);
-      }
-      subnetId = subnets.subnetIds[0];
-      const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: `Build and test instances of AMI bake ${bakeName}: no inbound, outbound to reach SSM, S3 and package repositories`,
-        allowAllOutbound: true,
-      });
-      securityGroupIds = [securityGroup.securityGroupId];
-    } else if (props.subnetSelection) {
-      throw new Error(`AmiBake ${this.node.path}: subnetSelection is set but vpc is not. Pass the vpc the subnets belong to.`);
-    }
-
-    const userTags = props.tags ?? {};
-    const infrastructure = new imagebuilder.CfnInfrastructureConfiguration(this, 'Infrastructure', {
-      name: bakeName,
-      description: `Build environment of AMI bake ${this.node.path}`,
-      instanceProfileName: profile.ref,
-      instanceTypes: instanceTypes.map((t) => t.toString()),
-      subnetId,
-      securityGroupIds,
-      terminateInstanceOnFailure: true,
-      instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
-      resourceTags: { ...userTags, [BAKE_TAG]: bakeName },
-    });
-
+  private newDistribution(bakeName: string, fingerprint: Fingerprint, props: AmiBakeProps): imagebuilder.CfnDistributionConfiguration {
+    const stack = Stack.of(this);
     const accounts = props.distribution?.accounts ?? [];
-    const amiTags = { ...userTags, [FINGERPRINT_TAG]: fingerprint.hex, [BAKE_TAG]: bakeName };
+    const amiTags = { ...(props.tags ?? {}), [FINGERPRINT_TAG]: fingerprint.hex, [BAKE_TAG]: bakeName };
     // AmiDistributionConfiguration is free-form JSON in the CloudFormation schema: its keys are written as CloudFormation spells them.
     const amiConfig = (kmsKeyId?: string) => ({
-      Name: `${amiName}-${short}-{{ imagebuilder:buildDate }}`,
+      Name: `${props.amiName ?? bakeName}-${fingerprint.short}-{{ imagebuilder:buildDate }}`,
       Description: `AMI bake ${bakeName}, fingerprint ${fingerprint.hex}`,
       AmiTags: amiTags,
       ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
       ...(accounts.length > 0 ? { LaunchPermissionConfiguration: { UserIds: accounts } } : {}),
     });
     const extraRegions = [...new Set(props.distribution?.regions ?? [])].filter((r) => Token.isUnresolved(stack.region) || r !== stack.region);
-    const distribution = new imagebuilder.CfnDistributionConfiguration(this, 'Distribution', {
+    if (accounts.length > 0 && !props.rootVolumeKey) {
+      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-share-default-key',
+        `distribution.accounts shares the AMI with ${accounts.join(', ')}, but its snapshots are encrypted with the default EBS key, which other accounts cannot use. Pass a customer-managed rootVolumeKey (and distribution.kmsKeyId for other regions) that they may use.`);
+    }
+    return new imagebuilder.CfnDistributionConfiguration(this, 'Distribution', {
       name: bakeName,
       description: `Distribution of AMI bake ${this.node.path}`,
       distributions: [
@@ -382,133 +352,70 @@ export class AmiBake extends Construct implements IAmiArtifact {
         ...extraRegions.map((region) => ({ region, amiDistributionConfiguration: amiConfig(props.distribution?.kmsKeyId) })),
       ],
     });
+  }
 
-    // Retention: the last `retainImages` images of this bake, and any AMI launched recently.
-    const lifecycleRole = new iam.Role(this, 'LifecycleRole', {
-      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
-      description: `Lifecycle policy of AMI bake ${bakeName}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/EC2ImageBuilderLifecycleExecutionPolicy')],
-    });
-    acknowledgeExact(lifecycleRole, {
-      id: managedPolicyFinding('service-role/EC2ImageBuilderLifecycleExecutionPolicy'),
-      reason: 'EC2ImageBuilderLifecycleExecutionPolicy is the policy AWS documents for lifecycle policies; it only acts on images the policy selects by tag.',
-    });
+  /** Retention: the last `retainImages` images of this bake, any AMI launched recently, and any AMI a stack uses. */
+  private newLifecyclePolicy(bakeName: string, role: iam.IRole, props: AmiBakeProps): void {
+    const retainImages = props.retainImages ?? 3;
+    if (!Token.isUnresolved(retainImages) && retainImages === 1) {
+      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-retain-one',
+        'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
+    }
     const keepDays = props.keepLaunchedWithin ? props.keepLaunchedWithin.toDays() : 30;
     new imagebuilder.CfnLifecyclePolicy(this, 'Lifecycle', {
       name: bakeName,
       description: `Keeps the last ${retainImages} images of AMI bake ${bakeName} and any AMI launched within ${keepDays} days`,
-      executionRole: lifecycleRole.roleArn,
+      executionRole: role.roleArn,
       resourceType: 'AMI_IMAGE',
       status: 'ENABLED',
       resourceSelection: { tagMap: { [BAKE_TAG]: bakeName } },
       policyDetails: [{
         action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
         filter: { type: 'COUNT', value: retainImages },
-        // The keep tag is on every AMI a stack uses (set by the result resources) and on any a user keeps.
+        // The keep tag is on every AMI a stack uses (set by the runtime) and on any a user keeps.
         exclusionRules: { amis: { lastLaunched: { value: keepDays, unit: 'DAYS' }, tagMap: { [KEEP_TAG]: 'true' } } },
       }],
     });
+  }
 
-    if (props.rootVolumeKey) {
-      const serviceRole = serviceLinkedRole(stack);
-      const added = props.rootVolumeKey.addToResourcePolicy(new iam.PolicyStatement({
-        sid: `ImageBuilderBake${short}`,
-        principals: [new iam.AccountRootPrincipal()],
-        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'aws:PrincipalArn': serviceRole } },
-      }));
-      if (!added.statementAdded) {
-        Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-key-policy',
-          `rootVolumeKey is imported, so its key policy cannot be changed here: allow ${serviceRole} to use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, CreateGrant), or the bake fails to launch its instance.`);
-      }
+  /** Lets Image Builder's service-linked role encrypt the volumes with the key, and the runtime read it. */
+  private allowKey(key: kms.IKey, shared: AmiBakeInfrastructure): void {
+    const stack = Stack.of(this);
+    const serviceRole = serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder');
+    const added = key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CdkImmutableDeploysImageBuilder',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'aws:PrincipalArn': serviceRole } },
+    }));
+    if (!added.statementAdded) {
+      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-key-policy',
+        `rootVolumeKey is imported, so its key policy cannot be changed here: allow ${serviceRole} to use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, CreateGrant), or the bake fails to launch its instance.`);
     }
-    if (accounts.length > 0 && !props.rootVolumeKey) {
-      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-share-default-key',
-        `distribution.accounts shares the AMI with ${accounts.join(', ')}, but its snapshots are encrypted with the default EBS key, which other accounts cannot use. Pass a customer-managed rootVolumeKey (and distribution.kmsKeyId for other regions) that they may use.`);
-    }
-
-    // Deploy time: the handlers (one set per stack), the completion rule and the wait condition.
-    const handlers = BakeHandlers.of(this);
-    const handle = new CfnWaitConditionHandle(this, `Handle${short}`);
-    const completion = new events.Rule(this, `Completion${short}`, {
-      description: `Reports the end of AMI bake ${bakeName} ${this.recipeVersion} to its wait condition`,
-      eventPattern: {
-        source: ['aws.imagebuilder'],
-        detailType: ['EC2 Image Builder Image State Change'],
-        resources: events.Match.prefix(`${imageVersionArn}/`),
-        detail: { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
-      },
-      targets: [new targets.LambdaFunction(handlers.reporter, {
-        event: events.RuleTargetInput.fromObject({ imageArn: events.EventField.fromPath('$.resources[0]'), handle: handle.ref }),
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      })],
-    });
-
-    const properties: BakeResourceProps = {
-      Fingerprint: fingerprint.hex,
-      RecipeName: bakeName,
-      RecipeVersion: this.recipeVersion,
-      RecipeArn: recipeArn,
-      ImageVersionArn: imageVersionArn,
-      ParentImage: base.amiId,
-      Components: components,
-      ComponentArns: componentArns,
-      BlockDevice: {
-        DeviceName: base.rootDeviceName,
-        VolumeSize: volumeSize !== undefined ? String(volumeSize) : '',
-        KmsKeyId: props.rootVolumeKey?.keyArn ?? '',
-      },
-      InfrastructureConfigurationArn: infrastructure.attrArn,
-      DistributionConfigurationArn: distribution.attrArn,
-      TestsEnabled: String(bound.some((b) => b.kind === 't')),
-      TestTimeoutMinutes: String(testTimeoutMinutes(buildTimeout)),
-      WaitHandle: handle.ref,
-      BakeName: bakeName,
-    };
-    const bake = new CustomResource(this, 'Resource', {
-      serviceToken: handlers.provider.serviceToken,
-      resourceType: BAKE_RESOURCE_TYPE,
-      properties,
-    });
-    bake.node.addDependency(completion, this.logGroup, infrastructure, distribution);
-
-    const wait = new CfnWaitCondition(this, `Wait${short}`, {
-      handle: handle.ref,
-      count: 1,
-      timeout: Token.isUnresolved(buildTimeout.toSeconds())
-        ? Lazy.string({ produce: () => { const seconds = stack.resolve(buildTimeout.toSeconds()); return typeof seconds === 'number' ? String(seconds) : seconds; } })
-        : String(buildTimeout.toSeconds()),
-    });
-    wait.node.addDependency(bake);
-    // Once the wait condition has its signal, the result reads the AMI id of the finished bake.
-    const resultProps: BakeResultProps = { Mode: 'result', Fingerprint: fingerprint.hex };
-    const result = new CustomResource(this, `Result${short}`, {
-      serviceToken: handlers.provider.serviceToken,
-      resourceType: BAKE_RESULT_RESOURCE_TYPE,
-      properties: resultProps,
-    });
-    result.node.addDependency(wait);
-    this.amiId = result.getAttString('AmiId');
-
-    const artifact = AmiArtifact.fromAmiId(this.amiId, { osType: this.osType, architecture: base.architecture, userData: props.userData });
-    this.machineImage = artifact.machineImage;
-
-    handlers.grantBake({
-      imageVersionArn,
-      recipeArn,
-      componentArns: ownComponentArns,
-      managedComponentArns: componentArns.filter((a) => !ownComponentArns.includes(a)),
-      infrastructureArn: infrastructure.attrArn,
-      distributionArn: distribution.attrArn,
-      logStreamsArn: stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${logGroupName}:log-stream:${this.recipeVersion}/*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      key: props.rootVolumeKey,
-    });
+    shared.grantKey(key);
   }
 }
 
-function validateProps(props: AmiBakeProps) {
+interface BoundStep {
+  readonly config: BakeStepConfig;
+  readonly kind: 's' | 't';
+  readonly index: number;
+}
+
+function validateProps(bake: Construct, props: AmiBakeProps) {
+  if (props.vpc) {
+    const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    if (subnets.subnetIds.length === 0) {
+      throw new Error(`AmiBake ${bake.node.path}: subnetSelection selects no subnet of vpc ${props.vpc.node.path}. Select a subnet with outbound access.`);
+    }
+  } else if (props.subnetSelection) {
+    throw new Error(`AmiBake ${bake.node.path}: subnetSelection is set but vpc is not. Pass the vpc the subnets belong to.`);
+  }
+  const volume = props.rootVolumeSize?.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (volume !== undefined && Token.isUnresolved(volume)) {
+    throw new Error("AmiBake: rootVolumeSize is an unresolved token. The volume size counts in the bake's fingerprint, so it must be known at synth time; pass Size.gibibytes(<number>).");
+  }
   if (props.steps.length === 0) {
     throw new Error('AmiBake: steps is empty. Pass at least one BakeStep, such as BakeStep.shell([...]).');
   }
@@ -553,15 +460,15 @@ function validateProps(props: AmiBakeProps) {
 }
 
 /**
- * The name of a bake's recipe, configurations and log group: the stack's name and the construct's
- * path, lowercase, and a hash of the path, so it is unique in an account and stable across synths.
+ * The name of a bake's recipe, distribution, lifecycle policy and log group: the stack's name prefix,
+ * the construct's path, lowercase, and a hash of the path, so it is unique in an account and stable
+ * across synths. Every name starts with the prefix, which scopes the runtime's permissions.
  */
-function bakeNameOf(bake: Construct): string {
+function bakeNameOf(bake: Construct, prefix: string): string {
   const stack = Stack.of(bake);
   const relative = bake.node.scopes.slice(bake.node.scopes.indexOf(stack) + 1).map((c) => c.node.id);
-  const readable = [Token.isUnresolved(stack.stackName) ? '' : stack.stackName, ...relative]
-    .join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 50).replace(/-$/, '');
-  return `${readable || 'bake'}-${bake.node.addr.slice(0, 8)}`;
+  const readable = relative.join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '');
+  return `${prefix}-${readable ? `${readable}-` : ''}${bake.node.addr.slice(0, 8)}`;
 }
 
 /** Image Builder's test stage gets the bake's time, within its own limits of 1 to 24 hours. */
@@ -604,117 +511,6 @@ function versionOf(fingerprint: Fingerprint): string {
   return `1.${parseInt(fingerprint.hex.slice(0, 7), 16)}.${parseInt(fingerprint.hex.slice(7, 14), 16)}`;
 }
 
-interface BakeGrants {
-  readonly imageVersionArn: string;
-  readonly recipeArn: string;
-  readonly componentArns: string[];
-  readonly managedComponentArns: string[];
-  readonly infrastructureArn: string;
-  readonly distributionArn: string;
-  readonly logStreamsArn: string;
-  readonly key?: kms.IKey;
-}
-
-/**
- * The handlers of every bake in a stack: one `onEvent`, one `isComplete`, one reporter and one
- * provider, shared by all bakes. Each bake adds the permissions for its own ARNs.
- */
-class BakeHandlers extends Construct {
-  public static of(scope: Construct): BakeHandlers {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(HANDLERS_ID) as BakeHandlers | undefined) ?? new BakeHandlers(stack, HANDLERS_ID);
-  }
-
-  public readonly onEvent: lambda.SingletonFunction;
-  public readonly isComplete: lambda.SingletonFunction;
-  public readonly reporter: lambda.SingletonFunction;
-  public readonly provider: cr.Provider;
-
-  private constructor(scope: Construct, id: string) {
-    super(scope, id);
-    const stack = Stack.of(this);
-    this.onEvent = new BakeOnEventFunction(this, 'OnEvent', handlerProps<BakeOnEventFunctionProps>({
-      lambdaPurpose: 'AmiBakeOnEvent',
-      description: 'cdk-immutable-deploys AmiBake: names an AMI bake (onEvent)',
-      timeout: Duration.seconds(30),
-    }));
-    this.isComplete = new BakeIsCompleteFunction(this, 'IsComplete', handlerProps<BakeIsCompleteFunctionProps>({
-      lambdaPurpose: 'AmiBakeIsComplete',
-      description: 'cdk-immutable-deploys AmiBake: reuses or starts an AMI bake, cancels it on delete (isComplete)',
-      timeout: Duration.minutes(5),
-    }));
-    this.reporter = new BakeReporterFunction(this, 'Reporter', handlerProps<BakeReporterFunctionProps>({
-      lambdaPurpose: 'AmiBakeReporter',
-      description: 'cdk-immutable-deploys AmiBake: signals the wait condition of an AMI bake when its image ends',
-      timeout: Duration.minutes(5),
-    }));
-    this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: this.onEvent,
-      isCompleteHandler: this.isComplete,
-      queryInterval: Duration.seconds(20),
-      totalTimeout: Duration.hours(1),
-    });
-
-    // Permissions every bake needs.
-    this.allow(this.isComplete, ['ec2:DescribeImages'], ['*'],
-      'ec2:DescribeImages has no resource-level permissions; it finds AMIs of this account tagged with the fingerprint.');
-    this.allow(this.isComplete, ['imagebuilder:GetImage'], [arnOf(stack, 'image', '*')],
-      'Read-only: an AMI with the same fingerprint may come from another stack\'s bake, and is reused only when its Image Builder image is AVAILABLE.');
-    this.allow(this.isComplete, ['iam:CreateServiceLinkedRole'], [serviceLinkedRole(stack)], '', { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } });
-    this.allow(this.reporter, ['imagebuilder:ListWorkflowStepExecutions'], [arnOf(stack, 'workflow-execution', '*')],
-      'Workflow execution ids are only known at run time; the reporter reads the steps of a failed bake\'s workflow to name the failed step.');
-
-    // The result resources tag the AMI their stack uses as kept, and untag it when they go. AMI ids are
-    // only known at run time; the tags are limited to the keep and in-use tags of this library's AMIs.
-    const tagged = `arn:${stack.partition}:ec2:${stack.region}::image/*`;
-    this.allow(this.isComplete, ['ec2:CreateTags', 'ec2:DeleteTags'], [tagged],
-      'AMI ids are only known when a bake ends: the handler tags the AMI a stack uses as kept from lifecycle deletion, and untags it when the stack stops using it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.',
-      {
-        'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
-        'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
-      });
-
-    acknowledgeProvider(this.provider, [this.onEvent, this.isComplete]);
-    acknowledgeHandler(this.reporter);
-  }
-
-  /** Grants the handlers what one bake needs, on its exact ARNs. */
-  public grantBake(bake: BakeGrants) {
-    const numbered = 'Image Builder numbers the build versions of images and components under this bake\'s own recipe and component versions when it creates them.';
-    this.allow(this.isComplete, ['imagebuilder:ListImageBuildVersions', 'imagebuilder:CancelImageCreation', 'imagebuilder:CreateImage', 'imagebuilder:TagResource'],
-      [bake.imageVersionArn, `${bake.imageVersionArn}/*`], numbered);
-    if (bake.componentArns.length > 0) {
-      this.allow(this.isComplete, ['imagebuilder:CreateComponent', 'imagebuilder:GetComponent'], bake.componentArns.flatMap((a) => [a, `${a}/*`]), numbered);
-    }
-    if (bake.managedComponentArns.length > 0) {
-      this.allow(this.isComplete, ['imagebuilder:GetComponent'], bake.managedComponentArns.flatMap((a) => [a, `${a}/*`]),
-        'Build versions of the AWS-managed components this bake names; AWS numbers them.');
-    }
-    this.allow(this.isComplete, ['imagebuilder:CreateImageRecipe', 'imagebuilder:GetImageRecipe', 'imagebuilder:CreateImage'], [bake.recipeArn], '');
-    this.allow(this.isComplete, ['imagebuilder:CreateImage', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration'],
-      [bake.infrastructureArn, bake.distributionArn], '');
-    if (bake.key) {
-      this.allow(this.isComplete, ['kms:DescribeKey'], [bake.key.keyArn], '');
-    }
-    this.allow(this.reporter, ['imagebuilder:GetImage', 'imagebuilder:ListWorkflowExecutions'], [`${bake.imageVersionArn}/*`], numbered);
-    this.allow(this.reporter, ['logs:GetLogEvents'], [bake.logStreamsArn],
-      'Image Builder names the log stream of each build <recipe version>/<build number> when the build starts.');
-  }
-
-  /** Adds a statement to a handler's role and acknowledges its wildcards with the reason. */
-  private allow(fn: lambda.SingletonFunction, actions: string[], resources: string[], reason: string, conditions?: { [key: string]: any }) {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
-    if (reason) acknowledgeWildcards(functionOf(fn), actions, resources, reason);
-  }
-}
-
-/** The function a singleton stands for (it lives at stack scope). */
-
 function arnOf(stack: Stack, resource: string, resourceName: string): string {
   return stack.formatArn({ service: 'imagebuilder', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
 }
-
-function serviceLinkedRole(stack: Stack): string {
-  return `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder`;
-}
-

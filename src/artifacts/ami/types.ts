@@ -1,20 +1,7 @@
 /**
- * Types shared by `AmiBake` and its handlers. Imported with `import type` only, never
+ * Types shared by `AmiBake` and its deploy-time job. Imported with `import type` only, never
  * exported from the package. Custom-resource properties arrive as strings.
  */
-
-/** The custom resource type of a bake: part of the public contract, never renamed. */
-export const BAKE_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysAmiBake';
-
-/** The custom resource type that reads a finished bake's AMI id: part of the public contract, never renamed. */
-export const BAKE_RESULT_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysAmiBakeResult';
-
-/** The properties of a `Custom::CdkImmutableDeploysAmiBakeResult` resource, created once the wait condition has completed. */
-export interface BakeResultProps {
-  /** Always 'result'. */
-  readonly Mode: string;
-  readonly Fingerprint: string;
-}
 
 /** The tag that carries a bake's fingerprint on its AMIs and Image Builder images. */
 export const FINGERPRINT_TAG = 'cdk-immutable-deploys:fingerprint';
@@ -24,21 +11,12 @@ export const BAKE_TAG = 'cdk-immutable-deploys:bake';
 
 /**
  * The tag that keeps an AMI from the lifecycle policy of every bake (its exclusion rule). A user may
- * set it by hand; the result resources set it on the AMI a stack uses, with `KEPT_BY_TAG`.
+ * set it by hand; the runtime sets it on the AMI a stack uses, with `KEPT_BY_TAG`.
  */
 export const KEEP_TAG = 'cdk-immutable-deploys:keep';
 
-/** Marks a `KEEP_TAG` that the result resources set (and so may remove), not one a user set. */
+/** Marks a `KEEP_TAG` that the runtime set (and so may remove), not one a user set. */
 export const KEPT_BY_TAG = 'cdk-immutable-deploys:kept-by';
-
-/**
- * The prefix of the tags by which a result resource records that its stack uses an AMI:
- * `<prefix><hash of stack id and logical id>`. While one remains, the AMI keeps `KEEP_TAG`.
- */
-export const IN_USE_TAG_PREFIX = 'cdk-immutable-deploys:in-use:';
-
-/** The UniqueId of the wait-condition signal; the AMI id is its data. */
-export const SIGNAL_ID = 'bake';
 
 /** One Image Builder component the handler creates (if absent) before the recipe. */
 export interface BakeComponentProps {
@@ -60,10 +38,8 @@ export interface BakeBlockDeviceProps {
   readonly KmsKeyId: string;
 }
 
-/** The properties of a `Custom::CdkImmutableDeploysAmiBake` resource. */
-export interface BakeResourceProps {
-  /** `Fingerprint.hex` of the bake's inputs. */
-  readonly Fingerprint: string;
+/** The settings of one AMI bake, as the runtime's job receives them. */
+export interface AmiBakeSpec {
   readonly RecipeName: string;
   readonly RecipeVersion: string;
   /** `arn:<partition>:imagebuilder:<region>:<account>:image-recipe/<name>/<version>`. */
@@ -81,16 +57,6 @@ export interface BakeResourceProps {
   readonly TestsEnabled: string;
   /** Minutes for the test stage (60 to 1440). */
   readonly TestTimeoutMinutes: string;
-  /** The presigned URL of the bake's wait-condition handle. */
-  readonly WaitHandle: string;
   /** The value of the `cdk-immutable-deploys:bake` tag on images. */
   readonly BakeName: string;
-}
-
-/** What EventBridge passes to the reporter (an input transformer of the bake's rule). */
-export interface ReporterEvent {
-  /** The image build version ARN from the event's `resources`. */
-  readonly imageArn: string;
-  /** The presigned URL of the bake's wait-condition handle. */
-  readonly handle: string;
 }

@@ -33,8 +33,8 @@ export const BUILD_ENV = {
   /** `CIB_BUILD_ARG_0`, `CIB_BUILD_ARG_1`, ...: `NAME=value` each. */
   BUILD_ARG_PREFIX: 'CIB_BUILD_ARG_',
   FINGERPRINT: 'CIB_FINGERPRINT',
-  /** The CloudFormation request that started the build: finds the build again when the request is replayed. */
-  REQUEST: 'CIB_REQUEST',
+  /** The runtime's attempt that started the build: finds the build again when the request is replayed. */
+  ATTEMPT: 'CIB_ATTEMPT',
 } as const;
 
 const E = BUILD_ENV;

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, ArnFormat, CustomResource, Duration, IgnoreMode, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -8,17 +8,15 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { IContainerArtifact } from './artifact';
-import { BuildFunction, BuildFunctionProps } from './build-function';
-import { BuildStatusFunction, BuildStatusFunctionProps } from './build-status-function';
 import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
 import { ContainerPlatform } from './platform';
-import type { BuildResourceProperties, ResourceTypeName } from './types';
+import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { acknowledgeProvider, acknowledgeWildcards, handlerProps } from '../../internal/nag';
+import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
+import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 
 /**
  * Properties of a `ContainerImageBuild`.
@@ -77,8 +75,9 @@ export interface ContainerImageBuildProps {
   readonly exclude?: string[];
 
   /**
-   * How long one build may run. A deploy waits for the build inside one CloudFormation custom
-   * resource, which can wait an hour at most, so at most 50 minutes.
+   * How long one build may run, in whole minutes. A deploy waits for the build through a
+   * CloudFormation wait condition, which waits 12 hours at most, time in CodeBuild's queue
+   * included, so at most 655 minutes (10 hours 55 minutes).
    *
    * @default Duration.minutes(30)
    */
@@ -133,19 +132,27 @@ export interface ContainerImageBuildProps {
   readonly requireImmutableTags?: boolean;
 }
 
-/** The Provider's wait, and so the longest any build can take with its time in the queue. */
-const WAIT_MINUTES = 58;
-/** Time kept for provisioning and polling on top of the build timeout. */
-const MARGIN_MINUTES = 3;
-/** CodeBuild's minimum queue and build timeouts. */
-const MIN_QUEUE_MINUTES = 5;
+/** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
+const QUEUE_MINUTES = 60;
+/** Time kept on top of queue and build for the runtime to notice the end and signal. */
+const MARGIN_MINUTES = 5;
+/** CodeBuild's minimum build timeout. */
 const MIN_BUILD_MINUTES = 5;
-/** The longest build timeout a deploy can wait for. */
-const MAX_BUILD_MINUTES = WAIT_MINUTES - MARGIN_MINUTES - MIN_QUEUE_MINUTES;
+/** The longest build timeout a deploy can wait for: a wait condition's 12 hours, less queue and margin. */
+const MAX_BUILD_MINUTES = MAX_JOB_TIMEOUT.toMinutes() - QUEUE_MINUTES - MARGIN_MINUTES;
 const DEFAULT_BUILD_MINUTES = 30;
 const DEFAULT_RETAIN_IMAGES = 10;
 
-const RESOURCE_TYPE: ResourceTypeName = 'Custom::ContainerImageBuild';
+/** What pushing an image and reading the cache image needs on the repository. */
+const PUSH_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:BatchGetImage',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+];
 
 /**
  * A container image built from a Docker context by CodeBuild at deploy time and pushed to ECR,
@@ -156,8 +163,8 @@ const RESOURCE_TYPE: ResourceTypeName = 'Custom::ContainerImageBuild';
  * procedure. An image whose fingerprint tag exists already is reused: redeploys, other stages and
  * reverts start no build.
  *
- * Every image of a stack is built by one CodeBuild project per platform and one set of handler
- * functions.
+ * Every image of a stack is built by one CodeBuild project per platform, driven by the stack's
+ * one deploy-time runtime; a build may take up to 655 minutes.
  *
  * @example
  * const image = new ContainerImageBuild(this, 'Image', {
@@ -236,25 +243,17 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       this.checkRepository(props.repository, props);
     }
 
-    const runtime = ContainerBuildRuntime.of(this);
-    const shared = runtime.projectFor(this.platform, props.vpc);
+    const projects = ContainerBuildProjects.of(this);
+    const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
-    runtime.grantBuild(shared, this.repository, props.requireImmutableTags ?? false);
+    this.grantPush(shared.project);
+    const runtime = DeployTimeRuntime.of(this);
+    projects.grantRuntime(runtime, shared, props.requireImmutableTags ?? false);
 
-    // The shared project reads this context and pushes to this repository, nothing else of this build.
-    shared.project.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [asset.bucket.arnForObjects(asset.s3ObjectKey)] }),
-    );
-    shared.project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'], resources: [asset.bucket.bucketArn] }));
-    this.repository.grantPullPush(shared.project);
-
-    // A build timeout known only at deploy time gets CodeBuild's shortest queue, so the two still fit the wait.
-    const queuedMinutes = Token.isUnresolved(buildMinutes) ? MIN_QUEUE_MINUTES : WAIT_MINUTES - MARGIN_MINUTES - buildMinutes;
-    const properties: BuildResourceProperties = {
+    const spec: ContainerBuildSpec = {
       ProjectName: shared.project.projectName,
       RepositoryUri: this.repository.repositoryUri,
       ImageTag: this.imageTag,
-      Fingerprint: this.fingerprint,
       SourceBucket: asset.s3BucketName,
       SourceKey: asset.s3ObjectKey,
       Dockerfile: dockerfile,
@@ -264,20 +263,19 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       Cache: String(cache),
       ComputeType: computeType,
       TimeoutMinutes: Token.isUnresolved(buildMinutes) ? Token.asString(buildMinutes) : String(buildMinutes),
-      QueuedTimeoutMinutes: String(queuedMinutes),
+      QueuedTimeoutMinutes: String(QUEUE_MINUTES),
       RequireImmutableTags: String(props.requireImmutableTags ?? false),
     };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: runtime.provider.serviceToken,
-      resourceType: RESOURCE_TYPE,
-      properties: { ...properties },
+    // The build starts once the project's role may read the context and push to the repository.
+    const job = runtime.addJob(this, {
+      kind: 'container-build',
+      fingerprint: this.fingerprint,
+      spec: { ...spec },
+      timeout: Duration.minutes((Token.isUnresolved(buildMinutes) ? MAX_BUILD_MINUTES : buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
+      dependencies: [shared.project],
     });
-    // The handler's permissions must exist before it runs, and outlive the resource's deletion; so must
-    // the project's, including this context's read grant and this repository's push grant, which are
-    // added to the project role's policy: a build started before that policy is updated cannot read its source.
-    resource.node.addDependency(runtime.statusPolicy, shared.project);
 
-    this.imageDigest = resource.getAttString('ImageDigest');
+    this.imageDigest = job.data;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestPinnedImage(this);
   }
@@ -289,6 +287,18 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    */
   public grantPull(grantee: iam.IGrantable): iam.Grant {
     return this.repository.grantPull(grantee);
+  }
+
+  /**
+   * Lets the shared project push to this repository. A repository of this app takes the grant in its
+   * own policy, so that the project role's policy does not grow with the number of images.
+   */
+  private grantPush(project: codebuild.Project): void {
+    const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [project.role!],
+      actions: PUSH_ACTIONS,
+    }));
+    if (!added.statementAdded) this.repository.grantPullPush(project);
   }
 
   private newRepository(retainImages: number): ecr.IRepository {
@@ -350,61 +360,26 @@ class DigestPinnedImage extends ecs.ContainerImage {
 }
 
 interface SharedProject {
+  readonly id: string;
   readonly project: codebuild.Project;
   readonly logGroup: logs.LogGroup;
 }
 
 /**
- * What every ContainerImageBuild of a stack shares: the handler functions, the Provider, and one
- * CodeBuild project per platform (and VPC). The ids are a contract: renaming one replaces users' resources.
+ * What every ContainerImageBuild of a stack shares: one CodeBuild project per platform (and VPC).
+ * The ids are a contract: renaming one replaces users' resources.
  */
-class ContainerBuildRuntime extends Construct {
-  public static of(scope: Construct): ContainerBuildRuntime {
+class ContainerBuildProjects extends Construct {
+  public static of(scope: Construct): ContainerBuildProjects {
     const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(RUNTIME_ID);
-    return (existing as ContainerBuildRuntime | undefined) ?? new ContainerBuildRuntime(stack, RUNTIME_ID);
+    const existing = stack.node.tryFindChild(PROJECTS_ID);
+    return (existing as ContainerBuildProjects | undefined) ?? new ContainerBuildProjects(stack, PROJECTS_ID);
   }
 
-  public readonly provider: cr.Provider;
-  /** The permissions of the isComplete handler, which every build resource depends on. */
-  public readonly statusPolicy: iam.Policy;
   private readonly projects = new Map<string, SharedProject>();
-  private readonly granted = new Set<string>();
-
-  private constructor(scope: Construct, id: string) {
-    super(scope, id);
-    const onEvent = new BuildFunction(
-      this,
-      'OnEvent',
-      handlerProps<BuildFunctionProps>({
-        lambdaPurpose: 'ContainerImageBuildOnEvent',
-        description: 'cdk-immutable-deploys ContainerImageBuild: names the image resource',
-        timeout: Duration.seconds(30),
-      }),
-    );
-    const isComplete = new BuildStatusFunction(
-      this,
-      'IsComplete',
-      handlerProps<BuildStatusFunctionProps>({
-        lambdaPurpose: 'ContainerImageBuildIsComplete',
-        description: 'cdk-immutable-deploys ContainerImageBuild: reuses, starts, follows and stops image builds',
-        timeout: Duration.minutes(1),
-      }),
-    );
-    this.statusPolicy = new iam.Policy(this, 'IsCompletePolicy');
-    this.statusPolicy.attachToRole(isComplete.role!);
-
-    this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent,
-      isCompleteHandler: isComplete,
-      queryInterval: Duration.seconds(20),
-      totalTimeout: Duration.minutes(WAIT_MINUTES),
-    });
-    acknowledgeProvider(this.provider, [onEvent, isComplete]);
-  }
 
   /** The project that builds images of this platform in this VPC, created on first use. */
-  public projectFor(platform: ContainerPlatform, vpc?: ec2.IVpc): SharedProject {
+  public projectFor(platform: ContainerPlatform, vpc: ec2.IVpc | undefined, context: s3assets.Asset): SharedProject {
     const platformId = platform.platform.split(/[^a-z0-9]+/i).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
     const id = `Project${platformId}${vpc ? `Vpc${Names.nodeUniqueId(vpc.node).slice(-8)}` : ''}`;
     const existing = this.projects.get(id);
@@ -423,9 +398,15 @@ class ContainerBuildRuntime extends Construct {
       },
       logging: { cloudWatch: { logGroup } },
       timeout: Duration.minutes(MAX_BUILD_MINUTES),
-      queuedTimeout: Duration.minutes(MIN_QUEUE_MINUTES),
+      queuedTimeout: Duration.minutes(QUEUE_MINUTES),
       vpc,
     });
+    // Every build context of the stack is an object of the CDK assets bucket, named by its content: a
+    // grant on one object would broaden IAM with every change of the context.
+    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [context.bucket.arnForObjects('*')] }));
+    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'], resources: [context.bucket.bucketArn] }));
+    // docker login: the token call has no resource-level permissions.
+    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     Validations.of(project).acknowledge(
       {
         id: 'AwsSolutions-CB3',
@@ -438,50 +419,53 @@ class ContainerBuildRuntime extends Construct {
           'The project produces no CodeBuild artifacts (its build output is encrypted with the AWS managed S3 key): its only output is the image it pushes to ECR, which encrypts it with KMS, and its log, which CloudWatch Logs encrypts.',
       },
     );
-    const shared = { project, logGroup };
+    const shared = { id, project, logGroup };
     this.projects.set(id, shared);
-    this.acknowledgeProjectRole(project);
+    this.acknowledgeProjectRole(project, context);
     return shared;
   }
 
-  /** Lets the handler drive this project's builds and read their logs, and read this repository's images. */
-  public grantBuild(shared: SharedProject, repository: ecr.IRepository, requireImmutableTags: boolean): void {
-    this.grantOnce(`project:${shared.project.node.addr}`, () => [
+  /** Lets the runtime drive this project's builds and read their logs, and read image metadata. */
+  public grantRuntime(runtime: DeployTimeRuntime, shared: SharedProject, requireImmutableTags: boolean): void {
+    runtime.grant(`container-build:${shared.id}`, [
       new iam.PolicyStatement({
         actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'],
         resources: [shared.project.projectArn],
       }),
       new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [shared.logGroup.logGroupArn] }),
-    ]);
-    this.grantOnce(`images:${repository.node.addr}`, () => [
-      new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [repository.repositoryArn] }),
-    ]);
-    if (requireImmutableTags) {
-      this.grantOnce(`repository:${repository.node.addr}`, () => [
-        new iam.PolicyStatement({ actions: ['ecr:DescribeRepositories'], resources: [repository.repositoryArn] }),
-      ]);
-    }
+    ], 'CloudWatch Logs names the streams of a log group only at run time: one per build of this project.');
+    const stack = Stack.of(this);
+    runtime.grant(`container-build:images${requireImmutableTags ? ':tags' : ''}`, [
+      new iam.PolicyStatement({
+        actions: requireImmutableTags ? ['ecr:DescribeImages', 'ecr:DescribeRepositories'] : ['ecr:DescribeImages'],
+        resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+      }),
+    ], 'Read-only metadata of this account\'s repositories in this region: whether a fingerprint tag exists (and its digest), which reuses an image of another stack or a user\'s repository; it grants no pull and no push, and stays the same whatever images the stack builds.');
+    runtime.watch('codebuild', {
+      'source': ['aws.codebuild'],
+      'detail-type': ['CodeBuild Build State Change'],
+      'detail': {
+        'project-name': Lazy.list({ produce: () => [...this.projects.values()].map((p) => p.project.projectName) }),
+        'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'],
+      },
+    });
   }
 
-  private grantOnce(key: string, statements: () => iam.PolicyStatement[]): void {
-    if (this.granted.has(key)) return;
-    this.granted.add(key);
-    this.statusPolicy.addStatements(...statements());
-  }
-
-  private acknowledgeProjectRole(project: codebuild.Project): void {
+  private acknowledgeProjectRole(project: codebuild.Project, context: s3assets.Asset): void {
     const stack = Stack.of(project);
     const policy = project.role?.node.tryFindChild('DefaultPolicy');
     if (policy) {
       acknowledgeWildcards(policy, [], [
         '*',
+        context.bucket.arnForObjects('*'),
         `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
         stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*` }),
         ...(project.node.tryFindChild('PolicyDocument') ? [stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })] : []),
       ],
       'Only the wildcards AWS or aws-cdk-lib require: ecr:GetAuthorizationToken (docker login) has no resource-level permissions; ' +
+        'build contexts are objects of the CDK assets bucket named by their content hash, so a grant per object would broaden IAM with every change of a context (read-only, this environment\'s CDK staging bucket); ' +
         'aws-cdk-lib grants every CodeBuild project the streams of its default log group ("/aws/codebuild/<project>:*") and the report groups named after it ("<project>-*"); ' +
-        'in a VPC, CodeBuild creates network interfaces at run time (limited by condition to the CodeBuild service and the chosen subnets). Context objects and repositories are granted by exact ARN.');
+        'in a VPC, CodeBuild creates network interfaces at run time (limited by condition to the CodeBuild service and the chosen subnets). Repositories grant push in their own policies.');
     }
     const vpcPolicy = project.node.tryFindChild('PolicyDocument');
     if (vpcPolicy) {
@@ -491,7 +475,7 @@ class ContainerBuildRuntime extends Construct {
   }
 }
 
-const RUNTIME_ID = 'cdk-immutable-deploys.ContainerImageBuild';
+const PROJECTS_ID = 'cdk-immutable-deploys.ContainerImageBuild';
 
 
 function checkDirectory(directory: string): string {
@@ -533,7 +517,7 @@ function checkBuildTimeout(timeout: Duration | undefined): number {
   const seconds = timeout.toSeconds();
   if (seconds % 60 !== 0 || seconds < MIN_BUILD_MINUTES * 60 || seconds > MAX_BUILD_MINUTES * 60) {
     throw new Error(
-      `ContainerImageBuild: buildTimeout (${timeout.toHumanString()}) must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build in a CloudFormation custom resource, which waits one hour at most, queue included. Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().`,
+      `ContainerImageBuild: buildTimeout (${timeout.toHumanString()}) must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, ${QUEUE_MINUTES} minutes of queue included. Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().`,
     );
   }
   return seconds / 60;

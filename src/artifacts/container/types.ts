@@ -1,24 +1,19 @@
 /**
- * Types shared by `ContainerImageBuild` and its handlers (imported with `import type`).
+ * Types shared by `ContainerImageBuild` and its deploy-time job (imported with `import type`).
  * Internal: not exported from the package.
  */
 
-/** The `Custom::ContainerImageBuild` type name: a public contract, never renamed. */
-export type ResourceTypeName = 'Custom::ContainerImageBuild';
-
 /**
- * The properties of a `Custom::ContainerImageBuild` resource, as the handlers receive them:
- * CloudFormation passes every value as a string.
+ * The settings of one container build, as the runtime's job receives them: CloudFormation passes
+ * every value as a string.
  */
-export interface BuildResourceProperties {
+export interface ContainerBuildSpec {
   /** The shared CodeBuild project that builds images of this platform. */
   readonly ProjectName: string;
   /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>` */
   readonly RepositoryUri: string;
   /** The fingerprint tag, `fp-<fingerprint>`. */
   readonly ImageTag: string;
-  /** `Fingerprint.hex` of every input of the image. */
-  readonly Fingerprint: string;
   /** The build context: a zip file in S3. */
   readonly SourceBucket: string;
   readonly SourceKey: string;
@@ -40,37 +35,4 @@ export interface BuildResourceProperties {
   readonly QueuedTimeoutMinutes: string;
   /** 'true' to fail when the repository's tags are mutable. */
   readonly RequireImmutableTags: string;
-}
-
-/** The attributes of a `Custom::ContainerImageBuild` resource. */
-export interface BuildResourceAttributes {
-  /** `sha256:<64 hexadecimal characters>` */
-  readonly ImageDigest: string;
-  /** 'true' when the image existed already and no build ran. */
-  readonly Reused: string;
-  /** The CodeBuild build that pushed the image, or '' when it was reused. */
-  readonly BuildId: string;
-}
-
-/** The event a Provider framework handler receives (the parts these handlers read). */
-export interface BuildEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly StackId: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: BuildResourceProperties & { readonly ServiceToken?: string };
-  readonly OldResourceProperties?: BuildResourceProperties;
-  readonly Data?: Record<string, string>;
-}
-
-/** What `onEvent` returns. */
-export interface OnEventResult {
-  readonly PhysicalResourceId: string;
-}
-
-/** What `isComplete` returns. */
-export interface IsCompleteResult {
-  readonly IsComplete: boolean;
-  readonly Data?: BuildResourceAttributes;
 }

@@ -6,10 +6,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AmiArtifact, AmiBake, AmiBakeProps, BakeStep, BaseImage, Fingerprint } from '../../../src';
+import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
 
 const AL2023 = 'ami-0a1b2c3d4e5f67890';
-const BAKE_TYPE = 'Custom::CdkImmutableDeploysAmiBake';
 
 function tmpFile(content: string, name = 'file.txt'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ami-bake-'));
@@ -75,18 +75,23 @@ describe('AmiBake template', () => {
     const short = bake.fingerprint.slice(0, 16);
     const version = `1.${parseInt(bake.fingerprint.slice(0, 7), 16)}.${parseInt(bake.fingerprint.slice(7, 14), 16)}`;
     expect(bake.recipeVersion).toEqual(version);
-    template.hasResourceProperties(BAKE_TYPE, {
-      Fingerprint: bake.fingerprint,
+    const job = jobOf(template, 'Default/Bake');
+    expect(job).toMatchObject({ Kind: 'ami-bake', Fingerprint: bake.fingerprint, TimeoutSeconds: '14400' });
+    expect(job.Spec).toMatchObject({
       RecipeName: bake.recipeName,
       RecipeVersion: version,
       Components: [
-        Match.objectLike({ Name: `${bake.recipeName}-${short}-s1`, Version: version, Platform: 'Linux' }),
-        Match.objectLike({ Name: `${bake.recipeName}-${short}-t1`, Version: version, Platform: 'Linux' }),
+        expect.objectContaining({ Name: `${bake.recipeName}-${short}-s1`, Version: version, Platform: 'Linux' }),
+        expect.objectContaining({ Name: `${bake.recipeName}-${short}-t1`, Version: version, Platform: 'Linux' }),
       ],
       TestsEnabled: 'true',
     });
-    // A new fingerprint gets a new wait-condition handle and wait condition.
-    expect(Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle'))[0]).toContain(`Handle${short}`);
+    // The handle and the wait are named by the fingerprint and the timeout: a new one of either gets new ones.
+    const [handleId] = Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle'));
+    expect(handleId).toMatch(/^BakeHandle[0-9a-f]{16}[0-9A-F]{8}$/);
+    const other = new Stack();
+    new AmiBake(other, 'Bake', baseProps({ buildTimeout: Duration.hours(5) }));
+    expect(Object.keys(Template.fromStack(other).findResources('AWS::CloudFormation::WaitConditionHandle'))).not.toContain(handleId);
     template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Count: 1, Timeout: String(4 * 3600) });
     // The AMI name carries the fingerprint.
     template.hasResourceProperties('AWS::ImageBuilder::DistributionConfiguration', {
@@ -121,9 +126,7 @@ describe('AmiBake template', () => {
       TerminateInstanceOnFailure: true,
       InstanceTypes: ['m6i.large', 'm5.large'],
     });
-    template.hasResourceProperties(BAKE_TYPE, {
-      BlockDevice: { DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
-    });
+    expect(jobOf(template, 'Default/Bake').Spec.BlockDevice).toEqual({ DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] } });
     // Image Builder's service-linked role may use the key; nothing else is opened.
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
@@ -163,123 +166,66 @@ describe('AmiBake template', () => {
     });
   });
 
-  test('completion: an EventBridge rule on the recipe version\'s images sends the image ARN and the handle to the reporter', () => {
-    const stack = new Stack();
+  test('completion: the runtime hears the state changes of the stack\'s images, and the AMI id is the data of the bake\'s wait', () => {
+    const stack = new Stack(undefined, 'S');
     const bake = new AmiBake(stack, 'Bake', baseProps());
     const template = Template.fromStack(stack);
+    const prefix = bake.recipeName.split('-bake-')[0];
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         'source': ['aws.imagebuilder'],
         'detail-type': ['EC2 Image Builder Image State Change'],
-        'resources': [{ prefix: { 'Fn::Join': ['', Match.arrayWith([`:image/${bake.recipeName}/${bake.recipeVersion}/`])] } }],
+        'resources': [{ prefix: { 'Fn::Join': ['', Match.arrayWith([`:image/${prefix}-`])] } }],
         'detail': { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
       },
-      Targets: [Match.objectLike({ InputTransformer: { InputPathsMap: { 'resources-0-': '$.resources[0]' }, InputTemplate: Match.anyValue() } })],
     });
-    // The bake waits for the rule, the wait condition for the bake.
+    // The wait waits for the jobs resource, which starts the bake.
     const waits = template.findResources('AWS::CloudFormation::WaitCondition');
-    const [bakeId] = Object.keys(template.findResources(BAKE_TYPE));
-    expect(Object.values<any>(waits)[0].DependsOn).toContain(bakeId);
-    // The AMI id is read once the wait condition has completed, by a result resource of the same provider.
-    const results = template.findResources('Custom::CdkImmutableDeploysAmiBakeResult');
-    const [resultId] = Object.keys(results);
-    expect(results[resultId].Properties).toMatchObject({ Mode: 'result', Fingerprint: bake.fingerprint });
-    expect(results[resultId].DependsOn).toContain(Object.keys(waits)[0]);
-    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::GetAtt': [resultId, 'AmiId'] });
+    const [jobsId] = Object.keys(template.findResources('Custom::CdkImmutableDeploysJobs'));
+    const [waitId] = Object.keys(waits);
+    expect(waits[waitId].DependsOn).toContain(jobsId);
+    expect(jobOf(template, 'S/Bake').Key).toEqual(waitId);
+    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [waitId, 'Data'] }] }] });
   });
 
-  test('one set of handlers and one provider per stack for three bakes', () => {
+  test('three bakes share the stack\'s one runtime, instance role and infrastructure; each adds its log group, distribution, lifecycle policy, handle and wait', () => {
     // GIVEN
     const stack = new Stack();
     // WHEN
     for (const id of ['A', 'B', 'C']) new AmiBake(stack, id, baseProps({ steps: [BakeStep.shell([`echo ${id}`])] }));
     const template = Template.fromStack(stack);
-    // THEN: three of our handlers plus the provider framework's three.
-    const functions = Object.values<any>(template.findResources('AWS::Lambda::Function'));
-    expect(functions.filter((f) => String(f.Properties.Description).startsWith('cdk-immutable-deploys AmiBake'))).toHaveLength(3);
-    expect(functions).toHaveLength(6);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.resourceCountIs(BAKE_TYPE, 3);
-    template.resourceCountIs('Custom::CdkImmutableDeploysAmiBakeResult', 3);
-    template.resourceCountIs('AWS::CloudFormation::WaitCondition', 3);
-  });
-
-  test('IAM: the handlers act on this bake\'s exact recipe, images and components', () => {
-    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const bake = new AmiBake(stack, 'Bake', baseProps());
-    const template = Template.fromStack(stack);
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    const image = `arn:\${AWS::Partition}:imagebuilder:eu-west-1:123456789012:image/${bake.recipeName}/${bake.recipeVersion}`;
-    const flat = JSON.stringify(Object.values<any>(template.findResources('AWS::IAM::Policy')).map((p) => stack.resolve(p.Properties.PolicyDocument)));
-    expect(flat).toContain(`:image-recipe/${bake.recipeName}/${bake.recipeVersion}"`);
-    expect(flat).toContain(`:image/${bake.recipeName}/${bake.recipeVersion}/*"`);
-    expect(flat).toContain(`:component/${bake.recipeName}-${bake.fingerprint.slice(0, 16)}-s1/${bake.recipeVersion}/*"`);
-    expect(flat).toContain(`log-group:/aws/imagebuilder/${bake.recipeName}:log-stream:${bake.recipeVersion}/*`);
-    // Nothing writes to another recipe's images, and no action is a service-wide wildcard.
-    expect(policies).not.toMatch(/"imagebuilder:\*"|"Action":"\*"/);
-    expect(image).toBeDefined();
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({
-          Action: 'iam:CreateServiceLinkedRole',
-          Condition: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
-        })]),
-      },
-    });
-  });
-
-  test('IAM: every SDK command a handler sends is granted to its role, and nothing else is', () => {
-    // GIVEN: a bake with a key, own components and an AWS-managed one
-    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-    new AmiBake(stack, 'Bake', baseProps({ rootVolumeKey: key, steps: [BakeStep.shell(['echo']), BakeStep.awsManaged('update-linux', '1.0.2')] }));
-    const template = Template.fromStack(stack);
-    // The actions on each handler's role, from the template.
-    const functions = template.findResources('AWS::Lambda::Function');
-    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
-    const actionsOf = (description: RegExp): Set<string> => {
-      const fn = Object.values<any>(functions).find((f) => description.test(String(f.Properties.Description)));
-      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
-      const statements = policies.filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
-        .flatMap((p) => p.Properties.PolicyDocument.Statement);
-      return new Set(statements.flatMap((st: any) => [st.Action].flat()));
-    };
-    // The commands each handler sends, from its source: `new XCommand(` of a client it imports.
-    const services: Record<string, string> = { 'client-imagebuilder': 'imagebuilder', 'client-ec2': 'ec2', 'client-cloudwatch-logs': 'logs' };
-    const sent = (file: string): Set<string> => {
-      const source = fs.readFileSync(path.join(__dirname, '../../../src/artifacts/ami', file), 'utf8');
-      const out = new Set<string>();
-      for (const m of source.matchAll(/import \{([^}]+)\} from '@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
-        for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) {
-          if (source.includes(`new ${name}(`)) out.add(`${services[m[2]]}:${name.replace(/Command$/, '')}`);
-        }
-      }
-      return out;
-    };
-    // Dependent actions AWS documents for the commands sent (CreateImage reads the recipe and the
-    // configurations and tags the image; CreateImageRecipe reads its components), and the key the recipe names.
-    const dependent = ['imagebuilder:GetImageRecipe', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration',
-      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey'];
-    const cases: Array<[RegExp, string, string[]]> = [
-      [/AmiBake: reuses or starts/, 'bake-is-complete.singleton-lambda.ts', dependent],
-      [/AmiBake: signals the wait condition/, 'bake-reporter.singleton-lambda.ts', []],
-      [/AmiBake: names an AMI bake/, 'bake-on-event.singleton-lambda.ts', []],
-    ];
-    for (const [description, file, extra] of cases) {
-      const granted = actionsOf(description);
-      const commands = sent(file);
-      // THEN: every command is granted ...
-      for (const action of commands) expect({ file, action, granted: granted.has(action) }).toEqual({ file, action, granted: true });
-      // ... and every grant is a command sent or a documented dependent action.
-      for (const action of granted) {
-        expect({ file, action, needed: commands.has(action) || extra.includes(action) }).toEqual({ file, action, needed: true });
-      }
+    // THEN
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    expect(jobsOf(template)).toHaveLength(3);
+    template.resourceCountIs('AWS::ImageBuilder::InfrastructureConfiguration', 1);
+    template.resourceCountIs('AWS::IAM::InstanceProfile', 1);
+    for (const type of ['AWS::Logs::LogGroup', 'AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy', 'AWS::CloudFormation::WaitConditionHandle', 'AWS::CloudFormation::WaitCondition']) {
+      template.resourceCountIs(type, 3);
     }
-    expect(sent('bake-is-complete.singleton-lambda.ts')).toEqual(new Set([
-      'ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeImages',
-      'imagebuilder:CancelImageCreation', 'imagebuilder:CreateComponent', 'imagebuilder:CreateImage', 'imagebuilder:CreateImageRecipe',
-      'imagebuilder:GetImage', 'imagebuilder:ListImageBuildVersions',
-    ]));
+  });
+
+  test('IAM: the runtime acts on Image Builder names of this stack\'s prefix, and its policy does not grow with the bakes', () => {
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const one = new Stack(undefined, 'S', { env });
+    const bake = new AmiBake(one, 'Bake', baseProps());
+    const three = new Stack(undefined, 'S', { env });
+    for (const id of ['Bake', 'Two', 'Three']) new AmiBake(three, id, baseProps({ steps: [BakeStep.shell([`echo ${id}`])] }));
+    const policy = (s: Stack) => JSON.stringify(s.resolve(runtimeStatements(Template.fromStack(s))));
+    expect(policy(three)).toEqual(policy(one));
+    const prefix = bake.recipeName.split('-bake-')[0];
+    const flat = policy(one);
+    for (const resource of ['image-recipe', 'image', 'component', 'infrastructure-configuration', 'distribution-configuration']) {
+      expect(flat).toContain(`:imagebuilder:eu-west-1:123456789012:${resource}/${prefix}-*"`);
+    }
+    expect(flat).toContain(`log-group:/aws/imagebuilder/${prefix}-*`);
+    expect(bake.recipeName.startsWith(`${prefix}-`)).toBe(true);
+    // No action is a service-wide wildcard.
+    expect(flat).not.toMatch(/"imagebuilder:\*"|"Action":"\*"/);
+    expect(runtimeStatements(Template.fromStack(one))).toContainEqual(expect.objectContaining({
+      Action: 'iam:CreateServiceLinkedRole',
+      Condition: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
+    }));
   });
 
   test('IAM: tagging AMIs in use is limited to bake AMIs and to the keep and in-use tags', () => {
@@ -332,9 +278,13 @@ describe('AmiBake template', () => {
     const foundation = new AmiBake(stack, 'Foundation', baseProps());
     const app = new AmiBake(stack, 'App', baseProps({ baseImage: BaseImage.fromAmiArtifact(foundation), steps: [BakeStep.shell(['echo app'])] }));
     const template = Template.fromStack(stack);
-    const props = Object.values<any>(template.findResources(BAKE_TYPE)).map((r) => r.Properties);
-    const appProps = props.find((p) => p.Fingerprint === app.fingerprint);
-    expect(appProps.ParentImage).toEqual(stack.resolve(foundation.amiId));
+    const appJob = jobsOf(template).find((j) => j.Fingerprint === app.fingerprint)!;
+    expect(appJob.Spec.ParentImage).toEqual(stack.resolve(foundation.amiId));
+    // The layer starts from the jobs resource after the foundation's wait, not from the one the foundation's wait waits for.
+    const jobs = template.findResources('Custom::CdkImmutableDeploysJobs');
+    expect(Object.keys(jobs)).toHaveLength(2);
+    const second = Object.values<any>(jobs).find((r) => r.Properties.Jobs.some((j: any) => j.Fingerprint === app.fingerprint));
+    expect(second.Properties.Jobs).toHaveLength(1);
     const other = new AmiBake(new Stack(), 'Foundation', baseProps({ steps: [BakeStep.shell(['dnf install -y httpd'])] }));
     expect(fingerprintOf({ baseImage: BaseImage.fromAmiArtifact(foundation), steps: [BakeStep.shell(['echo app'])] }))
       .not.toEqual(fingerprintOf({ baseImage: BaseImage.fromAmiArtifact(other), steps: [BakeStep.shell(['echo app'])] }));
@@ -346,7 +296,7 @@ describe('AmiBake template', () => {
     const app = newTestApp({ context: { [`ssm:account=${env.account}:parameterName=${name}:region=${env.region}`]: AL2023 } });
     const stack = new Stack(app, 'S', { env });
     const bake = new AmiBake(stack, 'Bake', baseProps({ baseImage: BaseImage.fromSsmParameter(name) }));
-    Template.fromStack(stack).hasResourceProperties(BAKE_TYPE, { ParentImage: AL2023 });
+    expect(jobOf(Template.fromStack(stack), 'S/Bake').Spec.ParentImage).toEqual(AL2023);
     expect(bake.architecture).toBe(ec2.InstanceArchitecture.ARM_64);
     expect(() => new AmiBake(new Stack(), 'Agnostic', baseProps({ baseImage: BaseImage.fromSsmParameter(name) }))).toThrow(/no explicit account and region/);
   });

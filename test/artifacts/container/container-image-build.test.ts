@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, CfnParameter, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,6 +10,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { addContainerImageBuild } from '../../../examples/container';
 import { ContainerImageBuild, ContainerImageBuildProps, ContainerPlatform, IContainerArtifact } from '../../../src';
+import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
 
 /** A fresh build context in a temporary directory. */
@@ -75,9 +76,12 @@ describe('ContainerImageBuild', () => {
     expect(image.imageTag).toMatch(/^fp-[0-9a-f]{64}$/);
     expect(image.fingerprint).toEqual(image.imageTag.slice(3));
     expect(image.platform).toBe(ContainerPlatform.LINUX_AMD64);
-    const resource = s.resolve((image.node.findChild('Resource').node.defaultChild as CfnResource).logicalId);
-    expect(s.resolve(image.imageDigest)).toEqual({ 'Fn::GetAtt': [resource, 'ImageDigest'] });
-    expect(JSON.stringify(s.resolve(image.imageUri))).toMatch(new RegExp(`"/",\\{"Ref":"ImageRepository[0-9A-F]+"\\},"@",\\{"Fn::GetAtt":\\["${resource}","ImageDigest"\\]\\}`));
+    // The digest is the data of the build's one wait-condition signal, {"<attempt>":"sha256:..."}.
+    const wait = jobOf(Template.fromStack(s), 'Stack/Image').Key;
+    const digest = { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [wait, 'Data'] }] }] };
+    expect(s.resolve(image.imageDigest)).toEqual(digest);
+    expect(JSON.stringify(s.resolve(image.imageUri))).toContain('{"Ref":"ImageRepository');
+    expect(JSON.stringify(s.resolve(image.imageUri))).toContain(`"@",${JSON.stringify(digest)}`);
   });
 
   test('creates a repository with immutable tags, scan on push, KMS encryption and retention rules', () => {
@@ -117,14 +121,15 @@ describe('ContainerImageBuild', () => {
         Source: { Type: 'NO_SOURCE', BuildSpec: Match.stringLikeRegexp('docker buildx build') },
         Artifacts: { Type: 'NO_ARTIFACTS' },
         LogsConfig: { CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: Match.anyValue() } } },
-        TimeoutInMinutes: 50,
+        TimeoutInMinutes: 655,
+        QueuedTimeoutInMinutes: 60,
       });
     }
     template.resourceCountIs('AWS::Logs::LogGroup', 2);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
-  test('passes every build setting to its custom resource as strings', () => {
+  test('passes every build setting to its job as strings', () => {
     const s = stack();
     const image = new ContainerImageBuild(s, 'Image', {
       directory: context({ 'docker/app.Dockerfile': 'FROM scratch\n' }),
@@ -138,13 +143,14 @@ describe('ContainerImageBuild', () => {
       requireImmutableTags: true,
     });
 
-    Template.fromStack(s).hasResourceProperties('Custom::ContainerImageBuild', {
-      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^cdkimmutabledeploysContainerImageBuildProviderframeworkonEvent'), 'Arn'] },
-      ProjectName: { Ref: Match.stringLikeRegexp('^cdkimmutabledeploysContainerImageBuildProjectLinuxArm64') },
+    const job = jobOf(Template.fromStack(s), 'Stack/Image');
+    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: '5100' });
+    expect(job.Spec).toEqual({
+      ProjectName: { Ref: expect.stringMatching(/^cdkimmutabledeploysContainerImageBuildProjectLinuxArm64/) },
+      RepositoryUri: expect.anything(),
       ImageTag: image.imageTag,
-      Fingerprint: image.fingerprint,
       SourceBucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1',
-      SourceKey: Match.stringLikeRegexp('^[0-9a-f]{64}\\.zip$'),
+      SourceKey: expect.stringMatching(/^[0-9a-f]{64}\.zip$/),
       Dockerfile: 'docker/app.Dockerfile',
       Target: 'runtime',
       Platform: 'linux/arm64',
@@ -152,113 +158,81 @@ describe('ContainerImageBuild', () => {
       Cache: 'false',
       ComputeType: 'BUILD_GENERAL1_MEDIUM',
       TimeoutMinutes: '20',
-      QueuedTimeoutMinutes: '35',
+      QueuedTimeoutMinutes: '60',
       RequireImmutableTags: 'true',
     });
   });
 
-  test('shares one project and one set of handlers among three builds of a stack', () => {
+  test('shares one project and the stack\'s one runtime among three builds; each adds its repository, a handle and a wait', () => {
     const s = stack();
     for (const id of ['One', 'Two', 'Three']) {
       new ContainerImageBuild(s, id, { directory: context({ 'site/index.html': id }) });
     }
 
     const template = Template.fromStack(s);
-    template.resourceCountIs('Custom::ContainerImageBuild', 3);
+    expect(jobsOf(template)).toHaveLength(3);
+    template.resourceCountIs('Custom::CdkImmutableDeploysJobs', 1);
     template.resourceCountIs('AWS::CodeBuild::Project', 1);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    // onEvent and isComplete, and the Provider framework's onEvent, isComplete and onTimeout
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::ECR::Repository', 3);
-    const tokens = Object.values(template.findResources('Custom::ContainerImageBuild')).map((r: any) => JSON.stringify(r.Properties.ServiceToken));
-    expect(new Set(tokens).size).toBe(1);
+    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 3);
+    template.resourceCountIs('AWS::CloudFormation::WaitCondition', 3);
   });
 
-  test('grants each role only what it uses, on exact ARNs', () => {
+  test('grants each role only what it uses, and no grant names one image, context or repository', () => {
     // GIVEN
     const s = stack();
-    const image = new ContainerImageBuild(s, 'Image', { directory: context() });
+    new ContainerImageBuild(s, 'Image', { directory: context() });
     const template = Template.fromStack(s);
-    const repositoryArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageRepository'), 'Arn'] };
 
-    // THEN: the isComplete handler drives that project's builds, reads their logs and that repository's images
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyName: Match.stringLikeRegexp('IsCompletePolicy'),
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'],
-            Effect: 'Allow',
-            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64'), 'Arn'] },
-          },
-          { Action: 'logs:GetLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Logs'), 'Arn'] } },
-          { Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: repositoryArn },
-        ],
+    // THEN: the runtime drives that project's builds, reads their logs, and reads image metadata
+    expect(runtimeStatements(template)).toEqual(expect.arrayContaining([
+      {
+        Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64/), 'Arn'] },
+      },
+      { Action: 'logs:GetLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64Logs/), 'Arn'] } },
+      { Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] } },
+    ]));
+
+    // THEN: the project reads the CDK assets bucket's objects (named by content) and may log in to ECR
+    const project = statementsOf(template, /ProjectLinuxAmd64RoleDefaultPolicy/);
+    expect(project).toEqual(expect.arrayContaining([
+      {
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/*']] },
+      },
+      { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
+    ]));
+    // THEN: the repository lets the project's role push, in its own policy
+    template.hasResourceProperties('AWS::ECR::Repository', {
+      RepositoryPolicyText: {
+        Statement: [{
+          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'],
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Role'), 'Arn'] } },
+        }],
       },
     });
-
-    // THEN: the project reads this context object only and pushes to this repository only
-    const project = statementsOf(template, /ProjectLinuxAmd64RoleDefaultPolicy/);
-    const key = s.resolve((image.node.findChild('Resource').node.defaultChild as any)._cfnProperties.SourceKey);
-    expect(project).toEqual(
-      expect.arrayContaining([
-        {
-          Action: ['s3:GetObject', 's3:GetObjectVersion'],
-          Effect: 'Allow',
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/${key}`]] },
-        },
-        {
-          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:UploadLayerPart', 'ecr:InitiateLayerUpload', 'ecr:PutImage'],
-          Effect: 'Allow',
-          Resource: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^ImageRepository/), 'Arn'] }),
-        },
-        { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
-      ]),
-    );
     // Nothing in the stack allows every action, and only GetAuthorizationToken (which has no resource-level permissions) is on "*".
     for (const statement of statementsOf(template, /.*/)) {
       expect([statement.Action].flat()).not.toContain('*');
-      if (statement.Resource === '*') expect(statement.Action).toEqual('ecr:GetAuthorizationToken');
+      if (statement.Resource === '*') expect([statement.Action].flat()).toEqual(expect.arrayContaining([expect.stringMatching(/^(ecr:GetAuthorizationToken|ec2:DescribeImages)$/)]));
     }
-    // The handler's permissions exist before any build resource uses them.
-    template.hasResource('Custom::ContainerImageBuild', { DependsOn: Match.arrayWith([Match.stringLikeRegexp('IsCompletePolicy')]) });
   });
 
-  test('grants the handlers exactly the AWS commands their code sends, and the build resource waits for every grant', () => {
-    // GIVEN: the commands each handler sends, read from its source
-    const sent = (file: string): string[] => {
-      const source = fs.readFileSync(path.join(__dirname, '../../../src/artifacts/container', file), 'utf8');
-      const services: Record<string, string> = { 'client-codebuild': 'codebuild', 'client-ecr': 'ecr', 'client-cloudwatch-logs': 'logs' };
-      const serviceOf = new Map<string, string>();
-      for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
-        expect(Object.keys(services)).toContain(m[2]);
-        for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) serviceOf.set(name, services[m[2]]);
-      }
-      return [...new Set([...source.matchAll(/new (\w+Command)\(/g)].map((m) => `${serviceOf.get(m[1])}:${m[1].replace(/Command$/, '')}`))].sort();
-    };
+  test('the build starts only once the project may read the context and push (the jobs resource waits for the project and its role\'s policy)', () => {
     const s = stack();
-    const image = new ContainerImageBuild(s, 'Image', { directory: context(), requireImmutableTags: true });
+    new ContainerImageBuild(s, 'Image', { directory: context(), requireImmutableTags: true });
     const template = Template.fromStack(s);
-
-    // THEN: isComplete's policy allows what it sends, and nothing else
-    const granted = statementsOf(template, /IsCompletePolicy/).flatMap((st) => [st.Action].flat()).sort();
-    expect(granted).toEqual(sent('build-status.singleton-lambda.ts'));
-    expect(granted).toEqual([
-      'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StartBuild', 'codebuild:StopBuild',
-      'ecr:DescribeImages', 'ecr:DescribeRepositories', 'logs:GetLogEvents',
-    ]);
-    // onEvent sends nothing, and its role has no policy of its own
-    expect(sent('build.singleton-lambda.ts')).toEqual([]);
-    expect(statementsOf(template, /ContainerImageBuildOnEvent/)).toEqual([]);
-
-    // THEN: the resource (which starts builds) waits for the handler's policy and for the project's
-    // (which grants read of this context and push to this repository)
-    const resourceId = s.resolve((image.node.findChild('Resource').node.defaultChild as CfnResource).logicalId);
-    const dependsOn: string[] = template.toJSON().Resources[resourceId].DependsOn;
-    expect(dependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/IsCompletePolicy/),
+    const jobs = Object.values(template.findResources('Custom::CdkImmutableDeploysJobs'))[0] as any;
+    expect(jobs.DependsOn).toEqual(expect.arrayContaining([
       expect.stringMatching(/ProjectLinuxAmd64RoleDefaultPolicy/),
       expect.stringMatching(/ProjectLinuxAmd64Role[0-9A-F]{8}$/),
+      expect.stringMatching(/ProjectLinuxAmd64[0-9A-F]{8}$/),
     ]));
   });
 
@@ -278,15 +252,18 @@ describe('ContainerImageBuild', () => {
   });
 
   test('asks to read the repository settings only when tags must be immutable', () => {
-    const s = stack();
-    const imported = ecr.Repository.fromRepositoryName(s, 'Imported', 'team/app');
-    new ContainerImageBuild(s, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
+    const lenient = stack();
+    new ContainerImageBuild(lenient, 'Image', { directory: context() });
+    const actions = (s: Stack) => runtimeStatements(Template.fromStack(s)).flatMap((st) => [st.Action].flat());
+    expect(actions(lenient)).not.toContain('ecr:DescribeRepositories');
 
-    const statements = statementsOf(Template.fromStack(s), /IsCompletePolicy/);
-    expect(statements).toContainEqual({
-      Action: 'ecr:DescribeRepositories',
+    const strict = stack();
+    const imported = ecr.Repository.fromRepositoryName(strict, 'Imported', 'team/app');
+    new ContainerImageBuild(strict, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
+    expect(runtimeStatements(Template.fromStack(strict))).toContainEqual({
+      Action: ['ecr:DescribeImages', 'ecr:DescribeRepositories'],
       Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/team/app']] },
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
     });
   });
 
@@ -298,7 +275,8 @@ describe('ContainerImageBuild', () => {
 
     const template = Template.fromStack(s);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::GetAtt': [Match.stringLikeRegexp('^Image'), 'ImageDigest'] }])] } }],
+      // The digest is the data of the build's wait condition: {"<attempt>":"sha256:..."}, its fourth '"'-separated part.
+      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageWait'), 'Data'] }] }] }])] } }],
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^TaskExecutionRole') }],
@@ -333,7 +311,7 @@ describe('ContainerImageBuild', () => {
     const assembly = app.synth();
 
     // THEN
-    const key: string = s.resolve((image.node.findChild('Resource').node.defaultChild as any)._cfnProperties.SourceKey);
+    const key: string = jobOf(Template.fromStack(s), image.node.path).Spec.SourceKey;
     const staged = `asset.${key.replace(/\.zip$/, '')}`;
     const files = listFiles(path.join(assembly.directory, staged));
     expect(files).toEqual(['.dockerignore', 'Dockerfile', 'debug.log', 'site/index.html']);
@@ -419,9 +397,9 @@ describe('ContainerImageBuild validation', () => {
   });
 
   test.each([
-    [Duration.minutes(51), /buildTimeout \(51 minutes\) must be whole minutes from 5 to 50/],
-    [Duration.hours(2), /buildTimeout \(2 hours\) must be whole minutes from 5 to 50: a deploy waits .* one hour at most/],
-    [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 50/],
+    [Duration.minutes(656), /buildTimeout \(10 hours 56 minutes\) must be whole minutes from 5 to 655/],
+    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, 60 minutes of queue included/],
+    [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 655/],
     [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
   ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {
     expect(() => tagOf(context(), { buildTimeout: timeout })).toThrow(message);
@@ -461,9 +439,9 @@ describe('ContainerImageBuild validation', () => {
 
     // THEN
     const template = Template.fromStack(s);
-    template.hasResourceProperties('Custom::ContainerImageBuild', {
+    expect(jobOf(template, 'Stack/Image').Spec).toMatchObject({
       TimeoutMinutes: { Ref: 'Minutes' },
-      QueuedTimeoutMinutes: '5',
+      QueuedTimeoutMinutes: '60',
       ComputeType: { Ref: 'ComputeTypeParameter' },
     });
     const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0] as any;

@@ -1,0 +1,195 @@
+/**
+ * What every `AmiBake` of a stack shares: the build and test instances' role and profile, the
+ * lifecycle policies' execution role, one infrastructure configuration per distinct placement
+ * (instance types, subnet, security group, tags), and the runtime's permissions for bakes, which
+ * are scoped by the stack's name prefix and so do not grow with the number of bakes.
+ *
+ * Internal: never exported from the package.
+ */
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct, IConstruct } from 'constructs';
+import { FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
+import { Fingerprint } from '../../fingerprint';
+import { acknowledgeExact, managedPolicyFinding } from '../../internal/nag';
+import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+
+/** Construct id of the per-stack shared bake resources: part of the public contract, never renamed. */
+const SHARED_ID = 'cdk-immutable-deploys.AmiBake';
+
+/** Where a bake's build and test instances run. */
+export interface BakePlacement {
+  readonly instanceTypes: ec2.InstanceType[];
+  readonly vpc?: ec2.IVpc;
+  readonly subnetSelection?: ec2.SubnetSelection;
+  readonly tags: { [key: string]: string };
+}
+
+export class AmiBakeInfrastructure extends Construct {
+  public static of(scope: IConstruct): AmiBakeInfrastructure {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(SHARED_ID) as AmiBakeInfrastructure | undefined) ?? new AmiBakeInfrastructure(stack, SHARED_ID);
+  }
+
+  /** The prefix of every Image Builder name and log group of this stack's bakes. */
+  public readonly namePrefix: string;
+  /** The role of every build and test instance of the stack's bakes. */
+  public readonly instanceRole: iam.Role;
+  /** The execution role of the bakes' lifecycle policies. */
+  public readonly lifecycleRole: iam.Role;
+  private readonly profile: iam.CfnInstanceProfile;
+  private readonly infrastructures = new Map<string, imagebuilder.CfnInfrastructureConfiguration>();
+  private readonly securityGroups = new Map<string, ec2.SecurityGroup>();
+  private readonly keys = new Set<string>();
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.namePrefix = namePrefixOf(stack);
+
+    this.instanceRole = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Build and test instances of the AMI bakes of stack ${stack.stackName}`,
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('EC2InstanceProfileForImageBuilder'),
+      ],
+    });
+    const instanceReason = 'Image Builder drives its build and test instances through SSM and AWSTOE: AmazonSSMManagedInstanceCore and EC2InstanceProfileForImageBuilder are the minimal policies AWS documents for them, and AWS keeps them current with the agents.';
+    acknowledgeExact(this.instanceRole,
+      { id: managedPolicyFinding('AmazonSSMManagedInstanceCore'), reason: instanceReason },
+      { id: managedPolicyFinding('EC2InstanceProfileForImageBuilder'), reason: instanceReason });
+    this.profile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [this.instanceRole.roleName] });
+
+    this.lifecycleRole = new iam.Role(this, 'LifecycleRole', {
+      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
+      description: `Lifecycle policies of the AMI bakes of stack ${stack.stackName}`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/EC2ImageBuilderLifecycleExecutionPolicy')],
+    });
+    acknowledgeExact(this.lifecycleRole, {
+      id: managedPolicyFinding('service-role/EC2ImageBuilderLifecycleExecutionPolicy'),
+      reason: 'EC2ImageBuilderLifecycleExecutionPolicy is the policy AWS documents for lifecycle policies; it only acts on images the policy selects by tag.',
+    });
+    this.grantRuntime(DeployTimeRuntime.of(this));
+  }
+
+  /** The infrastructure configuration of a placement, created on first use. */
+  public infrastructureFor(placement: BakePlacement): imagebuilder.CfnInfrastructureConfiguration {
+    let subnetId: string | undefined;
+    let securityGroupIds: string[] | undefined;
+    if (placement.vpc) {
+      const subnets = placement.vpc.selectSubnets(placement.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+      subnetId = subnets.subnetIds[0];
+      securityGroupIds = [this.securityGroupFor(placement.vpc).securityGroupId];
+    }
+    const instanceTypes = placement.instanceTypes.map((t) => t.toString());
+    const stack = Stack.of(this);
+    const identity = stack.resolve({ instanceTypes, subnetId: subnetId ?? null, securityGroupIds: securityGroupIds ?? null, tags: placement.tags });
+    const key = Fingerprint.ofJson(identity).short.slice(0, 8);
+    const existing = this.infrastructures.get(key);
+    if (existing) return existing;
+    const infrastructure = new imagebuilder.CfnInfrastructureConfiguration(this, `Infrastructure${key}`, {
+      name: `${this.namePrefix}-infrastructure-${key}`,
+      description: `Build environment of AMI bakes of stack ${stack.stackName}`,
+      instanceProfileName: this.profile.ref,
+      instanceTypes,
+      subnetId,
+      securityGroupIds,
+      terminateInstanceOnFailure: true,
+      instanceMetadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2 },
+      resourceTags: placement.tags,
+    });
+    this.infrastructures.set(key, infrastructure);
+    return infrastructure;
+  }
+
+  /** Lets the runtime read a key that encrypts the bakes' volumes (Image Builder checks the caller may). */
+  public grantKey(key: kms.IKey): void {
+    const id = key.node.addr;
+    if (this.keys.has(id)) return;
+    this.keys.add(id);
+    DeployTimeRuntime.of(this).grant(`ami-bake:key:${id}`, [new iam.PolicyStatement({ actions: ['kms:DescribeKey'], resources: [key.keyArn] })]);
+  }
+
+  private securityGroupFor(vpc: ec2.IVpc): ec2.SecurityGroup {
+    const id = vpc.node.addr;
+    let group = this.securityGroups.get(id);
+    if (!group) {
+      group = new ec2.SecurityGroup(this, `SecurityGroup${id.slice(0, 8)}`, {
+        vpc,
+        description: `Build and test instances of AMI bakes of stack ${Stack.of(this).stackName}: no inbound, outbound to reach SSM, S3 and package repositories`,
+        allowAllOutbound: true,
+      });
+      this.securityGroups.set(id, group);
+    }
+    return group;
+  }
+
+  /** The runtime's permissions for every bake of this stack, on the stack's name prefix. */
+  private grantRuntime(runtime: DeployTimeRuntime): void {
+    const stack = Stack.of(this);
+    const ib = (resource: string, name: string, account?: string) => stack.formatArn({ service: 'imagebuilder', resource, resourceName: name, account, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const own = (resource: string) => ib(resource, `${this.namePrefix}-*`);
+    const prefixReason = `Image Builder names are known only per bake and fingerprint (and AWS numbers their build versions): every name of this stack's bakes starts with '${this.namePrefix}-', so the grant does not grow with the number of bakes.`;
+    runtime.grant('ami-bake', [
+      new iam.PolicyStatement({ actions: ['imagebuilder:CreateComponent', 'imagebuilder:GetComponent'], resources: [own('component')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:CreateImageRecipe', 'imagebuilder:GetImageRecipe'], resources: [own('image-recipe')] }),
+      new iam.PolicyStatement({
+        actions: ['imagebuilder:CreateImage'],
+        resources: [own('image-recipe'), own('image'), own('infrastructure-configuration'), own('distribution-configuration')],
+      }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration'], resources: [own('infrastructure-configuration'), own('distribution-configuration')] }),
+      new iam.PolicyStatement({
+        actions: ['imagebuilder:ListImageBuildVersions', 'imagebuilder:CancelImageCreation', 'imagebuilder:TagResource', 'imagebuilder:ListWorkflowExecutions'],
+        resources: [own('image')],
+      }),
+      new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
+    ], prefixReason);
+    runtime.grant('ami-bake:read', [
+      new iam.PolicyStatement({ actions: ['imagebuilder:GetImage'], resources: [ib('image', '*')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:GetComponent'], resources: [ib('component', '*', 'aws')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:ListWorkflowStepExecutions'], resources: [ib('workflow-execution', '*')] }),
+      new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
+    ], 'Read-only: an AMI with the same fingerprint may come from another stack\'s bake and is reused only when its Image Builder image is AVAILABLE; the recipe reads the AWS-managed components it names; workflow execution ids are known only at run time; ec2:DescribeImages has no resource-level permissions.');
+    runtime.grant('ami-bake:tags', [
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [`arn:${stack.partition}:ec2:${stack.region}::image/*`],
+        conditions: {
+          'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
+          'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
+        },
+      }),
+      new iam.PolicyStatement({
+        actions: ['iam:CreateServiceLinkedRole'],
+        resources: [serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder')],
+        conditions: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
+      }),
+    ], 'AMI ids are only known when a bake ends: the runtime tags the AMI a stack uses as kept from lifecycle deletion, and untags it when the stack stops using it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.');
+    runtime.watch('imagebuilder', {
+      'source': ['aws.imagebuilder'],
+      'detail-type': ['EC2 Image Builder Image State Change'],
+      'resources': [{ prefix: `${ib('image', '')}${this.namePrefix}-` }],
+      'detail': { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
+    });
+  }
+}
+
+/** The ARN of a service-linked role of this account. */
+export function serviceLinkedRoleOf(stack: Stack, service: string, name: string): string {
+  return `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/${service}/${name}`;
+}
+
+/**
+ * The prefix of the stack's bake names: its name, lowercase, and a hash of it, so that it is unique
+ * in an account and region and one stack's prefix never starts another's.
+ */
+function namePrefixOf(stack: Stack): string {
+  const name = Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName;
+  const readable = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 24).replace(/-$/, '');
+  return `${readable || 'stack'}-${Fingerprint.ofString(name).short.slice(0, 6)}`;
+}

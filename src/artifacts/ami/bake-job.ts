@@ -1,0 +1,329 @@
+/**
+ * The AMI-bake job of the deploy-time runtime: an EC2 Image Builder image of the bake's recipe
+ * version, whose components and recipe are named and versioned by the fingerprint.
+ *
+ * - find: the newest AMI of this account tagged with the fingerprint, whose Image Builder image is
+ *   AVAILABLE and was created for this fingerprint (or whose Image Builder record is gone).
+ * - start: attach to an image of this recipe version that is still running, or create the
+ *   components and recipe (if absent) and one image, with a client token of the attempt.
+ * - check: a running image is pending; an AVAILABLE one gives its AMI in this region; a FAILED or
+ *   CANCELLED one gives the state's reason, the failed workflow step and component, the tail of
+ *   the build log and where the whole log is.
+ * - cancel: cancels a running image. No AMI is ever deleted here.
+ * - hold / release: the tags by which a stack marks the AMI it uses, so that no lifecycle policy
+ *   deletes it (the last user's release removes the keep tag this library set, never a user's).
+ */
+import { createHash } from 'crypto';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateTagsCommand, DeleteTagsCommand, DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
+import {
+  CancelImageCreationCommand,
+  CreateComponentCommand,
+  CreateImageCommand,
+  CreateImageRecipeCommand,
+  GetImageCommand,
+  Image,
+  ImagebuilderClient,
+  ImageSummary,
+  ListImageBuildVersionsCommand,
+  ListWorkflowExecutionsCommand,
+  ListWorkflowStepExecutionsCommand,
+  Platform,
+} from '@aws-sdk/client-imagebuilder';
+import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
+import type { AmiBakeSpec } from './types';
+import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
+import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
+import type { Attempt, Job, JobRunner, Outcome, Started } from '../../internal/runtime/job';
+import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
+
+const imagebuilder = new ImagebuilderClient({});
+const ec2 = new EC2Client({});
+const logs = new CloudWatchLogsClient({});
+
+/** Image states from which an image still becomes AVAILABLE, FAILED or CANCELLED. */
+export const IN_PROGRESS = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);
+/** How many lines of the build log a failure carries. */
+export const LOG_TAIL_LINES = 20;
+
+type BakeJob = Job<AmiBakeSpec>;
+
+export const amiBake: JobRunner<AmiBakeSpec> = {
+  // The component documents are only needed to create the components.
+  startOnly: ['Components'],
+  find: (job) => findReusable(job.fingerprint).then((found) => found?.amiId),
+  start: (job, attempt) => startImage(job, attempt),
+  check: (job, ref) => checkImage(job, ref),
+  cancel: (_job, ref) => cancelImage(ref),
+  hold: (job, amiId, holdTag) => holdAmi(amiId, { Key: holdTag, Value: job.path.slice(0, 256) }),
+  release: (holdTag) => releaseAmis(holdTag),
+};
+
+async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
+  const spec = job.spec;
+  const running = (await listImages(spec.ImageVersionArn)).find((i) => IN_PROGRESS.has(i.state?.status ?? ''));
+  if (running?.arn) {
+    console.log(`${job.path}: an image of this recipe version is already running: ${running.arn}`);
+    return { state: 'started', ref: running.arn };
+  }
+  for (const component of spec.Components ?? []) {
+    await createIfAbsent(() => imagebuilder.send(new CreateComponentCommand({
+      name: component.Name,
+      semanticVersion: component.Version,
+      platform: component.Platform as Platform,
+      description: component.Description,
+      data: component.Data,
+      clientToken: token(job.fingerprint, 'component', component.Name),
+    })));
+  }
+  await createIfAbsent(() => imagebuilder.send(new CreateImageRecipeCommand({
+    name: spec.RecipeName,
+    semanticVersion: spec.RecipeVersion,
+    description: `cdk-immutable-deploys bake, fingerprint ${job.fingerprint}`,
+    parentImage: spec.ParentImage,
+    components: spec.ComponentArns.map((componentArn) => ({ componentArn })),
+    blockDeviceMappings: [{
+      deviceName: spec.BlockDevice.DeviceName,
+      ebs: {
+        encrypted: true,
+        deleteOnTermination: true,
+        volumeType: 'gp3',
+        ...(spec.BlockDevice.VolumeSize ? { volumeSize: Number(spec.BlockDevice.VolumeSize) } : {}),
+        ...(spec.BlockDevice.KmsKeyId ? { kmsKeyId: spec.BlockDevice.KmsKeyId } : {}),
+      },
+    }],
+    clientToken: token(job.fingerprint, 'recipe', spec.RecipeName),
+  })));
+  // One image per attempt: a replay of the attempt sends the same client token.
+  let created;
+  try {
+    created = await imagebuilder.send(new CreateImageCommand({
+      imageRecipeArn: spec.RecipeArn,
+      infrastructureConfigurationArn: spec.InfrastructureConfigurationArn,
+      distributionConfigurationArn: spec.DistributionConfigurationArn,
+      imageTestsConfiguration: { imageTestsEnabled: spec.TestsEnabled === 'true', timeoutMinutes: Number(spec.TestTimeoutMinutes) },
+      enhancedImageMetadataEnabled: true,
+      tags: { [FINGERPRINT_TAG]: job.fingerprint, [BAKE_TAG]: spec.BakeName },
+      clientToken: token(job.fingerprint, 'image', attempt.id),
+    }));
+  } catch (error) {
+    // A full quota of concurrent image builds: the runtime tries again later.
+    if ((error as Error).name === 'ServiceQuotaExceededException') {
+      return { state: 'throttled', reason: `Image Builder refused another image (${errorText(error)}). Raise the account's Image Builder quota of concurrent image builds in Service Quotas, or deploy fewer bakes at once.` };
+    }
+    throw error;
+  }
+  if (!created.imageBuildVersionArn) throw new Error(`${job.path}: CreateImage returned no image ARN`);
+  return { state: 'started', ref: created.imageBuildVersionArn };
+}
+
+async function checkImage(job: BakeJob, imageArn: string): Promise<Outcome> {
+  let image: Image | undefined;
+  try {
+    image = (await imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }))).image;
+  } catch (e) {
+    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+  }
+  const status = image?.state?.status ?? 'DELETED';
+  if (IN_PROGRESS.has(status)) return { state: 'pending', detail: `${imageArn} is ${status}` };
+  if (status === 'AVAILABLE') {
+    const region = process.env.AWS_REGION;
+    const amis = image?.outputResources?.amis ?? [];
+    // Only this region's AMI launches here; a copy in another region does not.
+    const ami = amis.find((a) => a.region === region) ?? (region ? undefined : amis[0]);
+    if (ami?.image) return { state: 'succeeded', data: ami.image, summary: `Baked ${ami.image} (${imageArn})` };
+    return {
+      state: 'failed',
+      reason: failureMessage(`${job.path}: AMI bake ${imageArn} is AVAILABLE but has no AMI in ${region}.`, [
+        { label: 'AMIs', text: amis.map((a) => `${a.region}: ${a.image}`).join(', ') || 'none' },
+      ], MAX_SIGNAL_REASON_BYTES),
+    };
+  }
+  if (!image) return { state: 'failed', reason: `${job.path}: the Image Builder image ${imageArn} no longer exists.` };
+  return { state: 'failed', reason: await describeFailure(job.path, imageArn, image) };
+}
+
+async function cancelImage(imageArn: string): Promise<void> {
+  try {
+    await imagebuilder.send(new CancelImageCreationCommand({ imageBuildVersionArn: imageArn, clientToken: token(imageArn, 'cancel') }));
+    console.log(`Cancelled ${imageArn}.`);
+  } catch (error) {
+    if (isRetryable(error)) throw error;
+    // Gone, or finished between the check and the cancel: nothing left to stop.
+    console.log(`Could not cancel ${imageArn}: ${errorText(error)}`);
+  }
+}
+
+/** The log group and stream of an image's build: `/aws/imagebuilder/<name>` and `<version>/<build>`. */
+export function logLocation(imageArn: string): { group: string; stream: string } | undefined {
+  const match = /:image\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(imageArn);
+  return match ? { group: `/aws/imagebuilder/${match[1]}`, stream: `${match[2]}/${match[3]}` } : undefined;
+}
+
+/** The bounded failure reason of a FAILED or CANCELLED image. */
+export async function describeFailure(path: string, imageArn: string, image: Image): Promise<string> {
+  const status = image.state?.status ?? 'FAILED';
+  const parts: FailurePart[] = [];
+  if (image.state?.reason) parts.push({ label: 'Reason', text: image.state.reason });
+  const failedSteps = await failedWorkflowSteps(imageArn).catch((e) => {
+    if (isRetryable(e)) throw e;
+    return [`(could not read the workflow: ${errorText(e)})`];
+  });
+  if (failedSteps.length > 0) parts.push({ label: 'Failed step', text: failedSteps.join('; ') });
+  const location = logLocation(imageArn);
+  const tail = location ? await logTail(location.group, location.stream) : [];
+  const component = failedComponent([image.state?.reason ?? '', ...failedSteps, ...tail]);
+  if (component) parts.push({ label: 'Failed component', text: component });
+  if (tail.length > 0) parts.push({ label: 'Log tail', text: tail.join('\n'), keepEnd: true });
+  if (location) parts.push({ label: 'Full log', text: `CloudWatch Logs group ${location.group}, stream ${location.stream}` });
+  return failureMessage(`${path}: AMI bake ${status}: ${imageArn}`, parts, MAX_SIGNAL_REASON_BYTES);
+}
+
+async function failedWorkflowSteps(imageArn: string): Promise<string[]> {
+  const executions = (await imagebuilder.send(new ListWorkflowExecutionsCommand({ imageBuildVersionArn: imageArn }))).workflowExecutions ?? [];
+  const out: string[] = [];
+  for (const execution of executions) {
+    if (execution.status !== 'FAILED' || !execution.workflowExecutionId) continue;
+    const request = new ListWorkflowStepExecutionsCommand({ workflowExecutionId: execution.workflowExecutionId });
+    const steps = (await imagebuilder.send(request)).steps ?? [];
+    for (const step of steps) {
+      if (step.status !== 'FAILED') continue;
+      out.push(`${execution.type ?? 'workflow'} step ${step.name} (${step.action})${step.message ? `: ${step.message}` : ''}`);
+    }
+    if (out.length === 0 && execution.message) out.push(`${execution.type ?? 'workflow'}: ${execution.message}`);
+  }
+  return out;
+}
+
+async function logTail(group: string, stream: string): Promise<string[]> {
+  try {
+    const request = new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: false, limit: 100 });
+    const events = (await logs.send(request)).events ?? [];
+    return lastLines(events.map((e) => e.message ?? '').join('\n'), LOG_TAIL_LINES);
+  } catch (error) {
+    if (isRetryable(error)) throw error;
+    if ((error as Error).name === 'ResourceNotFoundException') return ['(no build log: the instance never started logging)'];
+    return [`(could not read the log: ${errorText(error)})`];
+  }
+}
+
+/** The name of the component that failed, from the last text that names one near a failure. */
+export function failedComponent(texts: string[]): string | undefined {
+  const lines = texts.flatMap((t) => t.split('\n'));
+  const arn = /arn:aws[a-z-]*:imagebuilder:[^:\s]*:[^:\s]*:component\/([a-z0-9-_]+)\/[0-9x.]+/;
+  let any: string | undefined;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const match = arn.exec(lines[i]);
+    if (!match) continue;
+    if (/fail|error/i.test(lines[i])) return match[1];
+    any = any ?? match[1];
+  }
+  return any;
+}
+
+/** Tags an AMI as used by one version of a stack's jobs, and as kept from lifecycle policies unless a user already keeps it. */
+async function holdAmi(amiId: string, inUse: Tag): Promise<void> {
+  const [image] = await describeImages({ ImageIds: [amiId] });
+  const present = new Map((image?.Tags ?? []).map((t) => [t.Key, t.Value]));
+  const add: Tag[] = [];
+  if (present.get(inUse.Key!) !== inUse.Value) add.push(inUse);
+  if (present.get(KEEP_TAG) !== 'true') add.push({ Key: KEEP_TAG, Value: 'true' }, { Key: KEPT_BY_TAG, Value: 'cdk-immutable-deploys' });
+  if (add.length === 0) return;
+  await ec2.send(new CreateTagsCommand({ Resources: [amiId], Tags: add }));
+  console.log(`Tagged ${amiId} as in use (${inUse.Value}): ${add.map((t) => t.Key).join(', ')}.`);
+}
+
+/**
+ * Removes one in-use tag from the AMIs that carry it; the last user also removes the keep tag the
+ * runtime set (never one a user set), so that the lifecycle policy may delete the AMI again.
+ */
+async function releaseAmis(holdTag: string): Promise<void> {
+  for (const image of await describeImages({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [holdTag] }] })) {
+    if (!image.ImageId) continue;
+    await ec2.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: holdTag }] }));
+    const tags = image.Tags ?? [];
+    const otherUsers = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag);
+    if (otherUsers.length === 0 && tags.some((t) => t.Key === KEPT_BY_TAG)) {
+      await ec2.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: KEEP_TAG }, { Key: KEPT_BY_TAG }] }));
+    }
+    console.log(`Released ${image.ImageId}; ${otherUsers.length} other user(s) keep it.`);
+  }
+}
+
+async function describeImages(input: DescribeImagesCommandInput): Promise<Ec2Image[]> {
+  const images: Ec2Image[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeImagesCommand({ ...input, NextToken: nextToken }));
+    images.push(...(page.Images ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return images;
+}
+
+/**
+ * The newest AMI of this account tagged with the fingerprint that exists and whose Image Builder
+ * image is AVAILABLE and was created for this fingerprint (the distribution configuration, which
+ * tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
+ */
+export async function findReusable(fingerprint: string): Promise<{ amiId: string; imageArn: string } | undefined> {
+  const images = await describeImages({
+    Owners: ['self'],
+    Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [fingerprint] }, { Name: 'state', Values: ['available'] }],
+  });
+  images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
+  for (const ami of images) {
+    if (!ami.ImageId) continue;
+    const imageArn = ami.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
+    if (!imageArn) return { amiId: ami.ImageId, imageArn: '' };
+    try {
+      const image = await imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }));
+      const imageFingerprint = image.image?.tags?.[FINGERPRINT_TAG];
+      if (imageFingerprint !== undefined && imageFingerprint !== fingerprint) {
+        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint}: not reused.`);
+        continue;
+      }
+      if (image.image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn };
+      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} is ${image.image?.state?.status}: not reused.`);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      const name = (error as Error).name;
+      // The Image Builder record was deleted; the AMI itself is still there and tagged.
+      if (name === 'ResourceNotFoundException') return { amiId: ami.ImageId, imageArn };
+      if (name !== 'AccessDeniedException' && name !== 'ForbiddenException') throw error;
+      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} cannot be read (${name}): not reused.`);
+    }
+  }
+  return undefined;
+}
+
+async function listImages(imageVersionArn: string): Promise<ImageSummary[]> {
+  const images: ImageSummary[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await imagebuilder.send(new ListImageBuildVersionsCommand({ imageVersionArn, nextToken }));
+      images.push(...(page.imageSummaryList ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return [];
+    throw error;
+  }
+  return images;
+}
+
+async function createIfAbsent(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    // Same name and version means same fingerprint, so the same content: an earlier attempt made it.
+    if ((error as Error).name === 'ResourceAlreadyExistsException') return;
+    throw error;
+  }
+}
+
+/** A client token (at most 36 characters) derived from its parts. */
+function token(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 36);
+}

@@ -1,0 +1,291 @@
+/**
+ * The container-build job of the deploy-time runtime: an image built by the stack's CodeBuild
+ * project from a context in S3, pushed to ECR under its fingerprint tag.
+ *
+ * - find: the fingerprint tag exists in the repository (a single image manifest): its digest.
+ * - start: the build this attempt started (found by its marker among the project's recent builds),
+ *   else one new build, guarded by an idempotency token. A full build quota
+ *   (`AccountLimitExceededException`) is not a failure: the runtime tries again later.
+ * - check: a running build is pending; a succeeded one gives the digest of its tag; a failed one
+ *   gives the failed phase, its context messages, the tail of the log and where the full log is.
+ * - cancel: stops the build. No image is ever deleted: lifecycle rules keep the last fingerprint images.
+ */
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  BatchGetBuildsCommand,
+  Build,
+  BuildPhase,
+  CodeBuildClient,
+  ComputeType,
+  ListBuildsForProjectCommand,
+  StartBuildCommand,
+  StopBuildCommand,
+} from '@aws-sdk/client-codebuild';
+import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
+import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
+import type { ContainerBuildSpec } from './types';
+import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
+import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
+import type { Attempt, Job, JobRunner, Outcome, Started } from '../../internal/runtime/job';
+import { JobFailure } from '../../internal/runtime/job';
+
+/** How many of the project's most recent builds are searched for the build of an attempt. */
+export const RECENT_BUILDS = 50;
+/** How many lines of the build log a failure carries (the byte budget may cut it further). */
+export const LOG_TAIL_LINES = 40;
+/** How long after a build succeeded its image may take to show in ECR before the build is called broken. */
+const SUCCEEDED_GRACE_MS = 2 * 60_000;
+/** Manifest media types that list other manifests: their platform images are untagged. */
+const INDEX_MEDIA_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const FAILED_STATUSES = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
+
+const codebuild = new CodeBuildClient({});
+const logs = new CloudWatchLogsClient({});
+const ecrClients = new Map<string, ECRClient>();
+
+type BuildJob = Job<ContainerBuildSpec>;
+
+export const containerBuild: JobRunner<ContainerBuildSpec> = {
+  find: (job) => findImage(job),
+  start: (job, attempt) => startBuild(job, attempt),
+  check: (job, ref) => checkBuild(job, ref),
+  cancel: (job, ref) => stopBuild(job, ref),
+};
+
+async function findImage(job: BuildJob): Promise<string | undefined> {
+  const spec = job.spec;
+  const repository = parseRepositoryUri(spec.RepositoryUri);
+  const ecr = ecrClient(repository.region);
+  if (spec.RequireImmutableTags === 'true') await assertImmutableTags(ecr, repository, job.path);
+  return findImageDigest(ecr, repository, spec.ImageTag, job.path);
+}
+
+async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
+  const spec = job.spec;
+  const mine = (await recentBuilds(spec.ProjectName)).find((b) => env(b, BUILD_ENV.ATTEMPT) === attempt.id);
+  if (mine?.id) return { state: 'started', ref: mine.id };
+
+  const repository = parseRepositoryUri(spec.RepositoryUri);
+  let buildArgs: Record<string, unknown>;
+  try {
+    buildArgs = JSON.parse(spec.BuildArgs || '{}');
+  } catch {
+    throw new JobFailure(`${job.path}: BuildArgs is not a JSON object: ${spec.BuildArgs}`);
+  }
+  const names = Object.keys(buildArgs).sort();
+  const cacheFrom = spec.Cache === 'true' ? await latestFingerprintImage(ecrClient(repository.region), repository, spec.RepositoryUri) : undefined;
+  const variables: Record<string, string> = {
+    [BUILD_ENV.IMAGE_URI]: spec.RepositoryUri,
+    [BUILD_ENV.IMAGE_TAG]: spec.ImageTag,
+    [BUILD_ENV.REGISTRY_REGION]: repository.region,
+    [BUILD_ENV.DOCKERFILE]: spec.Dockerfile,
+    [BUILD_ENV.TARGET]: spec.Target ?? '',
+    [BUILD_ENV.PLATFORM]: spec.Platform,
+    [BUILD_ENV.CACHE]: spec.Cache === 'true' ? 'true' : 'false',
+    [BUILD_ENV.CACHE_FROM]: cacheFrom ?? '',
+    [BUILD_ENV.FINGERPRINT]: job.fingerprint,
+    [BUILD_ENV.ATTEMPT]: attempt.id,
+    [BUILD_ENV.BUILD_ARG_COUNT]: String(names.length),
+  };
+  names.forEach((name, i) => (variables[`${BUILD_ENV.BUILD_ARG_PREFIX}${i}`] = `${name}=${String(buildArgs[name])}`));
+  try {
+    const result = await codebuild.send(new StartBuildCommand({
+      projectName: spec.ProjectName,
+      sourceTypeOverride: 'S3',
+      sourceLocationOverride: `${spec.SourceBucket}/${spec.SourceKey}`,
+      buildspecOverride: JSON.stringify(buildSpecObject(), undefined, 2),
+      computeTypeOverride: (spec.ComputeType || undefined) as ComputeType | undefined,
+      timeoutInMinutesOverride: minutes(spec.TimeoutMinutes, 'TimeoutMinutes', job.path),
+      queuedTimeoutInMinutesOverride: minutes(spec.QueuedTimeoutMinutes, 'QueuedTimeoutMinutes', job.path),
+      environmentVariablesOverride: Object.entries(variables).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' })),
+      // A replay within CodeBuild's five minutes gets the same build back; later ones find it by its marker.
+      idempotencyToken: attempt.id,
+    }));
+    if (!result.build?.id) throw new JobFailure(`${job.path}: CodeBuild started a build of ${spec.ProjectName} but returned no build id.`);
+    return { state: 'started', ref: result.build.id };
+  } catch (e) {
+    // New accounts may run 0 or 1 concurrent builds: the queue is full, not the build broken.
+    if ((e as Error).name === 'AccountLimitExceededException') {
+      return {
+        state: 'throttled',
+        reason: `CodeBuild refused to queue another build (${errorText(e)}). Raise the account's concurrent build quota for ${spec.ComputeType || 'the project\'s compute type'} in Service Quotas (CodeBuild, "Concurrently running builds"), or deploy fewer image builds at once.`,
+      };
+    }
+    throw e;
+  }
+}
+
+async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
+  const spec = job.spec;
+  const build = (await codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }))).builds?.[0];
+  if (!build) return { state: 'failed', reason: `${job.path}: CodeBuild build ${buildId} no longer exists.` };
+  const status = build.buildStatus ?? 'IN_PROGRESS';
+  if (status === 'IN_PROGRESS') return { state: 'pending', detail: `build ${build.id} is in phase ${build.currentPhase}` };
+  if (status === 'SUCCEEDED') {
+    const digest = await findImage(job);
+    if (digest) return { state: 'succeeded', data: digest, summary: `Built ${spec.RepositoryUri}@${digest} (CodeBuild build ${build.id})` };
+    // A build without an end time has been over for long enough.
+    const ended = build.endTime?.getTime() ?? 0;
+    if (Date.now() - ended < SUCCEEDED_GRACE_MS) return { state: 'pending', detail: `build ${build.id} succeeded; its image is not listed yet` };
+    return {
+      state: 'failed',
+      reason: failureMessage(`${job.path}: build ${build.id} succeeded, but ${spec.RepositoryUri} has no image tagged ${spec.ImageTag}. Was the tag deleted, or the image expired by a lifecycle rule?`,
+        [{ label: 'Full log', text: whereIsTheLog(build) }], MAX_SIGNAL_REASON_BYTES),
+    };
+  }
+  if (FAILED_STATUSES.has(status)) {
+    // Another build of the same fingerprint (another stack sharing the repository) may have pushed the
+    // tag first, so that this one's push of the immutable tag failed: the image is there all the same.
+    const digest = await findImage(job);
+    if (digest) return { state: 'succeeded', data: digest, summary: `${spec.RepositoryUri}@${digest} was pushed by another build of the same fingerprint` };
+    return { state: 'failed', reason: await failureOf(job, build) };
+  }
+  return { state: 'failed', reason: failureMessage(`${job.path}: build ${build.id} ended with an unknown status ${status}.`, [{ label: 'Full log', text: whereIsTheLog(build) }], MAX_SIGNAL_REASON_BYTES) };
+}
+
+async function stopBuild(job: BuildJob, buildId: string): Promise<void> {
+  try {
+    await codebuild.send(new StopBuildCommand({ id: buildId }));
+  } catch (e) {
+    // A build that ended or disappeared in the meantime needs no stopping.
+    if ((e as Error).name === 'ResourceNotFoundException' || isAlreadyDone(e)) return;
+    throw e;
+  }
+  void job;
+}
+
+async function recentBuilds(projectName: string): Promise<Build[]> {
+  const list = await codebuild.send(new ListBuildsForProjectCommand({ projectName, sortOrder: 'DESCENDING' }));
+  const ids = (list.ids ?? []).slice(0, RECENT_BUILDS);
+  if (ids.length === 0) return [];
+  return (await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? [];
+}
+
+async function failureOf(job: BuildJob, build: Build): Promise<string> {
+  const failed = failedPhase(build.phases ?? []);
+  const parts: FailurePart[] = [];
+  if (failed) {
+    const contexts = (failed.contexts ?? [])
+      .map((c) => [c.statusCode, c.message].filter((s) => s).join(': '))
+      .filter((s) => s.length > 0)
+      .join('; ');
+    parts.push({ label: 'Failed phase', text: `${failed.phaseType} ${failed.phaseStatus}${contexts ? ` (${contexts})` : ''}` });
+  }
+  parts.push({ label: 'Full log', text: whereIsTheLog(build) });
+  parts.push({ label: 'Log tail', text: await logTail(build), keepEnd: true });
+  return failureMessage(`${job.path}: image build ${build.buildStatus} for ${job.spec.RepositoryUri}:${job.spec.ImageTag} (CodeBuild build ${build.id}).`, parts, MAX_SIGNAL_REASON_BYTES);
+}
+
+/** The phase that did not succeed: the first failed one, else the last one with a status. */
+function failedPhase(phases: BuildPhase[]): BuildPhase | undefined {
+  return phases.find((p) => p.phaseStatus && p.phaseStatus !== 'SUCCEEDED' && p.phaseType !== 'COMPLETED') ?? phases.filter((p) => p.phaseStatus).pop();
+}
+
+async function logTail(build: Build): Promise<string> {
+  const group = build.logs?.groupName;
+  const stream = build.logs?.streamName;
+  if (!group || !stream) return '(the build wrote no log)';
+  try {
+    const got = await logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: false, limit: 100 }));
+    const lines = lastLines((got.events ?? []).map((e) => e.message ?? '').join('\n'), LOG_TAIL_LINES);
+    return lines.length > 0 ? lines.join('\n') : '(the log is empty)';
+  } catch (e) {
+    if (isRetryable(e)) throw e;
+    return `(could not read the log: ${errorText(e)})`;
+  }
+}
+
+function whereIsTheLog(build: Build): string {
+  const group = build.logs?.groupName;
+  const stream = build.logs?.streamName;
+  const where = group && stream ? `CloudWatch Logs group ${group}, stream ${stream}` : `CodeBuild build ${build.id}`;
+  return build.logs?.deepLink ? `${where} (${build.logs.deepLink})` : where;
+}
+
+async function findImageDigest(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<string | undefined> {
+  try {
+    const request = new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageTag: tag }] });
+    const got = await ecr.send(request);
+    const image = got.imageDetails?.find((d) => d.imageDigest);
+    if (image?.imageManifestMediaType && INDEX_MEDIA_TYPES.has(image.imageManifestMediaType)) {
+      // Builds push one image manifest (no provenance or SBOM attestations). An index names untagged
+      // platform images that a lifecycle rule expiring untagged images deletes under a running service.
+      throw new JobFailure(
+        `${path}: ${repository.name}:${tag} is an image index (${image.imageManifestMediaType}), not the single image manifest ContainerImageBuild pushes. Its platform images are untagged, and a lifecycle rule that expires untagged images would break it. Delete the tag ${tag} so that it is built again.`,
+      );
+    }
+    return image?.imageDigest;
+  } catch (e) {
+    if ((e as Error).name === 'ImageNotFoundException') return undefined;
+    if ((e as Error).name === 'RepositoryNotFoundException') {
+      throw new JobFailure(`${path}: repository ${repository.name} does not exist in registry ${repository.registryId} (${repository.region}). Create it, or let ContainerImageBuild create one by leaving out 'repository'.`);
+    }
+    throw e;
+  }
+}
+
+async function latestFingerprintImage(ecr: ECRClient, repository: RepositoryRef, uri: string): Promise<string | undefined> {
+  try {
+    const got = await ecr.send(new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, filter: { tagStatus: 'TAGGED' }, maxResults: 1000 }));
+    const latest = (got.imageDetails ?? [])
+      .filter((d: ImageDetail) => (d.imageTags ?? []).some((t) => t.startsWith(TAG_PREFIX)))
+      .sort((a, b) => (b.imagePushedAt?.getTime() ?? 0) - (a.imagePushedAt?.getTime() ?? 0))[0];
+    const tag = latest?.imageTags?.find((t) => t.startsWith(TAG_PREFIX));
+    return tag ? `${uri}:${tag}` : undefined;
+  } catch (e) {
+    // The cache only saves time: build without it rather than wait or fail.
+    console.log(`No cache image: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
+async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef, path: string): Promise<void> {
+  const got = await ecr.send(new DescribeRepositoriesCommand({ registryId: repository.registryId, repositoryNames: [repository.name] }));
+  const mutability = got.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
+  if (!mutability.startsWith('IMMUTABLE')) {
+    throw new JobFailure(
+      `${path}: repository ${repository.name} has ${mutability} tags, and requireImmutableTags is true: a fingerprint tag that can be moved cannot prove what it names. Make the repository's tags IMMUTABLE, or set requireImmutableTags to false.`,
+    );
+  }
+}
+
+interface RepositoryRef {
+  readonly registryId: string;
+  readonly region: string;
+  readonly name: string;
+}
+
+const REPOSITORY_URI = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/;
+
+export function parseRepositoryUri(uri: string): RepositoryRef {
+  const match = REPOSITORY_URI.exec(uri ?? '');
+  if (!match) {
+    throw new JobFailure(`RepositoryUri '${uri}' is not an ECR repository URI (<account>.dkr.ecr.<region>.amazonaws.com/<name>).`);
+  }
+  return { registryId: match[1], region: match[2], name: match[3] };
+}
+
+function ecrClient(region: string): ECRClient {
+  let client = ecrClients.get(region);
+  if (!client) {
+    client = new ECRClient({ region });
+    ecrClients.set(region, client);
+  }
+  return client;
+}
+
+function env(build: Build, name: string): string | undefined {
+  return build.environment?.environmentVariables?.find((v) => v.name === name)?.value;
+}
+
+function minutes(value: string | undefined, name: string, path: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 5) throw new JobFailure(`${path}: ${name} '${value}' is not a whole number of minutes of at least 5.`);
+  return n;
+}
+
+/** StopBuild on a build that has ended. */
+function isAlreadyDone(e: unknown): boolean {
+  return (e as Error).name === 'InvalidInputException' && /already|complete|stopp/i.test(String((e as Error).message));
+}

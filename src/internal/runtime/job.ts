@@ -1,0 +1,65 @@
+/**
+ * What a kind of deploy-time job gives the runtime: how to find an artifact that exists, start one
+ * attempt, check on it and cancel it. The runtime owns everything else (answering CloudFormation,
+ * signalling waits, keeping pending jobs, retries), so a job's code only speaks to its own service.
+ *
+ * Internal: never exported from the package.
+ */
+import type { JobKind } from './protocol';
+
+/** One job as a runner receives it. */
+export interface Job<S = { readonly [name: string]: unknown }> {
+  readonly key: string;
+  readonly kind: JobKind;
+  /** The construct path of the artifact. */
+  readonly path: string;
+  readonly fingerprint: string;
+  readonly spec: S;
+}
+
+/** One attempt at a job: its id is part of every token and marker of the attempt. */
+export interface Attempt {
+  /** 16 hexadecimal characters, the same on every replay of the request that started the attempt. */
+  readonly id: string;
+}
+
+/** What starting an attempt gave. */
+export type Started =
+  /** Running: `ref` finds it again (a build id, an image build version ARN). */
+  | { readonly state: 'started'; readonly ref: string }
+  /** Not started: a service quota is full. The runtime tries again later and names `reason` if it gives up. */
+  | { readonly state: 'throttled'; readonly reason: string };
+
+/** How an attempt stands. */
+export type Outcome =
+  | { readonly state: 'pending'; readonly detail: string }
+  /** Finished: `data` is what the artifact's consumers read (an image digest, an AMI id). */
+  | { readonly state: 'succeeded'; readonly data: string; readonly summary: string }
+  /** Failed: `reason` is bounded and printable, and names the failed step, the log tail and where the full log is. */
+  | { readonly state: 'failed'; readonly reason: string };
+
+/** The code of one kind of job. Every method may throw a retryable error: the runtime tries again. */
+export interface JobRunner<S = any> {
+  /** Settings of the spec that are only needed to start an attempt: a pending job's state leaves them out. */
+  readonly startOnly?: string[];
+  /** The artifact of this fingerprint, if it exists and may be reused (an image digest, an AMI id). */
+  find(job: Job<S>): Promise<string | undefined>;
+  /** Starts one attempt, or finds the one this attempt already started. */
+  start(job: Job<S>, attempt: Attempt): Promise<Started>;
+  /** Where an attempt stands. */
+  check(job: Job<S>, ref: string): Promise<Outcome>;
+  /** Stops an attempt that still runs; deletes no artifact. */
+  cancel(job: Job<S>, ref: string): Promise<void>;
+  /** Marks an artifact as used by a stack, so that retention keeps it. */
+  hold?(job: Job<S>, data: string, holdTag: string): Promise<void>;
+  /** Removes a stack's mark from every artifact that carries it. */
+  release?(holdTag: string): Promise<void>;
+}
+
+/** A failure that a job reports as it is: its message is already bounded and readable. */
+export class JobFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobFailure';
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What the per-stack deploy-time runtime and the constructs that give it jobs agree on: the custom
+ * resource's type and properties, the job kinds, and the names the runtime's function reads from its
+ * environment. No AWS SDK here: constructs and the runtime both import it (types with `import type`).
+ *
+ * Internal: never exported from the package.
+ */
+
+/** The custom resource type of a stack's jobs: a public contract, never renamed. */
+export const JOBS_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysJobs';
+
+/** The jobs the runtime knows. */
+export type JobKind = 'container-build' | 'ami-bake';
+
+/** One job as the jobs resource lists it. CloudFormation passes every value as a string. */
+export interface JobProperties {
+  /**
+   * The logical id of the job's wait condition, unique in the stack. It changes with the job's
+   * fingerprint and timeout, so every attempt of a new input has a wait and a handle of its own.
+   */
+  readonly Key: string;
+  readonly Kind: JobKind;
+  /** The construct path of the artifact, for messages. */
+  readonly Path: string;
+  /** The fingerprint of the artifact. */
+  readonly Fingerprint: string;
+  /** The presigned URL of the job's wait-condition handle: a secret, never logged. */
+  readonly Handle: string;
+  /** How long the job may take, in seconds (its wait condition's timeout), before the runtime gives up on it. */
+  readonly TimeoutSeconds: string;
+  /** What the job's kind needs to find, start, check and cancel it. */
+  readonly Spec: { readonly [name: string]: unknown };
+}
+
+/** The properties of the jobs resource. */
+export interface JobsResourceProperties {
+  readonly Jobs: JobProperties[];
+}
+
+/** The environment of the runtime's function. */
+export const RUNTIME_ENV = {
+  /** The SSM parameter path under which pending jobs are kept: `/cdk-immutable-deploys/<stack>`. */
+  STATE_PATH: 'CID_STATE_PATH',
+  /** The name of the schedule rule that is enabled while a job is pending. */
+  POLL_RULE: 'CID_POLL_RULE',
+} as const;
+
+/** The root of every state parameter of the runtime. */
+export const STATE_ROOT = '/cdk-immutable-deploys';
+
+/** The tag prefix by which a stack's jobs resource records that the stack uses an AMI. */
+export const IN_USE_TAG_PREFIX = 'cdk-immutable-deploys:in-use:';

@@ -1,0 +1,322 @@
+/**
+ * The deploy-time runtime of a stack: one function that runs every deploy-time job of the stack
+ * (container builds, AMI bakes). It is invoked three ways, and every call reads the world afresh:
+ *
+ * - by CloudFormation, for the stack's jobs resource (`Custom::CdkImmutableDeploysJobs`). It answers
+ *   through the request's response URL itself. On Create and Update, each job that is new to the
+ *   template either finds its artifact (and signals its fresh wait at once: nothing is built) or
+ *   starts one attempt, which is kept as pending. A job whose wait already completed in an earlier
+ *   deploy (a rollback onto an old fingerprint) is left alone: its handle is never signalled again.
+ *   Jobs that left the template (the attempt of a failed update, on rollback) are stopped. Delete
+ *   stops what still runs and deletes no artifact.
+ * - by EventBridge, when a CodeBuild build or an Image Builder image of the stack changes state, and
+ * - by a schedule rule that is enabled only while a job is pending, so that a lost event never stalls
+ *   a deploy. Both check every pending job and signal the wait of each one that ended: success with
+ *   the artifact (an image digest, an AMI id) as the signal's data, failure with a bounded reason.
+ *
+ * The response URL and the handles are secrets: they are never logged and never in an error.
+ */
+import { createHash } from 'crypto';
+import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
+import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { sendResponse, sendSignal, MAX_SIGNAL_REASON_BYTES } from './http';
+import type { Job, JobRunner } from './job';
+import { JobFailure } from './job';
+import { IN_USE_TAG_PREFIX, RUNTIME_ENV } from './protocol';
+import type { JobKind, JobProperties, JobsResourceProperties } from './protocol';
+import { RUNNERS } from './runners';
+import { deleteJob, pendingJobs, PendingJob, saveJob } from './state';
+import { errorText, failureMessage, isRetryable, MAX_REASON_BYTES } from '../failure';
+
+const cloudformation = new CloudFormationClient({});
+const eventbridge = new EventBridgeClient({});
+
+/** Time kept between a call's own deadline and its Lambda timeout, to answer CloudFormation. */
+export const DEADLINE_MARGIN_MS = 30_000;
+/** A pending job is given up this long before its wait condition would time out, so that its failure says why. */
+const GIVE_UP_MARGIN_MS = 2 * 60_000;
+
+/** The part of the Lambda context the runtime reads. */
+export interface CallContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** The clock and the runners; tests replace them. */
+export const world = {
+  now: () => Date.now(),
+  runners: RUNNERS as { [kind in JobKind]: JobRunner },
+};
+
+type Request = CloudFormationCustomResourceEvent & { ResourceProperties: JobsResourceProperties & { ServiceToken: string } };
+
+export async function handler(event: unknown, context?: CallContext): Promise<void> {
+  const deadline = world.now() + Math.max(5_000, (context?.getRemainingTimeInMillis() ?? 300_000) - DEADLINE_MARGIN_MS);
+  if (isRequest(event)) {
+    await onRequest(event, deadline);
+  } else {
+    await checkPendingJobs(deadline);
+  }
+}
+
+function isRequest(event: unknown): event is Request {
+  const e = event as { RequestType?: string; ResponseURL?: string } | undefined;
+  return typeof e?.RequestType === 'string' && typeof e?.ResponseURL === 'string';
+}
+
+async function onRequest(event: Request, deadline: number): Promise<void> {
+  const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
+  const previous = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
+  let physicalId = previous ?? physicalIdOf(event.StackId, event.ResourceProperties.Jobs ?? []);
+  try {
+    if (event.RequestType === 'Delete') {
+      await onDelete(event.StackId, event.LogicalResourceId, event.PhysicalResourceId, event.ResourceProperties.Jobs ?? []);
+    } else {
+      const old = event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as JobsResourceProperties).Jobs ?? [] : [];
+      physicalId = await applyJobs(event, old, previous, deadline);
+    }
+  } catch (e) {
+    if (event.RequestType === 'Delete') {
+      // Never block a rollback or a stack delete: what is left is an attempt that ends on its own.
+      console.log(`Delete: left as it is after ${errorText(e)}`);
+    } else {
+      const headline = e instanceof JobFailure ? e.message : failureMessage('The deploy-time jobs of this stack could not start.', [{ label: 'Error', text: errorText(e) }]);
+      console.log(`Failed: ${headline}`);
+      await sendResponse(event.ResponseURL, { ...base, Status: 'FAILED', PhysicalResourceId: physicalId, Reason: failureMessage(headline, [], MAX_REASON_BYTES) });
+      return;
+    }
+  }
+  await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: physicalId });
+}
+
+/** Starts or reuses every job that is new to the template; returns the resource's physical id. */
+async function applyJobs(event: Request, old: JobProperties[], previousId: string | undefined, deadline: number): Promise<string> {
+  const stateRoot = statePath();
+  const jobs = event.ResourceProperties.Jobs ?? [];
+  jobs.forEach(checkJob);
+  const physicalId = physicalIdOf(event.StackId, jobs);
+  const holdTag = holdTagOf(event.StackId, physicalId);
+  const oldKeys = new Set(old.map((j) => j.Key));
+  const newKeys = new Set(jobs.map((j) => j.Key));
+  const pending = new Map((await pendingJobs(stateRoot)).map((p) => [p.job.Key, p]));
+
+  // Attempts of this resource whose job left the template (on rollback: the failed update's): stop them.
+  for (const p of pending.values()) {
+    if (newKeys.has(p.job.Key) || p.owner !== event.LogicalResourceId) continue;
+    await stopAttempt(stateRoot, p, 'its job left the template');
+  }
+
+  let started = 0;
+  for (const props of jobs) {
+    if (world.now() > deadline) {
+      throw new JobFailure(`Ran out of time after starting ${started} of the stack's new jobs; deploy again to start the rest (the started ones are kept and not started twice).`);
+    }
+    const job = toJob(props);
+    const runner = world.runners[props.Kind];
+    if (pending.has(props.Key)) continue; // a replay of this request, or an attempt under way
+    if (oldKeys.has(props.Key) || (await waitExists(event.StackId, props.Key))) {
+      // Its wait completed in an earlier deploy (unchanged, or a rollback onto it): never signal it again.
+      if (runner.hold && physicalId !== previousId) {
+        const found = await runner.find(job);
+        if (found) await runner.hold(job, found, holdTag);
+      }
+      continue;
+    }
+    const attempt = attemptOf(event.RequestId, props.Key);
+    const found = await runner.find(job);
+    if (found) {
+      await runner.hold?.(job, found, holdTag);
+      await signal(props, { Status: 'SUCCESS', Reason: `Reused the artifact of fingerprint ${props.Fingerprint.slice(0, 16)}: nothing was built`, UniqueId: attempt, Data: found });
+      console.log(`${props.Path}: reused ${found}`);
+      continue;
+    }
+    const result = await runner.start(job, { id: attempt });
+    await saveJob(stateRoot, {
+      job: result.state === 'started' ? withoutStartOnly(props, runner) : props,
+      attempt,
+      owner: event.LogicalResourceId,
+      since: world.now(),
+      holdTag: runner.hold ? holdTag : undefined,
+      ...(result.state === 'started' ? { ref: result.ref } : { throttled: result.reason }),
+    });
+    console.log(result.state === 'started' ? `${props.Path}: started ${result.ref}` : `${props.Path}: waiting to start (${result.reason})`);
+    started++;
+  }
+  if (started > 0) await setPolling(true);
+  return physicalId;
+}
+
+async function onDelete(stackId: string, logicalId: string, physicalId: string, jobs: JobProperties[]): Promise<void> {
+  const current = await currentPhysicalId(stackId, logicalId);
+  const releaseHolds = async () => {
+    for (const runner of Object.values(world.runners)) await runner.release?.(holdTagOf(stackId, physicalId));
+  };
+  if (current !== undefined && current !== physicalId) {
+    // An earlier version of the resource, replaced by a successful update (or the failed one, after a
+    // rollback): the stack goes on, only this version's marks on artifacts go.
+    await releaseHolds();
+    return;
+  }
+  const stateRoot = statePath();
+  const left = await pendingJobs(stateRoot);
+  for (const p of left.filter((j) => j.owner === logicalId)) {
+    await stopAttempt(stateRoot, p, 'its jobs resource is deleted');
+  }
+  await releaseHolds();
+  if (left.every((j) => j.owner === logicalId)) await setPolling(false);
+  console.log(`Deleted the jobs resource of ${jobs.length} job(s); no artifact was deleted.`);
+}
+
+/** Checks every pending job and signals those that ended. Called by events and by the schedule. */
+async function checkPendingJobs(deadline: number): Promise<void> {
+  const stateRoot = statePath();
+  const pending = await pendingJobs(stateRoot);
+  let left = 0;
+  for (const p of pending) {
+    if (world.now() > deadline) {
+      left++;
+      continue;
+    }
+    try {
+      if (!(await advance(stateRoot, p))) left++;
+    } catch (e) {
+      left++;
+      if (isRetryable(e)) {
+        console.log(`${p.job.Path}: will check again (${errorText(e)})`);
+        continue;
+      }
+      await finish(stateRoot, p, { Status: 'FAILURE', Reason: failureMessage(`${p.job.Path}: the ${p.job.Kind} failed.`, [{ label: 'Error', text: errorText(e) }], MAX_SIGNAL_REASON_BYTES), UniqueId: p.attempt, Data: '' });
+      left--;
+    }
+  }
+  if (left === 0) {
+    await setPolling(false);
+    // An attempt started while this call disabled the schedule keeps it on.
+    if ((await pendingJobs(stateRoot)).length > 0) await setPolling(true);
+  }
+}
+
+/** Moves one pending job on; true when it is no longer pending. */
+async function advance(stateRoot: string, p: PendingJob): Promise<boolean> {
+  const runner = world.runners[p.job.Kind];
+  const job = toJob(p.job);
+  const elapsed = world.now() - p.since;
+  const limit = Number(p.job.TimeoutSeconds) * 1_000 - GIVE_UP_MARGIN_MS;
+  const minutes = Math.round(Number(p.job.TimeoutSeconds) / 60);
+  if (!p.ref) {
+    if (elapsed > limit) {
+      return finish(stateRoot, p, { Status: 'FAILURE', Reason: failureMessage(`${p.job.Path}: the ${p.job.Kind} could not start within ${minutes} minutes.`, [{ label: 'Reason', text: p.throttled ?? 'unknown' }], MAX_SIGNAL_REASON_BYTES), UniqueId: p.attempt, Data: '' });
+    }
+    const result = await runner.start(job, { id: p.attempt });
+    await saveJob(stateRoot, result.state === 'started' ? { ...p, job: withoutStartOnly(p.job, runner), ref: result.ref, throttled: undefined } : { ...p, throttled: result.reason });
+    return false;
+  }
+  const outcome = await runner.check(job, p.ref);
+  if (outcome.state === 'pending') {
+    if (elapsed <= limit) return false;
+    await runner.cancel(job, p.ref);
+    return finish(stateRoot, p, { Status: 'FAILURE', Reason: `${p.job.Path}: ${p.ref} did not finish within ${minutes} minutes (${outcome.detail}), and was stopped.`, UniqueId: p.attempt, Data: '' });
+  }
+  if (outcome.state === 'succeeded') {
+    if (runner.hold && p.holdTag) await runner.hold(job, outcome.data, p.holdTag);
+    console.log(`${p.job.Path}: ${outcome.summary}`);
+    return finish(stateRoot, p, { Status: 'SUCCESS', Reason: outcome.summary, UniqueId: p.attempt, Data: outcome.data });
+  }
+  console.log(`${p.job.Path}: failed: ${outcome.reason}`);
+  return finish(stateRoot, p, { Status: 'FAILURE', Reason: outcome.reason, UniqueId: p.attempt, Data: '' });
+}
+
+/** Signals a pending job's wait once and forgets the job. */
+async function finish(stateRoot: string, p: PendingJob, body: Parameters<typeof sendSignal>[1]): Promise<true> {
+  try {
+    await signal(p.job, body);
+  } catch (e) {
+    if (isRetryable(e)) throw e;
+    // 403/404: the wait is gone (its stack update rolled back) or its handle expired. Nothing waits.
+    console.log(`${p.job.Path}: its wait no longer takes signals (${errorText(e)}); forgetting the attempt`);
+  }
+  await deleteJob(stateRoot, p.job.Key);
+  return true;
+}
+
+async function stopAttempt(stateRoot: string, p: PendingJob, why: string): Promise<void> {
+  if (p.ref) {
+    await world.runners[p.job.Kind].cancel(toJob(p.job), p.ref);
+    console.log(`${p.job.Path}: stopped ${p.ref}: ${why}`);
+  }
+  await deleteJob(stateRoot, p.job.Key);
+}
+
+async function signal(job: JobProperties, body: Parameters<typeof sendSignal>[1]): Promise<void> {
+  await sendSignal(job.Handle, body);
+}
+
+/** Whether a resource of the stack exists already (a wait condition created by an earlier deploy). */
+async function waitExists(stackId: string, logicalId: string): Promise<boolean> {
+  return (await describeResource(stackId, logicalId)) !== undefined;
+}
+
+async function currentPhysicalId(stackId: string, logicalId: string): Promise<string | undefined> {
+  return (await describeResource(stackId, logicalId))?.PhysicalResourceId;
+}
+
+async function describeResource(stackId: string, logicalId: string) {
+  try {
+    const got = await cloudformation.send(new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId }));
+    return got.StackResourceDetail;
+  } catch (e) {
+    // "Resource <id> does not exist for stack <name>".
+    if ((e as Error).name === 'ValidationError' && /does not exist/i.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
+async function setPolling(enabled: boolean): Promise<void> {
+  const Name = process.env[RUNTIME_ENV.POLL_RULE];
+  if (!Name) return;
+  await eventbridge.send(enabled ? new EnableRuleCommand({ Name }) : new DisableRuleCommand({ Name }));
+}
+
+function statePath(): string {
+  const path = process.env[RUNTIME_ENV.STATE_PATH];
+  if (!path) throw new JobFailure(`The runtime has no ${RUNTIME_ENV.STATE_PATH}: define its resources with this library's constructs.`);
+  return path;
+}
+
+function checkJob(job: JobProperties): void {
+  if (!job.Key || !job.Handle || !world.runners[job.Kind]) {
+    throw new JobFailure(`Job ${job.Path ?? job.Key ?? '(unnamed)'} has no key, no wait handle or an unknown kind (${job.Kind}): define it with this library's constructs.`);
+  }
+}
+
+/** A job without the settings that only its start needs (large documents), for its pending state. */
+function withoutStartOnly(props: JobProperties, runner: JobRunner): JobProperties {
+  if (!runner.startOnly) return props;
+  const spec = Object.fromEntries(Object.entries(props.Spec).filter(([name]) => !runner.startOnly!.includes(name)));
+  return { ...props, Spec: spec };
+}
+
+function toJob(props: JobProperties): Job {
+  return { key: props.Key, kind: props.Kind, path: props.Path, fingerprint: props.Fingerprint, spec: props.Spec };
+}
+
+/**
+ * The physical id of the jobs resource: it changes with the set of jobs whose artifacts the stack
+ * holds, so that CloudFormation deletes the earlier version, and with it its marks, once an update
+ * succeeds (or the failed version, after a rollback).
+ */
+export function physicalIdOf(stackId: string, jobs: JobProperties[]): string {
+  const held = jobs.filter((j) => world.runners[j.Kind]?.hold).map((j) => j.Key).sort();
+  const stackName = /:stack\/([^/]+)\//.exec(stackId)?.[1] ?? 'stack';
+  return `${stackName}-jobs-${createHash('sha256').update(held.join('\n')).digest('hex').slice(0, 16)}`;
+}
+
+/** The tag by which one version of a stack's jobs resource marks the artifacts the stack uses. */
+export function holdTagOf(stackId: string, physicalId: string): string {
+  return `${IN_USE_TAG_PREFIX}${createHash('sha256').update(`${stackId}\n${physicalId}`).digest('hex').slice(0, 24)}`;
+}
+
+/** The id of one attempt: the same on every replay of the request that started it. */
+export function attemptOf(requestId: string, key: string): string {
+  return createHash('sha256').update(`${requestId}\n${key}`).digest('hex').slice(0, 16);
+}

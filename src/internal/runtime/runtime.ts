@@ -1,0 +1,252 @@
+/**
+ * `DeployTimeRuntime`: the one function per stack that runs every deploy-time job of the stack, and
+ * the few resources around it (see `runtime.singleton-lambda.ts` for what it does at deploy time).
+ *
+ * Per stack: the function, its role and policy, the jobs resource (`Custom::CdkImmutableDeploysJobs`),
+ * one event rule for the state changes of the stack's builds and bakes, and one schedule rule that the
+ * function enables only while a job is pending. Per job: a wait-condition handle and a wait condition,
+ * both named by the job's fingerprint and timeout, so that every new input gets a wait of its own.
+ *
+ * The function's policy does not grow with the number of jobs: each kind of job grants once, on this
+ * stack's own names (exact ARNs of shared resources, or the stack's name prefixes).
+ *
+ * Internal: never exported from the package.
+ */
+import { ArnFormat, Aws, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Fn, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct, IConstruct, IDependable } from 'constructs';
+import { JOBS_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
+import type { JobKind, JobProperties } from './protocol';
+import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
+import { Fingerprint } from '../../fingerprint';
+import { acknowledgeExact, acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
+
+/** Construct id of the per-stack runtime: part of the public contract, never renamed. */
+const RUNTIME_ID = 'cdk-immutable-deploys.Runtime';
+
+/** The longest a job may take: a CloudFormation wait condition's limit. */
+export const MAX_JOB_TIMEOUT = Duration.hours(12);
+
+/** The function's timeout, and the custom resource's service timeout (a crash surfaces after it). */
+const FUNCTION_TIMEOUT = Duration.minutes(10);
+const SERVICE_TIMEOUT = Duration.minutes(15);
+
+/**
+ * The jobs resource's request must stay within Lambda's payload limit for asynchronous invocations
+ * (256 KB), with old and new properties both in an update. The template's properties are counted
+ * here, plus a handle URL per job.
+ */
+const MAX_JOBS_BYTES = 100_000;
+/** A handle URL: the stack's ARN and the handle's logical id, URL-encoded, and a SigV4 query string. */
+const HANDLE_URL_BYTES = 800;
+
+/** A job to run when the stack deploys. */
+export interface JobOptions {
+  readonly kind: JobKind;
+  readonly fingerprint: string;
+  /** What the job's kind needs (strings, or arrays and objects of strings). */
+  readonly spec: { readonly [name: string]: unknown };
+  /** How long the job may take, at most 12 hours. */
+  readonly timeout: Duration;
+  /** What must exist before the job starts: its grants, its configurations. */
+  readonly dependencies?: IDependable[];
+}
+
+/** What a job gives its construct. */
+export interface JobHandle {
+  /** The job's wait condition: what consumes the artifact comes after it. */
+  readonly wait: CfnWaitCondition;
+  /** The job's result (an image digest, an AMI id), known once the wait completes. */
+  readonly data: string;
+}
+
+/** One jobs resource: its jobs, its level (0 for jobs that read no other job's result) and its estimated request size. */
+interface JobsResource {
+  readonly resource: CustomResource;
+  readonly jobs: Array<{ owner: IConstruct; props: JobProperties }>;
+  readonly level: number;
+  bytes: number;
+}
+
+/** An EventBridge pattern of one event source (a branch of the rule's `$or`). */
+type PatternBranch = { [key: string]: unknown };
+
+export class DeployTimeRuntime extends Construct {
+  /** The runtime of the stack of `scope`, created on first use. */
+  public static of(scope: IConstruct): DeployTimeRuntime {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(RUNTIME_ID) as DeployTimeRuntime | undefined) ?? new DeployTimeRuntime(stack, RUNTIME_ID);
+  }
+
+  /** The stack-level function behind the singleton. */
+  public readonly function: lambda.Function;
+  private readonly singleton: lambda.SingletonFunction;
+  /** The jobs resources: the first holds every job that needs no other job's result; each next one, the jobs that need the one before's. */
+  private readonly generations: JobsResource[] = [];
+  private readonly granted = new Set<string>();
+  private readonly branches = new Map<string, PatternBranch>();
+  private readonly events: events.Rule;
+  private readonly poll: events.Rule;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const statePath = `${STATE_ROOT}/${stack.stackName}`;
+    const pollRuleName = pollRuleNameOf(stack);
+
+    this.singleton = new RuntimeFunction(this, 'Function', handlerProps<RuntimeFunctionProps>({
+      lambdaPurpose: 'CdkImmutableDeploysRuntime',
+      description: 'cdk-immutable-deploys: runs the deploy-time jobs of this stack (image builds, AMI bakes)',
+      timeout: FUNCTION_TIMEOUT,
+      memorySize: 256,
+      environment: { [RUNTIME_ENV.STATE_PATH]: statePath, [RUNTIME_ENV.POLL_RULE]: pollRuleName },
+    }));
+    this.function = functionOf(this.singleton);
+    acknowledgeHandler(this.singleton);
+
+    // While a job is pending the function enables this rule, and checks every pending job each minute.
+    const poll = new events.Rule(this, 'Poll', {
+      ruleName: pollRuleName,
+      description: `cdk-immutable-deploys: checks the pending deploy-time jobs of stack ${stack.stackName} (enabled only while one is pending)`,
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      enabled: false,
+      targets: [new targets.LambdaFunction(this.singleton, { retryAttempts: 0 })],
+    });
+    // The state changes of this stack's builds and bakes (best effort: the schedule covers a lost one).
+    this.events = new events.Rule(this, 'Events', {
+      description: `cdk-immutable-deploys: state changes of the deploy-time jobs of stack ${stack.stackName}`,
+      eventPattern: { source: ['aws.codebuild'] },
+      targets: [new targets.LambdaFunction(this.singleton, { retryAttempts: 2 })],
+    });
+    (this.events.node.defaultChild as events.CfnRule).eventPattern = Lazy.any({ produce: () => this.renderPattern() });
+
+    const parameterArn = (name: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.grant('runtime', [
+      new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParametersByPath'],
+        resources: [parameterArn(statePath), parameterArn(`${statePath}/*`)],
+      }),
+      new iam.PolicyStatement({ actions: ['events:EnableRule', 'events:DisableRule'], resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: pollRuleName })] }),
+      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResource'], resources: [Aws.STACK_ID] }),
+    ], 'The runtime keeps each pending job in an SSM parameter named by the job, under this stack\'s own path.');
+
+    this.poll = poll;
+    this.node.addValidation({ validate: () => this.validateSize() });
+  }
+
+  /**
+   * Adds a job: its wait-condition handle and wait condition (in `owner`), and its entry in the jobs
+   * resource. The wait's logical id is the job's key; it changes with the fingerprint and timeout.
+   */
+  public addJob(owner: Construct, options: JobOptions): JobHandle {
+    const timeoutSeconds = options.timeout.toSeconds();
+    const timeoutKey = Token.isUnresolved(timeoutSeconds) ? Stack.of(owner).resolve(timeoutSeconds) : timeoutSeconds;
+    const suffix = Fingerprint.ofJson({ fingerprint: options.fingerprint, timeout: timeoutKey }).short;
+    const generation = this.generationFor(owner, { Kind: options.kind, Path: owner.node.path, Fingerprint: options.fingerprint, Spec: options.spec });
+    const handle = new CfnWaitConditionHandle(owner, `Handle${suffix}`);
+    const wait = new CfnWaitCondition(owner, `Wait${suffix}`, {
+      handle: handle.ref,
+      count: 1,
+      // The schema wants a string: a number known only later (a parameter, a lazy value) becomes one when it resolves.
+      timeout: Token.isUnresolved(timeoutSeconds)
+        ? Lazy.string({ produce: () => { const v = Stack.of(owner).resolve(timeoutSeconds); return typeof v === 'number' ? String(v) : v; } })
+        : String(timeoutSeconds),
+    });
+    wait.node.addDependency(generation.resource);
+    for (const dependency of options.dependencies ?? []) generation.resource.node.addDependency(dependency);
+    generation.jobs.push({
+      owner,
+      props: {
+        Key: Stack.of(owner).getLogicalId(wait),
+        Kind: options.kind,
+        Path: owner.node.path,
+        Fingerprint: options.fingerprint,
+        Handle: handle.ref,
+        TimeoutSeconds: wait.timeout!,
+        Spec: options.spec,
+      },
+    });
+    // The data of the one signal a wait takes: {"<attempt>":"<data>"}. Neither part holds a quote.
+    return { wait, data: Fn.select(3, Fn.split('"', Token.asString(wait.attrData))) };
+  }
+
+  /**
+   * Adds statements to the function's policy once per key, with the reason for their wildcards.
+   * Keys name what is granted (a kind of job, a shared project), never one artifact.
+   */
+  public grant(key: string, statements: iam.PolicyStatement[], reason?: string): void {
+    if (this.granted.has(key)) return;
+    this.granted.add(key);
+    for (const statement of statements) {
+      this.singleton.addToRolePolicy(statement);
+      if (reason) acknowledgeWildcards(this.function, statement.actions, statement.resources, reason);
+    }
+  }
+
+  /** Sends the events of a source to the function: one branch of the event rule per key. */
+  public watch(key: string, branch: PatternBranch): void {
+    this.branches.set(key, branch);
+  }
+
+  /** Acknowledges a finding on the function. */
+  public acknowledge(id: string, reason: string): void {
+    acknowledgeExact(this.function, { id, reason });
+  }
+
+  /**
+   * The jobs resource of a job. Its level is the one after every job whose result its settings read (a
+   * layered bake reads its foundation's AMI id), so that no resource waits for its own waits; within a
+   * level, a resource takes jobs until its request would grow too large, then the next one does.
+   */
+  private generationFor(owner: IConstruct, props: Omit<JobProperties, 'Key' | 'Handle' | 'TimeoutSeconds'>) {
+    const stack = Stack.of(owner);
+    const settings = JSON.stringify(stack.resolve(props.Spec));
+    let level = 0;
+    for (const g of this.generations) {
+      if (g.jobs.some((j) => settings.includes(`"${stack.resolve(j.props.Key)}","Data"`))) level = Math.max(level, g.level + 1);
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(stack.resolve(props)), 'utf8') + HANDLE_URL_BYTES;
+    const open = this.generations.find((g) => g.level === level && g.bytes + bytes <= MAX_JOBS_BYTES);
+    if (open) {
+      open.bytes += bytes;
+      return open;
+    }
+    const index = this.generations.length;
+    const jobs: JobsResource['jobs'] = [];
+    const resource = new CustomResource(this, index === 0 ? 'Jobs' : `Jobs${index + 1}`, {
+      serviceToken: this.function.functionArn,
+      resourceType: JOBS_RESOURCE_TYPE,
+      serviceTimeout: SERVICE_TIMEOUT,
+      properties: { Jobs: Lazy.any({ produce: () => jobs.map((j) => j.props) }, { omitEmptyArray: false }) },
+    });
+    resource.node.addDependency(this.poll);
+    const generation = { resource, jobs, level, bytes };
+    this.generations.push(generation);
+    return generation;
+  }
+
+  private renderPattern(): unknown {
+    const branches = [...this.branches.keys()].sort().map((k) => this.branches.get(k)!);
+    if (branches.length === 0) return { source: ['cdk-immutable-deploys.none'] };
+    return branches.length === 1 ? branches[0] : { $or: branches };
+  }
+
+  /** A job too large for a request on its own (its resource holds only it). */
+  private validateSize(): string[] {
+    const stack = Stack.of(this);
+    return this.generations.filter((g) => g.bytes > MAX_JOBS_BYTES).map((g) =>
+      `The deploy-time job of ${g.jobs[0].owner.node.path} takes about ${g.bytes} bytes, more than the ${MAX_JOBS_BYTES} that fit one CloudFormation request to the runtime of stack ${stack.node.path} (Lambda takes at most 256 KB, old and new properties together). ` +
+      'Move long scripts into files (BakeStep.file or BakeStep.directory).');
+  }
+}
+
+/** The schedule rule's name: the stack's name and a hash of it, within EventBridge's 64 characters. */
+function pollRuleNameOf(stack: Stack): string {
+  if (Token.isUnresolved(stack.stackName)) return `cdk-immutable-deploys-poll-${Names.uniqueId(stack).slice(-16)}`;
+  const hash = Fingerprint.ofString(stack.stackName).short.slice(0, 8);
+  return `${stack.stackName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-jobs-poll-${hash}`;
+}
+

@@ -1,0 +1,570 @@
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateTagsCommand, DeleteTagsCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
+import {
+  CancelImageCreationCommand, CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, GetImageCommand, Image, Ami,
+  ImagebuilderClient, ListImageBuildVersionsCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand,
+} from '@aws-sdk/client-imagebuilder';
+import { mockClient } from 'aws-sdk-client-mock';
+import { amiBake, describeFailure, failedComponent, findReusable, logLocation } from '../../../src/artifacts/ami/bake-job';
+import type { AmiBakeSpec } from '../../../src/artifacts/ami/types';
+import { jsonBytes } from '../../../src/internal/failure';
+import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
+import type { Job } from '../../../src/internal/runtime/job';
+
+const imagebuilder = mockClient(ImagebuilderClient);
+const ec2 = mockClient(EC2Client);
+const logs = mockClient(CloudWatchLogsClient);
+
+const FP = 'ab'.repeat(32);
+const VERSION = '1.179027883.193031107';
+const ARN = 'arn:aws:imagebuilder:eu-west-1:123456789012';
+const IMAGES = `${ARN}:image/s-web-1234abcd/${VERSION}`;
+const IMAGE = `${IMAGES}/1`;
+const AMI = 'ami-0123456789abcdef0';
+const OLD_AMI = 'ami-00000000000000old';
+const COMPONENT = (n: number) => `${ARN}:component/s-web-1234abcd-abababababababab-s${n}/${VERSION}`;
+const HOLD = 'cdk-immutable-deploys:in-use:0123456789abcdef01234567';
+const HELD = { Key: HOLD, Value: 'S/Web/Bake' };
+const OTHER_HOLD = { Key: 'cdk-immutable-deploys:in-use:000000000000000000000000', Value: 'Prod/Web/Bake' };
+const KEEP = { Key: 'cdk-immutable-deploys:keep', Value: 'true' };
+const KEPT_BY = { Key: 'cdk-immutable-deploys:kept-by', Value: 'cdk-immutable-deploys' };
+const LOG = { group: '/aws/imagebuilder/s-web-1234abcd', stream: `${VERSION}/1` };
+const FULL_LOG = `Full log: CloudWatch Logs group ${LOG.group}, stream ${LOG.stream}`;
+const ATTEMPT = { id: '0123456789abcdef' };
+/** Written out, not read from the module: a state it forgot must fail here. */
+const IN_PROGRESS = ['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING'];
+
+const SPEC: AmiBakeSpec = {
+  RecipeName: 's-web-1234abcd',
+  RecipeVersion: VERSION,
+  RecipeArn: `${ARN}:image-recipe/s-web-1234abcd/${VERSION}`,
+  ImageVersionArn: IMAGES,
+  ParentImage: 'ami-0a1b2c3d4e5f67890',
+  Components: [1, 2].map((n) => ({ Name: `s-web-1234abcd-abababababababab-s${n}`, Version: VERSION, Platform: 'Linux', Description: `step ${n}`, Data: `{"n":${n}}` })),
+  ComponentArns: [COMPONENT(1), COMPONENT(2), 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x'],
+  BlockDevice: { DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: '' },
+  InfrastructureConfigurationArn: `${ARN}:infrastructure-configuration/s-web-1234abcd`,
+  DistributionConfigurationArn: `${ARN}:distribution-configuration/s-web-1234abcd`,
+  TestsEnabled: 'true',
+  TestTimeoutMinutes: '240',
+  BakeName: 's-web-1234abcd',
+};
+
+const job = (spec: Partial<AmiBakeSpec> = {}, path = 'S/Web/Bake'): Job<AmiBakeSpec> => ({ key: 'WebBakeWait0123', kind: 'ami-bake', path, fingerprint: FP, spec: { ...SPEC, ...spec } });
+
+/** An SDK error of this name (ThrottlingException is retryable by its name). */
+const sdkError = (name: string, status = 400): Error => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+const throttling = () => sdkError('ThrottlingException');
+
+/** An AMI of this account with the fingerprint, made by the Image Builder image `imageArn`. */
+const ami = (id: string, created: string, imageArn?: string): Ec2Image => ({ ImageId: id, CreationDate: created, Tags: imageArn ? [{ Key: 'Ec2ImageBuilderArn', Value: imageArn }] : [] });
+const NEWEST = ami(AMI, '2024-06-01T00:00:00Z', IMAGE);
+
+/** DescribeImages gives these AMIs. */
+const amis = (...images: Ec2Image[]) => ec2.on(DescribeImagesCommand).resolves({ Images: images });
+
+const imageState = (status: string, extra: Partial<Image> = {}): { image: Image } => ({ image: { state: { status: status as any }, ...extra } });
+
+/** An AVAILABLE image with these AMIs, for the image of `fingerprint` (none: untagged). */
+function available(outputAmis: Ami[] = [], fingerprint?: string): { image: Image } {
+  return imageState('AVAILABLE', { outputResources: { amis: outputAmis }, tags: fingerprint ? { 'cdk-immutable-deploys:fingerprint': fingerprint } : undefined });
+}
+
+/** The inputs of every call of a command to a mock. */
+const inputs = (mock: any, command: any): any[] => mock.commandCalls(command).map((c: any) => c.args[0].input);
+
+/** ListImageBuildVersions gives images of these build numbers and states. */
+function builds(...states: Array<[number, string]>): { imageSummaryList: any[] } {
+  return { imageSummaryList: states.map(([n, status]) => ({ arn: `${IMAGES}/${n}`, state: { status } })) };
+}
+
+/** Only ended images of this recipe version; components, recipe and image are created. */
+function nothingRunning(): void {
+  imagebuilder.on(ListImageBuildVersionsCommand).resolves(builds([1, 'FAILED'], [2, 'AVAILABLE']));
+  imagebuilder.on(CreateComponentCommand).resolves({});
+  imagebuilder.on(CreateImageRecipeCommand).resolves({});
+  imagebuilder.on(CreateImageCommand).resolves({ imageBuildVersionArn: `${IMAGES}/3` });
+}
+
+/** A FAILED or CANCELLED image with no workflow, and this build log (or this error reading it). */
+function ended(status: string, reason: string, log: string[] | Error): void {
+  imagebuilder.on(GetImageCommand).resolves(imageState(status, { state: { status: status as any, reason } }));
+  imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [] });
+  if (log instanceof Error) logs.on(GetLogEventsCommand).rejects(log);
+  else logs.on(GetLogEventsCommand).resolves({ events: log.map((message) => ({ message })) });
+}
+
+/** The reason of a check that must fail. */
+async function failureOf(): Promise<string> {
+  const outcome = await amiBake.check(job(), IMAGE);
+  if (outcome.state !== 'failed') throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
+  return outcome.reason;
+}
+
+beforeEach(() => {
+  [imagebuilder, ec2, logs].forEach((mock) => mock.reset());
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  // Jest gives each test file a copy of process.env.
+  process.env.AWS_REGION = 'eu-west-1';
+});
+
+describe('find', () => {
+  test('reuses the newest AMI with this fingerprint whose image is AVAILABLE and was created for it', async () => {
+    // GIVEN: two AMIs with the fingerprint, listed oldest first
+    amis(ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), NEWEST);
+    imagebuilder.on(GetImageCommand).resolves(available([], FP));
+    // WHEN
+    const found = await findReusable(FP);
+    // THEN
+    expect(found).toEqual({ amiId: AMI, imageArn: IMAGE });
+    expect(inputs(ec2, DescribeImagesCommand)[0]).toMatchObject({
+      Owners: ['self'],
+      Filters: [{ Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [FP] }, { Name: 'state', Values: ['available'] }],
+    });
+    expect(inputs(imagebuilder, GetImageCommand)).toEqual([{ imageBuildVersionArn: IMAGE }]);
+  });
+
+  test('skips an AMI whose image was created for another fingerprint (the shared distribution tagged it)', async () => {
+    // GIVEN: the newest AMI's image carries another fingerprint, an older one this fingerprint
+    amis(ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), NEWEST);
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves(available([], 'cd'.repeat(32)));
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).resolves(available([], FP));
+    // WHEN / THEN
+    expect(await amiBake.find(job())).toBe(OLD_AMI);
+  });
+
+  test.each([
+    ['is not AVAILABLE', () => imagebuilder.on(GetImageCommand).resolves(imageState('DISTRIBUTING'))],
+    ['cannot be read (AccessDeniedException)', () => imagebuilder.on(GetImageCommand).rejects(sdkError('AccessDeniedException', 403))],
+    ['cannot be read (ForbiddenException)', () => imagebuilder.on(GetImageCommand).rejects(sdkError('ForbiddenException', 403))],
+  ])('an AMI whose image %s is not reused, and that is no failure', async (_why, getImage) => {
+    // GIVEN
+    amis(NEWEST);
+    getImage();
+    // WHEN / THEN
+    await expect(amiBake.find(job())).resolves.toBeUndefined();
+  });
+
+  test.each([
+    ['whose Image Builder record is gone (ResourceNotFoundException)', NEWEST, IMAGE],
+    ['that names no Image Builder image', ami(AMI, '2024-06-01T00:00:00Z'), ''],
+  ])('reuses an AMI with the fingerprint %s', async (_which, image, imageArn) => {
+    // GIVEN
+    amis(image);
+    imagebuilder.on(GetImageCommand).rejects(sdkError('ResourceNotFoundException'));
+    // WHEN / THEN
+    expect(await findReusable(FP)).toEqual({ amiId: AMI, imageArn });
+    expect(imagebuilder.commandCalls(GetImageCommand)).toHaveLength(imageArn ? 1 : 0);
+  });
+
+  test.each([
+    ['throttling of DescribeImages', () => ec2.on(DescribeImagesCommand).rejects(throttling()), /ThrottlingException/],
+    ['throttling of GetImage', () => imagebuilder.on(GetImageCommand).rejects(throttling()), /ThrottlingException/],
+    ['another error reading the image', () => imagebuilder.on(GetImageCommand).rejects(sdkError('InvalidParameterValueException')), /InvalidParameterValue/],
+  ])('%s propagates (the runtime retries or fails the job)', async (_what, breakIt, error) => {
+    // GIVEN
+    amis(NEWEST);
+    breakIt();
+    // WHEN / THEN
+    await expect(amiBake.find(job())).rejects.toThrow(error);
+  });
+
+  test('reads every page of DescribeImages', async () => {
+    // GIVEN: the reusable AMI is on the second page
+    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [], NextToken: 'page-2' }).resolves({ Images: [NEWEST] });
+    imagebuilder.on(GetImageCommand).resolves(available());
+    // WHEN
+    const found = await amiBake.find(job());
+    // THEN
+    expect(found).toBe(AMI);
+    expect(inputs(ec2, DescribeImagesCommand).map((i) => i.NextToken)).toEqual([undefined, 'page-2']);
+  });
+
+  test('no AMI with the fingerprint: nothing to reuse', async () => {
+    // GIVEN
+    amis();
+    // WHEN / THEN
+    expect(await amiBake.find(job())).toBeUndefined();
+  });
+});
+
+describe('start', () => {
+  test.each(IN_PROGRESS)('attaches to an image of this recipe version that is %s instead of creating one', async (status) => {
+    // GIVEN
+    imagebuilder.on(ListImageBuildVersionsCommand, { imageVersionArn: IMAGES }).resolves(builds([1, 'FAILED'], [2, status]));
+    // WHEN
+    const started = await amiBake.start(job(), ATTEMPT);
+    // THEN
+    expect(started).toEqual({ state: 'started', ref: `${IMAGES}/2` });
+    expect(imagebuilder.commandCalls(CreateComponentCommand)).toHaveLength(0);
+    expect(imagebuilder.commandCalls(CreateImageCommand)).toHaveLength(0);
+  });
+
+  test('a full quota of concurrent images is throttled, not failed: the runtime starts it later (docs/aws-behaviour.md #26)', async () => {
+    // GIVEN
+    nothingRunning();
+    imagebuilder.on(CreateImageCommand).rejects(Object.assign(new Error('You have exceeded the number of permitted resources'), { name: 'ServiceQuotaExceededException' }));
+    // WHEN
+    const started = await amiBake.start(job(), ATTEMPT);
+    // THEN
+    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/ServiceQuotaExceededException.*Service Quotas/) });
+  });
+
+  test('reads every page of the recipe version\'s images', async () => {
+    // GIVEN: the running image is on the second page
+    imagebuilder.on(ListImageBuildVersionsCommand).resolvesOnce({ ...builds(), nextToken: 'page-2' }).resolves(builds([2, 'BUILDING']));
+    // WHEN / THEN
+    expect(await amiBake.start(job(), ATTEMPT)).toEqual({ state: 'started', ref: `${IMAGES}/2` });
+    expect(inputs(imagebuilder, ListImageBuildVersionsCommand).map((i) => i.nextToken)).toEqual([undefined, 'page-2']);
+  });
+
+  test('creates the components, then the recipe, then exactly one image, and gives its ARN', async () => {
+    // GIVEN
+    nothingRunning();
+    // WHEN
+    const started = await amiBake.start(job(), ATTEMPT);
+    // THEN
+    expect(started).toEqual({ state: 'started', ref: `${IMAGES}/3` });
+    expect(inputs(imagebuilder, CreateComponentCommand)).toEqual(SPEC.Components.map((c) => expect.objectContaining({
+      name: c.Name, semanticVersion: VERSION, platform: 'Linux', description: c.Description, data: c.Data,
+    })));
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)).toEqual([expect.objectContaining({
+      name: SPEC.RecipeName,
+      semanticVersion: VERSION,
+      parentImage: SPEC.ParentImage,
+      components: SPEC.ComponentArns.map((componentArn) => ({ componentArn })),
+    })]);
+    expect(inputs(imagebuilder, CreateImageCommand)).toHaveLength(1);
+  });
+
+  test('a recipe version never created (ResourceNotFoundException on the listing) is created', async () => {
+    // GIVEN
+    nothingRunning();
+    imagebuilder.on(ListImageBuildVersionsCommand).rejects(sdkError('ResourceNotFoundException'));
+    // WHEN / THEN
+    expect(await amiBake.start(job(), ATTEMPT)).toEqual({ state: 'started', ref: `${IMAGES}/3` });
+  });
+
+  test('components and a recipe that already exist (ResourceAlreadyExistsException) are done', async () => {
+    // GIVEN: an earlier attempt created them
+    nothingRunning();
+    imagebuilder.on(CreateComponentCommand).rejects(sdkError('ResourceAlreadyExistsException'));
+    imagebuilder.on(CreateImageRecipeCommand).rejects(sdkError('ResourceAlreadyExistsException'));
+    // WHEN / THEN
+    expect(await amiBake.start(job(), ATTEMPT)).toEqual({ state: 'started', ref: `${IMAGES}/3` });
+    expect(imagebuilder.commandCalls(CreateComponentCommand)).toHaveLength(2);
+  });
+
+  test.each([
+    ['another error creating a component', CreateComponentCommand, sdkError('InvalidParameterValueException'), 0],
+    ['throttling of CreateImage', CreateImageCommand, throttling(), 1],
+  ])('%s propagates', async (_what, command: any, error, images) => {
+    // GIVEN
+    nothingRunning();
+    imagebuilder.on(command).rejects(error);
+    // WHEN / THEN
+    await expect(amiBake.start(job(), ATTEMPT)).rejects.toThrow(error.message);
+    expect(imagebuilder.commandCalls(CreateImageCommand)).toHaveLength(images);
+  });
+
+  test.each([
+    ['the size, and the default key', { DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: '' }, { volumeSize: 20 }],
+    ['the key, and the snapshot\'s size', { DeviceName: '/dev/sda1', VolumeSize: '', KmsKeyId: 'alias/bakes' }, { kmsKeyId: 'alias/bakes' }],
+  ])('the recipe\'s block device is encrypted gp3 with %s', async (_what, device, ebs) => {
+    // GIVEN
+    nothingRunning();
+    // WHEN
+    await amiBake.start(job({ BlockDevice: device }), ATTEMPT);
+    // THEN
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].blockDeviceMappings).toEqual([
+      { deviceName: device.DeviceName, ebs: { encrypted: true, deleteOnTermination: true, volumeType: 'gp3', ...ebs } },
+    ]);
+  });
+
+  test.each([
+    ['enabled', { TestsEnabled: 'true', TestTimeoutMinutes: '240' }, { imageTestsEnabled: true, timeoutMinutes: 240 }],
+    ['disabled', { TestsEnabled: 'false', TestTimeoutMinutes: '60' }, { imageTestsEnabled: false, timeoutMinutes: 60 }],
+  ])('the image has the recipe, infrastructure, distribution, tests %s with their timeout, and the tags', async (_tests, spec, tests) => {
+    // GIVEN
+    nothingRunning();
+    // WHEN
+    await amiBake.start(job(spec), ATTEMPT);
+    // THEN
+    expect(inputs(imagebuilder, CreateImageCommand)[0]).toMatchObject({
+      imageRecipeArn: SPEC.RecipeArn,
+      infrastructureConfigurationArn: SPEC.InfrastructureConfigurationArn,
+      distributionConfigurationArn: SPEC.DistributionConfigurationArn,
+      imageTestsConfiguration: tests,
+      enhancedImageMetadataEnabled: true,
+      tags: { 'cdk-immutable-deploys:fingerprint': FP, 'cdk-immutable-deploys:bake': SPEC.BakeName },
+    });
+  });
+
+  test('client tokens: the same on a replay of the attempt, different between attempts and between components', async () => {
+    // GIVEN
+    nothingRunning();
+    // WHEN: an attempt, its replay, and another attempt
+    for (const id of [ATTEMPT.id, ATTEMPT.id, 'fedcba9876543210']) await amiBake.start(job(), { id });
+    // THEN
+    const [first, replay, next] = inputs(imagebuilder, CreateImageCommand).map((i) => i.clientToken);
+    expect(first).toMatch(/^[0-9a-f]{36}$/);
+    expect(replay).toBe(first);
+    expect(next).not.toBe(first);
+    const [component1, component2] = inputs(imagebuilder, CreateComponentCommand).map((i) => i.clientToken);
+    expect(component1).toMatch(/^[0-9a-f]{36}$/);
+    expect(component2).not.toBe(component1);
+  });
+
+  test('a replayed attempt finds the image it started and creates no second one', async () => {
+    // GIVEN: the first call started an image, which is now building
+    nothingRunning();
+    imagebuilder.on(ListImageBuildVersionsCommand).resolvesOnce(builds()).resolves(builds([3, 'BUILDING']));
+    await amiBake.start(job(), ATTEMPT);
+    // WHEN
+    const replay = await amiBake.start(job(), ATTEMPT);
+    // THEN
+    expect(replay).toEqual({ state: 'started', ref: `${IMAGES}/3` });
+    expect(imagebuilder.commandCalls(CreateImageCommand)).toHaveLength(1);
+  });
+
+  test('CreateImage without an image ARN is an error that names the bake', async () => {
+    // GIVEN
+    nothingRunning();
+    imagebuilder.on(CreateImageCommand).resolves({});
+    // WHEN / THEN
+    await expect(amiBake.start(job(), ATTEMPT)).rejects.toThrow('S/Web/Bake: CreateImage returned no image ARN');
+  });
+});
+
+describe('check', () => {
+  test.each(IN_PROGRESS)('an image that is %s is pending', async (status) => {
+    // GIVEN
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves(imageState(status));
+    // WHEN / THEN
+    expect(await amiBake.check(job(), IMAGE)).toEqual({ state: 'pending', detail: `${IMAGE} is ${status}` });
+  });
+
+  test.each([
+    ['the AMI of this region', [{ region: 'us-east-1', image: 'ami-0000000000000aaaa' }, { region: 'eu-west-1', image: AMI }], AMI],
+  ])('AVAILABLE succeeds with %s', async (_which, outputAmis, expected) => {
+    // GIVEN
+    imagebuilder.on(GetImageCommand).resolves(available(outputAmis));
+    // WHEN / THEN
+    expect(await amiBake.check(job(), IMAGE)).toEqual({ state: 'succeeded', data: expected, summary: `Baked ${expected} (${IMAGE})` });
+  });
+
+  test.each([
+    ['AMIs in other regions', [{ region: 'us-east-1', image: 'ami-0000000000000aaaa' }, { region: 'us-west-2', image: 'ami-0000000000000bbbb' }],
+      'us-east-1: ami-0000000000000aaaa, us-west-2: ami-0000000000000bbbb'],
+    ['no AMI', [], 'none'],
+    // A copy in another region does not launch here, even when it is the only AMI.
+    ['its only AMI in another region', [{ region: 'us-east-1', image: 'ami-0000000000000aaaa' }], 'us-east-1: ami-0000000000000aaaa'],
+  ])('AVAILABLE with %s fails, naming the AMIs there are', async (_which, outputAmis, named) => {
+    // GIVEN
+    imagebuilder.on(GetImageCommand).resolves(available(outputAmis));
+    // WHEN / THEN
+    expect(await failureOf()).toBe(`S/Web/Bake: AMI bake ${IMAGE} is AVAILABLE but has no AMI in eu-west-1.\nAMIs: ${named}`);
+  });
+
+  test('FAILED: the reason, the failed step and component, the log tail and where the full log is', async () => {
+    // GIVEN
+    const document = `${COMPONENT(1)}/1`;
+    imagebuilder.on(GetImageCommand).resolves(imageState('FAILED', { state: { status: 'FAILED', reason: 'Image build failed: step ExecuteBash failed' } }));
+    imagebuilder.on(ListWorkflowExecutionsCommand, { imageBuildVersionArn: IMAGE }).resolves({
+      workflowExecutions: [{ workflowExecutionId: 'wf-1', status: 'FAILED', type: 'BUILD' }, { workflowExecutionId: 'wf-2', status: 'COMPLETED', type: 'TEST' }],
+    });
+    imagebuilder.on(ListWorkflowStepExecutionsCommand, { workflowExecutionId: 'wf-1' }).resolves({
+      steps: [{ name: 'LaunchBuildInstance', action: 'LaunchInstance', status: 'COMPLETED' }, { name: 'ApplyBuildComponents', action: 'ExecuteComponents', status: 'FAILED', message: `Document ${document} failed!` }],
+    });
+    logs.on(GetLogEventsCommand, { logGroupName: LOG.group, logStreamName: LOG.stream }).resolves({
+      events: [{ message: 'Phase build' }, { message: 'Step Run: dnf install -y nginxx' }, { message: '\u001b[31mError: Unable to find a match: nginxx\u001b[0m' }],
+    });
+    // WHEN / THEN
+    expect(await failureOf()).toBe([
+      `S/Web/Bake: AMI bake FAILED: ${IMAGE}`,
+      'Reason: Image build failed: step ExecuteBash failed',
+      `Failed step: BUILD step ApplyBuildComponents (ExecuteComponents): Document ${document} failed!`,
+      'Failed component: s-web-1234abcd-abababababababab-s1',
+      'Log tail: Phase build\nStep Run: dnf install -y nginxx\nError: Unable to find a match: nginxx',
+      FULL_LOG,
+    ].join('\n'));
+    expect(imagebuilder.commandCalls(ListWorkflowStepExecutionsCommand)).toHaveLength(1);
+  });
+
+  test('a failed workflow without a failed step gives the workflow\'s message', async () => {
+    // GIVEN
+    ended('FAILED', 'Workflow failed', ['Phase build']);
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [{ workflowExecutionId: 'wf-1', status: 'FAILED', type: 'TEST', message: 'Test instance timed out' }] });
+    imagebuilder.on(ListWorkflowStepExecutionsCommand).resolves({ steps: [] });
+    // WHEN / THEN
+    expect(await failureOf()).toContain('\nFailed step: TEST: Test instance timed out\n');
+  });
+
+  test('CANCELLED with a missing log stream: the state\'s reason and a note, not an error', async () => {
+    // GIVEN
+    ended('CANCELLED', 'Image creation cancelled by CancelImageCreation', sdkError('ResourceNotFoundException'));
+    // WHEN / THEN
+    expect(await failureOf()).toBe([
+      `S/Web/Bake: AMI bake CANCELLED: ${IMAGE}`,
+      'Reason: Image creation cancelled by CancelImageCreation',
+      'Log tail: (no build log: the instance never started logging)',
+      FULL_LOG,
+    ].join('\n'));
+  });
+
+  test('a workflow or log that cannot be read gives a note in the reason', async () => {
+    // GIVEN
+    ended('FAILED', 'boom', sdkError('AccessDeniedException', 403));
+    imagebuilder.on(ListWorkflowExecutionsCommand).rejects(sdkError('AccessDeniedException', 403));
+    // WHEN
+    const reason = await failureOf();
+    // THEN
+    expect(reason).toContain('\nFailed step: (could not read the workflow: AccessDeniedException: AccessDeniedException happened)\n');
+    expect(reason).toContain('\nLog tail: (could not read the log: AccessDeniedException: AccessDeniedException happened)\n');
+  });
+
+  test('a huge reason and log stay within the signal bound once JSON-encoded, printable, and end with the log', async () => {
+    // GIVEN: 100 KB of reason and log, full of characters that JSON doubles
+    ended('FAILED', `boom\u0000 "${'r\\'.repeat(50_000)}"`, Array.from({ length: 100 }, (_, i) => `${'"\t\\'.repeat(300)} line ${i}\u0007`));
+    // WHEN
+    const reason = await failureOf();
+    // THEN
+    expect(jsonBytes(reason)).toBeLessThanOrEqual(MAX_SIGNAL_REASON_BYTES);
+    expect(reason).not.toMatch(/[\u0000\u0007]/);
+    expect(reason).toMatch(/^S\/Web\/Bake: AMI bake FAILED: /);
+    expect(reason).toContain('line 99');
+    expect(reason.endsWith(FULL_LOG)).toBe(true);
+  });
+
+  test('an image that is gone (ResourceNotFoundException) fails', async () => {
+    // GIVEN
+    imagebuilder.on(GetImageCommand).rejects(sdkError('ResourceNotFoundException'));
+    // WHEN / THEN
+    expect(await failureOf()).toBe(`S/Web/Bake: the Image Builder image ${IMAGE} no longer exists.`);
+  });
+
+  test.each([
+    ['GetImage', () => imagebuilder.on(GetImageCommand).rejects(throttling())],
+    ['ListWorkflowExecutions', () => imagebuilder.on(ListWorkflowExecutionsCommand).rejects(throttling())],
+    ['GetLogEvents', () => logs.on(GetLogEventsCommand).rejects(throttling())],
+  ])('throttling of %s propagates (the runtime retries), never a failure', async (_call, throttle) => {
+    // GIVEN: a failed image, and a throttled call
+    ended('FAILED', 'boom', ['Phase build']);
+    throttle();
+    // WHEN / THEN
+    await expect(amiBake.check(job(), IMAGE)).rejects.toThrow(/ThrottlingException/);
+  });
+});
+
+describe('cancel', () => {
+  test('cancels the image with a client token of its own', async () => {
+    // GIVEN
+    imagebuilder.on(CancelImageCreationCommand).resolves({});
+    // WHEN
+    await amiBake.cancel(job(), IMAGE);
+    // THEN
+    expect(inputs(imagebuilder, CancelImageCreationCommand)).toEqual([{ imageBuildVersionArn: IMAGE, clientToken: expect.stringMatching(/^[0-9a-f]{36}$/) }]);
+  });
+
+  test.each(['ResourceNotFoundException', 'InvalidRequestException', 'AccessDeniedException'])('an image that cannot be cancelled (%s) is left alone', async (name) => {
+    // GIVEN
+    imagebuilder.on(CancelImageCreationCommand).rejects(sdkError(name));
+    // WHEN / THEN
+    await expect(amiBake.cancel(job(), IMAGE)).resolves.toBeUndefined();
+    expect(imagebuilder.commandCalls(CancelImageCreationCommand)).toHaveLength(1);
+  });
+
+  test('throttling propagates (the runtime retries)', async () => {
+    // GIVEN
+    imagebuilder.on(CancelImageCreationCommand).rejects(throttling());
+    // WHEN / THEN
+    await expect(amiBake.cancel(job(), IMAGE)).rejects.toThrow(/ThrottlingException/);
+  });
+});
+
+describe('hold', () => {
+  test.each([
+    ['no tags: the hold tag and the keep tags the lifecycle policy excludes', [], [HELD, KEEP, KEPT_BY]],
+    ['a keep tag a user set: only the hold tag, the user\'s keep tag left alone', [KEEP], [HELD]],
+    ['every tag already: nothing', [HELD, KEEP, KEPT_BY], []],
+  ])('an AMI with %s is tagged', async (_given, present: Tag[], added: Tag[]) => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand, { ImageIds: [AMI] }).resolves({ Images: [{ ImageId: AMI, Tags: present }] });
+    // WHEN
+    await amiBake.hold!(job(), AMI, HOLD);
+    // THEN
+    expect(inputs(ec2, CreateTagsCommand)).toEqual(added.length > 0 ? [{ Resources: [AMI], Tags: added }] : []);
+  });
+
+  test('the hold tag\'s value is the path, cut to the 256 characters a tag value may have', async () => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI, Tags: [KEEP] }] });
+    // WHEN
+    await amiBake.hold!(job({}, `S/${'x'.repeat(300)}`), AMI, HOLD);
+    // THEN
+    expect(inputs(ec2, CreateTagsCommand)[0].Tags).toEqual([{ Key: HOLD, Value: `S/${'x'.repeat(254)}` }]);
+  });
+});
+
+describe('release', () => {
+  const deletedTags = () => inputs(ec2, DeleteTagsCommand).map((i) => [i.Resources[0], i.Tags.map((t: Tag) => t.Key)]);
+
+  test.each([
+    ['the last user removes its hold tag and the keep tags the library set', [HELD, KEEP, KEPT_BY], [[AMI, [HOLD]], [AMI, [KEEP.Key, KEPT_BY.Key]]]],
+    ['while another stack holds the AMI, the keep tags stay', [HELD, OTHER_HOLD, KEEP, KEPT_BY], [[AMI, [HOLD]]]],
+    ['a keep tag a user set (no kept-by tag) stays', [HELD, KEEP], [[AMI, [HOLD]]]],
+  ])('%s', async (_behaviour, tags: Tag[], deleted) => {
+    // GIVEN
+    amis({ ImageId: AMI, Tags: tags });
+    // WHEN
+    await amiBake.release!(HOLD);
+    // THEN
+    expect(inputs(ec2, DescribeImagesCommand)[0]).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [HOLD] }] });
+    expect(deletedTags()).toEqual(deleted);
+  });
+
+  test('releases every AMI that carries the hold tag, on every page', async () => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [{ ImageId: OLD_AMI, Tags: [HELD, OTHER_HOLD] }], NextToken: 'page-2' })
+      .resolves({ Images: [{ ImageId: AMI, Tags: [HELD] }] });
+    // WHEN
+    await amiBake.release!(HOLD);
+    // THEN
+    expect(deletedTags()).toEqual([[OLD_AMI, [HOLD]], [AMI, [HOLD]]]);
+  });
+
+  test('throttling propagates (the runtime retries)', async () => {
+    // GIVEN
+    ec2.on(DescribeImagesCommand).rejects(throttling());
+    // WHEN / THEN
+    await expect(amiBake.release!(HOLD)).rejects.toThrow(/ThrottlingException/);
+    expect(ec2.commandCalls(DeleteTagsCommand)).toHaveLength(0);
+  });
+});
+
+describe('helpers', () => {
+  test('logLocation: the log group and stream of an image build, none for another ARN', () => {
+    // GIVEN / WHEN / THEN
+    expect(logLocation(IMAGE)).toEqual(LOG);
+    expect(logLocation(SPEC.RecipeArn)).toBeUndefined();
+  });
+
+  test('failedComponent: the last component named near a failure, else the last one named', () => {
+    // GIVEN
+    const ran = `ran ${COMPONENT(1)}/1`;
+    // WHEN / THEN
+    expect(failedComponent([ran, `${COMPONENT(2)}/1 failed`, `${COMPONENT(1)}/1 ok`])).toBe('s-web-1234abcd-abababababababab-s2');
+    expect(failedComponent([`${COMPONENT(2)}/1 ok\n${ran}`])).toBe('s-web-1234abcd-abababababababab-s1');
+    expect(failedComponent(['nothing here'])).toBeUndefined();
+  });
+
+  test('describeFailure: an image ARN without a log location reads no log and names none', async () => {
+    // GIVEN
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [] });
+    // WHEN
+    const reason = await describeFailure('S/Web/Bake', 'not-an-image-arn', { state: { status: 'FAILED', reason: 'boom' } });
+    // THEN
+    expect(reason).toBe('S/Web/Bake: AMI bake FAILED: not-an-image-arn\nReason: boom');
+    expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+  });
+});

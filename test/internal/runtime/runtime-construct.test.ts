@@ -1,0 +1,138 @@
+/**
+ * The per-stack runtime as synthesized: one function for every deploy-time job, a policy that grants
+ * exactly what its code sends and does not grow with the number of artifacts, and content changes
+ * that never broaden IAM (`cdk deploy --require-approval broadening` does not stop on a code change).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { fullDiff } from '@aws-cdk/cloudformation-diff';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { runtimeStatements } from './jobs';
+import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform } from '../../../src';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+function context(content = '<h1>hello</h1>'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-context-'));
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM public.ecr.aws/nginx/nginx:1.27\nCOPY index.html /usr/share/nginx/html/\n');
+  fs.writeFileSync(path.join(dir, 'index.html'), content);
+  return dir;
+}
+
+/** A stack with `n` image builds and `n` bakes. */
+function stackWith(n: number, options: { html?: string; step?: string; key?: boolean; strict?: boolean } = {}): Stack {
+  const stack = new Stack(new App(), 'App', { env: ENV });
+  const dir = context(options.html);
+  const key = options.key ? new kms.Key(stack, 'Key', { enableKeyRotation: true }) : undefined;
+  for (let i = 0; i < n; i++) {
+    new ContainerImageBuild(stack, `Image${i}`, { directory: dir, platform: ContainerPlatform.LINUX_ARM64, requireImmutableTags: options.strict });
+    new AmiBake(stack, `Bake${i}`, {
+      baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'),
+      steps: [BakeStep.shell([options.step ?? `echo ${i}`]), BakeStep.awsManaged('update-linux', '1.0.2')],
+      rootVolumeKey: key,
+    });
+  }
+  return stack;
+}
+
+/** The AWS commands a source file sends: `new XCommand(` of a client it imports, as `service:X`. */
+function commandsSent(file: string): string[] {
+  const source = fs.readFileSync(path.join(__dirname, '../../../src', file), 'utf8');
+  const services: Record<string, string> = {
+    'client-codebuild': 'codebuild',
+    'client-ecr': 'ecr',
+    'client-cloudwatch-logs': 'logs',
+    'client-imagebuilder': 'imagebuilder',
+    'client-ec2': 'ec2',
+    'client-ssm': 'ssm',
+    'client-eventbridge': 'events',
+    'client-cloudformation': 'cloudformation',
+  };
+  const out = new Set<string>();
+  for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
+    expect(Object.keys(services)).toContain(m[2]);
+    for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) {
+      if (source.includes(`new ${name}(`)) out.add(`${services[m[2]]}:${name.replace(/Command$/, '')}`);
+    }
+  }
+  return [...out];
+}
+
+describe('DeployTimeRuntime', () => {
+  test('one function and no state machine for every build and bake of a stack; eight shared resources', () => {
+    const template = Template.fromStack(stackWith(2));
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    // Function, role, policy, jobs resource, event rule, schedule rule and a permission for each rule.
+    const shared = Object.keys(template.toJSON().Resources).filter((id) => /^(CdkImmutableDeploysRuntime|cdkimmutabledeploysRuntime)/.test(id));
+    expect(shared).toHaveLength(8);
+  });
+
+  test('its policy grants every AWS command the runtime and its jobs send, and nothing else but the dependent actions AWS documents', () => {
+    // GIVEN the commands of the runtime and of every job
+    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts'].flatMap(commandsSent));
+    // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
+    // components and the key; the first bake of an account creates Image Builder's service-linked role.
+    const dependent = ['imagebuilder:GetImageRecipe', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration',
+      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey'];
+    // WHEN
+    const granted = new Set(runtimeStatements(Template.fromStack(stackWith(1, { key: true, strict: true }))).flatMap((s) => [s.Action].flat()));
+    // THEN
+    expect([...sent].filter((c) => !granted.has(c))).toEqual([]);
+    expect([...granted].filter((g) => !sent.has(g) && !dependent.includes(g))).toEqual([]);
+  });
+
+  test('its policy is the same for 1 and 10 artifacts of each kind', () => {
+    const policy = (n: number) => JSON.stringify(Template.fromStack(stackWith(n)).toJSON().Resources, (k, v) => (k === 'Jobs' ? undefined : v));
+    const statements = (n: number) => JSON.stringify(runtimeStatements(Template.fromStack(stackWith(n))));
+    expect(statements(10)).toEqual(statements(1));
+    expect(policy(1)).toBeDefined();
+  });
+
+  test('50 builds and 50 bakes fit: no overflow policies, every policy far below IAM\'s size limits', () => {
+    const template = Template.fromStack(stackWith(50));
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    for (const policy of Object.values<any>(template.findResources('AWS::IAM::Policy'))) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument).length).toBeLessThan(6_144);
+    }
+  });
+
+  test.each([
+    ['a file of a build context', { html: '<h1>changed</h1>' }],
+    ['a bake step', { step: 'echo changed' }],
+  ])('changing %s does not broaden IAM', (_what, change) => {
+    const before = Template.fromStack(stackWith(1)).toJSON();
+    const after = Template.fromStack(stackWith(1, change)).toJSON();
+    const diff = fullDiff(before, after);
+    expect(diff.isEmpty).toBe(false);
+    expect(diff.permissionsBroadened).toBe(false);
+  });
+
+  test('hears the state changes of the stack\'s builds and bakes through one rule, with no input of its own (no handle in it)', () => {
+    const template = Template.fromStack(stackWith(1));
+    const rules = Object.values<any>(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(2);
+    const events = rules.find((r) => r.Properties.EventPattern);
+    expect(events.Properties.EventPattern.$or.map((b: any) => b.source[0])).toEqual(['aws.codebuild', 'aws.imagebuilder']);
+    const schedule = rules.find((r) => r.Properties.ScheduleExpression);
+    expect(schedule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'DISABLED' });
+    for (const rule of rules) for (const target of rule.Properties.Targets) expect(target.Input ?? target.InputTransformer).toBeUndefined();
+  });
+
+  test('jobs are spread over as many jobs resources as their requests need; one job too large for a request is a synth-time error', () => {
+    // 50 builds and 50 bakes do not fit one request of at most 256 KB, old and new properties together.
+    const template = Template.fromStack(stackWith(50));
+    const resources = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysJobs'));
+    expect(resources.length).toBeGreaterThan(1);
+    expect(resources.flatMap((r) => r.Properties.Jobs)).toHaveLength(100);
+    for (const r of resources) expect(JSON.stringify(r.Properties).length).toBeLessThan(100_000);
+
+    const stack = new Stack(new App(), 'App', { env: ENV });
+    const script = Array.from({ length: 2_000 }, (_, i) => `echo line ${i} of a very long inline script`);
+    new AmiBake(stack, 'Huge', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(script)] });
+    expect(() => Template.fromStack(stack)).toThrow(/deploy-time job of App\/Huge takes about \d+ bytes.*BakeStep\.file/s);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The deploy-time runtime through a stack's life, against the lifecycle harness (CloudFormation's
+ * side, with a clock) and a fake kind of job. Each test names the AWS behaviour it relies on where
+ * one matters; docs/aws-behaviour.md lists the sources.
+ */
+import { StackHarness } from './harness';
+
+const F1 = 'f1';
+const F2 = 'f2';
+
+describe('deploy-time runtime lifecycle', () => {
+  let stack: StackHarness;
+  beforeEach(() => {
+    stack = new StackHarness();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('create: starts one build, completes its wait with the artifact when the build ends, then stops polling', async () => {
+    // GIVEN / WHEN the first deploy of an artifact that was never built
+    expect(await stack.deploy([{ fingerprint: F1 }])).toBe('failed'); // still waiting
+    expect(stack.builds.starts).toBe(1);
+    expect(stack.pollEnabled).toBe(true);
+    // WHEN the build ends and its state-change event arrives
+    stack.builds.finish(F1, 'succeeded');
+    await stack.event();
+    // THEN the wait completes with the digest, and nothing is left pending
+    expect(await stack.settle()).toBe('complete');
+    expect(stack.wait(F1)?.data).toBe('sha256:f1');
+    expect(stack.pending).toBe(0);
+    expect(stack.pollEnabled).toBe(false);
+  });
+
+  test('no-op update: an unchanged template invokes nothing, builds nothing and sends no signal', async () => {
+    await deployBuilt(F1);
+    const puts = stack.puts.length;
+    // WHEN the same app is deployed again
+    expect(await stack.deploy([{ fingerprint: F1 }])).toBe('complete');
+    // THEN
+    expect(stack.builds.starts).toBe(1);
+    expect(stack.puts.length).toBe(puts);
+  });
+
+  test('update to a new fingerprint: a new wait, one build, the old wait removed', async () => {
+    await deployBuilt(F1);
+    await stack.deploy([{ fingerprint: F2 }]);
+    stack.builds.finish(F2, 'succeeded');
+    await stack.advance(1); // no event: the schedule finds it
+    expect(await stack.settle()).toBe('complete');
+    expect(stack.builds.starts).toBe(2);
+    expect(stack.wait(F2)?.data).toBe('sha256:f2');
+    expect(stack.wait(F1)).toBeUndefined();
+  });
+
+  test('an artifact that exists is reused: its fresh wait is signalled at once, nothing is built or polled', async () => {
+    // GIVEN an artifact another stage built
+    stack.builds.artifacts.set(F1, 'sha256:f1');
+    // WHEN
+    expect(await stack.deploy([{ fingerprint: F1 }])).toBe('complete');
+    // THEN
+    expect(stack.builds.starts).toBe(0);
+    expect(stack.pollEnabled).toBe(false);
+    expect(stack.signals(F1)).toEqual([expect.objectContaining({ Status: 'SUCCESS', Data: 'sha256:f1' })]);
+  });
+
+  test('a failed update rolls back two days later to the old fingerprint without signalling its expired handle (handles expire after 24 h)', async () => {
+    // GIVEN F1 deployed, and two days later an update to F2 whose build fails
+    await deployBuilt(F1);
+    stack.now += 48 * 3_600_000;
+    await stack.deploy([{ fingerprint: F2 }]);
+    stack.builds.finish(F2, 'failed');
+    await stack.event();
+    // WHEN CloudFormation evaluates the failure and rolls back to F1
+    expect(await stack.settle()).toBe('rolled-back');
+    // THEN the rollback succeeded: F1's old wait was not signalled again, nothing is pending
+    expect(stack.wait(F1)?.state).toBe('complete');
+    expect(stack.signals(F1)).toHaveLength(1);
+    expect(stack.logs.join('\n')).not.toMatch(/403/);
+    expect(stack.pending).toBe(0);
+    expect(stack.builds.starts).toBe(2);
+  });
+
+  test('a rollback while a build still runs stops it, and a later signal finds the wait gone', async () => {
+    await deployBuilt(F1);
+    // GIVEN an update to F2 and F3, where F3 fails while F2 is still building
+    await stack.deploy([{ fingerprint: F2 }, { fingerprint: 'f3' }]);
+    stack.builds.finish('f3', 'failed');
+    await stack.event();
+    expect(await stack.settle()).toBe('rolled-back');
+    // THEN F2's build was stopped; no build is pending; F1 is untouched
+    expect([...stack.builds.builds.values()].find((b) => b.fingerprint === F2)?.state).toBe('cancelled');
+    expect(stack.pending).toBe(0);
+    expect(stack.wait(F1)?.state).toBe('complete');
+  });
+
+  test('the failure reaches the wait with its reason', async () => {
+    await stack.deploy([{ fingerprint: F1 }], { rollback: false });
+    stack.builds.finish(F1, 'failed');
+    await stack.event();
+    expect(await stack.settle()).toBe('failed');
+    expect(stack.wait(F1)?.reason).toMatch(/step 3 of the Dockerfile returned 1/);
+  });
+
+  test('--no-rollback then retry: the retried wait fails at once on the kept handle, and a rollback then deploy builds again with a new handle', async () => {
+    // GIVEN a failed first attempt with rollback disabled
+    await deployBuilt(F1);
+    await stack.deploy([{ fingerprint: F2 }], { rollback: false });
+    stack.builds.finish(F2, 'failed');
+    await stack.event();
+    expect(await stack.settle()).toBe('failed');
+    // WHEN it is retried as it is: CloudFormation re-runs the failed wait only, whose handle keeps the failure
+    expect(await stack.retry()).toBe('failed');
+    expect(stack.builds.starts).toBe(2);
+    // WHEN the stack is rolled back and deployed again
+    await stack.rollBack();
+    await stack.deploy([{ fingerprint: F2 }]);
+    // THEN a new attempt starts, with a new handle and a new UniqueId
+    expect(stack.builds.starts).toBe(3);
+    stack.builds.finish(F2, 'succeeded');
+    await stack.event();
+    expect(await stack.settle()).toBe('complete');
+    expect(stack.signals(F2)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+  });
+
+  test('a new timeout is a new wait: the existing artifact completes it at once, with no build', async () => {
+    await deployBuilt(F1);
+    expect(await stack.deploy([{ fingerprint: F1, timeoutMinutes: 120 }])).toBe('complete');
+    expect(stack.builds.starts).toBe(1);
+    expect(stack.wait(F1, 120)?.data).toBe('sha256:f1');
+  });
+
+  test('delete while a build runs stops it and deletes no artifact', async () => {
+    stack.builds.artifacts.set('f0', 'sha256:f0');
+    await stack.deploy([{ fingerprint: F1 }, { fingerprint: 'f0' }]);
+    await stack.destroy();
+    expect([...stack.builds.builds.values()][0].state).toBe('cancelled');
+    expect(stack.builds.artifacts.get('f0')).toBe('sha256:f0');
+    expect(stack.pending).toBe(0);
+    expect(stack.pollEnabled).toBe(false);
+  });
+
+  test('duplicate events send one signal, and never start a second build', async () => {
+    await stack.deploy([{ fingerprint: F1 }]);
+    stack.builds.finish(F1, 'succeeded');
+    await stack.event();
+    await stack.event();
+    await stack.advance(2);
+    expect(stack.puts.filter((p) => p.url.includes('waitcondition'))).toHaveLength(1);
+    expect(stack.builds.starts).toBe(1);
+  });
+
+  test('a lost event does not stall the deploy: the schedule completes the wait within a minute of the build ending', async () => {
+    await stack.deploy([{ fingerprint: F1 }]);
+    await stack.advance(30);
+    expect(stack.waiting).toBe(true);
+    stack.builds.finish(F1, 'succeeded');
+    await stack.advance(1);
+    expect(await stack.settle()).toBe('complete');
+  });
+
+  test('a crash before answering: Lambda retries the request, which starts nothing twice', async () => {
+    stack.crashBeforeAnswer = 1;
+    await stack.deploy([{ fingerprint: F1 }]);
+    expect(stack.builds.starts).toBe(1);
+    expect(stack.pending).toBe(1);
+  });
+
+  test('a full build quota waits and starts later, and names the quota when it gives up', async () => {
+    stack.builds.quotaFull = 'CodeBuild: Cannot have more than 1 builds in queue for the account (Concurrently running builds)';
+    await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }]);
+    expect(stack.builds.starts).toBe(0);
+    // WHEN the quota frees up for F1's attempt after 10 minutes
+    await stack.advance(10);
+    stack.builds.quotaFull = undefined;
+    await stack.advance(1);
+    expect(stack.builds.starts).toBe(2);
+    // WHEN it stays full for another deploy past its timeout
+    stack.builds.quotaFull = 'Concurrently running builds';
+    await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }, { fingerprint: 'f4', timeoutMinutes: 10 }]);
+    await stack.advance(10);
+    expect(stack.wait('f4', 10)?.handle.signals).toEqual([expect.objectContaining({ Status: 'FAILURE', Reason: expect.stringMatching(/could not start within 10 minutes[\s\S]*Concurrently running builds/) })]);
+  });
+
+  test('a build that outlives its timeout is stopped and its wait fails with why', async () => {
+    await stack.deploy([{ fingerprint: F1, timeoutMinutes: 20 }]);
+    await stack.advance(20);
+    expect([...stack.builds.builds.values()][0].state).toBe('cancelled');
+    expect(stack.signals(F1, 20)).toEqual([expect.objectContaining({ Status: 'FAILURE', Reason: expect.stringMatching(/did not finish within 20 minutes/) })]);
+  });
+
+  test('holds follow what the stack runs: kept through an update until it succeeds, released after, restored by a rollback', async () => {
+    await deployBuilt(F1);
+    expect(stack.builds.held()).toEqual(['sha256:f1']);
+    // WHEN an update to F2 succeeds: the old version's hold goes once it is cleaned up
+    await stack.deploy([{ fingerprint: F2 }]);
+    expect(stack.builds.held()).toEqual(['sha256:f1']);
+    stack.builds.finish(F2, 'succeeded');
+    await stack.event();
+    await stack.settle();
+    expect(stack.builds.held()).toEqual(['sha256:f2']);
+    // WHEN an update back to F1 fails in another job and rolls back
+    await stack.deploy([{ fingerprint: F1 }, { fingerprint: 'f5' }]);
+    stack.builds.finish('f5', 'failed');
+    await stack.event();
+    expect(await stack.settle()).toBe('rolled-back');
+    expect(stack.builds.held()).toEqual(['sha256:f2']);
+  });
+
+  test('never logs or answers with a response URL or a handle URL', async () => {
+    await stack.deploy([{ fingerprint: F1 }], { rollback: false });
+    stack.builds.finish(F1, 'failed');
+    await stack.event();
+    await stack.settle();
+    await stack.destroy();
+    const said = [...stack.logs, ...stack.puts.map((p) => JSON.stringify(p.body))].join('\n');
+    expect(said).not.toMatch(/SECRET|X-Amz-Signature|amazonaws\.com\/arn/);
+  });
+
+  async function deployBuilt(fingerprint: string): Promise<void> {
+    await stack.deploy([{ fingerprint }]);
+    stack.builds.finish(fingerprint, 'succeeded');
+    await stack.event();
+    expect(await stack.settle()).toBe('complete');
+  }
+});
