@@ -264,7 +264,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
     const infrastructure = shared.infrastructureFor(placement);
     const distribution = this.newDistribution(bakeName, fingerprint, props);
     this.newLifecyclePolicy(bakeName, shared.lifecycleRole, props);
-    if (props.rootVolumeKey) this.allowKey(props.rootVolumeKey, shared);
+    if (props.rootVolumeKey) this.allowKey(props.rootVolumeKey, shared, props.distribution?.accounts ?? []);
 
     const { components, componentArns } = this.components(bakeName, fingerprint, bound, base.osType);
     const arn = (resource: string, resourceName: string) => arnOf(stack, resource, resourceName);
@@ -378,8 +378,12 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
   }
 
-  /** Lets Image Builder's service-linked role encrypt the volumes with the key, and the runtime read it. */
-  private allowKey(key: kms.IKey, shared: AmiBakeInfrastructure): void {
+  /**
+   * Lets Image Builder's service-linked role encrypt the volumes with the key, Auto Scaling's launch
+   * instances from the AMI, the accounts it is shared with use it, and the runtime read it.
+   */
+  private allowKey(key: kms.IKey, shared: AmiBakeInfrastructure, accounts: string[]): void {
+    shared.grantKey(key);
     const stack = Stack.of(this);
     const serviceRole = serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder');
     const added = key.addToResourcePolicy(new iam.PolicyStatement({
@@ -391,9 +395,35 @@ export class AmiBake extends Construct implements IAmiArtifact {
     }));
     if (!added.statementAdded) {
       Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-key-policy',
-        `rootVolumeKey is imported, so its key policy cannot be changed here: allow ${serviceRole} to use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, CreateGrant), or the bake fails to launch its instance.`);
+        `rootVolumeKey is imported, so its key policy cannot be changed here: allow ${serviceRole} and ${serviceLinkedRoleOf(stack, 'autoscaling.amazonaws.com', 'AWSServiceRoleForAutoScaling')} to use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, and CreateGrant for AWS resources), or the bake fails to launch its instance and Auto Scaling cannot launch the AMI.`);
+      return;
     }
-    shared.grantKey(key);
+    // Auto Scaling launches instances from the AMI through its service-linked role, which may use a
+    // customer managed key only if the key policy says so (EC2 Auto Scaling: key policy for encrypted volumes).
+    const autoScaling = { ArnEquals: { 'aws:PrincipalArn': serviceLinkedRoleOf(stack, 'autoscaling.amazonaws.com', 'AWSServiceRoleForAutoScaling') } };
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CdkImmutableDeploysAutoScalingUse',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: autoScaling,
+    }));
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CdkImmutableDeploysAutoScalingGrants',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { ...autoScaling, Bool: { 'kms:GrantIsForAWSResource': true } },
+    }));
+    // Accounts the AMI is shared with may use the key; each grants its own Auto Scaling role (a KMS grant made in that account).
+    if (accounts.length > 0) {
+      key.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'CdkImmutableDeploysSharedAccounts',
+        principals: accounts.map((a) => new iam.AccountPrincipal(a)),
+        actions: ['kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
+        resources: ['*'],
+      }));
+    }
   }
 }
 

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
 import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
@@ -56,7 +57,7 @@ async function findImage(job: BuildJob): Promise<string | undefined> {
   const spec = job.spec;
   const repository = parseRepositoryUri(spec.RepositoryUri);
   const ecr = ecrClient(repository.region);
-  if (spec.RequireImmutableTags === 'true') await assertImmutableTags(ecr, repository, job.path);
+  if (spec.RequireImmutableTags === 'true') await assertImmutableTags(ecr, repository, spec.ImageTag, job.path);
   return findImageDigest(ecr, repository, spec.ImageTag, job.path);
 }
 
@@ -78,6 +79,7 @@ async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
     [BUILD_ENV.IMAGE_URI]: spec.RepositoryUri,
     [BUILD_ENV.IMAGE_TAG]: spec.ImageTag,
     [BUILD_ENV.REGISTRY_REGION]: repository.region,
+    [BUILD_ENV.PULL_REGISTRIES]: spec.PullRegistries ?? '',
     [BUILD_ENV.DOCKERFILE]: spec.Dockerfile,
     [BUILD_ENV.TARGET]: spec.Target ?? '',
     [BUILD_ENV.PLATFORM]: spec.Platform,
@@ -239,12 +241,13 @@ async function latestFingerprintImage(ecr: ECRClient, repository: RepositoryRef,
   }
 }
 
-async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef, path: string): Promise<void> {
+async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<void> {
   const got = await ecr.send(new DescribeRepositoriesCommand({ registryId: repository.registryId, repositoryNames: [repository.name] }));
-  const mutability = got.repositories?.[0]?.imageTagMutability ?? 'MUTABLE';
-  if (!mutability.startsWith('IMMUTABLE')) {
+  const found = got.repositories?.[0];
+  const filters = (found?.imageTagMutabilityExclusionFilters ?? []).map((f) => f.filter ?? '');
+  if (tagCanMove(found?.imageTagMutability, filters, tag)) {
     throw new JobFailure(
-      `${path}: repository ${repository.name} has ${mutability} tags, and requireImmutableTags is true: a fingerprint tag that can be moved cannot prove what it names. Make the repository's tags IMMUTABLE, or set requireImmutableTags to false.`,
+      `${path}: repository ${repository.name} has ${describeMutability(found?.imageTagMutability, filters)} tags, under which ${tag} can be moved, and requireImmutableTags is true: a fingerprint tag that can be moved cannot prove what it names. Make the repository's tags IMMUTABLE (and exclude no 'fp-' tag), or set requireImmutableTags to false.`,
     );
   }
 }

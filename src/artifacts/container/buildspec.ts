@@ -13,6 +13,21 @@
  */
 export const BUILDER_REVISION = '1';
 
+/** An ECR registry host: `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`. */
+const ECR_REGISTRY = /\b(\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)\//g;
+
+/**
+ * The ECR registries a build pulls base images from: every registry named in the Dockerfile or in a
+ * build argument (`FROM ${BASE}` with `BASE=<registry>/...`). Logging in to the one it pushes to again is harmless.
+ */
+export function pullRegistries(dockerfile: string, buildArgs: { [name: string]: string }): string[] {
+  const found = new Set<string>();
+  for (const text of [dockerfile, ...Object.values(buildArgs)]) {
+    for (const match of text.matchAll(ECR_REGISTRY)) found.add(match[1]);
+  }
+  return [...found].sort();
+}
+
 /** The prefix of fingerprint tags; lifecycle rules count the images that carry it. */
 export const TAG_PREFIX = 'fp-';
 
@@ -23,6 +38,8 @@ export const BUILD_ENV = {
   IMAGE_TAG: 'CIB_IMAGE_TAG',
   /** The region of the repository's registry, for `docker login`. */
   REGISTRY_REGION: 'CIB_REGISTRY_REGION',
+  /** Other ECR registries the Dockerfile pulls from (`<account>.dkr.ecr.<region>.amazonaws.com`, space-separated), for `docker login`. */
+  PULL_REGISTRIES: 'CIB_PULL_REGISTRIES',
   DOCKERFILE: 'CIB_DOCKERFILE',
   TARGET: 'CIB_TARGET',
   PLATFORM: 'CIB_PLATFORM',
@@ -70,6 +87,8 @@ export function buildSpecObject(): Record<string, unknown> {
         commands: [
           'docker version --format "Docker {{.Server.Version}}" && docker buildx version',
           `aws ecr get-login-password --region "$${E.REGISTRY_REGION}" | docker login --username AWS --password-stdin "\${${E.IMAGE_URI}%%/*}"`,
+          // Base images in other accounts' or regions' registries need a login of their own (the role needs pull there: grantPull).
+          `for registry in \${${E.PULL_REGISTRIES}:-}; do region=$(echo "$registry" | cut -d. -f4); aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry"; done`,
         ],
       },
       build: {

@@ -10,8 +10,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { IContainerArtifact } from './artifact';
-import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { BUILDER_REVISION, buildSpecObject, pullRegistries, TAG_PREFIX } from './buildspec';
 import { ContainerPlatform } from './platform';
+import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeWildcards } from '../../internal/nag';
@@ -265,6 +266,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       TimeoutMinutes: Token.isUnresolved(buildMinutes) ? Token.asString(buildMinutes) : String(buildMinutes),
       QueuedTimeoutMinutes: String(QUEUE_MINUTES),
       RequireImmutableTags: String(props.requireImmutableTags ?? false),
+      PullRegistries: pullRegistries(fs.readFileSync(path.join(directory, dockerfile), 'utf8'), buildArgs).join(' '),
     };
     // The build starts once the project's role may read the context and push to the repository.
     const job = runtime.addJob(this, {
@@ -338,8 +340,9 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       }
       return;
     }
-    if (mutability.startsWith('IMMUTABLE')) return;
-    const message = `repository ${repository.node.path} has ${mutability} tags: a fingerprint tag that can be moved no longer proves what it names, and a reused image may not be the one its inputs built. Set imageTagMutability to ecr.TagMutability.IMMUTABLE on it.`;
+    if (!tagCanMove(mutability.value, mutability.exclusionFilters, this.imageTag)) return;
+    const setting = describeMutability(mutability.value, mutability.exclusionFilters);
+    const message = `repository ${repository.node.path} has ${setting} tags, under which fingerprint tags such as ${this.imageTag.slice(0, 19)}... can be moved: a fingerprint tag that can be moved no longer proves what it names, and a reused image may not be the one its inputs built. Set imageTagMutability to ecr.TagMutability.IMMUTABLE on it (or exclude no 'fp-' tag from immutability).`;
     if (props.requireImmutableTags) {
       throw new Error(`ContainerImageBuild: ${message} (requireImmutableTags is true)`);
     }
@@ -546,11 +549,17 @@ function checkLiterals(prop: string, values: { [name: string]: string }): { [nam
   return values;
 }
 
-function knownTagMutability(repository: ecr.IRepository): string | undefined {
+/** The tag mutability of a repository of this app and its exclusion filters, or undefined when synth cannot read them. */
+function knownTagMutability(repository: ecr.IRepository): { value: string; exclusionFilters: string[] } | undefined {
   const resource = repository.node.defaultChild;
   if (!(resource instanceof ecr.CfnRepository)) return undefined;
-  const mutability = resource.imageTagMutability ?? 'MUTABLE';
-  return Token.isUnresolved(mutability) ? undefined : mutability;
+  const stack = Stack.of(repository);
+  const value = resource.imageTagMutability ?? 'MUTABLE';
+  const filters = stack.resolve(resource.imageTagMutabilityExclusionFilters ?? []);
+  if (Token.isUnresolved(value) || !Array.isArray(filters)) return undefined;
+  const exclusionFilters = filters.map((f: { imageTagMutabilityExclusionFilterValue?: unknown }) => f?.imageTagMutabilityExclusionFilterValue);
+  if (exclusionFilters.some((f) => typeof f !== 'string')) return undefined;
+  return { value, exclusionFilters: exclusionFilters as string[] };
 }
 
 

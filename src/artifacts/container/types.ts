@@ -35,4 +35,6 @@ export interface ContainerBuildSpec {
   readonly QueuedTimeoutMinutes: string;
   /** 'true' to fail when the repository's tags are mutable. */
   readonly RequireImmutableTags: string;
+  /** The ECR registries the Dockerfile pulls from, space-separated, for `docker login`. */
+  readonly PullRegistries: string;
 }

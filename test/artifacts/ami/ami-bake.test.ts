@@ -138,6 +138,22 @@ describe('AmiBake template', () => {
     });
   });
 
+  test('the key lets Auto Scaling\'s service-linked role launch the AMI, and shared accounts use it (EC2 Auto Scaling: key policy for encrypted volumes)', () => {
+    // GIVEN
+    const stack = new Stack();
+    const key = new kms.Key(stack, 'Key');
+    // WHEN
+    new AmiBake(stack, 'Bake', baseProps({ rootVolumeKey: key, distribution: { accounts: ['111122223333'] } }));
+    // THEN
+    const statements = Template.fromStack(stack).findResources('AWS::KMS::Key');
+    const policy = JSON.stringify(Object.values<any>(statements)[0].Properties.KeyPolicy.Statement);
+    const byId = (sid: string) => Object.values<any>(statements)[0].Properties.KeyPolicy.Statement.find((st: any) => st.Sid === sid);
+    expect(byId('CdkImmutableDeploysAutoScalingUse').Action).toEqual(['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey']);
+    expect(byId('CdkImmutableDeploysAutoScalingGrants')).toMatchObject({ Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } });
+    expect(policy).toContain(':role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling');
+    expect(JSON.stringify(byId('CdkImmutableDeploysSharedAccounts').Principal)).toContain(':iam::111122223333:root');
+  });
+
   test('the instance profile has the SSM and Image Builder policies only; logs are kept with a retention', () => {
     const stack = new Stack();
     const bake = new AmiBake(stack, 'Bake', baseProps());

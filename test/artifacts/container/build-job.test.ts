@@ -43,6 +43,7 @@ const SPEC: ContainerBuildSpec = {
   TimeoutMinutes: '30',
   QueuedTimeoutMinutes: '25',
   RequireImmutableTags: 'false',
+  PullRegistries: '111122223333.dkr.ecr.us-east-1.amazonaws.com',
 };
 
 function job(spec: Partial<ContainerBuildSpec> = {}): Job<ContainerBuildSpec> {
@@ -96,8 +97,8 @@ const imageMissing = () => ecr.on(DescribeImagesCommand, BY_TAG).rejects(awsErro
 const imageFound = (imageManifestMediaType?: string) =>
   ecr.on(DescribeImagesCommand, BY_TAG).resolves({ imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG], imageManifestMediaType }] });
 
-const tagMutability = (imageTagMutability: string) =>
-  ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ repositoryName: 'app-images', imageTagMutability: imageTagMutability as 'MUTABLE' }] });
+const tagMutability = (imageTagMutability: string, filters: string[] = []) =>
+  ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ imageTagMutability: imageTagMutability as any, imageTagMutabilityExclusionFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD' as const })) }] });
 
 const logLines = (...messages: string[]) => logs.on(GetLogEventsCommand).resolves({ events: messages.map((message) => ({ message: `${message}\n` })) });
 
@@ -183,17 +184,33 @@ describe('find', () => {
     tagMutability('MUTABLE');
     imageFound();
     // WHEN / THEN
-    expect(await jobFailure(containerBuild.find(job({ RequireImmutableTags: 'true' })))).toMatch(/^App\/Image: repository app-images has MUTABLE tags, and requireImmutableTags is true/);
+    expect(await jobFailure(containerBuild.find(job({ RequireImmutableTags: 'true' })))).toMatch(/^App\/Image: repository app-images has MUTABLE tags, under which fp-a+ can be moved, and requireImmutableTags is true/);
     expect(ecr.commandCalls(DescribeRepositoriesCommand)[0].args[0].input).toEqual({ registryId: '123456789012', repositoryNames: ['app-images'] });
   });
 
-  test.each(['IMMUTABLE', 'IMMUTABLE_WITH_EXCLUSION'])('with requireImmutableTags, a repository with %s tags passes', async (mutability) => {
+  // ECR's exclusion filters are wildcard patterns: IMMUTABLE_WITH_EXCLUSION leaves the tags they match
+  // mutable, MUTABLE_WITH_EXCLUSION makes only those immutable (docs/aws-behaviour.md #32).
+  test.each([
+    ['IMMUTABLE', []],
+    ['IMMUTABLE_WITH_EXCLUSION', ['dev-*', 'latest']],
+    ['MUTABLE_WITH_EXCLUSION', ['fp-*']],
+  ])('with requireImmutableTags, a repository with %s tags %j passes', async (mutability, filters) => {
     // GIVEN
-    tagMutability(mutability);
+    tagMutability(mutability, filters);
     imageFound();
     // WHEN / THEN
     await expect(containerBuild.find(job({ RequireImmutableTags: 'true' }))).resolves.toEqual(DIGEST);
     expect(ecr.commandCalls(DescribeRepositoriesCommand)).toHaveLength(1);
+  });
+
+  test.each([
+    ['IMMUTABLE_WITH_EXCLUSION', ['fp-*']],
+    ['IMMUTABLE_WITH_EXCLUSION', ['*']],
+    ['MUTABLE_WITH_EXCLUSION', ['release-*']],
+  ])('with requireImmutableTags, a repository with %s tags %j, under which fingerprint tags move, fails', async (mutability, filters) => {
+    tagMutability(mutability, filters);
+    imageFound();
+    expect(await jobFailure(containerBuild.find(job({ RequireImmutableTags: 'true' })))).toMatch(new RegExp(`has ${mutability} \\(exclusion filters .*\\) tags, under which fp-a+ can be moved`));
   });
 
   test('without requireImmutableTags, the repository settings are not read', async () => {
@@ -232,6 +249,7 @@ describe('start', () => {
     expect(environmentVariablesOverride!.every((v) => v.type === 'PLAINTEXT')).toBe(true);
     expect(environmentVariablesOverride!.map((v) => [v.name, v.value])).toEqual([
       [BUILD_ENV.IMAGE_URI, URI], [BUILD_ENV.IMAGE_TAG, TAG], [BUILD_ENV.REGISTRY_REGION, 'eu-west-1'],
+      [BUILD_ENV.PULL_REGISTRIES, '111122223333.dkr.ecr.us-east-1.amazonaws.com'],
       [BUILD_ENV.DOCKERFILE, 'docker/Dockerfile'], [BUILD_ENV.TARGET, 'runtime'], [BUILD_ENV.PLATFORM, 'linux/arm64'],
       [BUILD_ENV.CACHE, 'false'], [BUILD_ENV.CACHE_FROM, ''], [BUILD_ENV.FINGERPRINT, FINGERPRINT],
       [BUILD_ENV.ATTEMPT, ATTEMPT.id], [BUILD_ENV.BUILD_ARG_COUNT, '2'],

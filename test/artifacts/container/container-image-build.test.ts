@@ -10,6 +10,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { addContainerImageBuild } from '../../../examples/container';
 import { ContainerImageBuild, ContainerImageBuildProps, ContainerPlatform, IContainerArtifact } from '../../../src';
+import { buildSpecObject } from '../../../src/artifacts/container/buildspec';
 import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
 
@@ -160,7 +161,22 @@ describe('ContainerImageBuild', () => {
       TimeoutMinutes: '20',
       QueuedTimeoutMinutes: '60',
       RequireImmutableTags: 'true',
+      PullRegistries: '',
     });
+  });
+
+  test('logs in to every ECR registry the Dockerfile or a build argument pulls from (a base image of another account or region)', () => {
+    // GIVEN
+    const s = stack();
+    const image = new ContainerImageBuild(s, 'Image', {
+      directory: context({ Dockerfile: 'ARG BASE\nFROM 111122223333.dkr.ecr.us-east-1.amazonaws.com/base:1 AS base\nFROM ${BASE}\n' }),
+      buildArgs: { BASE: '444455556666.dkr.ecr.eu-central-1.amazonaws.com/runtime@sha256:abc' },
+    });
+    // THEN: the job names both registries; the buildspec logs in to each in its own region
+    expect(jobOf(Template.fromStack(s), image.node.path).Spec.PullRegistries).toEqual('111122223333.dkr.ecr.us-east-1.amazonaws.com 444455556666.dkr.ecr.eu-central-1.amazonaws.com');
+    const buildspec = JSON.stringify(buildSpecObject());
+    expect(buildspec).toContain('for registry in ${CIB_PULL_REGISTRIES:-}');
+    expect(buildspec).toContain('get-login-password --region \\"$region\\" | docker login --username AWS --password-stdin \\"$registry\\"');
   });
 
   test('shares one project and the stack\'s one runtime among three builds; each adds its repository, a handle and a wait', () => {
@@ -452,11 +468,31 @@ describe('ContainerImageBuild validation', () => {
     const s = stack();
     const mutable = new ecr.Repository(s, 'Mutable');
     new ContainerImageBuild(s, 'Image', { directory: context(), repository: mutable });
-    Annotations.fromStack(s).hasWarning('/Stack/Image', Match.stringLikeRegexp('repository Stack/Mutable has MUTABLE tags: a fingerprint tag that can be moved'));
+    Annotations.fromStack(s).hasWarning('/Stack/Image', Match.stringLikeRegexp('repository Stack/Mutable has MUTABLE tags, under which fingerprint tags such as fp-.* can be moved: a fingerprint tag that can be moved'));
 
     expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository: mutable, requireImmutableTags: true })).toThrow(
       /repository Stack\/Mutable has MUTABLE tags.*\(requireImmutableTags is true\)/,
     );
+  });
+
+  // ECR's exclusion filters are wildcard patterns (docs/aws-behaviour.md #32).
+  test.each([
+    [ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION, 'fp-*', true],
+    [ecr.TagMutability.IMMUTABLE_WITH_EXCLUSION, 'dev-*', false],
+    [ecr.TagMutability.MUTABLE_WITH_EXCLUSION, 'fp-*', false],
+    [ecr.TagMutability.MUTABLE_WITH_EXCLUSION, 'release-*', true],
+  ])('a repository with %s tags excluding %s: fingerprint tags can move, %s', (mutability, filter, moves) => {
+    const s = stack();
+    const repository = new ecr.Repository(s, 'Repository', {
+      imageTagMutability: mutability,
+      imageTagMutabilityExclusionFilters: [ecr.ImageTagMutabilityExclusionFilter.wildcard(filter)],
+    });
+    new ContainerImageBuild(s, 'Image', { directory: context(), repository });
+    const warnings = Annotations.fromStack(s).findWarning('/Stack/Image', Match.stringLikeRegexp('under which fingerprint tags such as fp-'));
+    expect(warnings.length > 0).toBe(moves);
+    if (moves) {
+      expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository, requireImmutableTags: true })).toThrow(/exclusion filters/);
+    }
   });
 
   test('a repository with immutable tags gives no warning', () => {
