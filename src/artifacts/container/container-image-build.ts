@@ -191,89 +191,30 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
-
-    const directory = checkDirectory(props.directory);
-    const file = props.file ?? 'Dockerfile';
-    const dockerfile = checkDockerfile(directory, file);
-    const retainImages = checkRetainImages(props.retainImages);
-    const buildMinutes = checkBuildTimeout(props.buildTimeout);
-    const computeType = checkComputeType(props.computeType);
-    const buildArgs = checkLiterals('buildArgs', props.buildArgs ?? {});
-    checkLiterals('target', { target: props.target ?? '' });
-    const exclude = props.exclude ?? [];
-    if (exclude.some((p) => Token.isUnresolved(p))) {
-      throw new Error(`ContainerImageBuild: exclude (${JSON.stringify(exclude)}) holds an unresolved token. Ignore patterns decide what is fingerprinted: pass literal patterns.`);
-    }
-    this.platform = props.platform ?? ContainerPlatform.LINUX_AMD64;
-    const cache = props.cache ?? true;
+    const inputs = resolveInputs(props);
+    this.platform = inputs.platform;
 
     // What the image is made of: the same inputs give the same tag on any machine.
-    const context = Fingerprint.ofDirectory(directory, { exclude });
-    const dockerfileFingerprint = Fingerprint.ofFile(path.join(directory, dockerfile));
-    const fingerprint = Fingerprint.combine(
-      context,
-      dockerfileFingerprint,
-      Fingerprint.ofJson({
-        builder: BUILDER_REVISION,
-        buildArgs,
-        target: props.target ?? null,
-        platform: this.platform.platform,
-        cache,
-      }),
-    );
-    this.fingerprint = fingerprint.hex;
-    this.imageTag = `${TAG_PREFIX}${fingerprint.hex}`;
+    const fingerprints = fingerprintsOf(inputs);
+    this.fingerprint = fingerprints.image.hex;
+    this.imageTag = `${TAG_PREFIX}${this.fingerprint}`;
 
-    // The context as uploaded: what Docker would send, plus the Dockerfile and .dockerignore it always reads.
-    const dockerignore = path.join(directory, '.dockerignore');
-    const hasDockerignore = fs.existsSync(dockerignore);
-    const asset = new s3assets.Asset(this, 'Context', {
-      path: directory,
-      ignoreMode: IgnoreMode.DOCKER,
-      exclude: [...dockerignorePatterns(dockerignore), ...exclude, `!${dockerfile}`, ...(hasDockerignore ? ['!.dockerignore'] : [])],
-      // Named by content, never by modification times: a stale hash would build old files under a new tag.
-      assetHash: Fingerprint.combine(
-        context,
-        dockerfileFingerprint,
-        Fingerprint.ofJson({ dockerfile, dockerignore: hasDockerignore ? Fingerprint.ofFile(dockerignore).hex : null }),
-      ).hex,
-    });
-
-    this.repository = props.repository ?? this.newRepository(retainImages);
-    if (props.repository) {
-      this.checkRepository(props.repository, props);
-    }
-
+    // Per image: its context, its repository, its job. The project and the runtime are the stack's.
+    const asset = this.newContext(inputs, fingerprints);
+    this.repository = props.repository ?? this.newRepository(inputs.retainImages);
+    if (props.repository) this.checkRepository(props.repository, props);
     const projects = ContainerBuildProjects.of(this);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
     this.grantPush(shared.project);
     const runtime = DeployTimeRuntime.of(this);
-    projects.grantRuntime(runtime, shared, props.requireImmutableTags ?? false);
-
-    const spec: ContainerBuildSpec = {
-      ProjectName: shared.project.projectName,
-      RepositoryUri: this.repository.repositoryUri,
-      ImageTag: this.imageTag,
-      SourceBucket: asset.s3BucketName,
-      SourceKey: asset.s3ObjectKey,
-      Dockerfile: dockerfile,
-      Target: props.target ?? '',
-      Platform: this.platform.platform,
-      BuildArgs: JSON.stringify(sortedObject(buildArgs)),
-      Cache: String(cache),
-      ComputeType: computeType,
-      TimeoutMinutes: Token.isUnresolved(buildMinutes) ? Token.asString(buildMinutes) : String(buildMinutes),
-      QueuedTimeoutMinutes: String(QUEUE_MINUTES),
-      RequireImmutableTags: String(props.requireImmutableTags ?? false),
-      PullRegistries: pullRegistries(fs.readFileSync(path.join(directory, dockerfile), 'utf8'), buildArgs).join(' '),
-    };
+    projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
     // The build starts once the project's role may read the context and push to the repository.
     const job = runtime.addJob(this, {
       kind: 'container-build',
       fingerprint: this.fingerprint,
-      spec: { ...spec },
-      timeout: Duration.minutes((Token.isUnresolved(buildMinutes) ? MAX_BUILD_MINUTES : buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
+      spec: { ...this.specOf(inputs, shared.project, asset) },
+      timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
       dependencies: [shared.project],
     });
 
@@ -301,6 +242,44 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       actions: PUSH_ACTIONS,
     }));
     if (!added.statementAdded) this.repository.grantPullPush(project);
+  }
+
+  /** The context as uploaded: what Docker would send, plus the Dockerfile and .dockerignore it always reads. */
+  private newContext(inputs: BuildInputs, fingerprints: BuildFingerprints): s3assets.Asset {
+    const dockerignore = path.join(inputs.directory, '.dockerignore');
+    const hasDockerignore = fs.existsSync(dockerignore);
+    return new s3assets.Asset(this, 'Context', {
+      path: inputs.directory,
+      ignoreMode: IgnoreMode.DOCKER,
+      exclude: [...dockerignorePatterns(dockerignore), ...inputs.exclude, `!${inputs.dockerfile}`, ...(hasDockerignore ? ['!.dockerignore'] : [])],
+      // Named by content, never by modification times: a stale hash would build old files under a new tag.
+      assetHash: Fingerprint.combine(
+        fingerprints.context,
+        fingerprints.dockerfile,
+        Fingerprint.ofJson({ dockerfile: inputs.dockerfile, dockerignore: hasDockerignore ? Fingerprint.ofFile(dockerignore).hex : null }),
+      ).hex,
+    });
+  }
+
+  /** The settings of this image's job, as strings. */
+  private specOf(inputs: BuildInputs, project: codebuild.IProject, asset: s3assets.Asset): ContainerBuildSpec {
+    return {
+      ProjectName: project.projectName,
+      RepositoryUri: this.repository.repositoryUri,
+      ImageTag: this.imageTag,
+      SourceBucket: asset.s3BucketName,
+      SourceKey: asset.s3ObjectKey,
+      Dockerfile: inputs.dockerfile,
+      Target: inputs.target,
+      Platform: this.platform.platform,
+      BuildArgs: JSON.stringify(sortedObject(inputs.buildArgs)),
+      Cache: String(inputs.cache),
+      ComputeType: inputs.computeType,
+      TimeoutMinutes: Token.isUnresolved(inputs.buildMinutes) ? Token.asString(inputs.buildMinutes) : String(inputs.buildMinutes),
+      QueuedTimeoutMinutes: String(QUEUE_MINUTES),
+      RequireImmutableTags: String(inputs.requireImmutableTags),
+      PullRegistries: pullRegistries(inputs.dockerfileText, inputs.buildArgs).join(' '),
+    };
   }
 
   private newRepository(retainImages: number): ecr.IRepository {
@@ -480,6 +459,67 @@ class ContainerBuildProjects extends Construct {
 
 const PROJECTS_ID = 'cdk-immutable-deploys.ContainerImageBuild';
 
+
+/** A build's props, checked and with their defaults: every default is applied here, once. */
+interface BuildInputs {
+  readonly directory: string;
+  /** The Dockerfile's path inside the context, with forward slashes, and its text. */
+  readonly dockerfile: string;
+  readonly dockerfileText: string;
+  readonly retainImages: number;
+  readonly buildMinutes: number;
+  readonly computeType: string;
+  readonly buildArgs: { [name: string]: string };
+  readonly target: string;
+  readonly exclude: string[];
+  readonly platform: ContainerPlatform;
+  readonly cache: boolean;
+  readonly requireImmutableTags: boolean;
+}
+
+function resolveInputs(props: ContainerImageBuildProps): BuildInputs {
+  const directory = checkDirectory(props.directory);
+  const dockerfile = checkDockerfile(directory, props.file ?? 'Dockerfile');
+  checkLiterals('target', { target: props.target ?? '' });
+  const exclude = props.exclude ?? [];
+  if (exclude.some((p) => Token.isUnresolved(p))) {
+    throw new Error(`ContainerImageBuild: exclude (${JSON.stringify(exclude)}) holds an unresolved token. Ignore patterns decide what is fingerprinted: pass literal patterns.`);
+  }
+  return {
+    directory,
+    dockerfile,
+    dockerfileText: fs.readFileSync(path.join(directory, dockerfile), 'utf8'),
+    retainImages: checkRetainImages(props.retainImages),
+    buildMinutes: checkBuildTimeout(props.buildTimeout),
+    computeType: checkComputeType(props.computeType),
+    buildArgs: checkLiterals('buildArgs', props.buildArgs ?? {}),
+    target: props.target ?? '',
+    exclude,
+    platform: props.platform ?? ContainerPlatform.LINUX_AMD64,
+    cache: props.cache ?? true,
+    requireImmutableTags: props.requireImmutableTags ?? false,
+  };
+}
+
+interface BuildFingerprints {
+  readonly context: Fingerprint;
+  readonly dockerfile: Fingerprint;
+  readonly image: Fingerprint;
+}
+
+/** The fingerprints of the context, of the Dockerfile, and of the image: every input that shapes its bits. */
+function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
+  const context = Fingerprint.ofDirectory(inputs.directory, { exclude: inputs.exclude });
+  const dockerfile = Fingerprint.ofFile(path.join(inputs.directory, inputs.dockerfile));
+  const image = Fingerprint.combine(context, dockerfile, Fingerprint.ofJson({
+    builder: BUILDER_REVISION,
+    buildArgs: inputs.buildArgs,
+    target: inputs.target || null,
+    platform: inputs.platform.platform,
+    cache: inputs.cache,
+  }));
+  return { context, dockerfile, image };
+}
 
 function checkDirectory(directory: string): string {
   if (Token.isUnresolved(directory)) {
