@@ -10,6 +10,7 @@ import { fullDiff } from '@aws-cdk/cloudformation-diff';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
 import { runtimeStatements } from './jobs';
 import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform } from '../../../src';
 
@@ -134,5 +135,47 @@ describe('DeployTimeRuntime', () => {
     const script = Array.from({ length: 2_000 }, (_, i) => `echo line ${i} of a very long inline script`);
     new AmiBake(stack, 'Huge', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(script)] });
     expect(() => Template.fromStack(stack)).toThrow(/deploy-time job of App\/Huge takes about \d+ bytes.*BakeStep\.file/s);
+  });
+});
+
+describe('generated names meet AWS\'s rules, for the longest stack name and a deep construct path', () => {
+  // CloudFormation stack names: up to 128 characters of [A-Za-z0-9-].
+  const stackName = `A${'-very-long-stack-name'.repeat(6)}`.slice(0, 128);
+  const stack = new Stack(new App(), stackName, { env: ENV });
+  let scope: Construct = stack;
+  for (const id of ['Platform', 'Services', 'Frontend-Web_Tier', 'Images']) scope = new Construct(scope, id);
+  const bake = new AmiBake(scope, 'BakeWithAVeryLongConstructIdIndeed', {
+    baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'),
+    steps: [BakeStep.shell(['echo'])],
+    testSteps: [BakeStep.shell(['true'])],
+  });
+  new ContainerImageBuild(scope, 'Image', { directory: context() });
+  const template = Template.fromStack(stack);
+  const jobs = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysJobs')).flatMap((r) => r.Properties.Jobs);
+
+  test('Image Builder names: 1 to 128 characters of [-_A-Za-z0-9 ], starting and ending with no space', () => {
+    const names = [bake.recipeName, ...jobs.flatMap((j) => (j.Spec.Components ?? []).map((c: any) => c.Name))];
+    expect(names.length).toBe(3);
+    for (const name of names) expect(name).toMatch(/^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$/);
+    for (const resource of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::InfrastructureConfiguration', 'AWS::ImageBuilder::LifecyclePolicy']) {
+      for (const r of Object.values<any>(template.findResources(resource))) expect(r.Properties.Name).toMatch(/^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$/);
+    }
+  });
+
+  test('AMI names: at most 128 characters once Image Builder puts in the build date (24 characters)', () => {
+    const distribution = Object.values<any>(template.findResources('AWS::ImageBuilder::DistributionConfiguration'))[0];
+    const name: string = distribution.Properties.Distributions[0].AmiDistributionConfiguration.Name;
+    expect(name.replace('{{ imagebuilder:buildDate }}', '2026-12-01T20-48-01.123Z').length).toBeLessThanOrEqual(128);
+    expect(name).toMatch(/^[A-Za-z0-9().\-/_]+\{\{ imagebuilder:buildDate \}\}$/);
+  });
+
+  test('the schedule rule: at most 64 characters of [.-_A-Za-z0-9]; the state path: at most 1,011 characters and 15 levels', () => {
+    const rule = Object.values<any>(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.ScheduleExpression);
+    expect(rule.Properties.Name).toMatch(/^[.\-_A-Za-z0-9]{1,64}$/);
+    const fn = Object.values<any>(template.findResources('AWS::Lambda::Function'))[0];
+    const statePath = `${fn.Properties.Environment.Variables.CID_STATE_PATH}/${jobs[0].Key}`;
+    expect(statePath.length).toBeLessThanOrEqual(1011);
+    expect(statePath.split('/').length - 1).toBeLessThanOrEqual(15);
+    expect(statePath).toMatch(/^\/[a-zA-Z0-9_.\-/]+$/);
   });
 });
