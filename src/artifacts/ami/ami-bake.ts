@@ -211,6 +211,9 @@ export class AmiBake extends Construct implements IAmiArtifact {
   /** The processor architecture of the AMI (always known for a bake). */
   public readonly architecture?: ec2.InstanceArchitecture;
 
+  /** The device name of the AMI's root volume: the base image's (always known for a bake). */
+  public readonly rootDeviceName?: string;
+
   /** The name of the bake's Image Builder image recipe (the same for every version). */
   public readonly recipeName: string;
 
@@ -233,6 +236,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
     const base = props.baseImage._bind(this);
     this.osType = base.osType;
     this.architecture = base.architecture;
+    this.rootDeviceName = base.rootDeviceName;
     const instanceTypes = props.instanceTypes ?? defaultInstanceTypes(base.architecture);
     instanceTypes.forEach((t, i) => checkArchitecture(t, i, base.architecture));
     const bakeName = bakeNameOf(this, shared.namePrefix);
@@ -293,7 +297,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
 
     this.amiId = job.data;
-    const artifact = AmiArtifact.fromAmiId(this.amiId, { osType: this.osType, architecture: base.architecture, userData: props.userData });
+    const artifact = AmiArtifact.fromAmiId(this.amiId, { osType: this.osType, architecture: base.architecture, userData: props.userData, rootDeviceName: base.rootDeviceName });
     this.machineImage = artifact.machineImage;
   }
 

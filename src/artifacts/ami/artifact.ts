@@ -23,6 +23,15 @@ export interface IAmiArtifact {
    * @default - unknown
    */
   readonly architecture?: ec2.InstanceArchitecture;
+
+  /**
+   * The device name of the AMI's root volume (`/dev/xvda` on Amazon Linux, `/dev/sda1` on Ubuntu and
+   * Windows), when known: a launch template that maps another device adds a second volume instead of
+   * sizing and encrypting the root one.
+   *
+   * @default - unknown
+   */
+  readonly rootDeviceName?: string;
 }
 
 /**
@@ -49,6 +58,13 @@ export interface AmiArtifactFromAmiIdOptions {
    * @default - empty user data for the OS type
    */
   readonly userData?: ec2.UserData;
+
+  /**
+   * The device name of the AMI's root volume.
+   *
+   * @default - unknown: the deployment assumes `/dev/xvda` on Linux and `/dev/sda1` on Windows
+   */
+  readonly rootDeviceName?: string;
 }
 
 const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -73,6 +89,7 @@ export class AmiArtifact {
       fingerprint: amiId,
       osType,
       architecture: options.architecture,
+      rootDeviceName: options.rootDeviceName,
       machineImage: new PinnedMachineImage(amiId, osType, options.userData),
     };
   }

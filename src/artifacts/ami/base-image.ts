@@ -81,7 +81,7 @@ export abstract class BaseImage {
       fingerprintInput: `artifact:${artifact.fingerprint}`,
       osType,
       architecture: options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
-      rootDeviceName: options.rootDeviceName ?? defaultRootDevice(osType, ''),
+      rootDeviceName: options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
     });
   }
 

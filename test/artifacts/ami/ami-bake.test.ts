@@ -495,3 +495,15 @@ describe('AmiArtifact compatibility', () => {
     for (const a of artifacts) expect(a.machineImage.getImage(stack).osType).toBe(ec2.OperatingSystemType.LINUX);
   });
 });
+
+describe('the root device travels with the AMI', () => {
+  test('a bake carries its base image\'s root device, and a layered bake its foundation\'s', () => {
+    const stack = new Stack();
+    const ubuntu = new AmiBake(stack, 'Ubuntu', baseProps({ baseImage: BaseImage.fromAmiId(AL2023, { rootDeviceName: '/dev/sda1' }) }));
+    const layer = new AmiBake(stack, 'Layer', baseProps({ baseImage: BaseImage.fromAmiArtifact(ubuntu), steps: [BakeStep.shell(['echo layer'])] }));
+    expect(ubuntu.rootDeviceName).toEqual('/dev/sda1');
+    expect(layer.rootDeviceName).toEqual('/dev/sda1');
+    expect(AmiArtifact.fromAmiId(AL2023, { rootDeviceName: '/dev/sda1' }).rootDeviceName).toEqual('/dev/sda1');
+    expect(new AmiBake(stack, 'Default', baseProps()).rootDeviceName).toEqual('/dev/xvda');
+  });
+});
