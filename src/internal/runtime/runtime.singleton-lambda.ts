@@ -46,6 +46,8 @@ export interface CallContext {
 export const world = {
   now: () => Date.now(),
   runners: RUNNERS as { [kind in JobKind]: JobRunner },
+  /** The first pause after throttling while answering CloudFormation; it doubles up to 10 s. */
+  retryDelayMs: 500,
 };
 
 type Request = CloudFormationCustomResourceEvent & { ResourceProperties: JobsResourceProperties & { ServiceToken: string } };
@@ -112,7 +114,7 @@ async function applyJobs(event: Request, old: JobProperties[], previousId: strin
       throw new JobFailure(`Ran out of time after starting ${started} of the stack's new jobs; deploy again to start the rest (the started ones are kept and not started twice).`);
     }
     const job = toJob(props);
-    const runner = world.runners[props.Kind];
+    const runner = retryingRunner(world.runners[props.Kind], deadline);
     if (pending.has(props.Key)) continue; // a replay of this request, or an attempt under way
     if (oldKeys.has(props.Key) || (await waitExists(event.StackId, props.Key))) {
       // Its wait completed in an earlier deploy (unchanged, or a rollback onto it): never signal it again.
@@ -287,6 +289,35 @@ function checkJob(job: JobProperties): void {
   if (!job.Key || !job.Handle || !world.runners[job.Kind]) {
     throw new JobFailure(`Job ${job.Path ?? job.Key ?? '(unnamed)'} has no key, no wait handle or an unknown kind (${job.Kind}): define it with this library's constructs.`);
   }
+}
+
+/**
+ * A runner whose calls try again after throttling or a transient fault, until the call's deadline:
+ * while CloudFormation waits for an answer, throttling must not fail the deploy.
+ */
+function retryingRunner(runner: JobRunner, deadline: number): JobRunner {
+  const retrying = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    let delay = world.retryDelayMs;
+    for (;;) {
+      try {
+        return await fn.apply(runner, args);
+      } catch (e) {
+        if (!isRetryable(e) || world.now() + delay > deadline) throw e;
+        console.log(`Trying again in ${delay} ms: ${errorText(e)}`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  };
+  return {
+    startOnly: runner.startOnly,
+    find: retrying(runner.find),
+    start: retrying(runner.start),
+    check: retrying(runner.check),
+    cancel: retrying(runner.cancel),
+    hold: runner.hold ? retrying(runner.hold) : undefined,
+    release: runner.release ? retrying(runner.release) : undefined,
+  };
 }
 
 /** A job without the settings that only its start needs (large documents), for its pending state. */

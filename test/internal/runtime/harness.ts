@@ -74,7 +74,14 @@ export class FakeBuilds implements JobRunner {
   /** While set, starting a build is refused the way a full CodeBuild queue refuses it. */
   public quotaFull?: string;
 
+  /** Calls to fail with throttling before they succeed. */
+  public throttle = 0;
+
   public async find(job: Job): Promise<string | undefined> {
+    if (this.throttle > 0) {
+      this.throttle--;
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    }
     return this.artifacts.get(job.fingerprint);
   }
 
@@ -156,6 +163,7 @@ export class StackHarness {
     eventbridge.reset();
     cloudformation.reset();
     world.now = () => this.now;
+    world.retryDelayMs = 0;
     world.runners = { 'container-build': this.builds, 'ami-bake': this.builds };
     process.env.CID_STATE_PATH = STATE_PATH;
     process.env.CID_POLL_RULE = 'app-jobs-poll';

@@ -157,6 +157,13 @@ describe('deploy-time runtime lifecycle', () => {
     expect(await stack.settle()).toBe('complete');
   });
 
+  test('throttling while CloudFormation waits for an answer is tried again, and never fails the deploy', async () => {
+    stack.builds.artifacts.set(F1, 'sha256:f1');
+    stack.builds.throttle = 3;
+    expect(await stack.deploy([{ fingerprint: F1 }])).toBe('complete');
+    expect(stack.builds.throttle).toBe(0);
+  });
+
   test('a crash before answering: Lambda retries the request, which starts nothing twice', async () => {
     stack.crashBeforeAnswer = 1;
     await stack.deploy([{ fingerprint: F1 }]);
