@@ -13,7 +13,30 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
-  github: false,
+
+  // GitHub workflows (RELEASING.md): `build` on every pull request, with projen's self-mutation
+  // check; `release` on every push to main, which bumps the version from the conventional commits
+  // since the last tag, writes the changelog, tags, and publishes to GitHub Releases, npm, PyPI,
+  // Maven Central, NuGet and the Go module repository. The bump runs only in `release`, never in
+  // `build`, so `npx projen build` stays offline and leaves the version at 0.0.0.
+  // Workflows run the Node.js the deploy-time functions run on (the Lambda runtime below), pinned,
+  // not `lts/*`.
+  workflowNodeVersion: '24.x',
+  githubOptions: {
+    // Pull-request titles become the squashed commits the bump reads: they must be conventional.
+    pullRequestLint: true,
+    // Merging stays a maintainer's click: no Mergify app to install.
+    mergify: false,
+  },
+  // Dependency upgrades are a maintainer's decision (`npx projen upgrade`), not a daily bot PR.
+  depsUpgradeOptions: { workflow: false },
+  // 0.x until the API is declared stable: breaking changes bump the minor, features and fixes the
+  // patch (commit-and-tag-version's pre-1.0 rule), and a bump that would reach 1.0.0 fails the
+  // release instead of publishing it.
+  majorVersion: 0,
+  // The first release is 0.1.0, not projen's untagged default 0.0.0. `LATEST_TAG` is empty only
+  // before the first tag; after it this prints nothing and the commits decide.
+  nextVersionCommand: 'node -e "if (!process.env.LATEST_TAG) process.stdout.write(\'0.1.0\')"',
 
   // 2.271.0 is the first aws-cdk-lib whose validation report scopes `Validations.of(c).acknowledge()`
   // to c and its children. Before it, an acknowledgement of a cdk-nag finding id (such as
@@ -125,6 +148,19 @@ project.eslint?.addIgnorePattern('src/**/*-function.ts');
 
 // The published package holds the library (lib/, assets/, .jsii, API.md), not the repository's tooling.
 project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/');
+
+// The Node.js versions a user synthesizes with: those of aws-cdk-lib 2.271.0 (its `engines`). The
+// deploy-time functions run on the Lambda runtime chosen above, whatever Node synthesizes them.
+// (`minNodeVersion` would say the same but also re-pin @types/node to ^20, a new lockfile.)
+project.package.addEngine('node', '>= 20.0.0');
+
+// `npx projen build` packages JavaScript only (dist/js), on every machine, as it does in CI. Outside
+// CI projen would package all five languages, and jsii-pacmak's Python, Java, .NET and Go builds
+// fetch their build tools from PyPI, Maven Central, NuGet and the Go module proxy: the GitHub
+// workflows run each in its own job (`package-<lang>`, RELEASING.md), and `npx projen package-all`
+// runs them on a machine that has the toolchains and the network.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
