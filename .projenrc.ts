@@ -1,4 +1,5 @@
 import { awscdk, javascript } from 'projen';
+import { HANDLER_SUFFIXES, libraryModules } from './projenrc/package-contents';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-immutable-deploys',
@@ -146,8 +147,29 @@ project.addTask('benchmark', {
 // projen's, not ours to lint.
 project.eslint?.addIgnorePattern('src/**/*-function.ts');
 
-// The published package holds the library (lib/, assets/, .jsii, API.md), not the repository's tooling.
-project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/');
+// The npm package ships what users run, by an allowlist (test/package.test.ts packs it and checks):
+// - package.json, README.md, LICENSE (npm adds them whatever the rules), API.md, .jsii (the
+//   assembly the other languages load), the bundled dependencies (yaml);
+// - assets/: the deploy-time code, bundled by esbuild;
+// - lib/: the .js and .d.ts of the library's modules only: those src/index.ts reaches through its
+//   imports and exports, transitively, type-only imports included (a shipped .d.ts names them), and
+//   never a handler entry point (`*.lambda.ts`, `*.singleton-lambda.ts`, `*.edge-lambda.ts`,
+//   `*.lambda-extension.ts`). So neither the compiled handlers, which assets/ already holds
+//   bundled, nor the modules only handlers import (failure formatting, signalling, SDK calls) ship
+//   twice, whatever they are named or wherever they live; nor do stale files a renamed source left
+//   in lib/. The list is computed from src/ at every synth (`npx projen`, the first step of
+//   `npx projen build`), so it follows renames, and jsii libraries never load `@aws-sdk/*`.
+// Everything else (src, tests, examples, bench, scripts, docs, tooling) stays out by default.
+const npmignore = project.npmignore!;
+npmignore.removePatterns('!/lib/', '!/lib/**/*.js', '!/lib/**/*.d.ts', '!/assets/', '!.jsii');
+npmignore.exclude('/*');
+npmignore.include('/API.md', '/.jsii', '/assets/', '/lib/');
+npmignore.exclude('/lib/**');
+npmignore.include('/lib/**/');
+for (const module of libraryModules('src')) {
+  npmignore.include(`/lib/${module}.js`, `/lib/${module}.d.ts`);
+}
+npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));
 
 // The Node.js versions a user synthesizes with: those of aws-cdk-lib 2.271.0 (its `engines`). The
 // deploy-time functions run on the Lambda runtime chosen above, whatever Node synthesizes them.
