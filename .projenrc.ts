@@ -163,7 +163,8 @@ project.eslint?.addIgnorePattern('src/**/*-function.ts');
 const npmignore = project.npmignore!;
 npmignore.removePatterns('!/lib/', '!/lib/**/*.js', '!/lib/**/*.d.ts', '!/assets/', '!.jsii');
 npmignore.exclude('/*');
-npmignore.include('/API.md', '/.jsii', '/assets/', '/lib/');
+// `!.jsii` exactly as jsii-pacmak writes it: package:js appends it to .npmignore when it is missing.
+npmignore.include('/API.md', '.jsii', '/assets/', '/lib/');
 npmignore.exclude('/lib/**');
 npmignore.include('/lib/**/');
 for (const module of libraryModules('src')) {

@@ -183,6 +183,10 @@ describe('the npm package', () => {
     expect(problems).toEqual([]);
   });
 
+  test('.npmignore has the `!.jsii` line jsii-pacmak looks for (else package:js rewrites it, a tracked file)', () => {
+    expect(fs.readFileSync(path.join(root, '.npmignore'), 'utf8').split('\n')).toContain('!.jsii');
+  });
+
   test('stays within its size budget', () => {
     expect(pack.size).toBeLessThanOrEqual(MAX_PACKED_BYTES);
     expect(pack.unpackedSize).toBeLessThanOrEqual(MAX_UNPACKED_BYTES);
