@@ -1,4 +1,5 @@
 import { awscdk, javascript } from 'projen';
+import { HANDLER_SUFFIXES, libraryModules } from './projenrc/package-contents';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-immutable-deploys',
@@ -13,7 +14,30 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
-  github: false,
+
+  // GitHub workflows (RELEASING.md): `build` on every pull request, with projen's self-mutation
+  // check; `release` on every push to main, which bumps the version from the conventional commits
+  // since the last tag, writes the changelog, tags, and publishes to GitHub Releases, npm, PyPI,
+  // Maven Central, NuGet and the Go module repository. The bump runs only in `release`, never in
+  // `build`, so `npx projen build` stays offline and leaves the version at 0.0.0.
+  // Workflows run the Node.js the deploy-time functions run on (the Lambda runtime below), pinned,
+  // not `lts/*`.
+  workflowNodeVersion: '24.x',
+  githubOptions: {
+    // Pull-request titles become the squashed commits the bump reads: they must be conventional.
+    pullRequestLint: true,
+    // Merging stays a maintainer's click: no Mergify app to install.
+    mergify: false,
+  },
+  // Dependency upgrades are a maintainer's decision (`npx projen upgrade`), not a daily bot PR.
+  depsUpgradeOptions: { workflow: false },
+  // 0.x until the API is declared stable: breaking changes bump the minor, features and fixes the
+  // patch (commit-and-tag-version's pre-1.0 rule), and a bump that would reach 1.0.0 fails the
+  // release instead of publishing it.
+  majorVersion: 0,
+  // The first release is 0.1.0, not projen's untagged default 0.0.0. `LATEST_TAG` is empty only
+  // before the first tag; after it this prints nothing and the commits decide.
+  nextVersionCommand: 'node -e "if (!process.env.LATEST_TAG) process.stdout.write(\'0.1.0\')"',
 
   // 2.271.0 is the first aws-cdk-lib whose validation report scopes `Validations.of(c).acknowledge()`
   // to c and its children. Before it, an acknowledgement of a cdk-nag finding id (such as
@@ -130,8 +154,43 @@ project.eslint?.addIgnorePattern('src/**/*-function.ts');
 project.eslint?.allowDevDeps('src/internal/runtime/state.ts');
 project.eslint?.allowDevDeps('src/**/*-job.ts');
 
-// The published package holds the library (lib/, assets/, .jsii, API.md), not the repository's tooling.
-project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/');
+// The npm package ships what users run, by an allowlist (test/package.test.ts packs it and checks):
+// - package.json, README.md, LICENSE (npm adds them whatever the rules), API.md, .jsii (the
+//   assembly the other languages load), the bundled dependencies (yaml);
+// - assets/: the deploy-time code, bundled by esbuild;
+// - lib/: the .js and .d.ts of the library's modules only: those src/index.ts reaches through its
+//   imports and exports, transitively, type-only imports included (a shipped .d.ts names them), and
+//   never a handler entry point (`*.lambda.ts`, `*.singleton-lambda.ts`, `*.edge-lambda.ts`,
+//   `*.lambda-extension.ts`). So neither the compiled handlers, which assets/ already holds
+//   bundled, nor the modules only handlers import (failure formatting, signalling, SDK calls) ship
+//   twice, whatever they are named or wherever they live; nor do stale files a renamed source left
+//   in lib/. The list is computed from src/ at every synth (`npx projen`, the first step of
+//   `npx projen build`), so it follows renames, and jsii libraries never load `@aws-sdk/*`.
+// Everything else (src, tests, examples, bench, scripts, docs, tooling) stays out by default.
+const npmignore = project.npmignore!;
+npmignore.removePatterns('!/lib/', '!/lib/**/*.js', '!/lib/**/*.d.ts', '!/assets/', '!.jsii');
+npmignore.exclude('/*');
+// `!.jsii` exactly as jsii-pacmak writes it: package:js appends it to .npmignore when it is missing.
+npmignore.include('/API.md', '.jsii', '/assets/', '/lib/');
+npmignore.exclude('/lib/**');
+npmignore.include('/lib/**/');
+for (const module of libraryModules('src')) {
+  npmignore.include(`/lib/${module}.js`, `/lib/${module}.d.ts`);
+}
+npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));
+
+// The Node.js versions a user synthesizes with: those of aws-cdk-lib 2.271.0 (its `engines`). The
+// deploy-time functions run on the Lambda runtime chosen above, whatever Node synthesizes them.
+// (`minNodeVersion` would say the same but also re-pin @types/node to ^20, a new lockfile.)
+project.package.addEngine('node', '>= 20.0.0');
+
+// `npx projen build` packages JavaScript only (dist/js), on every machine, as it does in CI. Outside
+// CI projen would package all five languages, and jsii-pacmak's Python, Java, .NET and Go builds
+// fetch their build tools from PyPI, Maven Central, NuGet and the Go module proxy: the GitHub
+// workflows run each in its own job (`package-<lang>`, RELEASING.md), and `npx projen package-all`
+// runs them on a machine that has the toolchains and the network.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
