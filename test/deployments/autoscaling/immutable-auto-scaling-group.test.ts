@@ -298,7 +298,7 @@ describe('ImmutableAutoScalingGroup', () => {
       // a quote alone would close the single-quoted URL in the user data (bash and PowerShell)
       expect(() => InstanceHealthCheck.http({ port: 80, path: "/x';reboot;'" })).toThrow(/path '\/x';reboot;'' must start with '\/' and contain only URL characters \(no spaces or quotes\)/);
       expect(() => InstanceHealthCheck.http({ port: 80, path: '/health?full=1&x=(a)' })).not.toThrow();
-      expect(() => InstanceHealthCheck.tcp(0)).toThrow(/tcp port \(0\)/);
+      expect(() => InstanceHealthCheck.tcp(0)).toThrow(/^InstanceHealthCheck\.tcp\(\): port \(0\) is not a TCP port/);
       expect(() => InstanceHealthCheck.command(' ')).toThrow(/command is empty/);
       expect(() => InstanceHealthCheck.tcp(80, { timeout: Duration.seconds(1) })).toThrow(/timeout \(1 second\) is shorter than one probe interval/);
     });
