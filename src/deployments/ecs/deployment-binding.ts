@@ -31,6 +31,14 @@ export interface EcsDeploymentPlan {
   readonly serviceProps: DeploymentServiceProps;
   /** The alternate (green) target, registered with the production target group. */
   readonly alternateTarget?: ecs.IAlternateTarget;
+  /** Warnings of the ECS service (the L2) that the deployment answers, with the reason. */
+  readonly acknowledgedWarnings?: AcknowledgedWarning[];
+}
+
+/** A warning id and why it does not apply. */
+export interface AcknowledgedWarning {
+  readonly id: string;
+  readonly reason: string;
 }
 
 /** The error a deployment raises about its service. */

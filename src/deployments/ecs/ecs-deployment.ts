@@ -22,10 +22,11 @@ export interface EcsDeploymentCommonOptions {
 
   /**
    * CloudWatch alarms that roll the deployment back when any of them goes into ALARM during the
-   * deployment (and its bake time). The circuit breaker rolls back a deployment whose tasks do not
-   * become healthy whatever this says.
+   * deployment (and its bake time). With rolling and blue/green deployments the circuit breaker also
+   * rolls back a deployment whose tasks do not become healthy; canary and linear deployments have no
+   * circuit breaker, so their alarms (and lifecycle hook) are what rolls them back.
    *
-   * @default - no alarms; the circuit breaker alone rolls back
+   * @default - no alarms; rolling and blue/green deployments roll back on the circuit breaker alone
    */
   readonly alarms?: cloudwatch.IAlarm[];
 }
@@ -155,8 +156,9 @@ const MAX_BAKE_MINUTES = 1440;
 
 /**
  * How an ImmutableFargateService replaces its tasks when the artifact (and so the task definition)
- * changes. Every strategy keeps the old tasks serving until the new ones are healthy, and rolls back
- * on its own.
+ * changes. Every strategy keeps the old tasks serving until the new ones are healthy. Rolling and
+ * blue/green deployments roll back on their own with the deployment circuit breaker; canary and linear
+ * deployments, which ECS runs without it, roll back on their alarms and lifecycle hook.
  *
  * Each strategy checks its own options when it is made, and renders the service's deployment
  * configuration (and, for the blue/green family, the alternate target, its role and the lifecycle
@@ -319,19 +321,41 @@ class TrafficShiftDeployment extends EcsDeployment {
         fix: 'Pass a second target group for the new tasks.',
       });
     }
+    const stepped = this.strategy !== ecs.DeploymentStrategy.BLUE_GREEN;
+    if (stepped) this.warnIfUnwatched(target);
     return {
       serviceProps: {
         ...commonServiceProps(target, this.options),
         deploymentStrategy: this.strategy,
         minHealthyPercent: 100,
         maxHealthyPercent: 200,
-        circuitBreaker: { enable: true, rollback: true },
+        // ECS documents the circuit breaker for rolling and blue/green deployments only
+        // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html):
+        // a canary or linear deployment is protected by its alarms, its lifecycle hook and its bake times.
+        circuitBreaker: stepped ? undefined : { enable: true, rollback: true },
         bakeTime: this.bakeTime,
         lifecycleHooks: this.lifecycleHooks(target),
         ...this.steps,
       },
       alternateTarget: this.alternateTarget(target, production),
+      acknowledgedWarnings: stepped ? [{
+        id: '@aws-cdk/aws-ecs:shouldUseCircuitBreaker',
+        reason: `${this.factory}: ECS documents the deployment circuit breaker for rolling and blue/green deployments only; alarms and the lifecycle hook roll a canary or linear deployment back.`,
+      }] : undefined,
     };
+  }
+
+  /**
+   * A canary or linear deployment has no circuit breaker: only CloudWatch alarms and a lifecycle hook
+   * can fail it. Without either, a new revision whose tasks pass the target group's health check takes
+   * all traffic whatever its errors.
+   */
+  private warnIfUnwatched(target: EcsDeploymentTarget): void {
+    if ((this.options.alarms ?? []).length === 0 && !this.options.lifecycleHook) {
+      warn(target.scope, 'traffic-shift-without-rollback-trigger',
+        `${this.factory} has neither alarms nor a lifecycleHook: ECS sends no circuit breaker with a canary or linear deployment, so nothing rolls it back once the new tasks pass the target group's health check. `
+        + 'Pass alarms (for example the target group\'s 5xx count) or a lifecycleHook that tests the new revision.');
+    }
   }
 
   private checkOptions(): void {

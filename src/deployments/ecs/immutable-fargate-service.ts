@@ -1,4 +1,4 @@
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -343,6 +343,9 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     });
 
     // wire
+    for (const { id: warningId, reason } of plan.acknowledgedWarnings ?? []) {
+      Annotations.of(this.service).acknowledgeWarning(warningId, reason);
+    }
     this.targetGroup = this.registerTargets(resolved, plan);
     this.acknowledgeFindings(resolved);
 

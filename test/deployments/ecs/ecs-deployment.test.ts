@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { alb, blueGreenService, hookFunction, HOOK_ARN, importedVpc, newStack, service, trafficShift } from './fixtures';
+import { Alb, alb, blueGreenService, hookFunction, HOOK_ARN, importedVpc, newStack, onlyResource, service, trafficShift } from './fixtures';
 import { EcsDeployment } from '../../../src';
 import { describeFindings, validate } from '../../kit';
 
@@ -196,6 +196,34 @@ describe('EcsDeployment', () => {
           Strategy: 'LINEAR',
           LinearConfiguration: { StepPercent: 10, StepBakeTimeInMinutes: 3 },
         }),
+      });
+    });
+
+    // ECS documents the deployment circuit breaker for rolling and blue/green deployments only:
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-failure-detection.html
+    test.each([
+      ['canary', (lb: Alb) => EcsDeployment.canary(trafficShift(lb))],
+      ['linear', (lb: Alb) => EcsDeployment.linear(trafficShift(lb))],
+    ])('%s is sent without the circuit breaker, which ECS documents only for rolling and blue/green', (_name, make) => {
+      // GIVEN / WHEN
+      const { stack } = blueGreenService(make);
+      // THEN
+      const svc = onlyResource(Template.fromStack(stack), 'AWS::ECS::Service');
+      expect(svc.Properties.DeploymentConfiguration.DeploymentCircuitBreaker).toBeUndefined();
+      // aws-cdk-lib's advice to turn the circuit breaker on is answered, with the reason
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('circuitBreaker'))).toEqual([]);
+      // and with nothing that could roll it back, a warning says what protects a canary
+      Annotations.fromStack(stack).hasWarning('/S/Web', Match.stringLikeRegexp('has neither alarms nor a lifecycleHook'));
+    });
+
+    test('a canary with alarms, or with a lifecycle hook, is watched: no warning', () => {
+      const withAlarm = blueGreenService((lb, s) => EcsDeployment.canary({ ...trafficShift(lb), alarms: [cloudwatch.Alarm.fromAlarmName(s, 'E', 'web-5xx')] }));
+      const withHook = blueGreenService((lb, s) => EcsDeployment.linear({ ...trafficShift(lb), lifecycleHook: hookFunction(s) }));
+      for (const { stack } of [withAlarm, withHook]) {
+        expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('neither alarms nor a lifecycleHook'))).toEqual([]);
+      }
+      Template.fromStack(withAlarm.stack).hasResourceProperties('AWS::ECS::Service', {
+        DeploymentConfiguration: Match.objectLike({ Strategy: 'CANARY', Alarms: { AlarmNames: ['web-5xx'], Enable: true, Rollback: true } }),
       });
     });
 
