@@ -323,6 +323,7 @@ class TrafficShiftDeployment extends EcsDeployment {
     }
     const stepped = this.strategy !== ecs.DeploymentStrategy.BLUE_GREEN;
     if (stepped) this.warnIfUnwatched(target);
+    this.warnAboutRuleWeights(target);
     return {
       serviceProps: {
         ...commonServiceProps(target, this.options),
@@ -343,6 +344,23 @@ class TrafficShiftDeployment extends EcsDeployment {
         reason: `${this.factory}: ECS documents the deployment circuit breaker for rolling and blue/green deployments only; alarms and the lifecycle hook roll a canary or linear deployment back.`,
       }] : undefined,
     };
+  }
+
+  /**
+   * ECS rewrites the production (and test) listener rule's forward weights at every deployment; the
+   * template keeps the weights it was written with. A stack update that changes a rule puts the
+   * template's weights back, which can send production traffic to the target group whose tasks ECS
+   * has already stopped (https://github.com/aws/aws-cdk/issues/36649). CloudFormation offers no way to
+   * leave a property to another owner, so the library says it, on every such service.
+   */
+  private warnAboutRuleWeights(target: EcsDeploymentTarget): void {
+    const o = this.options;
+    const rules = [o.productionListenerRule, ...(o.testListenerRule ? [o.testListenerRule] : [])].map((r) => r.node.path);
+    warn(target.scope, 'listener-rule-weights-owned-by-ecs',
+      `${this.factory}: after the first deployment ECS owns the forward weights of ${rules.join(' and ')}, and rewrites them at every deployment. `
+      + 'A stack update that changes such a rule (its action, conditions or priority) restores the weights in the template, which can send production traffic '
+      + 'to a target group with no tasks (aws-cdk#36649). Leave these rules unchanged once deployed; to change one, first set its template weights to the live '
+      + 'ones (aws elbv2 describe-rules), or route through a new rule. Acknowledge this warning once the team knows.');
   }
 
   /**

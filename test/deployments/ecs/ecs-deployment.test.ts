@@ -227,6 +227,24 @@ describe('EcsDeployment', () => {
       });
     });
 
+    // ECS rewrites the production rule's weights at every deployment; a stack update that changes
+    // the rule restores the template's weights: https://github.com/aws/aws-cdk/issues/36649
+    test.each([
+      ['blueGreen', (lb: Alb) => EcsDeployment.blueGreen({ ...trafficShift(lb), testListenerRule: lb.testRule })],
+      ['canary', (lb: Alb) => EcsDeployment.canary({ ...trafficShift(lb), testListenerRule: lb.testRule })],
+    ])('%s warns at synth that ECS owns the listener rules\' weights once deployed', (_name, make) => {
+      const { stack } = blueGreenService(make);
+      const warnings = Annotations.fromStack(stack).findWarning('/S/Web', Match.stringLikeRegexp('ECS owns the forward weights of S/ProductionRule and S/TestRule'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.stringify(warnings[0].entry.data)).toMatch(/restores the weights in the template.*aws-cdk#36649.*Leave these rules unchanged/);
+      expect(JSON.stringify(warnings[0].entry.data)).toContain('cdk-immutable-deploys:listener-rule-weights-owned-by-ecs');
+    });
+
+    test('a rolling deployment, which ECS shifts no weights for, does not warn about listener rules', () => {
+      const { stack } = blueGreenService(() => EcsDeployment.rolling());
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('owns the forward weights'))).toEqual([]);
+    });
+
     test('valid and clean: with a test listener and a lifecycle hook', () => {
       const { stack } = blueGreenService((lb, s) => EcsDeployment.blueGreen({
         ...trafficShift(lb),
