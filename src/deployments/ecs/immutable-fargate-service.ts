@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
+import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
 import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
@@ -123,15 +124,23 @@ export interface ImmutableFargateServiceProps {
 
   /**
    * Whether the container's root filesystem is read-only, so that a running task cannot be changed:
-   * what runs is exactly the artifact. `writableDirectories` stay writable (and empty at start).
+   * what runs is exactly the artifact. `writableDirectories` stay writable.
+   *
+   * An image that runs as a non-root user can write to a writable directory only if its Dockerfile
+   * declares a `VOLUME` at that path, writable by that user (Fargate's volumes are owned by root, mode
+   * 0755; ECS copies a `VOLUME`'s directory, owner and mode into the volume). Stock images that write
+   * elsewhere need those paths in `writableDirectories`, for example `/var/cache/nginx` and `/var/run`
+   * for nginx, `/usr/local/apache2/logs` for Apache httpd.
    *
    * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
 
   /**
-   * Directories that stay writable when the root filesystem is read-only, each an empty task-scoped
-   * volume.
+   * Directories that stay writable when the root filesystem is read-only, each a task-scoped volume:
+   * empty and owned by root (mode 0755), or a copy of the image's directory when its Dockerfile
+   * declares a `VOLUME` at the same path. With an artifact that knows its Dockerfile, a non-root `USER`
+   * without such a `VOLUME` fails synthesis.
    *
    * @default ['/tmp']
    */
@@ -533,6 +542,36 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       }
       seen.add(name);
     }
+    this.checkImageCanWrite(props);
+  }
+
+  /**
+   * On Fargate a bind-mount volume is owned by root with mode 0755, unless the image declares a
+   * `VOLUME` at the same path, whose directory (files, owner and mode) ECS copies into it
+   * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A non-root image
+   * cannot write to a writable directory without one: it would crash-loop
+   * (https://github.com/aws/containers-roadmap/issues/938). Checked when the artifact can say what
+   * its image declares.
+   */
+  private checkImageCanWrite(props: ResolvedServiceProps): void {
+    const runtime = props.readonlyRootFilesystem && describesImageRuntime(props.artifact) ? props.artifact._imageRuntime() : undefined;
+    if (!runtime || (runtime.user !== undefined && isRootUser(runtime.user))) return;
+    const unbacked = props.writableDirectories.filter((d) => !runtime.volumes.some((v) => samePath(v, d)));
+    if (unbacked.length === 0) return;
+    const fix = `Declare ${unbacked.length > 1 ? 'them' : 'it'} in the Dockerfile, writable by that user (for example after a chown): VOLUME ${JSON.stringify(unbacked)}; `
+      + 'ECS then copies the image\'s directory, with its owner and mode, into the volume. Or set readonlyRootFilesystem: false.';
+    if (runtime.user === undefined) {
+      warn(this, 'writable-directory-without-volume',
+        `writableDirectories ${unbacked.join(', ')} ${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate, and the Dockerfile sets no USER: `
+        + `if the base image runs as a non-root user, it cannot write there and the task fails to start. ${fix}`);
+      return;
+    }
+    throw this.error({
+      prop: 'writableDirectories',
+      value: unbacked,
+      problem: `would be empty volumes owned by root (mode 0755) on Fargate, which the image's user (${runtime.user}) cannot write to, so the task would fail to start`,
+      fix,
+    });
   }
 
   private checkEnvironment(environment: { [key: string]: string }, secrets: { [key: string]: ecs.Secret }) {
