@@ -25,7 +25,8 @@ export interface HttpInstanceHealthCheckOptions extends InstanceHealthCheckOptio
   readonly port: number;
 
   /**
-   * The path to request; any 2xx or 3xx answer counts as healthy.
+   * The path to request. Any 2xx or 3xx answer counts as healthy; a redirect is not followed (its
+   * 3xx is the answer), as with a load balancer's health check.
    *
    * @default '/'
    */
@@ -46,7 +47,9 @@ const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
  */
 export class InstanceHealthCheck {
   /**
-   * Healthy when an HTTP GET of `http://127.0.0.1:<port><path>` answers 2xx or 3xx.
+   * Healthy when an HTTP GET of `http://127.0.0.1:<port><path>` answers 2xx or 3xx. Redirects are
+   * not followed: an application that redirects to HTTPS or to a login page is healthy when it
+   * answers with the redirect, whatever the target would answer.
    */
   public static http(options: HttpInstanceHealthCheckOptions): InstanceHealthCheck {
     const factory = 'InstanceHealthCheck.http()';
@@ -62,8 +65,13 @@ export class InstanceHealthCheck {
     const url = `http://127.0.0.1:${port}${path}`;
     return new InstanceHealthCheck(
       `HTTP GET ${url}`,
-      `curl --silent --show-error --fail --location --max-time 5 --output /dev/null '${url}'`,
-      `try { $r = Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 -Uri '${url}'; $r.StatusCode -lt 400 } catch { $false }`,
+      // No --location: curl does not follow redirects, and --fail fails on 400 and above only
+      // (https://curl.se/docs/manpage.html#-f), so 2xx and 3xx pass.
+      `curl --silent --show-error --fail --max-time 5 --output /dev/null '${url}'`,
+      // AllowAutoRedirect off: GetResponse returns a 3xx as it is, and throws on 400 and above
+      // (https://learn.microsoft.com/en-us/dotnet/api/system.net.httpwebrequest.allowautoredirect).
+      `try { $q = [System.Net.WebRequest]::Create('${url}'); $q.AllowAutoRedirect = $false; $q.Timeout = 5000; `
+        + '$r = $q.GetResponse(); $c = [int]$r.StatusCode; $r.Close(); ($c -ge 200) -and ($c -lt 400) } catch { $false }',
       timeoutOf(factory, options),
     );
   }

@@ -149,7 +149,7 @@ describe('ImmutableAutoScalingGroup', () => {
       // THEN
       const script = userDataOf(stack);
       expect(script.startsWith('#!/bin/bash\necho from-the-bake\nsystemctl start my-app\necho added-later\n')).toBe(true);
-      expect(script).toContain("curl --silent --show-error --fail --location --max-time 5 --output /dev/null 'http://127.0.0.1:8080/health'");
+      expect(script).toContain("curl --silent --show-error --fail --max-time 5 --output /dev/null 'http://127.0.0.1:8080/health'");
       expect(script).toContain("CID_RESOURCE='FleetASG9541CF7F'");
       expect(script).toContain('CID_STACK=\'<{"Ref":"AWS::StackName"}>\'');
       expect(script).toContain('cid_deadline=$(( $(date +%s) + 600 ))');
@@ -185,7 +185,7 @@ describe('ImmutableAutoScalingGroup', () => {
       const script = userDataOf(stack);
       expect(script.startsWith('<powershell>\nStart-Service MyApp\n')).toBe(true);
       expect(script.endsWith('</powershell>')).toBe(true);
-      expect(script).toContain("Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 -Uri 'http://127.0.0.1:8080/health'");
+      expect(script).toContain("$q = [System.Net.WebRequest]::Create('http://127.0.0.1:8080/health'); $q.AllowAutoRedirect = $false;");
       expect(script).toContain('Send-CFNResourceSignal');
       expect(script).toContain('Set-ASInstanceHealth');
     });
