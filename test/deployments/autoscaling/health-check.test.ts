@@ -7,6 +7,7 @@
 import { execFile } from 'child_process';
 import * as http from 'http';
 import { AddressInfo } from 'net';
+import { Duration } from 'aws-cdk-lib';
 import { InstanceHealthCheck } from '../../../src/deployments/autoscaling';
 
 /** A server that answers every request with `status` (and a Location that nothing listens at). */
@@ -44,5 +45,17 @@ describe('InstanceHealthCheck.http()', () => {
     const check = InstanceHealthCheck.http({ port: 8080 });
     expect(check._linuxProbe).not.toMatch(/--location|-L\b/);
     expect(check._windowsProbe).toContain('$q.AllowAutoRedirect = $false');
+  });
+
+  test('bad options fail in the factory, naming the prop, the value and what to do', () => {
+    expect(() => InstanceHealthCheck.http({ port: 70000 })).toThrow(/port \(70000\) is not a TCP port. Pass an integer from 1 to 65535/);
+    expect(() => InstanceHealthCheck.http({ port: 80, path: 'health' })).toThrow(/path 'health' must start with '\/'/);
+    expect(() => InstanceHealthCheck.http({ port: 80, path: "/x' ; rm -rf /" })).toThrow(/no spaces or quotes/);
+    // a quote alone would close the single-quoted URL in the user data (bash and PowerShell)
+    expect(() => InstanceHealthCheck.http({ port: 80, path: "/x';reboot;'" })).toThrow(/path '\/x';reboot;'' must start with '\/' and contain only URL characters \(no spaces or quotes\)/);
+    expect(() => InstanceHealthCheck.http({ port: 80, path: '/health?full=1&x=(a)' })).not.toThrow();
+    expect(() => InstanceHealthCheck.tcp(0)).toThrow(/^InstanceHealthCheck\.tcp\(\): port \(0\) is not a TCP port/);
+    expect(() => InstanceHealthCheck.command(' ')).toThrow(/command is empty/);
+    expect(() => InstanceHealthCheck.tcp(80, { timeout: Duration.seconds(1) })).toThrow(/timeout \(1 second\) is shorter than one probe interval/);
   });
 });
