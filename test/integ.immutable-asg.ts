@@ -9,7 +9,7 @@
  * to watch the replacing update: a new group beside the old, cut over once its instances signal
  * healthy.
  */
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -76,7 +76,18 @@ integ.assertions
     }],
   }));
 
-// Its instances run the baked AMI.
+// Its instances run the baked AMI: the pinned version launches the baked AMI, and the group's running
+// instances include it. EC2 returns one reservation per launch request, each with the instances it
+// launched, so neither list has a fixed length: `Match.arrayWith`, not an exact array (an exact array
+// could only pass for a group of one instance). test/deployments/autoscaling/integ-assertions.test.ts runs these matchers.
+integ.assertions
+  .awsApiCall('EC2', 'describeLaunchTemplateVersions', {
+    LaunchTemplateId: fleet.launchTemplate.launchTemplateId,
+    Versions: [fleet.launchTemplate.versionNumber],
+  })
+  .expect(ExpectedResult.objectLike({
+    LaunchTemplateVersions: [Match.objectLike({ LaunchTemplateData: Match.objectLike({ ImageId: bake.amiId }) })],
+  }));
 integ.assertions
   .awsApiCall('EC2', 'describeInstances', {
     Filters: [
@@ -84,6 +95,8 @@ integ.assertions
       { Name: 'instance-state-name', Values: ['running'] },
     ],
   })
-  .expect(ExpectedResult.objectLike({ Reservations: [{ Instances: [{ ImageId: bake.amiId }] }] }));
+  .expect(ExpectedResult.objectLike({
+    Reservations: Match.arrayWith([Match.objectLike({ Instances: Match.arrayWith([Match.objectLike({ ImageId: bake.amiId })]) })]),
+  }));
 
 app.synth();

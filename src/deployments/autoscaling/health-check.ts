@@ -1,4 +1,5 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import { known, optionError } from '../../internal/errors';
 
 /**
  * Options shared by every instance health check.
@@ -24,7 +25,8 @@ export interface HttpInstanceHealthCheckOptions extends InstanceHealthCheckOptio
   readonly port: number;
 
   /**
-   * The path to request; any 2xx or 3xx answer counts as healthy.
+   * The path to request. Any 2xx or 3xx answer counts as healthy; a redirect is not followed (its
+   * 3xx is the answer), as with a load balancer's health check.
    *
    * @default '/'
    */
@@ -45,20 +47,32 @@ const SAFE_PATH = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*$/;
  */
 export class InstanceHealthCheck {
   /**
-   * Healthy when an HTTP GET of `http://127.0.0.1:<port><path>` answers 2xx or 3xx.
+   * Healthy when an HTTP GET of `http://127.0.0.1:<port><path>` answers 2xx or 3xx. Redirects are
+   * not followed: an application that redirects to HTTPS or to a login page is healthy when it
+   * answers with the redirect, whatever the target would answer.
    */
   public static http(options: HttpInstanceHealthCheckOptions): InstanceHealthCheck {
-    const port = validatePort('healthCheck port', options.port);
+    const factory = 'InstanceHealthCheck.http()';
+    const port = validatePort(factory, options.port);
     const path = options.path ?? '/';
-    if (!Token.isUnresolved(path) && !SAFE_PATH.test(path)) {
-      throw new Error(`InstanceHealthCheck.http: path '${path}' must start with '/' and contain only URL characters (no spaces or quotes). Pass a path such as '/health'.`);
+    if (known(path) && !SAFE_PATH.test(path)) {
+      throw optionError(factory, {
+        prop: `path '${path}'`,
+        problem: 'must start with \'/\' and contain only URL characters (no spaces or quotes)',
+        fix: 'Pass a path such as \'/health\'.',
+      });
     }
     const url = `http://127.0.0.1:${port}${path}`;
     return new InstanceHealthCheck(
       `HTTP GET ${url}`,
-      `curl --silent --show-error --fail --location --max-time 5 --output /dev/null '${url}'`,
-      `try { $r = Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 -Uri '${url}'; $r.StatusCode -lt 400 } catch { $false }`,
-      timeoutOf(options),
+      // No --location: curl does not follow redirects, and --fail fails on 400 and above only
+      // (https://curl.se/docs/manpage.html#-f), so 2xx and 3xx pass.
+      `curl --silent --show-error --fail --max-time 5 --output /dev/null '${url}'`,
+      // AllowAutoRedirect off: GetResponse returns a 3xx as it is, and throws on 400 and above
+      // (https://learn.microsoft.com/en-us/dotnet/api/system.net.httpwebrequest.allowautoredirect).
+      `try { $q = [System.Net.WebRequest]::Create('${url}'); $q.AllowAutoRedirect = $false; $q.Timeout = 5000; `
+        + '$r = $q.GetResponse(); $c = [int]$r.StatusCode; $r.Close(); ($c -ge 200) -and ($c -lt 400) } catch { $false }',
+      timeoutOf(factory, options),
     );
   }
 
@@ -66,12 +80,13 @@ export class InstanceHealthCheck {
    * Healthy when a TCP connection to `127.0.0.1:<port>` opens.
    */
   public static tcp(port: number, options: InstanceHealthCheckOptions = {}): InstanceHealthCheck {
-    const p = validatePort('InstanceHealthCheck.tcp port', port);
+    const factory = 'InstanceHealthCheck.tcp()';
+    const p = validatePort(factory, port);
     return new InstanceHealthCheck(
       `TCP connect 127.0.0.1:${p}`,
       `timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${p}'`,
       `try { $c = New-Object System.Net.Sockets.TcpClient; $ok = $c.ConnectAsync('127.0.0.1', ${p}).Wait(5000); $c.Close(); $ok } catch { $false }`,
-      timeoutOf(options),
+      timeoutOf(factory, options),
     );
   }
 
@@ -84,10 +99,11 @@ export class InstanceHealthCheck {
    * @param command the command to run, for example `systemctl is-active --quiet my-app`
    */
   public static command(command: string, options: InstanceHealthCheckOptions = {}): InstanceHealthCheck {
-    if (!Token.isUnresolved(command) && command.trim() === '') {
-      throw new Error('InstanceHealthCheck.command: command is empty. Pass the command whose exit status 0 means healthy.');
+    const factory = 'InstanceHealthCheck.command()';
+    if (known(command) && command.trim() === '') {
+      throw optionError(factory, { prop: 'command', problem: 'is empty', fix: 'Pass the command whose exit status 0 means healthy.' });
     }
-    return new InstanceHealthCheck(`command ${command}`, command, command, timeoutOf(options));
+    return new InstanceHealthCheck(`command ${command}`, command, command, timeoutOf(factory, options));
   }
 
   /**
@@ -119,17 +135,17 @@ export class InstanceHealthCheck {
   }
 }
 
-function timeoutOf(options: InstanceHealthCheckOptions): Duration {
+function timeoutOf(factory: string, options: InstanceHealthCheckOptions): Duration {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-  if (!Token.isUnresolved(timeout.toSeconds()) && timeout.toSeconds() < 5) {
-    throw new Error(`InstanceHealthCheck: timeout (${timeout.toHumanString()}) is shorter than one probe interval. Pass at least Duration.seconds(5).`);
+  if (known(timeout) && timeout.toSeconds() < 5) {
+    throw optionError(factory, { prop: 'timeout', value: timeout, problem: 'is shorter than one probe interval', fix: 'Pass at least Duration.seconds(5).' });
   }
   return timeout;
 }
 
-function validatePort(name: string, port: number): number {
-  if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-    throw new Error(`InstanceHealthCheck: ${name} (${port}) is not a TCP port. Pass an integer from 1 to 65535.`);
+function validatePort(factory: string, port: number): number {
+  if (known(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw optionError(factory, { prop: 'port', value: port, problem: 'is not a TCP port', fix: 'Pass an integer from 1 to 65535.' });
   }
   return port;
 }

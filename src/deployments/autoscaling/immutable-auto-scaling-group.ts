@@ -1,4 +1,4 @@
-import { Annotations, Aws, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -8,8 +8,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { InstanceHealthCheck } from './health-check';
 import { linuxReadinessScript, windowsReadinessScript } from './readiness-script';
+import { GROUP_TYPE } from './replacement-binding';
 import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
+import { constructError, known, Problem } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 
 /**
@@ -142,11 +144,29 @@ export interface AttachToTargetGroupOptions {
   readonly gracePeriod?: Duration;
 }
 
-const DEFAULT_SIGNAL_TIMEOUT = Duration.minutes(15);
-const MAX_ALARMS = 10;
-const MAX_REFRESH_WAIT = Duration.hours(48);
-/** Time from launch to the start of the health check (boot and user data), added to the instance-refresh warmup. */
-const BOOT_ALLOWANCE = Duration.minutes(5);
+/** The props with every default applied: the one place the group's defaults live. */
+interface ResolvedGroupProps extends ImmutableAutoScalingGroupProps {
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly healthCheck: InstanceHealthCheck;
+  readonly replacement: ReplacementStrategy;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly rootDeviceName: string;
+}
+
+function withDefaults(props: ImmutableAutoScalingGroupProps): ResolvedGroupProps {
+  const minCapacity = props.minCapacity ?? 1;
+  const windows = props.artifact.osType === ec2.OperatingSystemType.WINDOWS;
+  return {
+    ...props,
+    minCapacity,
+    maxCapacity: props.maxCapacity ?? maxOf(minCapacity, props.desiredCapacity),
+    healthCheck: props.healthCheck ?? InstanceHealthCheck.none(),
+    replacement: props.replacement ?? ReplacementStrategy.replaceGroup(),
+    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    rootDeviceName: props.rootDeviceName ?? (windows ? '/dev/sda1' : '/dev/xvda'),
+  };
+}
 
 /**
  * An Auto Scaling group that runs exactly one AMI artifact, and replaces (never patches) its
@@ -194,47 +214,68 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   public readonly replacement: ReplacementStrategy;
 
   private readonly osType: ec2.OperatingSystemType;
-  private readonly minCapacity: number;
-  private readonly maxCapacity: number;
-  private readonly logicalId: string;
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
 
+    // resolve props
+    const resolved = withDefaults(props);
     this.artifact = props.artifact;
-    this.healthCheck = props.healthCheck ?? InstanceHealthCheck.none();
-    this.replacement = props.replacement ?? ReplacementStrategy.replaceGroup();
+    this.healthCheck = resolved.healthCheck;
+    this.replacement = resolved.replacement;
     this.osType = props.artifact.osType;
 
-    const minCapacity = props.minCapacity ?? 1;
-    const maxCapacity = props.maxCapacity ?? maxOf(minCapacity, props.desiredCapacity);
-    this.minCapacity = minCapacity;
-    this.maxCapacity = maxCapacity;
-    this.validateCapacity(minCapacity, maxCapacity, props.desiredCapacity);
+    // validate
+    this.validateCapacity(resolved);
+    const artifactCommands = this.unwrapUserData(props.artifact.machineImage.getImage(this).userData, 'the artifact\'s user data (artifact.machineImage)');
+    if (props.userData) this.unwrapUserData(props.userData, 'userData'); // fail early on a mismatch
 
-    const image = props.artifact.machineImage.getImage(this);
-    const artifactCommands = unwrapUserData(image.userData, this.osType, 'the artifact\'s user data (artifact.machineImage)');
-    if (props.userData) {
-      unwrapUserData(props.userData, this.osType, 'userData'); // fail early on a mismatch
-    }
-
+    // create
     const securityGroup = props.securityGroup ?? new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Instances of an ImmutableAutoScalingGroup (no inbound rules unless added)',
       allowAllOutbound: true,
     });
-    this.connections = new ec2.Connections({ securityGroups: [securityGroup] });
-
     this.role = props.role ?? new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Instances of an ImmutableAutoScalingGroup: report their own health, nothing else',
     });
+    this.launchTemplate = this.createLaunchTemplate(resolved, securityGroup, artifactCommands);
+    this.autoScalingGroup = this.createGroup(resolved);
 
+    // wire
+    this.pinToLaunchTemplateVersion();
+    this.grantReporting();
+    if (!props.notificationTopic) {
+      Validations.of(this.autoScalingGroup).acknowledge({
+        id: 'AwsSolutions-AS3',
+        reason: 'No notificationTopic was given: rollouts report through CloudFormation stack events and the group\'s activity history. Pass notificationTopic to receive every scaling event.',
+      });
+    }
+
+    // expose
+    this.connections = new ec2.Connections({ securityGroups: [securityGroup] });
+  }
+
+  /**
+   * Registers the instances with an Application Load Balancer target group, lets the group act on
+   * the load balancer's health checks after a grace period, and allows the load balancer to reach
+   * the instances.
+   */
+  public attachToApplicationTargetGroup(targetGroup: elbv2.IApplicationTargetGroup, options: AttachToTargetGroupOptions = {}): void {
+    this.autoScalingGroup.attachToApplicationTargetGroup(targetGroup);
+    const grace = options.gracePeriod ?? (this.healthCheck.timeout.toSeconds() > 0 ? this.healthCheck.timeout : Duration.minutes(5));
+    const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+    cfnGroup.healthCheckType = 'ELB';
+    cfnGroup.healthCheckGracePeriod = grace.toSeconds();
+  }
+
+  /** IMDSv2, an encrypted root volume, and user data that ends with the health check and the report. */
+  private createLaunchTemplate(props: ResolvedGroupProps, securityGroup: ec2.ISecurityGroup, artifactCommands: string[]): ec2.LaunchTemplate {
     const userData = ec2.UserData.custom(Lazy.string({
       produce: () => this.renderUserData(artifactCommands, props.userData),
     }));
-
-    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+    return new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: props.artifact.machineImage,
       instanceType: props.instanceType,
       userData,
@@ -242,45 +283,49 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
       securityGroup,
       requireImdsv2: true,
       blockDevices: [{
-        deviceName: props.rootDeviceName ?? (this.osType === ec2.OperatingSystemType.WINDOWS ? '/dev/sda1' : '/dev/xvda'),
+        deviceName: props.rootDeviceName,
         volume: EncryptedRootVolume.of(props.rootVolumeSize, props.rootVolumeEncryptionKey),
       }],
     });
+  }
 
-    const strategy = this.replacement;
-    const signalTimeout = this.signalTimeout();
-    const signalCount = this.signalCount(minCapacity);
-
-    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
+  /** The group, with the update and creation policies its replacement strategy renders. */
+  private createGroup(props: ResolvedGroupProps): autoscaling.AutoScalingGroup {
+    const plan = this.replacement._bind({
+      scope: this,
+      minCapacity: props.minCapacity,
+      maxCapacity: props.maxCapacity,
+      healthCheckTimeout: this.healthCheck.timeout,
+    });
+    const group = new autoscaling.AutoScalingGroup(this, 'Resource', {
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: props.vpcSubnets,
       launchTemplate: this.launchTemplate,
-      minCapacity,
-      maxCapacity,
+      minCapacity: props.minCapacity,
+      maxCapacity: props.maxCapacity,
       desiredCapacity: props.desiredCapacity,
       notifications: props.notificationTopic ? [{ topic: props.notificationTopic }] : undefined,
-      updatePolicy: strategy._isInstanceRefresh ? this.renderInstanceRefreshPolicy() : this.renderUpdatePolicy(signalCount, signalTimeout),
+      updatePolicy: plan.updatePolicy,
     });
-
-    const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
     // Rendered here rather than with the L2's `signals`, which would also grant the signal
     // permission in the role's default policy, without making the group wait for it.
-    if (signalCount !== 0) {
-      const minSuccessPercentage = strategy._isReplaceGroup ? strategy._replaceGroup.minSuccessPercentage
-        : strategy._isRolling ? strategy._rolling.minSuccessPercentage : undefined;
-      cfnGroup.cfnOptions.creationPolicy = {
-        resourceSignal: { count: signalCount, timeout: signalTimeout.toIsoString() },
-        autoScalingCreationPolicy: minSuccessPercentage === undefined ? undefined : { minSuccessfulInstancesPercent: minSuccessPercentage },
-      };
+    if (plan.creationPolicy) {
+      (group.node.defaultChild as autoscaling.CfnAutoScalingGroup).cfnOptions.creationPolicy = plan.creationPolicy;
     }
+    return group;
+  }
 
-    // The group is pinned to the exact version this template created, never $Latest or $Default.
+  /** The group is pinned to the exact version this template created, never $Latest or $Default. */
+  private pinToLaunchTemplateVersion(): void {
+    const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
     cfnGroup.launchTemplate = {
       launchTemplateId: this.launchTemplate.launchTemplateId,
       version: this.launchTemplate.versionNumber,
     };
-    this.logicalId = cfnGroup.logicalId;
+  }
 
+  /** The two permissions instances need to report: signalling this stack, and marking themselves unhealthy. */
+  private grantReporting(): void {
     // Instances signal while the group is being created or updated: the permission must exist
     // before the group, so it refers to the stack, never to the group.
     const signalPolicy = new iam.Policy(this, 'SignalPolicy', {
@@ -303,206 +348,65 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     });
     acknowledgeWildcards(selfHealthPolicy, [], [this.autoScalingGroup.autoScalingGroupArn],
       'An Auto Scaling group ARN carries a generated id that is unknown until the group exists; the ARN is pinned by this group\'s exact name, so only this group matches.');
-
-    if (!props.notificationTopic) {
-      Validations.of(this.autoScalingGroup).acknowledge({
-        id: 'AwsSolutions-AS3',
-        reason: 'No notificationTopic was given: rollouts report through CloudFormation stack events and the group\'s activity history. Pass notificationTopic to receive every scaling event.',
-      });
-    }
-
-    this.warnOnTimeouts(signalTimeout);
-  }
-
-  /**
-   * Registers the instances with an Application Load Balancer target group, lets the group act on
-   * the load balancer's health checks after a grace period, and allows the load balancer to reach
-   * the instances.
-   */
-  public attachToApplicationTargetGroup(targetGroup: elbv2.IApplicationTargetGroup, options: AttachToTargetGroupOptions = {}): void {
-    this.autoScalingGroup.attachToApplicationTargetGroup(targetGroup);
-    const grace = options.gracePeriod ?? (this.healthCheck.timeout.toSeconds() > 0 ? this.healthCheck.timeout : Duration.minutes(5));
-    const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
-    cfnGroup.healthCheckType = 'ELB';
-    cfnGroup.healthCheckGracePeriod = grace.toSeconds();
   }
 
   private renderUserData(artifactCommands: string[], extra: ec2.UserData | undefined): string {
-    const extraCommands = extra ? unwrapUserData(extra, this.osType, 'userData') : [];
+    const extraCommands = extra ? this.unwrapUserData(extra, 'userData') : [];
+    const windows = this.osType === ec2.OperatingSystemType.WINDOWS;
     const target = {
-      probe: this.osType === ec2.OperatingSystemType.WINDOWS ? this.healthCheck._windowsProbe : this.healthCheck._linuxProbe,
+      probe: windows ? this.healthCheck._windowsProbe : this.healthCheck._linuxProbe,
       timeoutSeconds: this.healthCheck.timeout.toSeconds(),
       region: Aws.REGION,
       urlSuffix: Aws.URL_SUFFIX,
       stackName: Aws.STACK_NAME,
-      logicalId: this.logicalId,
+      logicalId: (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId,
     };
-    if (this.osType === ec2.OperatingSystemType.WINDOWS) {
+    if (windows) {
       return ['<powershell>', ...artifactCommands, ...extraCommands, windowsReadinessScript(target), '</powershell>'].join('\n');
     }
     return ['#!/bin/bash', ...artifactCommands, ...extraCommands, linuxReadinessScript(target)].join('\n');
   }
 
-  private signalTimeout(): Duration {
-    const s = this.replacement;
-    if (s._isReplaceGroup) return s._replaceGroup.timeout ?? DEFAULT_SIGNAL_TIMEOUT;
-    if (s._isRolling) return s._rolling.pauseTime ?? DEFAULT_SIGNAL_TIMEOUT;
-    return s._instanceRefresh.creationTimeout ?? DEFAULT_SIGNAL_TIMEOUT;
+  /** The commands of a user data object, without its OS wrapper (shebang or `<powershell>` tags). */
+  private unwrapUserData(userData: ec2.UserData, what: string): string[] {
+    const rendered = userData.render();
+    const start = rendered.slice(0, 20);
+    if (this.osType === ec2.OperatingSystemType.WINDOWS) {
+      const m = /^<powershell>([\s\S]*)<\/powershell>(<persist>true<\/persist>)?$/.exec(rendered);
+      if (!m) {
+        const kind = rendered.startsWith('#!') ? 'a Linux shell script' : 'not PowerShell';
+        throw this.error({ prop: 'artifact', problem: `is a Windows AMI but ${what} is ${kind} (starts with '${start}')`, fix: 'Use ec2.UserData.forWindows() commands.' });
+      }
+      return m[1] === '' ? [] : [m[1]];
+    }
+    if (!rendered.startsWith('#!')) {
+      const kind = rendered.startsWith('<powershell>') ? 'Windows PowerShell' : 'not a shell script';
+      const os = this.osType === ec2.OperatingSystemType.LINUX ? 'Linux' : 'non-Windows';
+      throw this.error({ prop: 'artifact', problem: `is a ${os} AMI but ${what} is ${kind} (starts with '${start}')`, fix: 'Use ec2.UserData.forLinux() commands.' });
+    }
+    const body = rendered.slice(rendered.indexOf('\n') + 1);
+    return rendered.indexOf('\n') < 0 || body === '' ? [] : [body];
   }
 
-  private signalCount(minCapacity: number): number {
-    const s = this.replacement;
-    if (!s._isReplaceGroup) {
-      return minCapacity;
-    }
-    const count = s._replaceGroup.signalCount ?? minCapacity;
-    if (Token.isUnresolved(count) || Token.isUnresolved(minCapacity)) {
-      return count;
-    }
-    if (!Number.isInteger(count) || count < 1) {
-      throw this.error(`replacement signalCount (${count}) must be a whole number of at least 1, so that a new group takes over only once its instances are healthy. `
-        + (s._replaceGroup.signalCount === undefined ? 'Set minCapacity to 1 or more.' : 'Pass a signalCount from 1 to minCapacity.'));
-    }
-    if (count > minCapacity) {
-      throw this.error(`replacement signalCount (${count}) is above minCapacity (${minCapacity}): a new group may start with only ${minCapacity} instance(s) and would never collect ${count} signals. Lower signalCount or raise minCapacity.`);
-    }
-    return count;
-  }
-
-  private renderUpdatePolicy(signalCount: number, signalTimeout: Duration): autoscaling.UpdatePolicy | undefined {
-    const s = this.replacement;
-    if (s._isReplaceGroup) {
-      validatePercentage(this, 'replacement minSuccessPercentage', s._replaceGroup.minSuccessPercentage, 0, 100);
-      return autoscaling.UpdatePolicy.replacingUpdate();
-    }
-    if (s._isRolling) {
-      const o = s._rolling;
-      const wait = o.waitOnResourceSignals ?? true;
-      const maxBatchSize = o.maxBatchSize ?? 1;
-      const minInService = o.minInstancesInService ?? defaultMinInService(this.minCapacity, this.maxCapacity);
-      if (!Token.isUnresolved(maxBatchSize) && (!Number.isInteger(maxBatchSize) || maxBatchSize < 1)) {
-        throw this.error(`replacement maxBatchSize (${maxBatchSize}) must be a whole number of at least 1.`);
-      }
-      if (!Token.isUnresolved(minInService) && !Token.isUnresolved(this.maxCapacity) && minInService >= this.maxCapacity) {
-        throw this.error(`replacement minInstancesInService (${minInService}) must be below maxCapacity (${this.maxCapacity}), or a rolling update can never take an instance out of service. Lower minInstancesInService or raise maxCapacity.`);
-      }
-      if (!Token.isUnresolved(minInService) && minInService < 0) {
-        throw this.error(`replacement minInstancesInService (${minInService}) must not be negative.`);
-      }
-      if (wait && signalCount === 0 && !Token.isUnresolved(signalCount)) {
-        Annotations.of(this).addWarningV2('cdk-immutable-deploys:rolling-without-creation-signals',
-          'minCapacity is 0: the group is created without waiting for signals; rolling batches still wait for theirs.');
-      }
-      validatePercentage(this, 'replacement minSuccessPercentage', o.minSuccessPercentage, 0, 100);
-      const pauseTime = o.pauseTime ?? (wait ? signalTimeout : Duration.seconds(0));
-      if (!Token.isUnresolved(pauseTime.toSeconds()) && pauseTime.toSeconds() > 3600) {
-        throw this.error(`replacement pauseTime (${pauseTime.toHumanString()}) is above CloudFormation's limit of one hour. Pass at most Duration.hours(1).`);
-      }
-      return autoscaling.UpdatePolicy.rollingUpdate({
-        maxBatchSize,
-        minInstancesInService: minInService,
-        waitOnResourceSignals: wait,
-        pauseTime,
-        minSuccessPercentage: o.minSuccessPercentage,
-      });
-    }
-    return undefined;
-  }
-
-  /**
-   * CloudFormation's `AutoScalingInstanceRefresh` update policy: a rolling instance refresh that
-   * rolls the stack back when it fails or an alarm fires.
-   */
-  private renderInstanceRefreshPolicy(): autoscaling.UpdatePolicy {
-    const o = this.replacement._instanceRefresh;
-    const minHealthy = o.minHealthyPercentage ?? 100;
-    const maxHealthy = o.maxHealthyPercentage ?? 200;
-    validatePercentage(this, 'replacement minHealthyPercentage', minHealthy, 0, 100);
-    validatePercentage(this, 'replacement maxHealthyPercentage', maxHealthy, 100, 200);
-    if (!Token.isUnresolved(minHealthy) && !Token.isUnresolved(maxHealthy) && maxHealthy - minHealthy > 100) {
-      throw this.error(`replacement maxHealthyPercentage (${maxHealthy}) is more than 100 above minHealthyPercentage (${minHealthy}). Raise minHealthyPercentage or lower maxHealthyPercentage.`);
-    }
-    const alarms = o.alarms ?? [];
-    if (alarms.length > MAX_ALARMS) {
-      throw this.error(`replacement alarms has ${alarms.length} alarms; an instance refresh watches at most ${MAX_ALARMS}. Combine them with a cloudwatch.CompositeAlarm.`);
-    }
-    validateWait(this, 'replacement bakeTime', o.bakeTime);
-    validateWait(this, 'replacement checkpointDelay', o.checkpointDelay);
-    const checkpoints = o.checkpoints;
-    if (checkpoints !== undefined && !checkpoints.some(c => Token.isUnresolved(c))) {
-      const ascending = checkpoints.every((c, i) => Number.isInteger(c) && c >= 1 && c <= 100 && (i === 0 || c > checkpoints[i - 1]));
-      if (checkpoints.length === 0 || !ascending || checkpoints[checkpoints.length - 1] !== 100) {
-        throw this.error(`replacement checkpoints ([${checkpoints.join(', ')}]) must be whole percentages from 1 to 100 in ascending order, ending with 100 so that every instance is replaced, for example [20, 50, 100].`);
+  private validateCapacity({ minCapacity: min, maxCapacity: max, desiredCapacity: desired }: ResolvedGroupProps): void {
+    for (const [prop, value] of [['minCapacity', min], ['maxCapacity', max], ['desiredCapacity', desired]] as const) {
+      if (value !== undefined && known(value) && (!Number.isInteger(value) || value < 0)) {
+        throw this.error({ prop, value, problem: 'must be a whole number of 0 or more', fix: `Pass a whole number of instances for ${prop}.` });
       }
     }
-    if (o.checkpointDelay !== undefined && checkpoints === undefined) {
-      throw this.error('replacement checkpointDelay is set without checkpoints. Pass checkpoints, for example [20, 50, 100], or drop checkpointDelay.');
+    if (known(min, max) && min > max) {
+      throw this.error({ prop: 'minCapacity', value: min, problem: `should be <= maxCapacity (${max})`, fix: 'Lower minCapacity or raise maxCapacity.' });
     }
-    return autoscaling.UpdatePolicy.instanceRefresh({
-      strategy: autoscaling.InstanceRefreshStrategy.ROLLING,
-      minHealthyPercentage: minHealthy,
-      maxHealthyPercentage: maxHealthy,
-      skipMatching: o.skipMatching ?? true,
-      instanceWarmup: this.instanceWarmup(o.instanceWarmup),
-      bakeTime: o.bakeTime,
-      checkpointPercentages: checkpoints,
-      checkpointDelay: o.checkpointDelay,
-      alarms: alarms.length > 0 ? alarms : undefined,
-    });
-  }
-
-  /**
-   * An instance refresh does not read CloudFormation signals: it counts a new instance as healthy
-   * once it is InService and its warmup has passed. Without a warmup (the group's grace period is
-   * 0 unless a load balancer is attached), a new instance counts at once, before its own health
-   * check has run, and the old instances are terminated. So the default warmup covers the boot and
-   * the whole health check: a failing instance has marked itself Unhealthy before it could count.
-   */
-  private instanceWarmup(given: Duration | undefined): Duration | undefined {
-    const probe = this.healthCheck.timeout;
-    if (given !== undefined) {
-      if (!Token.isUnresolved(given.toSeconds()) && !Token.isUnresolved(probe.toSeconds()) && given.toSeconds() < probe.toSeconds()) {
-        Annotations.of(this).addWarningV2('cdk-immutable-deploys:instance-warmup-shorter-than-health-check',
-          `replacement instanceWarmup (${given.toHumanString()}) is shorter than the health check's timeout (${probe.toHumanString()}): `
-          + 'the instance refresh may count a new instance as healthy, and terminate an old one, before the new instance\'s own health check has failed. '
-          + 'Leave instanceWarmup out, or make it at least the health check\'s timeout plus the boot time.');
-      }
-      return given;
+    if (desired !== undefined && known(desired, min) && desired < min) {
+      throw this.error({ prop: 'desiredCapacity', value: desired, problem: `should be >= minCapacity (${min})`, fix: 'Raise desiredCapacity or lower minCapacity.' });
     }
-    return !Token.isUnresolved(probe.toSeconds()) && probe.toSeconds() === 0 ? undefined : probe.plus(BOOT_ALLOWANCE);
-  }
-
-  private validateCapacity(min: number, max: number, desired: number | undefined): void {
-    for (const [name, value] of [['minCapacity', min], ['maxCapacity', max], ['desiredCapacity', desired]] as const) {
-      if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < 0)) {
-        throw this.error(`${name} (${value}) must be a whole number of 0 or more.`);
-      }
-    }
-    if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && min > max) {
-      throw this.error(`minCapacity (${min}) should be <= maxCapacity (${max}). Lower minCapacity or raise maxCapacity.`);
-    }
-    if (desired !== undefined && !Token.isUnresolved(desired)) {
-      if (!Token.isUnresolved(min) && desired < min) {
-        throw this.error(`desiredCapacity (${desired}) should be >= minCapacity (${min}). Raise desiredCapacity or lower minCapacity.`);
-      }
-      if (!Token.isUnresolved(max) && desired > max) {
-        throw this.error(`desiredCapacity (${desired}) should be <= maxCapacity (${max}). Lower desiredCapacity or raise maxCapacity.`);
-      }
+    if (desired !== undefined && known(desired, max) && desired > max) {
+      throw this.error({ prop: 'desiredCapacity', value: desired, problem: `should be <= maxCapacity (${max})`, fix: 'Lower desiredCapacity or raise maxCapacity.' });
     }
   }
 
-  private warnOnTimeouts(signalTimeout: Duration): void {
-    const probe = this.healthCheck.timeout.toSeconds();
-    const wait = signalTimeout.toSeconds();
-    if (!Token.isUnresolved(probe) && !Token.isUnresolved(wait) && probe >= wait) {
-      Annotations.of(this).addWarningV2('cdk-immutable-deploys:health-check-outlasts-signal-timeout',
-        `The health check's timeout (${this.healthCheck.timeout.toHumanString()}) is not shorter than the time CloudFormation waits for signals (${signalTimeout.toHumanString()}): `
-        + 'a failing instance times the update out instead of reporting FAILURE. Shorten the health check timeout or lengthen the replacement timeout.');
-    }
-  }
-
-  private error(message: string): Error {
-    return new Error(`ImmutableAutoScalingGroup ${this.node.path}: ${message}`);
+  private error(problem: Problem): Error {
+    return constructError(this, GROUP_TYPE, problem);
   }
 }
 
@@ -522,45 +426,8 @@ class EncryptedRootVolume extends ec2.BlockDeviceVolume {
   }
 }
 
-/** The commands of a user data object, without its OS wrapper (shebang or `<powershell>` tags). */
-function unwrapUserData(userData: ec2.UserData, osType: ec2.OperatingSystemType, what: string): string[] {
-  const rendered = userData.render();
-  if (osType === ec2.OperatingSystemType.WINDOWS) {
-    const m = /^<powershell>([\s\S]*)<\/powershell>(<persist>true<\/persist>)?$/.exec(rendered);
-    if (!m) {
-      const looksLinux = rendered.startsWith('#!');
-      throw new Error(`ImmutableAutoScalingGroup: the artifact is a Windows AMI but ${what} is ${looksLinux ? 'a Linux shell script' : 'not PowerShell'} (starts with '${rendered.slice(0, 20)}'). Use ec2.UserData.forWindows() commands.`);
-    }
-    return m[1] === '' ? [] : [m[1]];
-  }
-  if (!rendered.startsWith('#!')) {
-    const looksWindows = rendered.startsWith('<powershell>');
-    throw new Error(`ImmutableAutoScalingGroup: the artifact is a ${osType === ec2.OperatingSystemType.LINUX ? 'Linux' : 'non-Windows'} AMI but ${what} is ${looksWindows ? 'Windows PowerShell' : 'not a shell script'} (starts with '${rendered.slice(0, 20)}'). Use ec2.UserData.forLinux() commands.`);
-  }
-  const body = rendered.slice(rendered.indexOf('\n') + 1);
-  return rendered.indexOf('\n') < 0 || body === '' ? [] : [body];
-}
-
-function validatePercentage(scope: Construct, name: string, value: number | undefined, low: number, high: number): void {
-  if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < low || value > high)) {
-    throw new Error(`ImmutableAutoScalingGroup ${scope.node.path}: ${name} (${value}) must be a whole number from ${low} to ${high}.`);
-  }
-}
-
-function validateWait(scope: Construct, name: string, value: Duration | undefined): void {
-  if (value !== undefined && !Token.isUnresolved(value.toSeconds()) && value.toSeconds() > MAX_REFRESH_WAIT.toSeconds()) {
-    throw new Error(`ImmutableAutoScalingGroup ${scope.node.path}: ${name} (${value.toHumanString()}) is above the instance-refresh limit of 48 hours. Pass at most Duration.hours(48).`);
-  }
-}
-
 function maxOf(a: number, b: number | undefined): number {
   if (b === undefined) return a;
-  if (Token.isUnresolved(a) || Token.isUnresolved(b)) return Token.isUnresolved(b) ? b : a;
+  if (!known(a, b)) return known(b) ? a : b;
   return Math.max(a, b);
-}
-
-/** `minCapacity`, or `maxCapacity - 1` when that is lower; `minCapacity` when either is a token. */
-function defaultMinInService(min: number, max: number): number {
-  if (Token.isUnresolved(min) || Token.isUnresolved(max)) return min;
-  return Math.max(0, Math.min(min, max - 1));
 }

@@ -1,5 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { DEFAULT_SIGNAL_TIMEOUT, groupError, renderCreationSignals, ReplacementPlan, ReplacementTarget } from './replacement-binding';
+import { known, optionError, warn } from '../../internal/errors';
 
 /**
  * Options for `ReplacementStrategy.replaceGroup()`.
@@ -149,14 +152,19 @@ export interface InstanceRefreshReplacementOptions {
   readonly creationTimeout?: Duration;
 }
 
-const REPLACE_GROUP = 'replaceGroup';
-const ROLLING = 'rolling';
-const INSTANCE_REFRESH = 'instanceRefresh';
+const MAX_ALARMS = 10;
+const MAX_REFRESH_WAIT = Duration.hours(48);
+const MAX_PAUSE = Duration.hours(1);
+/** Time from launch to the start of the health check (boot and user data), added to the instance-refresh warmup. */
+const BOOT_ALLOWANCE = Duration.minutes(5);
 
 /**
  * How a new launch-template version (a new AMI) replaces the running instances.
+ *
+ * Each strategy checks its own options when it is made, and renders the group's update policy,
+ * creation policy and warnings once it is bound to a group.
  */
-export class ReplacementStrategy {
+export abstract class ReplacementStrategy {
   /**
    * A new Auto Scaling group beside the old one (CloudFormation's replacing update). The new group
    * takes over once its instances signal healthy; on failure or timeout CloudFormation deletes it
@@ -168,7 +176,7 @@ export class ReplacementStrategy {
    * fleet that scales out.
    */
   public static replaceGroup(options: ReplaceGroupOptions = {}): ReplacementStrategy {
-    return new ReplacementStrategy(REPLACE_GROUP, options, {}, {});
+    return new ReplaceGroupStrategy(options);
   }
 
   /**
@@ -177,7 +185,7 @@ export class ReplacementStrategy {
    * the instances back to the previous launch-template version.
    */
   public static rolling(options: RollingReplacementOptions = {}): ReplacementStrategy {
-    return new ReplacementStrategy(ROLLING, {}, options, {});
+    return new RollingStrategy(options);
   }
 
   /**
@@ -187,39 +195,236 @@ export class ReplacementStrategy {
    * previous launch-template version.
    */
   public static instanceRefresh(options: InstanceRefreshReplacementOptions = {}): ReplacementStrategy {
-    return new ReplacementStrategy(INSTANCE_REFRESH, {}, {}, options);
-  }
-
-  /** @internal */
-  public readonly _kind: string;
-  /** @internal */
-  public readonly _replaceGroup: ReplaceGroupOptions;
-  /** @internal */
-  public readonly _rolling: RollingReplacementOptions;
-  /** @internal */
-  public readonly _instanceRefresh: InstanceRefreshReplacementOptions;
-
-  private constructor(
-    kind: string,
-    replaceGroup: ReplaceGroupOptions,
-    rolling: RollingReplacementOptions,
-    instanceRefresh: InstanceRefreshReplacementOptions,
-  ) {
-    this._kind = kind;
-    this._replaceGroup = replaceGroup;
-    this._rolling = rolling;
-    this._instanceRefresh = instanceRefresh;
+    return new InstanceRefreshStrategy(options);
   }
 
   /** The name of the strategy: `replaceGroup`, `rolling` or `instanceRefresh`. */
-  public get strategyName(): string {
-    return this._kind;
+  public readonly strategyName: string;
+
+  /**
+   * @param strategyName the name of the strategy, as `strategyName` returns it
+   */
+  protected constructor(strategyName: string) {
+    this.strategyName = strategyName;
   }
 
-  /** @internal */
-  public get _isReplaceGroup(): boolean { return this._kind === REPLACE_GROUP; }
-  /** @internal */
-  public get _isRolling(): boolean { return this._kind === ROLLING; }
-  /** @internal */
-  public get _isInstanceRefresh(): boolean { return this._kind === INSTANCE_REFRESH; }
+  /**
+   * Checks what needs the group, and renders the group's update and creation policies.
+   *
+   * @internal
+   */
+  public abstract _bind(target: ReplacementTarget): ReplacementPlan;
+}
+
+class ReplaceGroupStrategy extends ReplacementStrategy {
+  private readonly timeout: Duration;
+
+  constructor(private readonly options: ReplaceGroupOptions) {
+    super('replaceGroup');
+    const factory = 'ReplacementStrategy.replaceGroup()';
+    if (options.signalCount !== undefined) {
+      checkWholeNumber(factory, 'signalCount', options.signalCount, 1, Number.MAX_SAFE_INTEGER,
+        'so that a new group takes over only once its instances are healthy. Pass a signalCount from 1 to minCapacity.');
+    }
+    checkPercentage(factory, 'minSuccessPercentage', options.minSuccessPercentage, 0, 100);
+    this.timeout = options.timeout ?? DEFAULT_SIGNAL_TIMEOUT;
+  }
+
+  public _bind(target: ReplacementTarget): ReplacementPlan {
+    const min = target.minCapacity;
+    const count = this.options.signalCount ?? min;
+    if (known(count, min)) {
+      if (!Number.isInteger(count) || count < 1) {
+        throw groupError(target, {
+          prop: 'signalCount',
+          value: count,
+          problem: 'must be a whole number of at least 1, so that a new group takes over only once its instances are healthy',
+          fix: 'Set minCapacity to 1 or more.',
+        });
+      }
+      if (count > min) {
+        throw groupError(target, {
+          prop: 'signalCount',
+          value: count,
+          problem: `is above minCapacity (${min}): a new group may start with only ${min} instance(s) and would never collect ${count} signals`,
+          fix: 'Lower signalCount or raise minCapacity.',
+        });
+      }
+    }
+    return {
+      updatePolicy: autoscaling.UpdatePolicy.replacingUpdate(),
+      creationPolicy: renderCreationSignals(target, { count, timeout: this.timeout, minSuccessPercentage: this.options.minSuccessPercentage }),
+    };
+  }
+}
+
+class RollingStrategy extends ReplacementStrategy {
+  private readonly maxBatchSize: number;
+  private readonly wait: boolean;
+
+  constructor(private readonly options: RollingReplacementOptions) {
+    super('rolling');
+    const factory = 'ReplacementStrategy.rolling()';
+    this.maxBatchSize = options.maxBatchSize ?? 1;
+    this.wait = options.waitOnResourceSignals ?? true;
+    checkWholeNumber(factory, 'maxBatchSize', this.maxBatchSize, 1, Number.MAX_SAFE_INTEGER, 'Pass 1 or more.');
+    if (known(options.minInstancesInService) && options.minInstancesInService !== undefined && options.minInstancesInService < 0) {
+      throw optionError(factory, { prop: 'minInstancesInService', value: options.minInstancesInService, problem: 'must not be negative', fix: 'Pass 0 or more, below maxCapacity.' });
+    }
+    checkPercentage(factory, 'minSuccessPercentage', options.minSuccessPercentage, 0, 100);
+    const pause = options.pauseTime;
+    if (pause !== undefined && known(pause) && pause.toSeconds() > MAX_PAUSE.toSeconds()) {
+      throw optionError(factory, { prop: 'pauseTime', value: pause, problem: 'is above CloudFormation\'s limit of one hour', fix: 'Pass at most Duration.hours(1).' });
+    }
+  }
+
+  public _bind(target: ReplacementTarget): ReplacementPlan {
+    const minInService = this.options.minInstancesInService ?? defaultMinInService(target.minCapacity, target.maxCapacity);
+    if (known(minInService, target.maxCapacity) && minInService >= target.maxCapacity) {
+      throw groupError(target, {
+        prop: 'minInstancesInService',
+        value: minInService,
+        problem: `must be below maxCapacity (${target.maxCapacity}), or a rolling update can never take an instance out of service`,
+        fix: 'Lower minInstancesInService or raise maxCapacity.',
+      });
+    }
+    if (this.wait && known(target.minCapacity) && target.minCapacity === 0) {
+      warn(target.scope, 'rolling-without-creation-signals',
+        'minCapacity is 0: the group is created without waiting for signals; rolling batches still wait for theirs.');
+    }
+    const signalTimeout = this.options.pauseTime ?? DEFAULT_SIGNAL_TIMEOUT;
+    return {
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: this.maxBatchSize,
+        minInstancesInService: minInService,
+        waitOnResourceSignals: this.wait,
+        pauseTime: this.options.pauseTime ?? (this.wait ? DEFAULT_SIGNAL_TIMEOUT : Duration.seconds(0)),
+        minSuccessPercentage: this.options.minSuccessPercentage,
+      }),
+      creationPolicy: renderCreationSignals(target, {
+        count: target.minCapacity,
+        timeout: signalTimeout,
+        minSuccessPercentage: this.options.minSuccessPercentage,
+      }),
+    };
+  }
+}
+
+class InstanceRefreshStrategy extends ReplacementStrategy {
+  private readonly minHealthy: number;
+  private readonly maxHealthy: number;
+  private readonly alarms: cloudwatch.IAlarm[];
+
+  constructor(private readonly options: InstanceRefreshReplacementOptions) {
+    super('instanceRefresh');
+    const factory = 'ReplacementStrategy.instanceRefresh()';
+    this.minHealthy = options.minHealthyPercentage ?? 100;
+    this.maxHealthy = options.maxHealthyPercentage ?? 200;
+    this.alarms = options.alarms ?? [];
+    checkPercentage(factory, 'minHealthyPercentage', this.minHealthy, 0, 100);
+    checkPercentage(factory, 'maxHealthyPercentage', this.maxHealthy, 100, 200);
+    if (known(this.minHealthy, this.maxHealthy) && this.maxHealthy - this.minHealthy > 100) {
+      throw optionError(factory, {
+        prop: 'maxHealthyPercentage',
+        value: this.maxHealthy,
+        problem: `is more than 100 above minHealthyPercentage (${this.minHealthy})`,
+        fix: 'Raise minHealthyPercentage or lower maxHealthyPercentage.',
+      });
+    }
+    if (this.alarms.length > MAX_ALARMS) {
+      throw optionError(factory, {
+        prop: 'alarms',
+        problem: `has ${this.alarms.length} alarms; an instance refresh watches at most ${MAX_ALARMS}`,
+        fix: 'Combine them with a cloudwatch.CompositeAlarm.',
+      });
+    }
+    checkRefreshWait(factory, 'bakeTime', options.bakeTime);
+    checkRefreshWait(factory, 'checkpointDelay', options.checkpointDelay);
+    checkCheckpoints(factory, options.checkpoints, options.checkpointDelay);
+  }
+
+  public _bind(target: ReplacementTarget): ReplacementPlan {
+    return {
+      updatePolicy: autoscaling.UpdatePolicy.instanceRefresh({
+        strategy: autoscaling.InstanceRefreshStrategy.ROLLING,
+        minHealthyPercentage: this.minHealthy,
+        maxHealthyPercentage: this.maxHealthy,
+        skipMatching: this.options.skipMatching ?? true,
+        instanceWarmup: this.instanceWarmup(target),
+        bakeTime: this.options.bakeTime,
+        checkpointPercentages: this.options.checkpoints,
+        checkpointDelay: this.options.checkpointDelay,
+        alarms: this.alarms.length > 0 ? this.alarms : undefined,
+      }),
+      // An instance refresh does not read signals; the group's creation does.
+      creationPolicy: renderCreationSignals(target, { count: target.minCapacity, timeout: this.options.creationTimeout ?? DEFAULT_SIGNAL_TIMEOUT }),
+    };
+  }
+
+  /**
+   * An instance refresh does not read CloudFormation signals: it counts a new instance as healthy
+   * once it is InService and its warmup has passed. Without a warmup (the group's grace period is
+   * 0 unless a load balancer is attached), a new instance counts at once, before its own health
+   * check has run, and the old instances are terminated. So the default warmup covers the boot and
+   * the whole health check: a failing instance has marked itself Unhealthy before it could count.
+   */
+  private instanceWarmup(target: ReplacementTarget): Duration | undefined {
+    const probe = target.healthCheckTimeout;
+    const given = this.options.instanceWarmup;
+    if (given === undefined) {
+      return known(probe) && probe.toSeconds() === 0 ? undefined : probe.plus(BOOT_ALLOWANCE);
+    }
+    if (known(given, probe) && given.toSeconds() < probe.toSeconds()) {
+      warn(target.scope, 'instance-warmup-shorter-than-health-check',
+        `replacement instanceWarmup (${given.toHumanString()}) is shorter than the health check's timeout (${probe.toHumanString()}): `
+        + 'the instance refresh may count a new instance as healthy, and terminate an old one, before the new instance\'s own health check has failed. '
+        + 'Leave instanceWarmup out, or make it at least the health check\'s timeout plus the boot time.');
+    }
+    return given;
+  }
+}
+
+function checkWholeNumber(factory: string, prop: string, value: number | undefined, low: number, high: number, fix: string): void {
+  if (value === undefined || !known(value)) return;
+  if (!Number.isInteger(value) || value < low || value > high) {
+    const range = high === Number.MAX_SAFE_INTEGER ? `of at least ${low}` : `from ${low} to ${high}`;
+    throw optionError(factory, { prop, value, problem: `must be a whole number ${range}`, fix });
+  }
+}
+
+function checkPercentage(factory: string, prop: string, value: number | undefined, low: number, high: number): void {
+  checkWholeNumber(factory, prop, value, low, high, `Pass a whole percentage from ${low} to ${high}.`);
+}
+
+function checkRefreshWait(factory: string, prop: string, value: Duration | undefined): void {
+  if (value !== undefined && known(value) && value.toSeconds() > MAX_REFRESH_WAIT.toSeconds()) {
+    throw optionError(factory, { prop, value, problem: 'is above the instance-refresh limit of 48 hours', fix: 'Pass at most Duration.hours(48).' });
+  }
+}
+
+function checkCheckpoints(factory: string, checkpoints: number[] | undefined, delay: Duration | undefined): void {
+  if (checkpoints !== undefined && known(...checkpoints)) {
+    const ascending = checkpoints.every((c, i) => Number.isInteger(c) && c >= 1 && c <= 100 && (i === 0 || c > checkpoints[i - 1]));
+    if (checkpoints.length === 0 || !ascending || checkpoints[checkpoints.length - 1] !== 100) {
+      throw optionError(factory, {
+        prop: 'checkpoints',
+        value: checkpoints,
+        problem: 'must be whole percentages from 1 to 100 in ascending order, ending with 100 so that every instance is replaced',
+        fix: 'Pass for example [20, 50, 100].',
+      });
+    }
+  }
+  if (delay !== undefined && checkpoints === undefined) {
+    throw optionError(factory, {
+      prop: 'checkpointDelay',
+      problem: 'is set without checkpoints',
+      fix: 'Pass checkpoints, for example [20, 50, 100], or drop checkpointDelay.',
+    });
+  }
+}
+
+/** `minCapacity`, or `maxCapacity - 1` when that is lower; `minCapacity` when either is a token. */
+function defaultMinInService(min: number, max: number): number {
+  if (!known(min, max)) return min;
+  return Math.max(0, Math.min(min, max - 1));
 }

@@ -5,11 +5,13 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { EcsDeploymentSettings } from './deployment-settings';
+import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
+import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
 import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
+import { constructError, known, Problem, warn } from '../../internal/errors';
 
 /**
  * Properties of an ImmutableFargateService.
@@ -122,15 +124,23 @@ export interface ImmutableFargateServiceProps {
 
   /**
    * Whether the container's root filesystem is read-only, so that a running task cannot be changed:
-   * what runs is exactly the artifact. `writableDirectories` stay writable (and empty at start).
+   * what runs is exactly the artifact. `writableDirectories` stay writable.
+   *
+   * An image that runs as a non-root user can write to a writable directory only if its Dockerfile
+   * declares a `VOLUME` at that path, writable by that user (Fargate's volumes are owned by root, mode
+   * 0755; ECS copies a `VOLUME`'s directory, owner and mode into the volume). Stock images that write
+   * elsewhere need those paths in `writableDirectories`, for example `/var/cache/nginx` and `/var/run`
+   * for nginx, `/usr/local/apache2/logs` for Apache httpd.
    *
    * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
 
   /**
-   * Directories that stay writable when the root filesystem is read-only, each an empty task-scoped
-   * volume.
+   * Directories that stay writable when the root filesystem is read-only, each a task-scoped volume:
+   * empty and owned by root (mode 0755), or a copy of the image's directory when its Dockerfile
+   * declares a `VOLUME` at the same path. With an artifact that knows its Dockerfile, a non-root `USER`
+   * without such a `VOLUME` fails synthesis.
    *
    * @default ['/tmp']
    */
@@ -229,6 +239,40 @@ const FARGATE_SIZES: ReadonlyArray<FargateSize> = [
   { cpu: 16384, from: 32768, to: 122880, step: 8192 },
 ];
 
+/** The props with every default applied: the one place the service's defaults live. */
+interface ResolvedServiceProps extends ImmutableFargateServiceProps {
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly desiredCount: number;
+  readonly containerName: string;
+  readonly readonlyRootFilesystem: boolean;
+  /** The directories that get a writable volume: by default `/tmp` with a read-only root filesystem, none without. */
+  readonly writableDirectories: string[];
+  readonly deployment: EcsDeployment;
+  readonly logRetention: logs.RetentionDays;
+  readonly assignPublicIp: boolean;
+  readonly environment: { [key: string]: string };
+  readonly secrets: { [key: string]: ecs.Secret };
+}
+
+function withDefaults(props: ImmutableFargateServiceProps): ResolvedServiceProps {
+  const readonlyRootFilesystem = props.readonlyRootFilesystem ?? true;
+  return {
+    ...props,
+    cpu: props.cpu ?? 256,
+    memoryLimitMiB: props.memoryLimitMiB ?? 512,
+    desiredCount: props.desiredCount ?? 2,
+    containerName: props.containerName ?? 'app',
+    readonlyRootFilesystem,
+    writableDirectories: props.writableDirectories ?? (readonlyRootFilesystem ? ['/tmp'] : []),
+    deployment: props.deployment ?? EcsDeployment.rolling(),
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    assignPublicIp: props.assignPublicIp ?? false,
+    environment: props.environment ?? {},
+    secrets: props.secrets ?? {},
+  };
+}
+
 /**
  * A Fargate service that runs an exact container artifact and replaces its tasks when the artifact changes.
  *
@@ -280,50 +324,110 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   constructor(scope: Construct, id: string, props: ImmutableFargateServiceProps) {
     super(scope, id);
 
-    const deployment = props.deployment ?? EcsDeployment.rolling();
-    const settings = deployment._settings;
-    this.deployment = deployment;
+    // resolve props
+    const resolved = withDefaults(props);
+    this.deployment = resolved.deployment;
 
-    this.validate(props, settings);
+    // validate: what the service owns, then what the deployment needs of the service
+    this.validate(resolved);
+    const plan = this.deployment._bind({ scope: this, targetGroup: props.targetGroup, hasListener: props.listener !== undefined });
 
-    const platform = props.platform ?? props.artifact.platform;
-    const cpu = props.cpu ?? 256;
-    const memoryLimitMiB = props.memoryLimitMiB ?? 512;
-    const readonlyRootFilesystem = props.readonlyRootFilesystem ?? true;
-
+    // create
     this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
-
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: resolved.logRetention });
+    this.taskDefinition = this.createTaskDefinition(resolved);
+    this.container = this.addAppContainer(resolved);
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      serviceName: props.serviceName,
+      desiredCount: resolved.desiredCount,
+      securityGroups: props.securityGroups,
+      vpcSubnets: props.vpcSubnets,
+      assignPublicIp: resolved.assignPublicIp,
+      ...plan.serviceProps,
     });
 
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      cpu,
-      memoryLimitMiB,
+    // wire
+    for (const { id: warningId, reason } of plan.acknowledgedWarnings ?? []) {
+      Annotations.of(this.service).acknowledgeWarning(warningId, reason);
+    }
+    this.targetGroup = this.registerTargets(resolved, plan);
+    this.acknowledgeFindings(resolved);
+
+    // expose
+    this.taskRole = this.taskDefinition.taskRole;
+    this.connections = this.service.connections;
+  }
+
+  private createTaskDefinition(props: ResolvedServiceProps): ecs.FargateTaskDefinition {
+    const platform = props.platform ?? props.artifact.platform;
+    return new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryLimitMiB,
       taskRole: props.taskRole,
       runtimePlatform: {
         cpuArchitecture: platform.cpuArchitecture,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
-    this.taskRole = this.taskDefinition.taskRole;
+  }
 
-    this.container = this.taskDefinition.addContainer('Container', {
-      containerName: props.containerName ?? 'app',
+  /** The application's container, with a task-scoped volume on each writable directory. */
+  private addAppContainer(props: ResolvedServiceProps): ecs.ContainerDefinition {
+    const container = this.taskDefinition.addContainer('Container', {
+      containerName: props.containerName,
       // By digest: `<repository>@sha256:...`. Binding grants the execution role pull on this repository only.
       image: props.artifact.containerImage,
       essential: true,
       environment: props.environment,
       secrets: props.secrets,
       healthCheck: props.healthCheck,
-      readonlyRootFilesystem,
+      readonlyRootFilesystem: props.readonlyRootFilesystem,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
       portMappings: props.containerPort !== undefined ? [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }] : undefined,
     });
+    for (const directory of props.writableDirectories) {
+      const name = volumeName(directory);
+      this.taskDefinition.addVolume({ name });
+      container.addMountPoints({ containerPath: directory, sourceVolume: name, readOnly: false });
+    }
+    return container;
+  }
 
+  /**
+   * Registers the tasks with the production target group (and, for the blue/green family, its
+   * alternate), or with a new target group behind `listener`.
+   */
+  private registerTargets(props: ResolvedServiceProps, plan: EcsDeploymentPlan): elbv2.IApplicationTargetGroup | undefined {
+    const containerName = this.container.containerName;
+    const containerPort = props.containerPort;
+    if (props.listener) {
+      const group = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+        vpc: this.cluster.vpc,
+        port: containerPort,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targetType: elbv2.TargetType.IP,
+        healthCheck: props.loadBalancerHealthCheck,
+      });
+      group.addTarget(this.service.loadBalancerTarget({ containerName, containerPort }));
+      props.listener.addTargetGroups(`${this.node.id}Targets`, {
+        targetGroups: [group],
+        priority: props.listenerPriority,
+        conditions: props.listenerConditions,
+      });
+      return group;
+    }
+    if (props.targetGroup) {
+      props.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName, containerPort, alternateTarget: plan.alternateTarget }));
+    }
+    return props.targetGroup;
+  }
+
+  private acknowledgeFindings(props: ResolvedServiceProps): void {
     // The artifact's binding gave the execution role pull on its repository; ECR's login action has no resource.
     const executionRole = this.taskDefinition.executionRole;
     if (executionRole) {
@@ -333,275 +437,181 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
           'Only ecr:GetAuthorizationToken is on *: ECR does not scope it to a repository. Pulling is limited to the artifact\'s repository, logs to this log group, secrets to the ones passed.',
       });
     }
-
-    if (readonlyRootFilesystem) {
-      for (const directory of props.writableDirectories ?? ['/tmp']) {
-        const name = volumeName(directory);
-        this.taskDefinition.addVolume({ name });
-        this.container.addMountPoints({ containerPath: directory, sourceVolume: name, readOnly: false });
-      }
-    }
-
-    if (props.environment && Object.keys(props.environment).length > 0) {
+    if (Object.keys(props.environment).length > 0) {
       Validations.of(this.taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',
         reason:
           'The environment holds configuration only: values that are secrets fail synthesis and secret-looking names give a warning; secrets go in `secrets`, read from Secrets Manager or SSM when the task starts.',
       });
     }
-
-    const trafficShift = settings.trafficShift;
-    const loadBalanced = props.targetGroup !== undefined || props.listener !== undefined;
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      cluster: this.cluster,
-      taskDefinition: this.taskDefinition,
-      serviceName: props.serviceName,
-      desiredCount: props.desiredCount ?? 2,
-      securityGroups: props.securityGroups,
-      vpcSubnets: props.vpcSubnets,
-      assignPublicIp: props.assignPublicIp ?? false,
-      minHealthyPercent: settings.minHealthyPercent,
-      maxHealthyPercent: settings.maxHealthyPercent,
-      circuitBreaker: { enable: true, rollback: true },
-      deploymentAlarms: settings.alarms.length > 0
-        ? { alarmNames: settings.alarms.map((a) => a.alarmName), behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM }
-        : undefined,
-      healthCheckGracePeriod: loadBalanced ? settings.healthCheckGracePeriod : undefined,
-      deploymentStrategy: settings.strategy,
-      bakeTime: settings.bakeTime,
-      canaryConfiguration: settings.canary,
-      linearConfiguration: settings.linear,
-    });
-    this.connections = this.service.connections;
-
-    if (settings.minHealthyPercent < 100 && !Token.isUnresolved(settings.minHealthyPercent)) {
-      Annotations.of(this).addWarningV2(
-        'cdk-immutable-deploys:min-healthy-below-100',
-        `minHealthyPercent (${settings.minHealthyPercent}) lets ECS stop old tasks before their replacements are healthy, so capacity drops during each deployment. Keep 100 unless the cluster cannot hold the extra tasks.`,
-      );
-    }
-
-    const containerName = this.container.containerName;
-    if (props.listener) {
-      const group = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-        vpc: this.cluster.vpc,
-        port: props.containerPort,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        targetType: elbv2.TargetType.IP,
-        healthCheck: props.loadBalancerHealthCheck,
-      });
-      group.addTarget(this.service.loadBalancerTarget({ containerName, containerPort: props.containerPort }));
-      props.listener.addTargetGroups(`${this.node.id}Targets`, {
-        targetGroups: [group],
-        priority: props.listenerPriority,
-        conditions: props.listenerConditions,
-      });
-      this.targetGroup = group;
-    } else if (props.targetGroup) {
-      const alternateTarget = trafficShift
-        ? new ecs.AlternateTarget('AlternateTarget', {
-          alternateTargetGroup: trafficShift.alternateTargetGroup,
-          productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(trafficShift.productionListenerRule),
-          testListener: trafficShift.testListenerRule
-            ? ecs.ListenerRuleConfiguration.applicationListenerRule(trafficShift.testListenerRule)
-            : undefined,
-          role: trafficShift.infrastructureRole ?? this.infrastructureRole(props.targetGroup, trafficShift.alternateTargetGroup, [
-            trafficShift.productionListenerRule,
-            ...(trafficShift.testListenerRule ? [trafficShift.testListenerRule] : []),
-          ]),
-        })
-        : undefined;
-      props.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName, containerPort: props.containerPort, alternateTarget }));
-      this.targetGroup = props.targetGroup;
-    }
-
-    if (trafficShift?.lifecycleHook) {
-      const stages = trafficShift.lifecycleHookStages ?? [
-        trafficShift.testListenerRule ? ecs.DeploymentLifecycleStage.POST_TEST_TRAFFIC_SHIFT : ecs.DeploymentLifecycleStage.POST_SCALE_UP,
-      ];
-      // ECS invokes the function's unqualified ARN: allow exactly that, not its versions and aliases too.
-      const role = new iam.Role(this, 'LifecycleHookRole', {
-        assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
-        description: 'Lets ECS invoke this service\'s deployment lifecycle hook',
-      });
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [trafficShift.lifecycleHook.functionArn],
-      }));
-      const hook = new ecs.DeploymentLifecycleLambdaTarget(trafficShift.lifecycleHook, 'LifecycleHook', { lifecycleStages: stages, role });
-      this.service.addLifecycleHook(hook);
-    }
   }
 
-  /**
-   * The role ECS assumes to move blue/green traffic: it describes load balancer resources and changes
-   * only these target groups and listener rules.
-   */
-  private infrastructureRole(
-    production: elbv2.IApplicationTargetGroup,
-    alternate: elbv2.IApplicationTargetGroup,
-    rules: elbv2.ApplicationListenerRule[],
-  ): iam.IRole {
-    const role = new iam.Role(this, 'DeploymentRole', {
-      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
-      description: 'Lets ECS shift blue/green traffic between this service\'s target groups',
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: [
-        'elasticloadbalancing:DescribeListeners',
-        'elasticloadbalancing:DescribeRules',
-        'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeTargetHealth',
-      ],
-      resources: ['*'],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-      resources: [production.targetGroupArn, alternate.targetGroupArn],
-    }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['elasticloadbalancing:ModifyRule'],
-      resources: rules.map((r) => r.listenerRuleArn),
-    }));
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the Elastic Load Balancing Describe* actions, which support no resource-level permissions, are on *; every change is limited to the two target groups and the listener rules of this service.',
-    });
-    return role;
+  private validate(props: ResolvedServiceProps): void {
+    this.validateSources(props);
+    this.validateSize(props);
+    this.validateLoadBalancing(props);
+    this.validateWritableDirectories(props);
+    this.checkEnvironment(props.environment, props.secrets);
   }
 
-  private validate(props: ImmutableFargateServiceProps, settings: EcsDeploymentSettings) {
-    const where = `ImmutableFargateService '${this.node.path}'`;
+  private validateSources(props: ResolvedServiceProps): void {
     if (!props.artifact) {
-      throw new Error(`${where}: artifact is missing. Pass the IContainerArtifact to run, e.g. a ContainerImageBuild or ContainerArtifact.fromDigest(...).`);
+      throw this.error({ prop: 'artifact', problem: 'is missing', fix: 'Pass the IContainerArtifact to run, e.g. a ContainerImageBuild or ContainerArtifact.fromDigest(...).' });
     }
     if (!props.cluster && !props.vpc) {
-      throw new Error(`${where}: pass cluster (an existing ECS cluster) or vpc (for a new cluster with Container Insights).`);
+      throw this.error({
+        prop: 'cluster',
+        problem: 'and vpc are both missing: pass cluster (an existing ECS cluster) or vpc (for a new cluster with Container Insights)',
+        fix: 'Pass one of them.',
+      });
     }
     if (props.cluster && props.vpc) {
-      throw new Error(`${where}: pass cluster or vpc, not both; the service runs in the cluster's VPC.`);
+      throw this.error({ prop: 'cluster', problem: 'and vpc are both given', fix: 'Pass cluster or vpc, not both; the service runs in the cluster\'s VPC.' });
     }
+    const artifactPlatform = props.artifact.platform;
+    if (props.platform && artifactPlatform && props.platform.platform !== artifactPlatform.platform) {
+      const wanted = props.platform.platform;
+      throw this.error({
+        prop: 'platform',
+        value: wanted,
+        problem: `does not match the artifact, which is built for ${artifactPlatform.platform}: its image cannot run on a ${wanted} task`,
+        fix: `Remove platform to follow the artifact, or pass an artifact built for ${wanted}.`,
+      });
+    }
+  }
 
-    const cpu = props.cpu ?? 256;
-    const memory = props.memoryLimitMiB ?? 512;
-    if (!Token.isUnresolved(cpu) && !Token.isUnresolved(memory)) {
+  private validateSize({ cpu, memoryLimitMiB: memory, desiredCount }: ResolvedServiceProps): void {
+    if (known(cpu, memory)) {
       const size = FARGATE_SIZES.find((s) => s.cpu === cpu);
       if (!size) {
-        throw new Error(`${where}: cpu (${cpu}) is not a Fargate size. Use one of ${FARGATE_SIZES.map((s) => s.cpu).join(', ')}.`);
+        throw this.error({ prop: 'cpu', value: cpu, problem: 'is not a Fargate size', fix: `Use one of ${FARGATE_SIZES.map((s) => s.cpu).join(', ')}.` });
       }
       const offered = size.only ? size.only.includes(memory) : memory >= size.from && memory <= size.to && (memory - size.from) % size.step === 0;
       if (!offered) {
         const choices = size.only ? size.only.join(', ') + ' MiB' : `${size.from} to ${size.to} MiB in steps of ${size.step}`;
-        throw new Error(
-          `${where}: memoryLimitMiB (${memory}) is not offered by Fargate with cpu ${cpu}. With cpu ${cpu}, use ${choices}, or pick the cpu that offers ${memory} MiB.`,
-        );
+        throw this.error({
+          prop: 'memoryLimitMiB',
+          value: memory,
+          problem: `is not offered by Fargate with cpu ${cpu}`,
+          fix: `With cpu ${cpu}, use ${choices}, or pick the cpu that offers ${memory} MiB.`,
+        });
       }
     }
-
-    const desiredCount = props.desiredCount ?? 2;
-    if (!Token.isUnresolved(desiredCount) && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
-      throw new Error(`${where}: desiredCount (${desiredCount}) should be a whole number, 0 or more.`);
+    if (known(desiredCount) && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
+      throw this.error({ prop: 'desiredCount', value: desiredCount, problem: 'should be a whole number, 0 or more', fix: 'Pass how many tasks run.' });
     }
+  }
 
-    const artifactPlatform = props.artifact.platform;
-    if (props.platform && artifactPlatform && props.platform.platform !== artifactPlatform.platform) {
-      throw new Error(
-        `${where}: platform (${props.platform.platform}) does not match the artifact, which is built for ${artifactPlatform.platform}: its image cannot run on a ${props.platform.platform} task. Remove platform to follow the artifact, or pass an artifact built for ${props.platform.platform}.`,
-      );
-    }
-
+  private validateLoadBalancing(props: ResolvedServiceProps): void {
     const port = props.containerPort;
-    if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-      throw new Error(`${where}: containerPort (${port}) should be a port number from 1 to 65535.`);
+    if (port !== undefined && known(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      throw this.error({ prop: 'containerPort', value: port, problem: 'should be a port number from 1 to 65535', fix: 'Pass the port the container listens on.' });
     }
     if (props.targetGroup && props.listener) {
-      throw new Error(`${where}: pass targetGroup or listener, not both. With listener, the service creates its own target group.`);
+      throw this.error({ prop: 'targetGroup', problem: 'and listener are both given', fix: 'Pass targetGroup or listener, not both. With listener, the service creates its own target group.' });
     }
     if ((props.targetGroup || props.listener) && port === undefined) {
-      throw new Error(`${where}: containerPort is missing. A load-balanced service needs the port its container listens on.`);
+      throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
     const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck];
     if (!props.listener && listenerOptions.some((option) => option !== undefined)) {
-      throw new Error(`${where}: listenerPriority, listenerConditions and loadBalancerHealthCheck apply only with listener. Pass listener, or configure your targetGroup directly.`);
+      throw this.error({
+        prop: 'listenerPriority, listenerConditions and loadBalancerHealthCheck',
+        problem: 'apply only with listener',
+        fix: 'Pass listener, or configure your targetGroup directly.',
+      });
     }
+  }
 
-    const trafficShift = settings.trafficShift;
-    if (trafficShift) {
-      const method = strategyMethod(settings.strategy);
-      if (!props.targetGroup) {
-        throw new Error(
-          `${where}: EcsDeployment.${method}() needs targetGroup, the production target group that productionListenerRule forwards to${props.listener ? ' (listener cannot be used: the rule must forward to both target groups)' : ''}. Pass targetGroup and containerPort.`,
-        );
-      }
-      if (trafficShift.alternateTargetGroup === props.targetGroup) {
-        throw new Error(`${where}: EcsDeployment.${method}() alternateTargetGroup is the service's targetGroup. Pass a second target group for the new tasks.`);
-      }
-    }
-
-    const readonlyRoot = props.readonlyRootFilesystem ?? true;
-    if (!readonlyRoot && props.writableDirectories) {
-      throw new Error(`${where}: writableDirectories applies only with a read-only root filesystem; remove it, or leave readonlyRootFilesystem at true.`);
+  private validateWritableDirectories(props: ResolvedServiceProps): void {
+    if (!props.readonlyRootFilesystem && props.writableDirectories.length > 0) {
+      throw this.error({
+        prop: 'writableDirectories',
+        problem: 'applies only with a read-only root filesystem',
+        fix: 'Remove it, or leave readonlyRootFilesystem at true.',
+      });
     }
     const seen = new Set<string>();
-    for (const directory of props.writableDirectories ?? []) {
+    for (const directory of props.writableDirectories) {
       if (!directory.startsWith('/') || directory === '/') {
-        throw new Error(`${where}: writableDirectories entry '${directory}' should be an absolute directory path such as '/tmp', not '/'.`);
+        throw this.error({ prop: `writableDirectories entry '${directory}'`, problem: 'should be an absolute directory path', fix: 'Pass a path such as \'/tmp\', not \'/\'.' });
       }
       const name = volumeName(directory);
       if (seen.has(name)) {
-        throw new Error(`${where}: writableDirectories lists '${directory}' twice (or two paths that differ only in punctuation).`);
+        throw this.error({ prop: 'writableDirectories', problem: `lists '${directory}' twice (or two paths that differ only in punctuation)`, fix: 'List each directory once.' });
       }
       seen.add(name);
     }
-
-    this.checkEnvironment(where, props.environment ?? {}, props.secrets ?? {});
+    this.checkImageCanWrite(props);
   }
 
-  private checkEnvironment(where: string, environment: { [key: string]: string }, secrets: { [key: string]: ecs.Secret }) {
+  /**
+   * On Fargate a bind-mount volume is owned by root with mode 0755, unless the image declares a
+   * `VOLUME` at the same path, whose directory (files, owner and mode) ECS copies into it
+   * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A non-root image
+   * cannot write to a writable directory without one: it would crash-loop
+   * (https://github.com/aws/containers-roadmap/issues/938). Checked when the artifact can say what
+   * its image declares.
+   */
+  private checkImageCanWrite(props: ResolvedServiceProps): void {
+    const runtime = props.readonlyRootFilesystem && describesImageRuntime(props.artifact) ? props.artifact._imageRuntime() : undefined;
+    if (!runtime || (runtime.user !== undefined && isRootUser(runtime.user))) return;
+    const unbacked = props.writableDirectories.filter((d) => !runtime.volumes.some((v) => samePath(v, d)));
+    if (unbacked.length === 0) return;
+    const fix = `Declare ${unbacked.length > 1 ? 'them' : 'it'} in the Dockerfile, writable by that user (for example after a chown): VOLUME ${JSON.stringify(unbacked)}; `
+      + 'ECS then copies the image\'s directory, with its owner and mode, into the volume. Or set readonlyRootFilesystem: false.';
+    if (runtime.user === undefined) {
+      warn(this, 'writable-directory-without-volume',
+        `writableDirectories ${unbacked.join(', ')} ${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate, and the Dockerfile sets no USER: `
+        + `if the base image runs as a non-root user, it cannot write there and the task fails to start. ${fix}`);
+      return;
+    }
+    throw this.error({
+      prop: 'writableDirectories',
+      value: unbacked,
+      problem: `would be empty volumes owned by root (mode 0755) on Fargate, which the image's user (${runtime.user}) cannot write to, so the task would fail to start`,
+      fix,
+    });
+  }
+
+  private checkEnvironment(environment: { [key: string]: string }, secrets: { [key: string]: ecs.Secret }) {
     const suspicious: string[] = [];
     for (const [name, value] of Object.entries(environment)) {
       if (Object.prototype.hasOwnProperty.call(secrets, name)) {
-        throw new Error(`${where}: ${name} is in both environment and secrets. Keep it in secrets only.`);
+        throw this.error({ prop: `environment variable ${name}`, problem: 'is in both environment and secrets', fix: 'Keep it in secrets only.' });
       }
-      if (Token.isUnresolved(value)) {
-        let resolved: unknown;
-        try {
-          resolved = Stack.of(this).resolve(value);
-        } catch {
-          resolved = undefined; // not resolvable yet: nothing to judge
-        }
-        if (isDynamicSecretReference(resolved)) {
-          throw new Error(
-            `${where}: environment variable ${name} is a secret's value (a dynamic reference to Secrets Manager or SSM SecureString), which would be stored in plain text in the task definition. Pass it in secrets instead: secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`,
-          );
-        }
-      } else {
-        const kind = secretValueKind(value);
-        if (kind) {
-          throw new Error(
-            `${where}: environment variable ${name} holds what looks like ${kind}, which would be stored in plain text in the task definition. Store it in Secrets Manager or SSM Parameter Store and pass it in secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`,
-          );
-        }
+      const fix = `Store it in Secrets Manager or SSM Parameter Store and pass it in secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`;
+      if (Token.isUnresolved(value) && isDynamicSecretReference(this.tryResolve(value))) {
+        throw this.error({
+          prop: `environment variable ${name}`,
+          problem: 'is a secret\'s value (a dynamic reference to Secrets Manager or SSM SecureString), which would be stored in plain text in the task definition',
+          fix: `Pass it in secrets instead: secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`,
+        });
+      }
+      const kind = Token.isUnresolved(value) ? undefined : secretValueKind(value);
+      if (kind) {
+        throw this.error({ prop: `environment variable ${name}`, problem: `holds what looks like ${kind}, which would be stored in plain text in the task definition`, fix });
       }
       if (looksLikeSecretName(name)) suspicious.push(name);
     }
     if (suspicious.length > 0) {
-      Annotations.of(this).addWarningV2(
-        'cdk-immutable-deploys:plaintext-secret',
-        `environment variable${suspicious.length > 1 ? 's' : ''} ${suspicious.join(', ')} look${suspicious.length > 1 ? '' : 's'} like ${suspicious.length > 1 ? 'they hold secrets' : 'it holds a secret'}, but environment is plain text in the task definition. Move secrets to secrets (ecs.Secret.fromSecretsManager or fromSsmParameter); if the value is not secret (e.g. a secret's name), acknowledge this warning.`,
-      );
+      const many = suspicious.length > 1;
+      warn(this, 'plaintext-secret',
+        `environment variable${many ? 's' : ''} ${suspicious.join(', ')} look${many ? '' : 's'} like ${many ? 'they hold secrets' : 'it holds a secret'}, but environment is plain text in the task definition. Move secrets to secrets (ecs.Secret.fromSecretsManager or fromSsmParameter); if the value is not secret (e.g. a secret's name), acknowledge this warning.`);
     }
   }
-}
 
-function strategyMethod(strategy: ecs.DeploymentStrategy): string {
-  switch (strategy) {
-    case ecs.DeploymentStrategy.CANARY: return 'canary';
-    case ecs.DeploymentStrategy.LINEAR: return 'linear';
-    case ecs.DeploymentStrategy.BLUE_GREEN: return 'blueGreen';
-    default: return 'rolling';
+  /** A token's value once resolved, or undefined when it cannot be resolved yet: nothing to judge. */
+  private tryResolve(value: string): unknown {
+    try {
+      return Stack.of(this).resolve(value);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private error(problem: Problem): Error {
+    return constructError(this, SERVICE_TYPE, problem);
   }
 }
 

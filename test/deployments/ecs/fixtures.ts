@@ -1,9 +1,12 @@
 import { Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ContainerArtifact, ContainerPlatform, IContainerArtifact } from '../../../src';
+import { BlueGreenDeploymentOptions, ContainerArtifact, ContainerPlatform, EcsDeployment, IContainerArtifact, ImmutableFargateService, ImmutableFargateServiceProps } from '../../../src';
+import { newTestApp } from '../../kit';
 
 export const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 export const DIGEST_B = `sha256:${'b'.repeat(64)}`;
@@ -90,4 +93,61 @@ export function alb(scope: Construct, vpc: ec2.IVpc): Alb {
     ]),
   });
   return { loadBalancer, listener, blue, green, productionRule, testRule };
+}
+
+export const ENV = { account: '111111111111', region: 'us-east-1' };
+
+/** A stack in a fixed environment, in an app that runs the validators. */
+export function newStack(): Stack {
+  return new Stack(newTestApp(), 'S', { env: ENV });
+}
+
+/** An ImmutableFargateService `Web` in a new cluster in the imported VPC (unless a cluster is given), running `artifact()`. */
+export function service(stack: Stack, props: Partial<ImmutableFargateServiceProps> = {}): ImmutableFargateService {
+  return new ImmutableFargateService(stack, 'Web', {
+    vpc: props.cluster ? undefined : importedVpc(stack),
+    artifact: props.artifact ?? artifact(stack),
+    ...props,
+  });
+}
+
+/** The only resource of a type in a template. */
+export function onlyResource(template: Template, type: string): any {
+  const resources = Object.values(template.findResources(type));
+  expect(resources).toHaveLength(1);
+  return resources[0];
+}
+
+/** The ARN of the test's lifecycle hook function. */
+export const HOOK_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:smoke-test';
+
+/** The lifecycle hook function of a test, imported by ARN. */
+export function hookFunction(stack: Stack): lambda.IFunction {
+  return lambda.Function.fromFunctionArn(stack, 'Hook', HOOK_ARN);
+}
+
+/** What every blue/green deployment of a test starts from: green as the alternate, the production rule. */
+export function trafficShift(lb: Alb): Pick<BlueGreenDeploymentOptions, 'alternateTargetGroup' | 'productionListenerRule'> {
+  return { alternateTargetGroup: lb.green, productionListenerRule: lb.productionRule };
+}
+
+/** A load-balanced service and what it was made with. */
+export interface BlueGreenSetup {
+  readonly stack: Stack;
+  readonly lb: Alb;
+  readonly web: ImmutableFargateService;
+}
+
+/**
+ * A service on port 8080, registered with the blue target group of a new load balancer, deployed by
+ * what `deployment` makes of that load balancer (and the stack, for anything else it needs).
+ */
+export function blueGreenService(
+  deployment: (lb: Alb, stack: Stack) => EcsDeployment,
+  props: Partial<ImmutableFargateServiceProps> = {},
+): BlueGreenSetup {
+  const stack = newStack();
+  const lb = alb(stack, importedVpc(stack));
+  const web = service(stack, { containerPort: 8080, targetGroup: lb.blue, deployment: deployment(lb, stack), ...props });
+  return { stack, lb, web };
 }

@@ -1,0 +1,106 @@
+/**
+ * One way to raise a synth-time error, and one way to give a warning, for every construct of the
+ * library.
+ *
+ * An error starts with who raised it: the construct's path and type (`Stack/Web
+ * [ImmutableFargateService]`), or, for an option checked before any construct exists, the factory
+ * method (`EcsDeployment.rolling()`). Then it names the prop, shows the value received, says what is
+ * wrong and what to do:
+ *
+ *   Stack/Fleet [ImmutableAutoScalingGroup]: minCapacity (5) should be <= maxCapacity (3). Lower minCapacity or raise maxCapacity.
+ *
+ * A warning's id is `cdk-immutable-deploys:<slug>`, which `Annotations.acknowledgeWarning` accepts;
+ * every id is listed in the README's table of warnings (a test checks it).
+ *
+ * Independent of any construct family; internal: never exported from the package.
+ */
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** The prefix of every warning id of the library. */
+export const WARNING_ID_PREFIX = 'cdk-immutable-deploys';
+
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** A prop that is wrong, and what to do about it. */
+export interface Problem {
+  /** The prop at fault, as the user writes it: `minCapacity`, `writableDirectories`. */
+  readonly prop: string;
+  /**
+   * The value received, shown in parentheses after the prop. Leave it out when the prop is missing
+   * or the problem names the value itself.
+   */
+  readonly value?: unknown;
+  /** What is wrong, continuing `<prop> (<value>) ...`: `should be <= maxCapacity (3)`. */
+  readonly problem: string;
+  /** What to do, as a sentence: `Lower minCapacity or raise maxCapacity.` */
+  readonly fix: string;
+}
+
+/**
+ * A synth-time error of this library. `where` is the construct (path and type) or the factory method
+ * that raised it; `prop` is the prop at fault.
+ */
+export class SynthError extends Error {
+  public readonly where: string;
+  public readonly prop: string;
+
+  constructor(where: string, problem: Problem) {
+    const value = 'value' in problem ? ` (${render(problem.value)})` : '';
+    super(`${where}: ${problem.prop}${value} ${problem.problem}. ${problem.fix}`);
+    this.name = 'SynthError';
+    this.where = where;
+    this.prop = problem.prop;
+  }
+}
+
+/** Who a construct is in messages: its path and its type, `Stack/Web [ImmutableFargateService]`. */
+export function describeConstruct(scope: IConstruct, type: string): string {
+  return `${scope.node.path} [${type}]`;
+}
+
+/** The error a construct raises about one of its props. */
+export function constructError(scope: IConstruct, type: string, problem: Problem): SynthError {
+  return new SynthError(describeConstruct(scope, type), problem);
+}
+
+/**
+ * The error a factory raises about one of its options, before any construct exists:
+ * `factory` is the call as the user wrote it, `EcsDeployment.rolling()`.
+ */
+export function optionError(factory: string, problem: Problem): SynthError {
+  return new SynthError(factory, problem);
+}
+
+/** `cdk-immutable-deploys:<slug>`, the id of a warning. */
+export function warningId(slug: string): string {
+  if (!SLUG.test(slug)) {
+    throw new Error(`warningId: slug '${slug}' should be lower-case words joined by '-', such as 'plaintext-secret'.`);
+  }
+  return `${WARNING_ID_PREFIX}:${slug}`;
+}
+
+/**
+ * Adds a warning to `scope`, with the id `cdk-immutable-deploys:<slug>`: a user who has read it can
+ * acknowledge it with `Annotations.of(scope).acknowledgeWarning(id, reason)`.
+ */
+export function warn(scope: IConstruct, slug: string, message: string): void {
+  Annotations.of(scope).addWarningV2(warningId(slug), message);
+}
+
+/** Whether every value is known at synth time (none is an unresolved token): only then is it checked. */
+export function known(...values: unknown[]): boolean {
+  return values.every((v) => {
+    if (v === undefined) return true;
+    if (v instanceof Duration) return !v.isUnresolved();
+    return !Token.isUnresolved(v);
+  });
+}
+
+/** A value as a message shows it: numbers and strings as they are, durations in words, lists in brackets. */
+function render(value: unknown): string {
+  if (value instanceof Duration) return value.isUnresolved() ? '(a token)' : value.toHumanString();
+  if (Array.isArray(value)) return `[${value.map(render).join(', ')}]`;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
