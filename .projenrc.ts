@@ -124,7 +124,12 @@ project.addTask('benchmark', {
 project.eslint?.addIgnorePattern('src/**/*-function.ts');
 
 // The published package holds the library (lib/, assets/, .jsii, API.md), not the repository's tooling.
-project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/');
+project.npmignore?.exclude('/.ci/', '/examples/', '/scripts/', '/rosetta/', '/cdk.json', '/cdk.out/', '/bench/');
+
+// bench/ is its own package (bench/package.json, its own tsconfig and dependencies): not part of the
+// library's type-checking, lint or tests.
+project.tsconfigDev.addExclude('bench');
+project.eslint?.addIgnorePattern('bench/');
 
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
