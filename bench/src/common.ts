@@ -16,6 +16,9 @@ export const CONTEXTS_ENV = 'BENCH_CONTEXTS';
 /** Environment variable naming the one build context of the single-artifact and large-context variants. */
 export const CONTEXT_ENV = 'BENCH_CONTEXT';
 
+/** Environment variable naming the directory of a one-file Lambda handler (the single-artifact variants' app function). */
+export const HANDLER_ENV = 'BENCH_HANDLER';
+
 /** What a variant module exports: it builds `n` artifacts, and what runs each, in `stack`. */
 export interface VariantModule {
   build?(stack: Stack, n: number): void;
@@ -34,6 +37,13 @@ export function contextDir(i: number): string {
 export function singleContextDir(): string {
   const dir = process.env[CONTEXT_ENV];
   if (!dir) throw new Error(`${CONTEXT_ENV} is not set: run the benchmark with \`npm run bench\`, which generates the context.`);
+  return dir;
+}
+
+/** The directory of a one-file Lambda handler. */
+export function handlerDir(): string {
+  const dir = process.env[HANDLER_ENV];
+  if (!dir) throw new Error(`${HANDLER_ENV} is not set: run the benchmark with \`npm run bench\`, which generates the handler.`);
   return dir;
 }
 

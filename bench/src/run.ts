@@ -7,7 +7,8 @@
  * Writes out/results.json and out/results.md and prints the tables.
  *
  * Environment: BENCH_ROUNDS (default 5, at least 5 for a result worth writing down); BENCH_SIZES
- * (default "1,10,50"), smaller only to try the script.
+ * (default "1,10,50"), smaller only to try the script; BENCH_SECTIONS (default all of
+ * "synthesis,context,single,bundles"), to run some sections again.
  */
 import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
@@ -18,7 +19,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import * as zlib from 'zlib';
 import { analyze, AssemblyCounts, sizeOf } from './analyze';
-import { CONTEXT_ENV, CONTEXTS_ENV } from './common';
+import { CONTEXT_ENV, CONTEXTS_ENV, HANDLER_ENV } from './common';
 import { FrameLabel, summarize } from './cpuprofile';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -27,6 +28,7 @@ const RESOURCE_QUOTA = 500;
 const BENCH_DIR = path.resolve(__dirname, '..');
 const ROOT = path.resolve(BENCH_DIR, '..');
 const OUT = path.join(BENCH_DIR, 'out');
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'synthesis,context,single,bundles').split(','));
 
 interface Family {
   readonly name: string;
@@ -358,9 +360,23 @@ const PROFILE_LABELS: { [label: string]: FrameLabel } = {
   'module loading inside the measured code (a require below main)': { within: (fn, url) => fn === 'main' && url.endsWith('/bench/dist/child.js'), test: (fn) => fn === 'require' },
 };
 
+/** The single-artifact variants: the two the issue compares first, then the experiments that split the difference. */
+const SINGLE_VARIANTS = [
+  'context-docker-image-asset',
+  'context-library',
+  'context-library-container-module',
+  'context-s3-asset',
+  'context-function-only',
+  'context-function-then-docker-image-asset',
+  'context-function-then-library',
+];
+
 function single(): SingleResult {
-  const env = { [CONTEXT_ENV]: path.join(tmpRoot, 'contexts', 'ctx-0') };
-  const variants = ['context-docker-image-asset', 'context-library'];
+  const handler = path.join(tmpRoot, 'handler');
+  fs.mkdirSync(handler, { recursive: true });
+  fs.writeFileSync(path.join(handler, 'index.js'), 'exports.handler = async () => ({ ok: true });\n');
+  const env = { [CONTEXT_ENV]: path.join(tmpRoot, 'contexts', 'ctx-0'), [HANDLER_ENV]: handler };
+  const variants = SINGLE_VARIANTS;
   const samples: SingleResult['samples'] = {};
   const rounds = Math.max(ROUNDS, 9);
   for (let round = -1; round < rounds; round++) {
@@ -376,7 +392,7 @@ function single(): SingleResult {
     }
   }
   const profile: SingleResult['profile'] = {};
-  for (const v of variants) {
+  for (const v of variants.slice(0, 2)) {
     const dir = path.join(tmpRoot, `profile-${v}`);
     const r = child(v, 1, { validation: false, env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'] });
     rm(r.outdir);
@@ -471,6 +487,7 @@ const LABELS: { [variant: string]: string } = {
 function ratio(value: number, floor: number): string {
   if (!Number.isFinite(value) || !Number.isFinite(floor)) return '';
   if (floor === 0) return value === 0 ? ' (=)' : ' (floor 0)';
+  if (floor < 0) return '';
   return ` (${(value / floor).toFixed(2)}×)`;
 }
 
@@ -484,11 +501,11 @@ function table(header: string[], rows: string[][]): string {
 
 function report(
   versions: Versions,
-  synth: ReturnType<typeof synthesis>,
-  quota: { [variant: string]: Bisection },
-  context: ReturnType<typeof largeContext>,
-  one: SingleResult,
-  handlers: BundleRow[],
+  synth: ReturnType<typeof synthesis> | undefined,
+  quota: { [variant: string]: Bisection } | undefined,
+  context: ReturnType<typeof largeContext> | undefined,
+  one: SingleResult | undefined,
+  handlers: BundleRow[] | undefined,
   timing: { startedAt: string; minutes: number; loadBefore: number[]; loadAfter: number[] },
 ): string {
   const md: string[] = [];
@@ -498,7 +515,7 @@ function report(
   md.push('');
   md.push(`Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
 
-  for (const family of FAMILIES) {
+  for (const family of synth && quota ? FAMILIES : []) {
     const floor = family.variants[0];
     const rows: string[][] = [];
     const metricRows = (metric: string, value: (v: string, n: number) => number, format: (x: number) => string, perN = true) => {
@@ -507,8 +524,8 @@ function report(
         rows.push([metric, perN ? String(n) : '', ...family.variants.map((v) => `${format(value(v, n))}${ratio(value(v, n), f)}`)]);
       }
     };
-    const s = (v: string, n: number, mode: 'on' | 'off') => synth.samples[`${v}|${n}|${mode}`];
-    const c = (v: string, n: number) => synth.counts[`${v}|${n}`];
+    const s = (v: string, n: number, mode: 'on' | 'off') => synth!.samples[`${v}|${n}|${mode}`];
+    const c = (v: string, n: number) => synth!.counts[`${v}|${n}`];
     metricRows('synth wall time, validation on (ms)', (v, n) => median(s(v, n, 'on').wallMs), (x) => num(x));
     metricRows('synth wall time, validation off (ms)', (v, n) => median(s(v, n, 'off').wallMs), (x) => num(x));
     metricRows('of which importing what the app uses, validation off (ms)', (v, n) => median(s(v, n, 'off').loadMs), (x) => num(x));
@@ -534,8 +551,9 @@ function report(
     metricRows('managed policies on the busiest role', (v, n) => c(v, n).maxManagedPoliciesPerRole, (x) => num(x));
     metricRows('inline policies (AWS::IAM::Policy) on the busiest role', (v, n) => c(v, n).maxInlinePoliciesPerRole, (x) => num(x));
     metricRows('Lambda code bytes (distinct assets)', (v, n) => c(v, n).lambdaCodeBytes, (x) => num(x));
-    const f = quota[floor].largestN;
-    rows.push([`largest N under ${RESOURCE_QUOTA} resources`, '', ...family.variants.map((v) => `${quota[v].largestN}${ratio(quota[v].largestN, f)}`)]);
+    const q = quota!;
+    const f = q[floor].largestN;
+    rows.push([`largest N under ${RESOURCE_QUOTA} resources`, '', ...family.variants.map((v) => `${q[v].largestN}${ratio(q[v].largestN, f)}`)]);
     const nonZero = family.variants.filter((v) => s(v, SIZES[0], 'on').exitCodes.some((e) => e !== 0));
     md.push('');
     md.push(`### ${family.name[0].toUpperCase()}${family.name.slice(1)}`);
@@ -543,10 +561,16 @@ function report(
     md.push(table(['metric', 'N', ...family.variants.map((v) => LABELS[v])], rows));
     if (nonZero.length) md.push(`\nValidation on exited non-zero (the validator reported errors) for: ${nonZero.map((v) => LABELS[v]).join(', ')}.`);
     md.push('');
-    md.push(`Bisection probes (validation off, one synth each): ${family.variants.map((v) => `${LABELS[v]}: ${quota[v].probes.map((p) => `N=${p.n} → ${p.resources}`).join(', ') || 'none needed'}`).join('; ')}.`);
+    md.push(`Bisection probes (validation off, one synth each): ${family.variants.map((v) => `${LABELS[v]}: ${q[v].probes.map((p) => `N=${p.n} → ${p.resources}`).join(', ') || 'none needed'}`).join('; ')}.`);
   }
 
-  // Large context
+  if (context) reportContext(md, context);
+  if (one) reportSingle(md, one);
+  if (handlers) reportHandlers(md, handlers);
+  return md.join('\n') + '\n';
+}
+
+function reportContext(md: string[], context: ReturnType<typeof largeContext>): void {
   md.push('');
   md.push('### Large build context');
   md.push('');
@@ -567,17 +591,39 @@ function report(
   }
   md.push(table(['metric (ratio to the DockerImageAsset floor)', `${num(context.sizes.big / MiB)} MiB, 290 MiB ignored`, `${num(context.sizes.small / MiB)} MiB`, 'large / small'], ctxRows));
 
-  // Single
+}
+
+function reportSingle(md: string[], one: SingleResult): void {
   md.push('');
   md.push('### One ContainerImageBuild against one DockerImageAsset (2-file context, validation off)');
   md.push('');
   const dia = one.samples['context-docker-image-asset'];
-  const cib = one.samples['context-library'];
-  const oneRows = (['loadMs', 'constructMs', 'synthMs'] as const).map((k) => [k.replace('Ms', ''), num(median(dia[k])), `${num(median(cib[k]))}${ratio(median(cib[k]), median(dia[k]))}`]);
   const sum = (x: typeof dia) => median(x.loadMs.map((l, i) => l + x.constructMs[i] + x.synthMs[i]));
-  oneRows.push(['import + construct + synth', num(sum(dia)), `${num(sum(cib))}${ratio(sum(cib), sum(dia))}`]);
-  oneRows.push(['wall time of the process', num(median(dia.wallMs)), `${num(median(cib.wallMs))}${ratio(median(cib.wallMs), median(dia.wallMs))}`]);
-  md.push(table(['phase (ms, median of ' + dia.loadMs.length + ')', 'DockerImageAsset (floor)', 'ContainerImageBuild'], oneRows));
+  const SINGLE_LABELS: { [v: string]: string } = {
+    'context-docker-image-asset': 'aws-cdk-lib DockerImageAsset (floor)',
+    'context-library': 'ContainerImageBuild (import of the library index)',
+    'context-library-container-module': 'ContainerImageBuild, importing lib/artifacts/container only',
+    'context-s3-asset': 'aws-cdk-lib s3-assets.Asset of the context (IgnoreMode.DOCKER)',
+    'context-function-only': 'an app with one asset-backed lambda.Function',
+    'context-function-then-docker-image-asset': 'that app + DockerImageAsset',
+    'context-function-then-library': 'that app + ContainerImageBuild',
+  };
+  const rowsOne = SINGLE_VARIANTS.filter((v) => one.samples[v]).map((v) => {
+    const x = one.samples[v];
+    return [SINGLE_LABELS[v] ?? v, ...(['loadMs', 'constructMs', 'synthMs'] as const).map((k) => num(median(x[k]))),
+      `${num(sum(x))}${ratio(sum(x), sum(dia))}`, `${num(median(x.wallMs))}${ratio(median(x.wallMs), median(dia.wallMs))}`];
+  });
+  md.push(table([`variant (ms, median of ${dia.loadMs.length})`, 'import', 'construct (App, Stack, constructs)', 'app.synth()', 'import + construct + synth', 'process wall time'], rowsOne));
+  const base = one.samples['context-function-only'];
+  const withDia = one.samples['context-function-then-docker-image-asset'];
+  const withCib = one.samples['context-function-then-library'];
+  if (base && withDia && withCib) {
+    const marginalDia = sum(withDia) - sum(base);
+    const marginalCib = sum(withCib) - sum(base);
+    md.push('');
+    md.push(`Marginal cost in an app that already has an asset-backed Lambda function (import + construct + synth, difference of medians): ` +
+      `DockerImageAsset ${num(marginalDia)} ms, ContainerImageBuild ${num(marginalCib)} ms${ratio(marginalCib, marginalDia)}.`);
+  }
   md.push('');
   md.push('CPU profile (`node --cpu-prof`, 0.1 ms sampling, one run each; inclusive ms, so nested rows are part of the row above):');
   md.push('');
@@ -590,7 +636,9 @@ function report(
   md.push('');
   md.push(`Self time by module, DockerImageAsset: ${selfRows('context-docker-image-asset')}.`);
 
-  // Bundles
+}
+
+function reportHandlers(md: string[], handlers: BundleRow[]): void {
   md.push('');
   md.push('### Handler bundles');
   md.push('');
@@ -600,7 +648,6 @@ function report(
   ));
   md.push('');
   md.push(`Total: ${handlers.length} bundles, ${num(handlers.reduce((s, h) => s + h.bytes, 0))} bytes.`);
-  return md.join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -617,19 +664,22 @@ function main(): void {
     contextsWritten = Math.max(...SIZES);
     log(`versions: ${JSON.stringify(versions)}`);
 
-    const synth = synthesis();
-    const quota: { [variant: string]: Bisection } = {};
-    for (const v of FAMILIES.flatMap((f) => f.variants)) {
-      const known = Object.fromEntries(SIZES.map((n) => [n, synth.counts[`${v}|${n}`].resources]));
-      quota[v] = largestUnderQuota(v, known);
-      log(`largest N under ${RESOURCE_QUOTA} resources, ${v}: ${quota[v].largestN} (${quota[v].probes.length} probes)`);
+    const synth = SECTIONS.has('synthesis') ? synthesis() : undefined;
+    let quota: { [variant: string]: Bisection } | undefined;
+    if (synth) {
+      quota = {};
+      for (const v of FAMILIES.flatMap((f) => f.variants)) {
+        const known = Object.fromEntries(SIZES.map((n) => [n, synth.counts[`${v}|${n}`].resources]));
+        quota[v] = largestUnderQuota(v, known);
+        log(`largest N under ${RESOURCE_QUOTA} resources, ${v}: ${quota[v].largestN} (${quota[v].probes.length} probes)`);
+      }
     }
-    const context = largeContext();
-    log('large context done');
-    const one = single();
-    log('single ContainerImageBuild done');
-    const handlers = handlerBundles();
-    log('handler bundles done');
+    const context = SECTIONS.has('context') ? largeContext() : undefined;
+    if (context) log('large context done');
+    const one = SECTIONS.has('single') ? single() : undefined;
+    if (one) log('single ContainerImageBuild done');
+    const handlers = SECTIONS.has('bundles') ? handlerBundles() : undefined;
+    if (handlers) log('handler bundles done');
 
     const minutes = (performance.now() - t0) / 60_000;
     const loadAfter = os.loadavg();
