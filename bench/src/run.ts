@@ -337,7 +337,17 @@ function emptyContextRow(): ContextRow {
 // ---------------------------------------------------------------------------------------------
 // 4. One ContainerImageBuild against one DockerImageAsset on a 2-file context, and where the time goes
 
+/** Modules whose first require (in a fresh process, with what they require in turn) the single-artifact section times. */
+// (aws-cdk-lib's own modules are left out: their exports load lazily, on first use of a class, so
+// their cost shows in the construct column, not here.)
+const MODULES = [
+  'yaml',
+  './artifacts/container/index.js',
+  './index.js',
+];
+
 interface SingleResult {
+  readonly modulesMs: { [specifier: string]: number[] };
   readonly samples: { [variant: string]: { loadMs: number[]; constructMs: number[]; synthMs: number[]; wallMs: number[] } };
   readonly profile: { [variant: string]: { inclusiveMs: { [label: string]: number }; selfByModuleMs: { [module: string]: number }; totalMs: number } };
 }
@@ -369,6 +379,8 @@ const SINGLE_VARIANTS = [
   'context-function-only',
   'context-function-then-docker-image-asset',
   'context-function-then-library',
+  'runtime-provider',
+  'runtime-one-function',
 ];
 
 function single(): SingleResult {
@@ -391,6 +403,17 @@ function single(): SingleResult {
       s.wallMs.push(r.wallMs);
     }
   }
+  // First require of each module, resolved as the library resolves it.
+  const modulesMs: { [specifier: string]: number[] } = {};
+  const from = path.join(ROOT, 'lib', 'index.js');
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const m of MODULES) {
+      const proc = spawnSync(process.execPath, [path.join(__dirname, 'import-child.js'), from, m], { encoding: 'utf8' });
+      const result = parseResult(proc.stdout ?? '');
+      if (!result) throw new Error(`importing ${m} failed: ${proc.stderr}`);
+      if (round >= 0) (modulesMs[m] ??= []).push(result.importMs);
+    }
+  }
   const profile: SingleResult['profile'] = {};
   for (const v of variants.slice(0, 2)) {
     const dir = path.join(tmpRoot, `profile-${v}`);
@@ -401,7 +424,7 @@ function single(): SingleResult {
     fs.copyFileSync(path.join(dir, file), path.join(OUT, `${v}.cpuprofile`));
     profile[v] = summarize(path.join(dir, file), PROFILE_LABELS);
   }
-  return { samples, profile };
+  return { modulesMs, samples, profile };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,6 +630,8 @@ function reportSingle(md: string[], one: SingleResult): void {
     'context-function-only': 'an app with one asset-backed lambda.Function',
     'context-function-then-docker-image-asset': 'that app + DockerImageAsset',
     'context-function-then-library': 'that app + ContainerImageBuild',
+    'runtime-provider': "plain aws-cdk-lib: today's runtime shape (2 SingletonFunctions + Provider with isComplete + 1 custom resource)",
+    'runtime-one-function': 'plain aws-cdk-lib: the planned runtime shape (1 SingletonFunction as service token + 1 custom resource)',
   };
   const rowsOne = SINGLE_VARIANTS.filter((v) => one.samples[v]).map((v) => {
     const x = one.samples[v];
@@ -625,6 +650,12 @@ function reportSingle(md: string[], one: SingleResult): void {
       `DockerImageAsset ${num(marginalDia)} ms, ContainerImageBuild ${num(marginalCib)} ms${ratio(marginalCib, marginalDia)}.`);
   }
   md.push('');
+  if (one.modulesMs) {
+    md.push(`First require of a module in a fresh process, with everything it requires in turn (ms, median of ${ROUNDS}; ./ is the library's lib/):`);
+    md.push('');
+    md.push(table(['module', 'ms'], Object.entries(one.modulesMs).map(([m, xs]) => [m, num(median(xs), 1)])));
+    md.push('');
+  }
   md.push('CPU profile (`node --cpu-prof`, 0.1 ms sampling, one run each; inclusive ms, so nested rows are part of the row above):');
   md.push('');
   const labels = Object.keys(PROFILE_LABELS).filter((l) => Object.values(one.profile).some((p) => p.inclusiveMs[l] > 0));
