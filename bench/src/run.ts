@@ -391,9 +391,21 @@ function single(): SingleResult {
   const variants = SINGLE_VARIANTS;
   const samples: SingleResult['samples'] = {};
   const rounds = Math.max(ROUNDS, 9);
+  // The split rows reach into the library's layout (lib/artifacts/container): when it changes, they
+  // are left out rather than failing the run.
+  const skipped = new Set<string>();
   for (let round = -1; round < rounds; round++) {
     for (const v of variants) {
-      const r = child(v, 1, { validation: false, env });
+      if (skipped.has(v)) continue;
+      let r: ChildResult;
+      try {
+        r = child(v, 1, { validation: false, env });
+      } catch (e) {
+        if (v === variants[0] || v === variants[1]) throw e;
+        log(`leaving out ${v}: ${(e as Error).message.split('\n')[0]}`);
+        skipped.add(v);
+        continue;
+      }
       rm(r.outdir);
       if (round < 0) continue;
       const s = (samples[v] ??= { loadMs: [], constructMs: [], synthMs: [], wallMs: [] });
@@ -410,7 +422,10 @@ function single(): SingleResult {
     for (const m of MODULES) {
       const proc = spawnSync(process.execPath, [path.join(__dirname, 'import-child.js'), from, m], { encoding: 'utf8' });
       const result = parseResult(proc.stdout ?? '');
-      if (!result) throw new Error(`importing ${m} failed: ${proc.stderr}`);
+      if (!result) {
+        if (round < 0) log(`leaving out the import of ${m}: ${(proc.stderr ?? '').split('\n').find((l) => l.includes('Error')) ?? 'failed'}`);
+        continue;
+      }
       if (round >= 0) (modulesMs[m] ??= []).push(result.importMs);
     }
   }
