@@ -192,6 +192,11 @@ project.package.addEngine('node', '>= 20.0.0');
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
+// bench/ is its own package (bench/package.json, its own tsconfig and dependencies): not part of the
+// library's type-checking, lint or tests (and, like everything not allowed above, not of the package).
+project.tsconfigDev.addExclude('bench');
+project.eslint?.addIgnorePattern('bench/');
+
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
 
