@@ -13,21 +13,6 @@
  */
 export const BUILDER_REVISION = '1';
 
-/** An ECR registry host: `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`. */
-const ECR_REGISTRY = /\b(\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?)\//g;
-
-/**
- * The ECR registries a build pulls base images from: every registry named in the Dockerfile or in a
- * build argument (`FROM ${BASE}` with `BASE=<registry>/...`). Logging in to the one it pushes to again is harmless.
- */
-export function pullRegistries(dockerfile: string, buildArgs: { [name: string]: string }): string[] {
-  const found = new Set<string>();
-  for (const text of [dockerfile, ...Object.values(buildArgs)]) {
-    for (const match of text.matchAll(ECR_REGISTRY)) found.add(match[1]);
-  }
-  return [...found].sort();
-}
-
 /** The prefix of fingerprint tags; lifecycle rules count the images that carry it. */
 export const TAG_PREFIX = 'fp-';
 

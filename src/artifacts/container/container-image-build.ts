@@ -10,7 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { IContainerArtifact } from './artifact';
-import { BUILDER_REVISION, buildSpecObject, pullRegistries, TAG_PREFIX } from './buildspec';
+import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
@@ -189,10 +190,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    */
   public readonly project: codebuild.IProject;
 
+  /** The user and volumes the Dockerfile's final stage declares. */
+  private readonly runtime: ImageRuntime;
+
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
     const inputs = resolveInputs(props);
     this.platform = inputs.platform;
+    this.runtime = dockerfileRuntime(inputs.dockerfileText);
 
     // What the image is made of: the same inputs give the same tag on any machine.
     const fingerprints = fingerprintsOf(inputs);
@@ -221,6 +226,16 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     this.imageDigest = job.data;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestPinnedImage(this);
+  }
+
+  /**
+   * The user and volumes of the image, as its Dockerfile's final stage declares them: a deployment
+   * checks that a read-only root filesystem leaves a non-root user a place to write.
+   *
+   * @internal
+   */
+  public _imageRuntime(): ImageRuntime {
+    return this.runtime;
   }
 
   /**

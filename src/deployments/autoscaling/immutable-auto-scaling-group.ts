@@ -103,7 +103,7 @@ export interface ImmutableAutoScalingGroupProps {
    * The device name of the AMI's root volume, which the launch template maps to an encrypted volume.
    * Amazon Linux uses `/dev/xvda`; Ubuntu, Debian and Windows use `/dev/sda1`.
    *
-   * @default - `/dev/sda1` for a Windows artifact, `/dev/xvda` otherwise
+   * @default - the artifact's root device (an `AmiBake` carries its base image's), else `/dev/sda1` for a Windows artifact and `/dev/xvda` otherwise
    */
   readonly rootDeviceName?: string;
 
@@ -164,7 +164,8 @@ function withDefaults(props: ImmutableAutoScalingGroupProps): ResolvedGroupProps
     healthCheck: props.healthCheck ?? InstanceHealthCheck.none(),
     replacement: props.replacement ?? ReplacementStrategy.replaceGroup(),
     vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-    rootDeviceName: props.rootDeviceName ?? (windows ? '/dev/sda1' : '/dev/xvda'),
+    // The artifact knows its root device (a bake carries its base image's: /dev/sda1 on Ubuntu).
+    rootDeviceName: props.rootDeviceName ?? props.artifact.rootDeviceName ?? (windows ? '/dev/sda1' : '/dev/xvda'),
   };
 }
 

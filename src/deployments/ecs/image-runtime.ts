@@ -9,14 +9,9 @@
  * the mount's container path, ECS copies that directory of the image (its files, owner and mode) into
  * the volume: a `/tmp` of mode 1777, or a directory the Dockerfile chowns to its user, stays writable.
  */
+import type { ImageRuntime } from '../../artifacts/container/dockerfile';
 
-/** The user and volumes of an image. */
-export interface ImageRuntime {
-  /** The final `USER` (name or uid, optionally `:group`); undefined when the Dockerfile sets none and the base image decides. */
-  readonly user?: string;
-  /** The absolute paths of the final stage's `VOLUME` instructions. */
-  readonly volumes: string[];
-}
+export type { ImageRuntime };
 
 /**
  * An artifact that can say what its image declares. `ContainerImageBuild` knows its Dockerfile; an
@@ -30,48 +25,10 @@ export function describesImageRuntime(artifact: unknown): artifact is DescribesI
   return typeof (artifact as Partial<DescribesImageRuntime> | undefined)?._imageRuntime === 'function';
 }
 
-/** The user and volumes that the final stage of a Dockerfile declares. */
-export function dockerfileRuntime(dockerfile: string): ImageRuntime {
-  let user: string | undefined;
-  let volumes: string[] = [];
-  // Join continuation lines, drop comments, read instruction by instruction.
-  const lines = dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  for (const line of lines) {
-    const m = /^([A-Za-z]+)\s+(.*)$/.exec(line);
-    if (!m) continue;
-    const [, instruction, args] = m;
-    switch (instruction.toUpperCase()) {
-      case 'FROM': // a new stage: what an earlier stage declared does not reach the image
-        user = undefined;
-        volumes = [];
-        break;
-      case 'USER':
-        user = args.trim();
-        break;
-      case 'VOLUME':
-        volumes.push(...volumeArgs(args));
-        break;
-    }
-  }
-  return { user, volumes };
-}
-
 /** Whether a user is root: `root`, uid 0, with or without a group. */
 export function isRootUser(user: string): boolean {
   const name = user.split(':')[0];
   return name === 'root' || name === '0';
-}
-
-function volumeArgs(args: string): string[] {
-  const trimmed = args.trim();
-  if (trimmed.startsWith('[')) {
-    try {
-      return (JSON.parse(trimmed) as unknown[]).map(String);
-    } catch {
-      return [];
-    }
-  }
-  return trimmed.split(/\s+/);
 }
 
 /** `/var/cache/nginx/` and `/var/cache/nginx` are the same path. */

@@ -117,6 +117,21 @@ describe('ImmutableAutoScalingGroup', () => {
       });
     });
 
+    test('the root device comes from the artifact: an Ubuntu bake maps /dev/sda1 without repeating it', () => {
+      // GIVEN an AMI that says its root device is /dev/sda1 (Ubuntu's), as an AmiBake of an Ubuntu base does
+      const { stack, vpc } = fixture();
+      // WHEN
+      new ImmutableAutoScalingGroup(stack, 'Fleet', {
+        vpc,
+        artifact: AmiArtifact.fromAmiId(AMI_A, { rootDeviceName: '/dev/sda1' }),
+        instanceType: INSTANCE_TYPE,
+      });
+      // THEN
+      Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
+        LaunchTemplateData: Match.objectLike({ BlockDeviceMappings: [Match.objectLike({ DeviceName: '/dev/sda1' })] }),
+      });
+    });
+
     test('the group is pinned to the exact version number the template created, never $Latest or $Default', () => {
       // GIVEN
       const { stack } = group();

@@ -6,12 +6,13 @@
  * https://github.com/aws/containers-roadmap/issues/938 for what happens to a non-root image without one.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { artifact, newStack, service } from './fixtures';
-import { IContainerArtifact } from '../../../src';
-import { dockerfileRuntime } from '../../../src/deployments/ecs/image-runtime';
+import { ContainerImageBuild, IContainerArtifact } from '../../../src';
+import { dockerfileRuntime } from '../../../src/artifacts/container/dockerfile';
 
 const EXAMPLE_DOCKERFILE = path.join(__dirname, '..', '..', '..', 'examples', 'container-app', 'Dockerfile');
 const FIXTURE_DOCKERFILE = path.join(__dirname, 'fixtures', 'web', 'Dockerfile');
@@ -28,6 +29,14 @@ describe('writable directories and the image\'s user', () => {
     expect(() => service(stack, { artifact: image })).toThrow(
       /^S\/Web \[ImmutableFargateService\]: writableDirectories \(\[\/tmp\]\) would be empty volumes owned by root \(mode 0755\) on Fargate, which the image's user \(nginx\) cannot write to.*VOLUME \["\/tmp"\]/,
     );
+  });
+
+  test('a ContainerImageBuild describes its image: its Dockerfile\'s non-root USER without a VOLUME fails synthesis', () => {
+    const stack = newStack();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'non-root-'));
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM public.ecr.aws/nginx/nginx:1.27\nUSER nginx\n');
+    const image = new ContainerImageBuild(stack, 'Image', { directory: dir });
+    expect(() => service(stack, { artifact: image })).toThrow(/image's user \(nginx\) cannot write to/);
   });
 
   test('a VOLUME at each writable directory, or a root user, is accepted', () => {
