@@ -187,6 +187,16 @@ describe('the npm package', () => {
     expect(fs.readFileSync(path.join(root, '.npmignore'), 'utf8').split('\n')).toContain('!.jsii');
   });
 
+  test('a stack trace that names a source file resolves: every file in lib/ carries its source map with the sources (src/ is not shipped)', () => {
+    const missing: string[] = [];
+    for (const file of [...shipped].filter((f) => /^lib\/.+\.js$/.test(f))) {
+      const match = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/.exec(fs.readFileSync(path.join(root, file), 'utf8'));
+      const map = match ? JSON.parse(Buffer.from(match[1], 'base64').toString('utf8')) : undefined;
+      if (!map || !Array.isArray(map.sourcesContent) || map.sourcesContent.some((c: unknown) => typeof c !== 'string' || c.length === 0)) missing.push(file);
+    }
+    expect(missing).toEqual([]);
+  });
+
   test('stays within its size budget', () => {
     expect(pack.size).toBeLessThanOrEqual(MAX_PACKED_BYTES);
     expect(pack.unpackedSize).toBeLessThanOrEqual(MAX_UNPACKED_BYTES);
