@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
@@ -13,6 +13,7 @@ import type { BakeStepConfig } from './binding';
 import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG } from './types';
 import type { AmiBakeSpec, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
+import { constructError, warn } from '../../internal/errors';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 
 /**
@@ -238,7 +239,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
     this.architecture = base.architecture;
     this.rootDeviceName = base.rootDeviceName;
     const instanceTypes = props.instanceTypes ?? defaultInstanceTypes(base.architecture);
-    instanceTypes.forEach((t, i) => checkArchitecture(t, i, base.architecture));
+    instanceTypes.forEach((t, i) => checkArchitecture(this, t, i, base.architecture));
     const bakeName = bakeNameOf(this, shared.namePrefix);
     this.recipeName = bakeName;
     const buildTimeout = props.buildTimeout ?? Duration.hours(4);
@@ -297,7 +298,12 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
 
     this.amiId = job.data;
-    const artifact = AmiArtifact.fromAmiId(this.amiId, { osType: this.osType, architecture: base.architecture, userData: props.userData, rootDeviceName: base.rootDeviceName });
+    const artifact = AmiArtifact.fromAmiId(this.amiId, {
+      osType: this.osType,
+      architecture: base.architecture,
+      userData: props.userData,
+      rootDeviceName: base.rootDeviceName,
+    });
     this.machineImage = artifact.machineImage;
   }
 
@@ -345,7 +351,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
     const extraRegions = [...new Set(props.distribution?.regions ?? [])].filter((r) => Token.isUnresolved(stack.region) || r !== stack.region);
     if (accounts.length > 0 && !props.rootVolumeKey) {
-      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-share-default-key',
+      warn(this, 'ami-share-default-key',
         `distribution.accounts shares the AMI with ${accounts.join(', ')}, but its snapshots are encrypted with the default EBS key, which other accounts cannot use. Pass a customer-managed rootVolumeKey (and distribution.kmsKeyId for other regions) that they may use.`);
     }
     return new imagebuilder.CfnDistributionConfiguration(this, 'Distribution', {
@@ -362,7 +368,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
   private newLifecyclePolicy(bakeName: string, role: iam.IRole, props: AmiBakeProps): void {
     const retainImages = props.retainImages ?? 3;
     if (!Token.isUnresolved(retainImages) && retainImages === 1) {
-      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-retain-one',
+      warn(this, 'ami-retain-one',
         'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
     }
     const keepDays = props.keepLaunchedWithin ? props.keepLaunchedWithin.toDays() : 30;
@@ -398,7 +404,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       conditions: { ArnEquals: { 'aws:PrincipalArn': serviceRole } },
     }));
     if (!added.statementAdded) {
-      Annotations.of(this).addWarningV2('cdk-immutable-deploys:ami-key-policy',
+      warn(this, 'ami-key-policy',
         `rootVolumeKey is imported, so its key policy cannot be changed here: allow ${serviceRole} and ${serviceLinkedRoleOf(stack, 'autoscaling.amazonaws.com', 'AWSServiceRoleForAutoScaling')} to use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, and CreateGrant for AWS resources), or the bake fails to launch its instance and Auto Scaling cannot launch the AMI.`);
       return;
     }
@@ -441,54 +447,54 @@ function validateProps(bake: Construct, props: AmiBakeProps) {
   if (props.vpc) {
     const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
     if (subnets.subnetIds.length === 0) {
-      throw new Error(`AmiBake ${bake.node.path}: subnetSelection selects no subnet of vpc ${props.vpc.node.path}. Select a subnet with outbound access.`);
+      throw constructError(bake, 'AmiBake', { prop: 'subnetSelection', problem: `selects no subnet of vpc ${props.vpc.node.path}`, fix: 'Select a subnet with outbound access.' });
     }
   } else if (props.subnetSelection) {
-    throw new Error(`AmiBake ${bake.node.path}: subnetSelection is set but vpc is not. Pass the vpc the subnets belong to.`);
+    throw constructError(bake, 'AmiBake', { prop: 'subnetSelection', problem: 'is set but vpc is not', fix: 'Pass the vpc the subnets belong to.' });
   }
   const volume = props.rootVolumeSize?.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
   if (volume !== undefined && Token.isUnresolved(volume)) {
-    throw new Error("AmiBake: rootVolumeSize is an unresolved token. The volume size counts in the bake's fingerprint, so it must be known at synth time; pass Size.gibibytes(<number>).");
+    throw constructError(bake, 'AmiBake', { prop: 'rootVolumeSize', problem: 'is an unresolved token', fix: "The volume size counts in the bake's fingerprint, so it must be known at synth time; pass Size.gibibytes(<number>)." });
   }
   if (props.steps.length === 0) {
-    throw new Error('AmiBake: steps is empty. Pass at least one BakeStep, such as BakeStep.shell([...]).');
+    throw constructError(bake, 'AmiBake', { prop: 'steps', problem: 'is empty', fix: 'Pass at least one BakeStep, such as BakeStep.shell([...]).' });
   }
   const timeout = props.buildTimeout;
   if (timeout && !Token.isUnresolved(timeout.toSeconds())) {
     if (timeout.toSeconds() > MAX_BUILD_TIMEOUT.toSeconds()) {
-      throw new Error(`AmiBake: buildTimeout (${timeout.toHumanString()}) is longer than 12 hours, the most a CloudFormation wait condition allows. Pass at most Duration.hours(12), or make the bake shorter (a layered bake splits it).`);
+      throw constructError(bake, 'AmiBake', { prop: 'buildTimeout', value: timeout, problem: 'is longer than 12 hours, the most a CloudFormation wait condition allows', fix: 'Pass at most Duration.hours(12), or make the bake shorter (a layered bake splits it).' });
     }
     if (timeout.toSeconds() < 60) {
-      throw new Error(`AmiBake: buildTimeout (${timeout.toHumanString()}) is shorter than a minute; no bake finishes that fast. Pass at least Duration.minutes(30).`);
+      throw constructError(bake, 'AmiBake', { prop: 'buildTimeout', value: timeout, problem: 'is shorter than a minute; no bake finishes that fast', fix: 'Pass at least Duration.minutes(30).' });
     }
   }
   const retain = props.retainImages;
   if (retain !== undefined && !Token.isUnresolved(retain) && (!Number.isInteger(retain) || retain < 1 || retain > 1000)) {
-    throw new Error(`AmiBake: retainImages (${retain}) must be a whole number from 1 to 1000. Pass 3 to keep the last three images.`);
+    throw constructError(bake, 'AmiBake', { prop: 'retainImages', value: retain, problem: 'must be a whole number from 1 to 1000', fix: 'Pass 3 to keep the last three images.' });
   }
   const keep = props.keepLaunchedWithin;
   const day = Duration.days(1).toSeconds();
   if (keep && !Token.isUnresolved(keep.toSeconds()) && (keep.toSeconds() < day || keep.toSeconds() % day !== 0)) {
-    throw new Error(`AmiBake: keepLaunchedWithin (${keep.toHumanString()}) must be a whole number of days, at least 1. Pass Duration.days(30), for example.`);
+    throw constructError(bake, 'AmiBake', { prop: 'keepLaunchedWithin', value: keep, problem: 'must be a whole number of days, at least 1', fix: 'Pass Duration.days(30), for example.' });
   }
   const size = props.rootVolumeSize;
   if (size && !Token.isUnresolved(size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }))) {
     const gib = size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
     if (!Number.isInteger(gib) || gib < 1 || gib > 16384) {
-      throw new Error(`AmiBake: rootVolumeSize (${gib} GiB) must be a whole number of GiB from 1 to 16384. Pass Size.gibibytes(20), for example.`);
+      throw constructError(bake, 'AmiBake', { prop: 'rootVolumeSize', value: `${gib} GiB`, problem: 'must be a whole number of GiB from 1 to 16384', fix: 'Pass Size.gibibytes(20), for example.' });
     }
   }
   if (props.amiName !== undefined && !Token.isUnresolved(props.amiName) && !/^[A-Za-z0-9().\-/_]{1,80}$/.test(props.amiName)) {
-    throw new Error(`AmiBake: amiName '${props.amiName}' is not a valid AMI name prefix. Use 1 to 80 letters, digits and ( ) . - / _.`);
+    throw constructError(bake, 'AmiBake', { prop: 'amiName', value: props.amiName, problem: 'is not a valid AMI name prefix', fix: 'Use 1 to 80 letters, digits and ( ) . - / _.' });
   }
   for (const region of props.distribution?.regions ?? []) {
     if (!Token.isUnresolved(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-      throw new Error(`AmiBake: distribution.regions has '${region}', which is not a region name. Pass names such as 'eu-west-1'.`);
+      throw constructError(bake, 'AmiBake', { prop: 'distribution.regions', problem: `has '${region}', which is not a region name`, fix: "Pass names such as 'eu-west-1'." });
     }
   }
   for (const account of props.distribution?.accounts ?? []) {
     if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
-      throw new Error(`AmiBake: distribution.accounts has '${account}', which is not an AWS account id. Pass 12-digit account ids.`);
+      throw constructError(bake, 'AmiBake', { prop: 'distribution.accounts', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
     }
   }
 }
@@ -517,7 +523,7 @@ function defaultInstanceTypes(architecture: ec2.InstanceArchitecture): ec2.Insta
     : [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large')];
 }
 
-function checkArchitecture(instanceType: ec2.InstanceType, index: number, architecture: ec2.InstanceArchitecture) {
+function checkArchitecture(bake: Construct, instanceType: ec2.InstanceType, index: number, architecture: ec2.InstanceArchitecture) {
   const name = instanceType.toString();
   if (Token.isUnresolved(name)) return;
   let actual: ec2.InstanceArchitecture;
@@ -527,7 +533,7 @@ function checkArchitecture(instanceType: ec2.InstanceType, index: number, archit
     return; // an instance family this version of aws-cdk-lib does not know: nothing to check against
   }
   if (actual !== architecture) {
-    throw new Error(`AmiBake: instanceTypes[${index}] (${name}) is ${actual}, but the base image is ${architecture}. Pass ${architecture} instance types, such as ${defaultInstanceTypes(architecture)[0]}, or set the base image's architecture.`);
+    throw constructError(bake, 'AmiBake', { prop: `instanceTypes[${index}]`, value: name, problem: `is ${actual}, but the base image is ${architecture}`, fix: `Pass ${architecture} instance types, such as ${defaultInstanceTypes(architecture)[0]}, or set the base image's architecture.` });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { optionError } from '../../internal/errors';
 
 /**
  * An AMI that exists, referenced by id.
@@ -81,7 +82,7 @@ export class AmiArtifact {
    */
   public static fromAmiId(amiId: string, options: AmiArtifactFromAmiIdOptions = {}): IAmiArtifact {
     if (!Token.isUnresolved(amiId) && !AMI_ID.test(amiId)) {
-      throw new Error(`AmiArtifact.fromAmiId: amiId '${amiId}' is not an AMI id. Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters.`);
+      throw optionError('AmiArtifact.fromAmiId()', { prop: 'amiId', problem: `'${amiId}' is not an AMI id`, fix: "Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters." });
     }
     const osType = options.osType ?? ec2.OperatingSystemType.LINUX;
     return {

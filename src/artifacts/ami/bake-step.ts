@@ -1,11 +1,12 @@
 import * as path from 'path';
-import { ArnFormat, AssetHashType, Annotations, IgnoreMode, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, IgnoreMode, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { BakeStepConfig, BakeStepContext } from './binding';
 import { componentDocumentProblems, documentPhases } from './component-document';
 import { Fingerprint } from '../../fingerprint';
+import { optionError, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import { requirePath } from '../../internal/paths';
 
@@ -37,11 +38,11 @@ export abstract class BakeStep {
    */
   public static shell(commands: string[]): BakeStep {
     if (commands.length === 0) {
-      throw new Error('BakeStep.shell: commands is empty. Pass at least one command.');
+      throw optionError('BakeStep.shell()', { prop: 'commands', problem: 'is empty', fix: 'Pass at least one command.' });
     }
     for (const c of commands) {
       if (Token.isUnresolved(c)) {
-        throw new Error(`BakeStep.shell: command '${c}' is an unresolved token. The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands.`);
+        throw optionError('BakeStep.shell()', { prop: 'commands', problem: `has '${c}', an unresolved token`, fix: "The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands." });
       }
     }
     return new ShellStep([...commands]);
@@ -56,11 +57,15 @@ export abstract class BakeStep {
    */
   public static document(yaml: string): BakeStep {
     if (Token.isUnresolved(yaml)) {
-      throw new Error("BakeStep.document: received an unresolved token. The document counts in the bake's fingerprint, so it must be known at synth time; pass its text.");
+      throw optionError('BakeStep.document()', { prop: 'yaml', problem: 'is an unresolved token', fix: "The document counts in the bake's fingerprint, so it must be known at synth time; pass its text." });
     }
     const problems = componentDocumentProblems(yaml);
     if (problems.length > 0) {
-      throw new Error(`BakeStep.document: the component document is malformed:\n  - ${problems.join('\n  - ')}\nFix the document (see https://docs.aws.amazon.com/imagebuilder/latest/userguide/toe-use-documents.html).`);
+      throw optionError('BakeStep.document()', {
+        prop: 'yaml',
+        problem: `is a malformed component document:\n  - ${problems.join('\n  - ')}\n`,
+        fix: 'Fix the document (see https://docs.aws.amazon.com/imagebuilder/latest/userguide/toe-use-documents.html).',
+      });
     }
     return new DocumentStep(yaml);
   }
@@ -73,8 +78,8 @@ export abstract class BakeStep {
    * @param remotePath the absolute path on the instance
    */
   public static file(localPath: string, remotePath: string): BakeStep {
-    const local = requirePath('BakeStep.file: localPath', localPath, 'file', 'Pass the path of an existing file; use BakeStep.directory() for a directory.');
-    checkRemotePath('BakeStep.file', remotePath);
+    const local = requirePath('BakeStep.file(): localPath', localPath, 'file', 'Pass the path of an existing file; use BakeStep.directory() for a directory.');
+    checkRemotePath('BakeStep.file()', remotePath);
     return new FileStep(local, remotePath);
   }
 
@@ -88,8 +93,8 @@ export abstract class BakeStep {
    * @param options files to leave out
    */
   public static directory(localPath: string, remotePath: string, options: BakeStepDirectoryOptions = {}): BakeStep {
-    const local = requirePath('BakeStep.directory: localPath', localPath, 'directory', 'Pass the path of an existing directory; use BakeStep.file() for a file.');
-    checkRemotePath('BakeStep.directory', remotePath);
+    const local = requirePath('BakeStep.directory(): localPath', localPath, 'directory', 'Pass the path of an existing directory; use BakeStep.file() for a file.');
+    checkRemotePath('BakeStep.directory()', remotePath);
     return new DirectoryStep(local, remotePath, options.exclude ?? []);
   }
 
@@ -105,13 +110,13 @@ export abstract class BakeStep {
    */
   public static awsManaged(name: string, version: string): BakeStep {
     if (!Token.isUnresolved(name) && !/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
-      throw new Error(`BakeStep.awsManaged: name '${name}' is not an Image Builder component name. Pass the lowercase name, such as 'update-linux'.`);
+      throw optionError('BakeStep.awsManaged()', { prop: 'name', value: name, problem: 'is not an Image Builder component name', fix: "Pass the lowercase name, such as 'update-linux'." });
     }
     if (!Token.isUnresolved(version) && !/^(\d+|x)\.(\d+|x)\.(\d+|x)$/.test(version)) {
-      throw new Error(`BakeStep.awsManaged: version '${version}' is not a semantic version. Pass major.minor.patch, such as '1.0.2'.`);
+      throw optionError('BakeStep.awsManaged()', { prop: 'version', value: version, problem: 'is not a semantic version', fix: "Pass major.minor.patch, such as '1.0.2'." });
     }
     if (Token.isUnresolved(name) || Token.isUnresolved(version)) {
-      throw new Error("BakeStep.awsManaged: name and version count in the bake's fingerprint, so they must be known at synth time; pass literal values.");
+      throw optionError('BakeStep.awsManaged()', { prop: Token.isUnresolved(name) ? 'name' : 'version', problem: 'is an unresolved token', fix: "Name and version count in the bake's fingerprint, so they must be known at synth time; pass literal values." });
     }
     return new ManagedStep(name, version);
   }
@@ -135,10 +140,10 @@ export abstract class BakeStep {
 
 function checkRemotePath(method: string, remotePath: string) {
   if (Token.isUnresolved(remotePath)) {
-    throw new Error(`${method}: remotePath is an unresolved token. It counts in the bake's fingerprint; pass a literal path.`);
+    throw optionError(method, { prop: 'remotePath', problem: 'is an unresolved token', fix: "It counts in the bake's fingerprint; pass a literal path." });
   }
   if (!(remotePath.startsWith('/') || /^[A-Za-z]:\\/.test(remotePath))) {
-    throw new Error(`${method}: remotePath '${remotePath}' is not absolute. Pass an absolute path on the instance, such as '/opt/app/config.json' or 'C:\\app\\config.json'.`);
+    throw optionError(method, { prop: 'remotePath', problem: `'${remotePath}' is not absolute`, fix: "Pass an absolute path on the instance, such as '/opt/app/config.json' or 'C:\\app\\config.json'." });
   }
 }
 
@@ -176,8 +181,7 @@ class DocumentStep extends BakeStep {
 
   public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
     if (context.phase === 'test' && !documentPhases(this.yaml).includes('test')) {
-      Annotations.of(scope).addWarningV2(
-        'cdk-immutable-deploys:ami-test-step-without-test-phase',
+      warn(scope, 'ami-test-step-without-test-phase',
         `Test step ${context.id} is a component document without a 'test' phase: Image Builder runs only the test phase of test components, so it checks nothing. Add a 'test' phase.`,
       );
     }
@@ -246,8 +250,7 @@ class ManagedStep extends BakeStep {
 
   public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
     if (this.version.includes('x')) {
-      Annotations.of(scope).addWarningV2(
-        'cdk-immutable-deploys:ami-managed-component-unpinned',
+      warn(scope, 'ami-managed-component-unpinned',
         `${context.id} uses AWS-managed component '${this.name}' at version '${this.version}', which takes the newest matching version when the image is built: the same fingerprint can give different images. Pin an exact version.`,
       );
     }

@@ -4,6 +4,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { IAmiArtifact } from './artifact';
 import type { BaseImageConfig } from './binding';
+import { constructError, optionError } from '../../internal/errors';
 
 /**
  * What a base image is, where it cannot be read from the image id.
@@ -48,10 +49,10 @@ export abstract class BaseImage {
    */
   public static fromAmiId(amiId: string, options: BaseImageOptions = {}): BaseImage {
     if (Token.isUnresolved(amiId)) {
-      throw new Error("BaseImage.fromAmiId: amiId is an unresolved token. The base image counts in the bake's fingerprint, so it must be known at synth time; pass a literal AMI id, or use BaseImage.fromAmiArtifact() for the AMI of another bake.");
+      throw optionError('BaseImage.fromAmiId()', { prop: 'amiId', problem: 'is an unresolved token', fix: "The base image counts in the bake's fingerprint, so it must be known at synth time; pass a literal AMI id, or use BaseImage.fromAmiArtifact() for the AMI of another bake." });
     }
     if (!AMI_ID.test(amiId)) {
-      throw new Error(`BaseImage.fromAmiId: amiId '${amiId}' is not an AMI id. Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters.`);
+      throw optionError('BaseImage.fromAmiId()', { prop: 'amiId', problem: `'${amiId}' is not an AMI id`, fix: "Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters." });
     }
     const osType = options.osType ?? ec2.OperatingSystemType.LINUX;
     return new ResolvedBaseImage({
@@ -73,7 +74,7 @@ export abstract class BaseImage {
    */
   public static fromAmiArtifact(artifact: IAmiArtifact, options: BaseImageOptions = {}): BaseImage {
     if (Token.isUnresolved(artifact.fingerprint)) {
-      throw new Error("BaseImage.fromAmiArtifact: the artifact's fingerprint is an unresolved token. It counts in the bake's fingerprint; pass an artifact with a literal fingerprint (an AmiBake, or AmiArtifact.fromAmiId with a literal id).");
+      throw optionError('BaseImage.fromAmiArtifact()', { prop: 'artifact.fingerprint', problem: 'is an unresolved token', fix: "It counts in the bake's fingerprint; pass an artifact with a literal fingerprint (an AmiBake, or AmiArtifact.fromAmiId with a literal id)." });
     }
     const osType = options.osType ?? artifact.osType;
     return new ResolvedBaseImage({
@@ -97,7 +98,7 @@ export abstract class BaseImage {
    */
   public static fromSsmParameter(parameterName: string, options: BaseImageOptions = {}): BaseImage {
     if (Token.isUnresolved(parameterName)) {
-      throw new Error('BaseImage.fromSsmParameter: parameterName is an unresolved token. Pass the literal name of the parameter, so it can be looked up at synth time.');
+      throw optionError('BaseImage.fromSsmParameter()', { prop: 'parameterName', problem: 'is an unresolved token', fix: 'Pass the literal name of the parameter, so it can be looked up at synth time.' });
     }
     return new SsmBaseImage(parameterName, options);
   }
@@ -135,16 +136,19 @@ class SsmBaseImage extends BaseImage {
   public _bind(scope: Construct): BaseImageConfig {
     const stack = Stack.of(scope);
     if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
-      throw new Error(
-        `BaseImage.fromSsmParameter('${this.parameterName}'): stack '${stack.stackName}' has no explicit account and region, so the parameter cannot be looked up at synth time. Give the stack an env ({ account, region }).`,
-      );
+      throw constructError(scope, 'AmiBake', {
+        prop: 'baseImage',
+        value: `BaseImage.fromSsmParameter('${this.parameterName}')`,
+        problem: `cannot be looked up at synth time: stack '${stack.stackName}' has no explicit account and region`,
+        fix: 'Give the stack an env ({ account, region }).',
+      });
     }
     const amiId = ssm.StringParameter.valueFromLookup(stack, this.parameterName);
     const name = this.parameterName;
     const osType = this.options.osType ?? (/windows/i.test(name) ? ec2.OperatingSystemType.WINDOWS : ec2.OperatingSystemType.LINUX);
     const architecture = this.options.architecture ?? (/arm64|aarch64/i.test(name) ? ec2.InstanceArchitecture.ARM_64 : ec2.InstanceArchitecture.X86_64);
     if (!amiId.startsWith('dummy-value-for-') && !AMI_ID.test(amiId)) {
-      throw new Error(`BaseImage.fromSsmParameter: parameter '${name}' holds '${amiId}', which is not an AMI id. Pass a parameter whose value is an AMI id.`);
+      throw constructError(scope, 'AmiBake', { prop: 'baseImage', value: `BaseImage.fromSsmParameter('${name}')`, problem: `is wrong: parameter '${name}' holds '${amiId}', which is not an AMI id`, fix: 'Pass a parameter whose value is an AMI id.' });
     }
     return {
       amiId,

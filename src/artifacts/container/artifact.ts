@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ContainerPlatform } from './platform';
+import { optionError } from '../../internal/errors';
 
 /**
  * A container image that exists in ECR, pinned by digest.
@@ -78,9 +79,11 @@ export class ContainerArtifact {
    */
   public static fromDigest(scope: Construct, id: string, props: ContainerArtifactFromDigestProps): IContainerArtifact {
     if (!Token.isUnresolved(props.imageDigest) && !DIGEST.test(props.imageDigest)) {
-      throw new Error(
-        `ContainerArtifact.fromDigest: imageDigest '${props.imageDigest}' is not an image digest. Pass 'sha256:' followed by 64 lowercase hexadecimal characters, as 'docker inspect' or ECR shows it.`,
-      );
+      throw optionError('ContainerArtifact.fromDigest()', {
+        prop: 'imageDigest',
+        problem: `'${props.imageDigest}' is not an image digest`,
+        fix: "Pass 'sha256:' followed by 64 lowercase hexadecimal characters, as 'docker inspect' or ECR shows it.",
+      });
     }
     return new ImportedContainerArtifact(scope, id, props);
   }

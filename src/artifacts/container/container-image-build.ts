@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, ArnFormat, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -16,6 +16,7 @@ import { ContainerPlatform } from './platform';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
+import { constructError, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
@@ -195,7 +196,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
-    const inputs = resolveInputs(props);
+    const inputs = resolveInputs(this, props);
     this.platform = inputs.platform;
     this.runtime = dockerfileRuntime(inputs.dockerfileText);
 
@@ -320,8 +321,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps): void {
     if (props.retainImages !== undefined) {
-      Annotations.of(this).addWarningV2(
-        'cdk-immutable-deploys:retain-images-ignored',
+      warn(this, 'retain-images-ignored',
         `retainImages (${props.retainImages}) applies only to the repository ContainerImageBuild creates; ${repository.node.path} keeps its own lifecycle rules. Add a rule that keeps the last '${TAG_PREFIX}' images to it, or leave out retainImages.`,
       );
     }
@@ -329,7 +329,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     if (mutability === undefined) {
       // An imported repository: its settings cannot be read at synth time. Refuse to guess.
       if (!props.requireImmutableTags) {
-        Annotations.of(this).addWarningV2('cdk-immutable-deploys:unknown-repository-tags',
+        warn(this, 'unknown-repository-tags',
           `repository ${repository.node.path} was imported, so whether its tags are immutable cannot be read at synth time. Set requireImmutableTags to have the deployment check it (and fail on mutable tags).`);
       }
       return;
@@ -338,9 +338,9 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const setting = describeMutability(mutability.value, mutability.exclusionFilters);
     const message = `repository ${repository.node.path} has ${setting} tags, under which fingerprint tags such as ${this.imageTag.slice(0, 19)}... can be moved: a fingerprint tag that can be moved no longer proves what it names, and a reused image may not be the one its inputs built. Set imageTagMutability to ecr.TagMutability.IMMUTABLE on it (or exclude no 'fp-' tag from immutability).`;
     if (props.requireImmutableTags) {
-      throw new Error(`ContainerImageBuild: ${message} (requireImmutableTags is true)`);
+      throw constructError(this, TYPE, { prop: 'repository', problem: message.replace(/^repository /, '').replace(/\.$/, ''), fix: 'This is an error (requireImmutableTags is true).' });
     }
-    Annotations.of(this).addWarningV2('cdk-immutable-deploys:mutable-repository-tags', `${message} Set requireImmutableTags to make this an error.`);
+    warn(this, 'mutable-repository-tags', `${message} Set requireImmutableTags to make this an error.`);
   }
 }
 
@@ -492,22 +492,25 @@ interface BuildInputs {
   readonly requireImmutableTags: boolean;
 }
 
-function resolveInputs(props: ContainerImageBuildProps): BuildInputs {
-  const directory = checkDirectory(props.directory);
-  const dockerfile = checkDockerfile(directory, props.file ?? 'Dockerfile');
-  checkLiterals('target', { target: props.target ?? '' });
+/** Errors of this module start with the construct's path and this type. */
+const TYPE = 'ContainerImageBuild';
+
+function resolveInputs(scope: Construct, props: ContainerImageBuildProps): BuildInputs {
+  const directory = checkDirectory(scope, props.directory);
+  const dockerfile = checkDockerfile(scope, directory, props.file ?? 'Dockerfile');
+  checkLiterals(scope, 'target', { target: props.target ?? '' });
   const exclude = props.exclude ?? [];
   if (exclude.some((p) => Token.isUnresolved(p))) {
-    throw new Error(`ContainerImageBuild: exclude (${JSON.stringify(exclude)}) holds an unresolved token. Ignore patterns decide what is fingerprinted: pass literal patterns.`);
+    throw constructError(scope, TYPE, { prop: 'exclude', value: exclude, problem: 'holds an unresolved token', fix: 'Ignore patterns decide what is fingerprinted: pass literal patterns.' });
   }
   return {
     directory,
     dockerfile,
     dockerfileText: fs.readFileSync(path.join(directory, dockerfile), 'utf8'),
-    retainImages: checkRetainImages(props.retainImages),
-    buildMinutes: checkBuildTimeout(props.buildTimeout),
-    computeType: checkComputeType(props.computeType),
-    buildArgs: checkLiterals('buildArgs', props.buildArgs ?? {}),
+    retainImages: checkRetainImages(scope, props.retainImages),
+    buildMinutes: checkBuildTimeout(scope, props.buildTimeout),
+    computeType: checkComputeType(scope, props.computeType),
+    buildArgs: checkLiterals(scope, 'buildArgs', props.buildArgs ?? {}),
     target: props.target ?? '',
     exclude,
     platform: props.platform ?? ContainerPlatform.LINUX_AMD64,
@@ -536,69 +539,82 @@ function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
   return { context, dockerfile, image };
 }
 
-function checkDirectory(directory: string): string {
+function checkDirectory(scope: Construct, directory: string): string {
   if (Token.isUnresolved(directory)) {
-    throw new Error(`ContainerImageBuild: directory is an unresolved token (${directory}). The build context is read at synth time: pass a path.`);
+    throw constructError(scope, TYPE, { prop: 'directory', value: directory, problem: 'is an unresolved token', fix: 'The build context is read at synth time: pass a path.' });
   }
-  return requirePath('ContainerImageBuild: directory', directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
+  return requirePath(`${scope.node.path} [${TYPE}]: directory`, directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
 }
 
 /** The Dockerfile's path inside the context, with forward slashes. */
-function checkDockerfile(directory: string, file: string): string {
+function checkDockerfile(scope: Construct, directory: string, file: string): string {
   const full = path.resolve(directory, file);
   const relative = path.relative(directory, full);
   if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw new Error(
-      `ContainerImageBuild: file '${file}' is outside the build context '${directory}'. CodeBuild receives only the context: move the Dockerfile into it and pass its path relative to 'directory'.`,
-    );
+    throw constructError(scope, TYPE, {
+      prop: 'file',
+      problem: `'${file}' is outside the build context '${directory}'`,
+      fix: "CodeBuild receives only the context: move the Dockerfile into it and pass its path relative to 'directory'.",
+    });
   }
   if (!fs.existsSync(full) || !fs.statSync(full).isFile()) {
-    throw new Error(`ContainerImageBuild: file '${file}' does not exist in '${directory}'. Pass the Dockerfile's path relative to 'directory' (default 'Dockerfile').`);
+    throw constructError(scope, TYPE, { prop: 'file', problem: `'${file}' does not exist in '${directory}'`, fix: "Pass the Dockerfile's path relative to 'directory' (default 'Dockerfile')." });
   }
   return relative.split(path.sep).join('/');
 }
 
-function checkRetainImages(retainImages: number | undefined): number {
+function checkRetainImages(scope: Construct, retainImages: number | undefined): number {
   const value = retainImages ?? DEFAULT_RETAIN_IMAGES;
   if (Token.isUnresolved(value)) return value;
   if (!Number.isInteger(value) || value < 1) {
-    throw new Error(
-      `ContainerImageBuild: retainImages (${retainImages}) must be a whole number of at least 1: lifecycle rules must keep the image a deployment runs. Pass 1 or more (default ${DEFAULT_RETAIN_IMAGES}).`,
-    );
+    throw constructError(scope, TYPE, {
+      prop: 'retainImages',
+      value: retainImages,
+      problem: 'must be a whole number of at least 1: lifecycle rules must keep the image a deployment runs',
+      fix: `Pass 1 or more (default ${DEFAULT_RETAIN_IMAGES}).`,
+    });
   }
   return value;
 }
 
-function checkBuildTimeout(timeout: Duration | undefined): number {
+function checkBuildTimeout(scope: Construct, timeout: Duration | undefined): number {
   if (timeout === undefined) return DEFAULT_BUILD_MINUTES;
   if (timeout.isUnresolved()) return timeout.toMinutes();
   const seconds = timeout.toSeconds();
   if (seconds % 60 !== 0 || seconds < MIN_BUILD_MINUTES * 60 || seconds > MAX_BUILD_MINUTES * 60) {
-    throw new Error(
-      `ContainerImageBuild: buildTimeout (${timeout.toHumanString()}) must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, ${QUEUE_MINUTES} minutes of queue included. Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().`,
-    );
+    throw constructError(scope, TYPE, {
+      prop: 'buildTimeout',
+      value: timeout,
+      problem: `must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, ${QUEUE_MINUTES} minutes of queue included`,
+      fix: 'Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().',
+    });
   }
   return seconds / 60;
 }
 
-function checkComputeType(computeType: codebuild.ComputeType | undefined): string {
+function checkComputeType(scope: Construct, computeType: codebuild.ComputeType | undefined): string {
   const value = computeType ?? codebuild.ComputeType.SMALL;
   if (Token.isUnresolved(value)) return value;
   if (!/^BUILD_GENERAL1_/.test(value)) {
-    throw new Error(
-      `ContainerImageBuild: computeType (${value}) cannot run Docker builds, which need a privileged container. Pass a BUILD_GENERAL1 type: codebuild.ComputeType.SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE.`,
-    );
+    throw constructError(scope, TYPE, {
+      prop: 'computeType',
+      value,
+      problem: 'cannot run Docker builds, which need a privileged container',
+      fix: 'Pass a BUILD_GENERAL1 type: codebuild.ComputeType.SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE.',
+    });
   }
   return value;
 }
 
-function checkLiterals(prop: string, values: { [name: string]: string }): { [name: string]: string } {
+function checkLiterals(scope: Construct, prop: string, values: { [name: string]: string }): { [name: string]: string } {
   for (const [name, value] of Object.entries(values)) {
     if (Token.isUnresolved(name) || Token.isUnresolved(value)) {
       const what = prop === 'target' ? 'target' : `buildArgs.${name}`;
-      throw new Error(
-        `ContainerImageBuild: ${what} is an unresolved token (${value}). It is part of the image fingerprint, which must be known at synth time: pass a literal value.`,
-      );
+      throw constructError(scope, TYPE, {
+        prop: what,
+        problem: `is an unresolved token (${value})`,
+        fix: 'It is part of the image fingerprint, which must be known at synth time: pass a literal value.',
+      });
     }
   }
   return values;

@@ -436,6 +436,12 @@ describe('AmiBake fingerprint', () => {
 describe('AmiBake synth-time errors', () => {
   const make = (overrides: Partial<AmiBakeProps>) => () => new AmiBake(new Stack(), 'Bake', baseProps(overrides));
 
+  test('errors name the construct path and type, or the factory called', () => {
+    expect(() => new AmiBake(new Stack(undefined, 'S'), 'Bake', baseProps({ retainImages: 0 }))).toThrow(/^S\/Bake \[AmiBake\]: retainImages \(0\)/);
+    expect(() => BakeStep.shell([])).toThrow(/^BakeStep\.shell\(\): commands/);
+    expect(() => BaseImage.fromAmiId('ami-xyz')).toThrow(/^BaseImage\.fromAmiId\(\): amiId 'ami-xyz' is not an AMI id/);
+  });
+
   test('no steps', () => {
     expect(make({ steps: [] })).toThrow(/steps is empty\. Pass at least one BakeStep/);
   });

@@ -421,6 +421,12 @@ describe('ContainerImageBuild validation', () => {
     expect(() => tagOf(context(), { buildTimeout: timeout })).toThrow(message);
   });
 
+  test('an error names the construct path and type, the prop and the value, then what to do', () => {
+    expect(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages: 0 })).toThrow(
+      /^Stack\/Image \[ContainerImageBuild\]: retainImages \(0\) must be a whole number of at least 1.*\. Pass 1 or more/,
+    );
+  });
+
   test.each([0, -1, 2.5])('a retainImages of %s', (retainImages) => {
     expect(() => tagOf(context(), { retainImages })).toThrow(new RegExp(`retainImages \\(${retainImages}\\) must be a whole number of at least 1`));
   });
