@@ -179,6 +179,26 @@ for (const module of libraryModules('src')) {
 }
 npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));
 
+// Mutation testing (issue 17, test/MUTATION.md): `npx projen mutation`, or one file with
+// `MUTATE=src/internal/failure.ts npx projen mutation`. StrykerJS with its jest runner and
+// TypeScript checker, configured in stryker.config.mjs (which maps each file to its tests). Slow, so never part of `build` or `.ci/run`.
+// Its sandbox (.stryker-tmp, a copy of the project) and its reports stay out of git, jest, eslint and
+// the package (the npm allowlist above already leaves them out).
+project.addDevDeps('@stryker-mutator/core', '@stryker-mutator/jest-runner', '@stryker-mutator/typescript-checker');
+project.addTask('mutation', {
+  description: 'Mutation testing of the fingerprint, internal helpers, runtime and job code (slow: see test/MUTATION.md)',
+  exec: 'stryker run',
+  receiveArgs: true,
+});
+project.gitignore.exclude('/.stryker-tmp/', '/reports/');
+project.jest?.addIgnorePattern('<rootDir>/.stryker-tmp/');
+project.jest?.addWatchIgnorePattern('<rootDir>/.stryker-tmp/');
+project.tryFindObjectFile('package.json')?.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/.stryker-tmp/']);
+project.eslint?.addIgnorePattern('.stryker-tmp/');
+project.eslint?.addIgnorePattern('reports/');
+project.tsconfigDev.addExclude('.stryker-tmp');
+project.tsconfigDev.addExclude('reports');
+
 // The Node.js versions a user synthesizes with: those of aws-cdk-lib 2.271.0 (its `engines`). The
 // deploy-time functions run on the Lambda runtime chosen above, whatever Node synthesizes them.
 // (`minNodeVersion` would say the same but also re-pin @types/node to ^20, a new lockfile.)

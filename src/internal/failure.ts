@@ -15,7 +15,8 @@ const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028
 
 /** Removes ANSI colour codes and characters that cannot be printed; keeps tabs and newlines. */
 export function printable(text: string): string {
-  return text.replace(ANSI, '').replace(UNPRINTABLE, '').replace(/\r\n?/g, '\n');
+  // Line ends first: a carriage return (progress output, Windows line ends) is in the stripped range.
+  return text.replace(/\r\n?/g, '\n').replace(ANSI, '').replace(UNPRINTABLE, '');
 }
 
 /** The last `count` non-empty lines of a text. */

@@ -65,3 +65,86 @@ describe('failure messages', () => {
     expect(errorText('plain')).toEqual('plain');
   });
 });
+
+describe('printable() strips every unprintable range (issue 17)', () => {
+  // The first and last character of each range that printable() removes.
+  const stripped: Array<[string, string]> = [
+    ['NUL', '\u0000'], ['BS', '\u0008'],
+    ['VT', '\u000b'], ['US', '\u001f'],
+    ['DEL', '\u007f'], ['last C1 control', '\u009f'], ['first C1 control', '\u0080'],
+    ['zero-width space', '\u200b'], ['right-to-left mark', '\u200f'],
+    ['line separator', '\u2028'], ['right-to-left override', '\u202e'],
+    ['word joiner', '\u2060'], ['nominal digit shapes', '\u206f'],
+    ['byte-order mark', '\ufeff'],
+    ['first special', '\ufff0'], ['replacement character', '\ufffd'], ['last special', '\uffff'],
+  ];
+  test.each(stripped)('%s is removed', (_name, char) => {
+    // GIVEN a log line with the character inside a word
+    // WHEN it is made printable
+    // THEN the word reads whole again
+    expect(printable(`bu${char}ild`)).toEqual('build');
+  });
+
+  // The neighbours of each range stay: they are printable text a user reads.
+  const kept: Array<[string, string]> = [
+    ['tab', '\t'], ['newline', '\n'], ['space', ' '], ['tilde', '~'], ['no-break space', '\u00a0'],
+    ['hair space', '\u200a'], ['hyphenation point', '\u2027'], ['narrow no-break space', '\u202f'],
+    ['medium mathematical space', '\u205f'], ['superscript zero', '\u2070'], ['fullwidth won sign', '\uffe6'],
+  ];
+  test.each(kept)('%s is kept', (_name, char) => {
+    expect(printable(`a${char}b`)).toEqual(`a${char}b`);
+  });
+
+  test('ANSI sequences with parameters and private modes are removed whole', () => {
+    expect(printable('\u001b[1;31mERROR\u001b[0m \u001b[?25lhidden cursor\u001b[2K')).toEqual('ERROR hidden cursor');
+  });
+
+  test('a carriage return ends a line, so progress output does not run together', () => {
+    // GIVEN progress lines rewritten with a lone CR (docker pull, npm) and Windows line ends
+    const log = 'Downloading 50%\rDownloading 100%\r\nDone';
+    // THEN each becomes its own line, and lastLines() sees the last state
+    expect(printable(log)).toEqual('Downloading 50%\nDownloading 100%\nDone');
+    expect(lastLines(printable(log), 2)).toEqual(['Downloading 100%', 'Done']);
+  });
+});
+
+describe('isRetryable() (issue 17)', () => {
+  const retried = [
+    'ThrottlingException', 'Throttling', 'ThrottledException', 'TooManyRequestsException', 'RequestLimitExceeded',
+    'RequestThrottled', 'RequestThrottledException', 'CallRateLimitExceededException', 'ProvisionedThroughputExceededException',
+    'ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure', 'InternalServerError', 'InternalServerException',
+    'InternalError', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError',
+  ];
+  test.each(retried)('%s is retried, even when it arrives with a 400 status', (name) => {
+    expect(isRetryable(Object.assign(new Error('slow down'), { name, $metadata: { httpStatusCode: 400 } }))).toBe(true);
+  });
+
+  test.each(['ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNREFUSED', 'EPIPE'])('a network error %s (code, no status) is retried', (code) => {
+    expect(isRetryable(Object.assign(new Error(`connect ${code}`), { code }))).toBe(true);
+  });
+
+  test.each([
+    [429, true], [500, true], [502, true], [503, true], [504, true],
+    [400, false], [403, false], [404, false], [409, false], [428, false], [430, false], [499, false],
+  ])('an unnamed error with HTTP status %d is retried: %s', (status, expected) => {
+    expect(isRetryable({ name: 'SomeServiceError', $metadata: { httpStatusCode: status } })).toBe(expected);
+  });
+
+  test.each(['AccessDeniedException', 'ValidationException', 'ResourceNotFoundException', 'LimitExceededException', 'InvalidParameterValueException'])(
+    'a real failure %s with a 400 status is not retried', (name) => {
+      expect(isRetryable({ name, $metadata: { httpStatusCode: 400 } })).toBe(false);
+    });
+
+  test('the SDK\'s own $retryable flag wins over a 4xx status; a false flag does not', () => {
+    expect(isRetryable({ name: 'X', $retryable: {}, $metadata: { httpStatusCode: 400 } })).toBe(true);
+    expect(isRetryable({ name: 'X', $retryable: false, $metadata: { httpStatusCode: 400 } })).toBe(false);
+  });
+
+  test('an error without name, code or status, and values that are not errors, are not retried', () => {
+    expect(isRetryable({})).toBe(false);
+    expect(isRetryable(new Error('boom'))).toBe(false);
+    expect(isRetryable(null)).toBe(false);
+    expect(isRetryable('ThrottlingException')).toBe(false);
+    expect(isRetryable(503)).toBe(false);
+  });
+});
