@@ -22,7 +22,7 @@ import { JOBS_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { Fingerprint } from '../../fingerprint';
-import { acknowledgeExact, acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
+import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
 const RUNTIME_ID = 'cdk-immutable-deploys.Runtime';
@@ -189,11 +189,6 @@ export class DeployTimeRuntime extends Construct {
   /** Sends the events of a source to the function: one branch of the event rule per key. */
   public watch(key: string, branch: PatternBranch): void {
     this.branches.set(key, branch);
-  }
-
-  /** Acknowledges a finding on the function. */
-  public acknowledge(id: string, reason: string): void {
-    acknowledgeExact(this.function, { id, reason });
   }
 
   /**
