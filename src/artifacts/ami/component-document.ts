@@ -1,4 +1,15 @@
-import { parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
+
+/**
+ * The YAML parser, loaded on first use: only `BakeStep.document()` parses YAML, so an app that never
+ * calls it does not pay for loading the parser on every synth.
+ */
+let yamlModule: typeof Yaml | undefined;
+function parseDocument(text: string, options?: Yaml.ParseOptions & Yaml.DocumentOptions): Yaml.Document.Parsed {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  yamlModule ??= require('yaml') as typeof Yaml;
+  return yamlModule.parseDocument(text, options);
+}
 
 /**
  * Synth-time checks of EC2 Image Builder component documents (AWSTOE documents).

@@ -147,6 +147,14 @@ const DEFAULT_BUILD_MINUTES = 30;
 const DEFAULT_RETAIN_IMAGES = 10;
 
 /** What pushing an image and reading the cache image needs on the repository. */
+/** Whether two stacks are in one account: the same stack, or both in one known account. */
+function sameAccount(a: Stack, b: Stack): boolean {
+  return a === b || (!Token.isUnresolved(a.account) && a.account === b.account);
+}
+
+/** What pulling an image needs on its repository (aws-cdk-lib's `Repository.grantPull`). */
+const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
+
 const PUSH_ACTIONS = [
   'ecr:BatchCheckLayerAvailability',
   'ecr:GetDownloadUrlForLayer',
@@ -245,6 +253,17 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    * @param grantee the principal to grant
    */
   public grantPull(grantee: iam.IGrantable): iam.Grant {
+    // A role of this account takes the pull in the repository's own policy (identity and resource
+    // policies are evaluated together in one account), so that a role shared by many services, such
+    // as the stack's task execution role, does not grow a statement per image. ECR's login has no
+    // resource, so it stays on the role.
+    const principal = grantee.grantPrincipal;
+    if (principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
+      const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({ principals: [principal], actions: PULL_ACTIONS }));
+      if (added.statementAdded) {
+        return iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
+      }
+    }
     return this.repository.grantPull(grantee);
   }
 

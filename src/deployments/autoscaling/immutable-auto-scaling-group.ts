@@ -1,4 +1,4 @@
-import { Aws, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -6,13 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DeferredInstanceProfile, FleetIdentity } from './fleet-identity';
 import { InstanceHealthCheck } from './health-check';
 import { linuxReadinessScript, windowsReadinessScript } from './readiness-script';
 import { GROUP_TYPE } from './replacement-binding';
 import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { constructError, known, Problem } from '../../internal/errors';
-import { acknowledgeWildcards } from '../../internal/nag';
 
 /**
  * Properties of an `ImmutableAutoScalingGroup`.
@@ -69,9 +69,10 @@ export interface ImmutableAutoScalingGroupProps {
 
   /**
    * The instance role. The construct adds the two permissions instances need to report: signalling
-   * this stack, and marking themselves unhealthy in this group.
+   * this stack, and marking themselves unhealthy.
    *
-   * @default - a new role with only those two permissions
+   * @default - the stack's shared instance role, which has only those two permissions; reading
+   * `group.role` (to grant this fleet's application more) gives the group a role of its own instead
    */
   readonly role?: iam.IRole;
 
@@ -192,15 +193,13 @@ function withDefaults(props: ImmutableAutoScalingGroupProps): ResolvedGroupProps
  *   healthCheck: InstanceHealthCheck.http({ port: 8080, path: '/health' }),
  * });
  */
-export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnectable {
+export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnectable, iam.IGrantable {
   /** The Auto Scaling group. */
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
 
   /** The launch template, one version per artifact. */
   public readonly launchTemplate: ec2.LaunchTemplate;
 
-  /** The instance role. */
-  public readonly role: iam.IRole;
 
   /** The network connections of the instances. */
   public readonly connections: ec2.Connections;
@@ -215,6 +214,9 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   public readonly replacement: ReplacementStrategy;
 
   private readonly osType: ec2.OperatingSystemType;
+  private readonly fleets: FleetIdentity;
+  private givenOrOwnRole?: iam.IRole;
+  private ownProfile?: iam.CfnInstanceProfile;
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
@@ -237,10 +239,8 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
       description: 'Instances of an ImmutableAutoScalingGroup (no inbound rules unless added)',
       allowAllOutbound: true,
     });
-    this.role = props.role ?? new iam.Role(this, 'InstanceRole', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Instances of an ImmutableAutoScalingGroup: report their own health, nothing else',
-    });
+    this.fleets = FleetIdentity.of(this);
+    this.givenOrOwnRole = props.role;
     this.launchTemplate = this.createLaunchTemplate(resolved, securityGroup, artifactCommands);
     this.autoScalingGroup = this.createGroup(resolved);
 
@@ -280,7 +280,9 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
       machineImage: props.artifact.machineImage,
       instanceType: props.instanceType,
       userData,
-      role: this.role,
+      ...(this.givenOrOwnRole
+        ? { role: this.givenOrOwnRole }
+        : { instanceProfile: new DeferredInstanceProfile(this, 'Profile', () => this.ownProfile ?? this.fleets.sharedProfile()) }),
       securityGroup,
       requireImdsv2: true,
       blockDevices: [{
@@ -325,30 +327,29 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     };
   }
 
-  /** The two permissions instances need to report: signalling this stack, and marking themselves unhealthy. */
-  private grantReporting(): void {
-    // Instances signal while the group is being created or updated: the permission must exist
-    // before the group, so it refers to the stack, never to the group.
-    const signalPolicy = new iam.Policy(this, 'SignalPolicy', {
-      roles: [this.role],
-      statements: [new iam.PolicyStatement({
-        actions: ['cloudformation:SignalResource'],
-        resources: [Stack.of(this).stackId],
-      })],
-    });
-    this.autoScalingGroup.node.addDependency(signalPolicy);
+  /**
+   * The instance role. Unless a role was given, the group's instances run with the stack's shared
+   * role, which may only report; reading this gives the group a role and profile of its own (with
+   * the same two permissions), so that what is granted to it reaches this fleet only.
+   */
+  public get role(): iam.IRole {
+    if (!this.givenOrOwnRole) {
+      const own = this.fleets.ownRole(this);
+      this.givenOrOwnRole = own.role;
+      this.ownProfile = own.profile;
+    }
+    return this.givenOrOwnRole;
+  }
 
-    // Marking itself Unhealthy needs the group's ARN, known only once the group exists; before
-    // that, a failed instance's FAILURE signal is what counts.
-    const selfHealthPolicy = new iam.Policy(this, 'SelfHealthPolicy', {
-      roles: [this.role],
-      statements: [new iam.PolicyStatement({
-        actions: ['autoscaling:SetInstanceHealth'],
-        resources: [this.autoScalingGroup.autoScalingGroupArn],
-      })],
-    });
-    acknowledgeWildcards(selfHealthPolicy, [], [this.autoScalingGroup.autoScalingGroupArn],
-      'An Auto Scaling group ARN carries a generated id that is unknown until the group exists; the ARN is pinned by this group\'s exact name, so only this group matches.');
+  /** The principal of the instances: grants to it reach this fleet's own role. */
+  public get grantPrincipal(): iam.IPrincipal {
+    return this.role.grantPrincipal;
+  }
+
+  /** The two permissions instances need to report, in the stack's one policy: they exist before the group. */
+  private grantReporting(): void {
+    if (this.givenOrOwnRole) this.fleets.reporting.attachToRole(this.givenOrOwnRole);
+    this.autoScalingGroup.node.addDependency(this.fleets.reporting);
   }
 
   private renderUserData(artifactCommands: string[], extra: ec2.UserData | undefined): string {

@@ -9,6 +9,7 @@ import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
 import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
 import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
+import { ServiceShared } from './service-shared';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { constructError, known, Problem, warn } from '../../internal/errors';
@@ -96,7 +97,8 @@ export interface ImmutableFargateServiceProps {
   /**
    * Where the container's output goes.
    *
-   * @default - a new log group, kept when the stack is deleted, whose events expire after `logRetention`
+   * @default - the stack's shared service log group for `logRetention` (one per retention period), kept when
+   * the stack is deleted; this service writes its own streams, `<construct path>/<container>/<task id>`
    */
   readonly logGroup?: logs.ILogGroup;
 
@@ -337,7 +339,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: resolved.logRetention });
+    this.logGroup = props.logGroup ?? ServiceShared.of(this).logGroup(resolved.logRetention);
     this.taskDefinition = this.createTaskDefinition(resolved);
     this.container = this.addAppContainer(resolved);
     this.service = new ecs.FargateService(this, 'Service', {
@@ -369,6 +371,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       cpu: props.cpu,
       memoryLimitMiB: props.memoryLimitMiB,
       taskRole: props.taskRole,
+      // Services that read no secrets share the stack's execution role; one that does gets its own, which reads only its secrets.
+      executionRole: Object.keys(props.secrets).length === 0 ? ServiceShared.of(this).executionRole() : undefined,
       runtimePlatform: {
         cpuArchitecture: platform.cpuArchitecture,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -387,7 +391,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       secrets: props.secrets,
       healthCheck: props.healthCheck,
       readonlyRootFilesystem: props.readonlyRootFilesystem,
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: streamPrefixOf(this) }),
       portMappings: props.containerPort !== undefined ? [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }] : undefined,
     });
     for (const directory of props.writableDirectories) {
@@ -430,7 +434,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   private acknowledgeFindings(props: ResolvedServiceProps): void {
     // The artifact's binding gave the execution role pull on its repository; ECR's login action has no resource.
     const executionRole = this.taskDefinition.executionRole;
-    if (executionRole) {
+    if (executionRole && executionRole.node.scope === this.taskDefinition) {
       Validations.of(executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -619,4 +623,11 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 function volumeName(directory: string): string {
   const slug = directory.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return `writable-${slug}`.slice(0, 255);
+}
+
+/** The service's log streams: its construct path within the stack (unique there), without the characters a stream name may not hold. */
+function streamPrefixOf(service: Construct): string {
+  const stack = Stack.of(service);
+  const relative = service.node.path.slice(stack.node.path.length + 1);
+  return (relative || service.node.id).replace(/[:*]/g, '-');
 }

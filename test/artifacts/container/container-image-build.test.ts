@@ -294,25 +294,45 @@ describe('ContainerImageBuild', () => {
       // The digest is the data of the build's wait condition: {"<attempt>":"sha256:..."}, its fourth '"'-separated part.
       ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageWait'), 'Data'] }] }] }])] } }],
     });
+    // The repository's own policy lets the execution role pull; only ECR's login is on the role.
+    template.hasResourceProperties('AWS::ECR::Repository', {
+      RepositoryPolicyText: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+          Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskExecutionRole'), 'Arn'] } },
+        })]),
+      },
+    });
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^TaskExecutionRole') }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageRepository'), 'Arn'] } }),
-        ]),
-      },
+      PolicyDocument: { Statement: [{ Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' }] },
     });
   });
 
-  test('grantPull() grants pull on its repository', () => {
+  test('grantPull() grants a role of this account pull in the repository\'s own policy, so that a shared role does not grow per image (IAM policy evaluation in one account)', () => {
+    const s = stack();
+    const images = [1, 2, 3].map((i) => new ContainerImageBuild(s, `Image${i}`, { directory: context({ 'Dockerfile': `FROM public.ecr.aws/docker/library/alpine:3.20\nRUN echo ${i}\n` }) }));
+    const role = new iam.Role(s, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    for (const image of images) image.grantPull(role);
+
+    const template = Template.fromStack(s);
+    template.resourcePropertiesCountIs('AWS::ECR::Repository', {
+      RepositoryPolicyText: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ecr:BatchGetImage']), Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Role'), 'Arn'] } } })]) },
+    }, 3);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
+      PolicyDocument: { Statement: [{ Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' }] },
+    });
+  });
+
+  test('grantPull() to a principal of another account grants it in both policies, as cross-account pulls need', () => {
     const s = stack();
     const image = new ContainerImageBuild(s, 'Image', { directory: context() });
-    const role = new iam.Role(s, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-    image.grantPull(role);
+    const other = new iam.AccountPrincipal('222222222222');
+    image.grantPull(other);
 
-    Template.fromStack(s).hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ecr:BatchGetImage']) })]) },
+    Template.fromStack(s).hasResourceProperties('AWS::ECR::Repository', {
+      RepositoryPolicyText: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ecr:BatchGetImage']), Principal: { AWS: Match.anyValue() } })]) },
     });
   });
 

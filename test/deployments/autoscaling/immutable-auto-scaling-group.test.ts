@@ -205,28 +205,71 @@ describe('ImmutableAutoScalingGroup', () => {
       expect(script).toContain('Set-ASInstanceHealth');
     });
 
-    test('the role may only signal this stack and mark instances of this group unhealthy, and exists before the group', () => {
+    test('by default the stack\'s groups share one role and profile that may only signal this stack and mark its groups\' instances unhealthy, before any group exists', () => {
       // GIVEN
-      const { stack } = group();
-      const template = Template.fromStack(stack);
+      const { stack, vpc } = fixture();
+
+      // WHEN
+      new ImmutableAutoScalingGroup(stack, 'Web', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+      new ImmutableAutoScalingGroup(stack, 'Worker', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
 
       // THEN
-      const policies = Object.entries(template.findResources('AWS::IAM::Policy'))
-        .filter(([id]) => id.startsWith('Fleet'))
-        .map(([, p]: any) => p.Properties.PolicyDocument.Statement);
-      expect(policies).toHaveLength(2);
-      expect(policies).toContainEqual([{ Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } }]);
-      expect(policies).toContainEqual([{
-        Action: 'autoscaling:SetInstanceHealth',
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/', { Ref: 'FleetASG9541CF7F' }]] },
-      }]);
-      template.hasResourceProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
-        ManagedPolicyArns: Match.absent(),
+      const template = Template.fromStack(stack);
+      const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }) } });
+      expect(Object.keys(roles)).toEqual([expect.stringMatching(/^cdkimmutabledeploysFleetsInstanceRole/)]);
+      expect((Object.values(roles)[0] as any).Properties.ManagedPolicyArns).toBeUndefined();
+      const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => !id.startsWith('Vpc'));
+      expect(policies).toHaveLength(1);
+      const [policyId, policy] = policies[0] as [string, any];
+      expect(policy.Properties.Roles).toEqual([{ Ref: Object.keys(roles)[0] }]);
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+        {
+          Action: 'autoscaling:SetInstanceHealth',
+          Effect: 'Allow',
+          // CloudFormation names a group "<stack name>-<logical id>-<suffix>" (its Name type).
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/', { Ref: 'AWS::StackName' }, '-*']] },
+        },
+      ]);
+      const [profileId] = Object.keys(template.findResources('AWS::IAM::InstanceProfile'));
+      expect(Object.keys(template.findResources('AWS::IAM::InstanceProfile'))).toHaveLength(1);
+      template.resourcePropertiesCountIs('AWS::EC2::LaunchTemplate', {
+        LaunchTemplateData: Match.objectLike({ IamInstanceProfile: { Arn: { 'Fn::GetAtt': [profileId, 'Arn'] } } }),
+      }, 2);
+      template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
+      for (const group of Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))) {
+        expect((group as any).DependsOn).toEqual(expect.arrayContaining([policyId]));
+      }
+    });
+
+    test('reading group.role gives that group a role and profile of its own, with the same two permissions, so that grants reach that fleet only', () => {
+      // GIVEN
+      const { stack, vpc } = fixture();
+      const web = new ImmutableAutoScalingGroup(stack, 'Web', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+      new ImmutableAutoScalingGroup(stack, 'Worker', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+
+      // WHEN
+      web.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::web-assets/*'] }));
+      iam.Grant.addToPrincipal({ grantee: web, actions: ['sqs:SendMessage'], resourceArns: ['arn:aws:sqs:eu-west-1:111111111111:web'] });
+
+      // THEN
+      const template = Template.fromStack(stack);
+      const ownRoleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('WebInstanceRole'))!;
+      expect(ownRoleId).toBeDefined();
+      const ownProfileId = Object.entries(template.findResources('AWS::IAM::InstanceProfile')).find(([, p]: any) => p.Properties.Roles[0].Ref === ownRoleId)![0];
+      const launchTemplates = template.findResources('AWS::EC2::LaunchTemplate');
+      const profileOf = (prefix: string) => (Object.entries(launchTemplates).find(([id]) => id.startsWith(prefix))![1] as any).Properties.LaunchTemplateData.IamInstanceProfile.Arn['Fn::GetAtt'][0];
+      expect(profileOf('Web')).toBe(ownProfileId);
+      expect(profileOf('Worker')).toMatch(/^cdkimmutabledeploysFleetsInstanceProfile/);
+      // The reporting policy covers both roles; the grants are on the own role only.
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Action: 'cloudformation:SignalResource' })]) }),
+        Roles: Match.arrayWith([{ Ref: ownRoleId }]),
       });
-      const [signalPolicyId] = Object.entries(template.findResources('AWS::IAM::Policy')).find(([, p]: any) => p.Properties.PolicyDocument.Statement[0].Action === 'cloudformation:SignalResource')!;
-      template.hasResource('AWS::AutoScaling::AutoScalingGroup', { DependsOn: Match.arrayWith([signalPolicyId]) });
+      const grants = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => JSON.stringify(p).includes('s3:GetObject'));
+      expect(grants).toHaveLength(1);
+      expect((grants[0] as any).Properties.Roles).toEqual([{ Ref: ownRoleId }]);
+      expect(JSON.stringify(grants[0])).toContain('sqs:SendMessage');
     });
 
     test('a given role gets the same two permissions', () => {
@@ -235,13 +278,17 @@ describe('ImmutableAutoScalingGroup', () => {
       const role = iam.Role.fromRoleName(stack, 'Existing', 'my-instance-role');
 
       // WHEN
-      new ImmutableAutoScalingGroup(stack, 'Fleet', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE, role });
+      const fleet = new ImmutableAutoScalingGroup(stack, 'Fleet', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE, role });
 
       // THEN
+      expect(fleet.role).toBe(role);
       Template.fromStack(stack).resourcePropertiesCountIs('AWS::IAM::Role', {
         AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] }),
       }, 0);
-      Template.fromStack(stack).resourcePropertiesCountIs('AWS::IAM::Policy', { Roles: ['my-instance-role'] }, 2);
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: Match.objectLike({ Statement: Match.arrayWith([Match.objectLike({ Action: 'autoscaling:SetInstanceHealth' })]) }),
+        Roles: ['my-instance-role'],
+      });
     });
   });
 

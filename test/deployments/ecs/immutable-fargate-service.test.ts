@@ -283,10 +283,43 @@ describe('ImmutableFargateService', () => {
         'secretsmanager:GetSecretValue,secretsmanager:DescribeSecret',
       ].sort());
       expect(JSON.stringify(stack.resolve(byAction['ecr:BatchCheckLayerAvailability,ecr:GetDownloadUrlForLayer,ecr:BatchGetImage']))).toContain(':repository/web');
-      expect(byAction['logs:CreateLogStream,logs:PutLogEvents']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^WebLogs/), 'Arn'] });
+      expect(byAction['logs:CreateLogStream,logs:PutLogEvents']).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^cdkimmutabledeploysServicesLogs/), 'Arn'] });
       expect(byAction['secretsmanager:GetSecretValue,secretsmanager:DescribeSecret']).toEqual({ Ref: expect.stringMatching(/^ApiKey/) });
       // GetAuthorizationToken is the only action on *, as ECR does not scope it to a repository.
       expect(statements.filter((s: any) => s.Resource === '*').map((s: any) => s.Action)).toEqual(['ecr:GetAuthorizationToken']);
+    });
+
+    test('services that read no secrets share one execution role and log group per stack; each writes its own streams, and the role\'s policy is the same for one service and three', () => {
+      const policyOf = (n: number) => {
+        const stack = newStack();
+        const cluster = new ecs.Cluster(stack, 'Cluster', { vpc: importedVpc(stack) });
+        for (let i = 0; i < n; i++) new ImmutableFargateService(stack, `Web${i}`, { cluster, artifact: artifact(stack, DIGEST_A, undefined, `Artifact${i}`) });
+        return { stack, template: Template.fromStack(stack) };
+      };
+      const one = policyOf(1);
+      const three = policyOf(3);
+
+      const executionRoles = (t: Template) => Object.keys(t.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] }) } }))
+        .filter((id) => !/TaskRole/.test(id));
+      expect(executionRoles(three.template)).toEqual([expect.stringMatching(/^cdkimmutabledeploysServicesExecutionRole/)]);
+      three.template.resourceCountIs('AWS::Logs::LogGroup', 1);
+      const executionPolicy = (t: Template) => (Object.values(t.findResources('AWS::IAM::Policy')).find((p: any) => JSON.stringify(p.Properties.Roles).includes('ServicesExecutionRole')) as any).Properties.PolicyDocument;
+      // Pull on the imported repository 'web' is on the role (it is not this app's), once: the same statement for every service.
+      expect(executionPolicy(three.template)).toEqual(executionPolicy(one.template));
+      const prefixes = Object.values(three.template.findResources('AWS::ECS::TaskDefinition'))
+        .map((t: any) => t.Properties.ContainerDefinitions[0].LogConfiguration.Options['awslogs-stream-prefix']);
+      expect(prefixes.sort()).toEqual(['Web0', 'Web1', 'Web2']);
+    });
+
+    test('a service that reads secrets has an execution role of its own, which no other service uses', () => {
+      const stack = newStack();
+      const cluster = new ecs.Cluster(stack, 'Cluster', { vpc: importedVpc(stack) });
+      const secret = new secretsmanager.Secret(stack, 'ApiKey');
+      const withSecrets = new ImmutableFargateService(stack, 'Api', { cluster, artifact: artifact(stack), secrets: { API_KEY: ecs.Secret.fromSecretsManager(secret) } });
+      const plain = new ImmutableFargateService(stack, 'Web', { cluster, artifact: artifact(stack, DIGEST_B, undefined, 'Other') });
+
+      expect(withSecrets.taskDefinition.executionRole!.node.path).toBe('S/Api/TaskDefinition/ExecutionRole');
+      expect(plain.taskDefinition.executionRole!.node.path).toBe('S/cdk-immutable-deploys.Services/ExecutionRole');
     });
 
     test.each([
