@@ -14,7 +14,6 @@
  */
 import { ArnFormat, Aws, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Fn, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
@@ -95,7 +94,8 @@ export class DeployTimeRuntime extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const statePath = `${STATE_ROOT}/${stack.stackName}`;
-    const pollRuleName = pollRuleNameOf(stack);
+    const rulePrefix = rulePrefixOf(stack);
+    const pollRuleName = `${rulePrefix}-poll`;
 
     this.singleton = new RuntimeFunction(this, 'Function', handlerProps<RuntimeFunctionProps>({
       lambdaPurpose: 'CdkImmutableDeploysRuntime',
@@ -113,13 +113,21 @@ export class DeployTimeRuntime extends Construct {
       description: `cdk-immutable-deploys: checks the pending deploy-time jobs of stack ${stack.stackName} (enabled only while one is pending)`,
       schedule: events.Schedule.rate(Duration.minutes(1)),
       enabled: false,
-      targets: [new targets.LambdaFunction(this.singleton, { retryAttempts: 0 })],
+      targets: [this.target(0)],
     });
     // The state changes of this stack's builds and bakes (best effort: the schedule covers a lost one).
     this.events = new events.Rule(this, 'Events', {
+      ruleName: `${rulePrefix}-events`,
       description: `cdk-immutable-deploys: state changes of the deploy-time jobs of stack ${stack.stackName}`,
       eventPattern: { source: ['aws.codebuild'] },
-      targets: [new targets.LambdaFunction(this.singleton, { retryAttempts: 2 })],
+      targets: [this.target(2)],
+    });
+    // One permission lets both rules invoke the function: EventBridge's source ARN is matched with
+    // ArnLike, and both rules' names start with the stack's rule prefix.
+    this.singleton.addPermission('InvokeFromRules', {
+      principal: new iam.ServicePrincipal('events.amazonaws.com'),
+      sourceArn: stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${rulePrefix}-*` }),
+      sourceAccount: stack.account,
     });
     (this.events.node.defaultChild as events.CfnRule).eventPattern = Lazy.any({ produce: () => this.renderPattern() });
 
@@ -135,6 +143,11 @@ export class DeployTimeRuntime extends Construct {
 
     this.poll = poll;
     this.node.addValidation({ validate: () => this.validateSize() });
+  }
+
+  /** The function as a rule's target, without the permission per rule that `targets.LambdaFunction` adds. */
+  private target(retryAttempts: number): events.IRuleTarget {
+    return { bind: () => ({ arn: this.function.functionArn, retryPolicy: { maximumRetryAttempts: retryAttempts } }) };
   }
 
   /**
@@ -239,10 +252,13 @@ export class DeployTimeRuntime extends Construct {
   }
 }
 
-/** The schedule rule's name: the stack's name and a hash of it, within EventBridge's 64 characters. */
-function pollRuleNameOf(stack: Stack): string {
-  if (Token.isUnresolved(stack.stackName)) return `cdk-immutable-deploys-poll-${Names.uniqueId(stack).slice(-16)}`;
+/**
+ * The prefix of the runtime's two rule names (`-poll`, `-events`): the stack's name and a hash of it,
+ * so that the names stay within EventBridge's 64 characters and no other stack's rule matches it.
+ */
+function rulePrefixOf(stack: Stack): string {
+  if (Token.isUnresolved(stack.stackName)) return `cdk-immutable-deploys-${Names.uniqueId(stack).slice(-16)}`;
   const hash = Fingerprint.ofString(stack.stackName).short.slice(0, 8);
-  return `${stack.stackName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-jobs-poll-${hash}`;
+  return `${stack.stackName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-jobs-${hash}`;
 }
 

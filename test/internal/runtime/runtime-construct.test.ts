@@ -63,13 +63,39 @@ function commandsSent(file: string): string[] {
 }
 
 describe('DeployTimeRuntime', () => {
-  test('one function and no state machine for every build and bake of a stack; eight shared resources', () => {
+  const sharedOf = (template: Template) => Object.keys(template.toJSON().Resources).filter((id) => /^(CdkImmutableDeploysRuntime|cdkimmutabledeploysRuntime)/.test(id));
+
+  test('one function and no state machine for every build and bake of a stack; seven shared resources', () => {
     const template = Template.fromStack(stackWith(2));
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
-    // Function, role, policy, jobs resource, event rule, schedule rule and a permission for each rule.
-    const shared = Object.keys(template.toJSON().Resources).filter((id) => /^(CdkImmutableDeploysRuntime|cdkimmutabledeploysRuntime)/.test(id));
-    expect(shared).toHaveLength(8);
+    // Function, role, policy, jobs resource, event rule, schedule rule and one permission for both rules.
+    expect(sharedOf(template)).toHaveLength(7);
+  });
+
+  test('one permission lets both rules invoke the function: the source ARN (matched with ArnLike) is the stack\'s rule prefix, which both names start with', () => {
+    const stack = stackWith(1);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    const permission = Object.values<any>(template.findResources('AWS::Lambda::Permission'))[0].Properties;
+    expect(permission).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceAccount: '123456789012' });
+    const sourceArn = JSON.stringify(stack.resolve(permission.SourceArn));
+    const prefix = /rule\/([^"]+)-\*/.exec(sourceArn)![1];
+    const names = Object.values<any>(template.findResources('AWS::Events::Rule')).map((r) => r.Properties.Name);
+    expect(names.sort()).toEqual([`${prefix}-events`, `${prefix}-poll`]);
+  });
+
+  test.each([
+    ['50 builds', { builds: 50, bakes: 0 }],
+    ['50 bakes', { builds: 0, bakes: 50 }],
+  ])('%s in one stack need at most eight shared resources', (_name, counts) => {
+    const stack = new Stack(new App(), 'App', { env: ENV });
+    const dir = context();
+    for (let i = 0; i < counts.builds; i++) new ContainerImageBuild(stack, `Image${i}`, { directory: dir });
+    for (let i = 0; i < counts.bakes; i++) {
+      new AmiBake(stack, `Bake${i}`, { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell([`dnf install -y nginx`, `echo ${i}`])] });
+    }
+    expect(sharedOf(Template.fromStack(stack)).length).toBeLessThanOrEqual(8);
   });
 
   test('its policy grants every AWS command the runtime and its jobs send, and nothing else but the dependent actions AWS documents', () => {
