@@ -11,6 +11,7 @@ import { linuxReadinessScript, windowsReadinessScript } from './readiness-script
 import { GROUP_TYPE } from './replacement-binding';
 import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
+import { acknowledgeFleet, acknowledgeInlinePolicy } from '../../internal/baseline';
 import { constructError, known, Problem } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 
@@ -247,6 +248,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     // wire
     this.pinToLaunchTemplateVersion();
     this.grantReporting();
+    acknowledgeFleet(this.launchTemplate, this.autoScalingGroup);
     if (!props.notificationTopic) {
       Validations.of(this.autoScalingGroup).acknowledge({
         id: 'AwsSolutions-AS3',
@@ -337,6 +339,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
       })],
     });
     this.autoScalingGroup.node.addDependency(signalPolicy);
+    acknowledgeInlinePolicy(signalPolicy, 'Instances signal this stack (cloudformation:SignalResource on its id).');
 
     // Marking itself Unhealthy needs the group's ARN, known only once the group exists; before
     // that, a failed instance's FAILURE signal is what counts.
@@ -349,6 +352,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     });
     acknowledgeWildcards(selfHealthPolicy, [], [this.autoScalingGroup.autoScalingGroupArn],
       'An Auto Scaling group ARN carries a generated id that is unknown until the group exists; the ARN is pinned by this group\'s exact name, so only this group matches.');
+    acknowledgeInlinePolicy(selfHealthPolicy, 'Instances mark themselves unhealthy in this group (autoscaling:SetInstanceHealth on its ARN).');
   }
 
   private renderUserData(artifactCommands: string[], extra: ec2.UserData | undefined): string {

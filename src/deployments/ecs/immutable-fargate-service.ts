@@ -11,6 +11,7 @@ import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
 import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
+import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { constructError, known, Problem, warn } from '../../internal/errors';
 
 /**
@@ -428,9 +429,12 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   }
 
   private acknowledgeFindings(props: ResolvedServiceProps): void {
+    acknowledgeTaskDefinition(this.taskDefinition);
+    if (this.logGroup instanceof logs.LogGroup && this.logGroup.node.scope === this) acknowledgeLogGroup(this.logGroup, 'the service\'s container logs');
     // The artifact's binding gave the execution role pull on its repository; ECR's login action has no resource.
     const executionRole = this.taskDefinition.executionRole;
     if (executionRole) {
+      acknowledgeInlinePolicy(executionRole.node.tryFindChild('DefaultPolicy'), 'The task execution role\'s policy: pull the artifact\'s image, write this service\'s logs, read the secrets passed.');
       Validations.of(executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
