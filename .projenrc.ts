@@ -103,6 +103,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     'aws-cdk@^2',
     'cdk-nag@^3',
+    // The Control Tower proactive controls, as CloudFormation Guard rules, in the test kit's security baseline.
+    '@cdklabs/cdk-validator-cfnguard',
     '@aws-cdk/cloudformation-diff',
     '@aws-cdk/integ-tests-alpha',
     '@aws-cdk/integ-runner',

@@ -1,8 +1,9 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { newTestApp, validate } from './kit';
+import { newSecurityBaselineApp, newTestApp, validate } from './kit';
 
 describe('test kit', () => {
   test('a stack of secure, valid resources is valid and clean', () => {
@@ -107,6 +108,29 @@ describe('test kit', () => {
 
     // THEN the other policy's finding is still reported
     expect(findings.map((f) => `${f.rule} ${f.path}`)).toEqual(['AwsSolutions-IAM5[Resource::*] FindingScope/User/Resource']);
+  });
+
+  test('the security-baseline app also runs NIST 800-53 R5 and the Control Tower rules, acknowledged by rule and resource', () => {
+    // GIVEN two log groups kept for a week, without a customer-managed key; one acknowledged
+    const app = newSecurityBaselineApp();
+    const stack = new Stack(app, 'Baseline');
+    const acknowledged = new logs.LogGroup(stack, 'Acknowledged', { retention: logs.RetentionDays.ONE_WEEK });
+    new logs.LogGroup(stack, 'Other', { retention: logs.RetentionDays.ONE_WEEK });
+    Validations.of(acknowledged).acknowledge(
+      { id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', reason: 'Not under test.' },
+      { id: 'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check', reason: 'Not under test.' },
+    );
+
+    // WHEN
+    const { findings } = validate(stack);
+
+    // THEN
+    expect(findings.map((f) => `${f.plugin} ${f.rule} ${f.path}`).sort()).toEqual([
+      'NIST.800.53.R5 NIST.800.53.R5-CloudWatchLogGroupEncrypted Baseline/Other/Resource',
+      'cdk-validator-cfnguard cloudwatch_log_group_encrypted_check Baseline/Acknowledged/Resource',
+      'cdk-validator-cfnguard cloudwatch_log_group_encrypted_check Baseline/Other/Resource',
+      'cdk-validator-cfnguard cloudwatch_log_group_retention_period_check Baseline/Other/Resource',
+    ]);
   });
 
   test('refuses a stack whose app does not run the validators', () => {

@@ -10,9 +10,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, AppProps, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 
 const STRICT = '@aws-cdk/core:strictCfnValidateErrors';
 const FAIL_SYNTH = '@aws-cdk/core:failSynthOnValidationErrors';
@@ -45,6 +46,18 @@ export function newTestApp(props: AppProps = {}): App {
     context: { ...props.context, [STRICT]: true, [FAIL_SYNTH]: false },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+/**
+ * `newTestApp()`, plus the checks that enterprise users run on top of AwsSolutions: cdk-nag's
+ * NIST 800-53 rev. 5 pack and the AWS Control Tower proactive controls of
+ * `@cdklabs/cdk-validator-cfnguard` (CloudFormation Guard rules run on the synthesized templates).
+ * Findings go to the same report, with the plugin's name (`NIST.800.53.R5`, `cdk-validator-cfnguard`).
+ */
+export function newSecurityBaselineApp(props: AppProps = {}): App {
+  const app = newTestApp(props);
+  Validations.of(app).addPlugins(new NIST80053R5Checks(app), new CfnGuardValidator());
   return app;
 }
 

@@ -22,6 +22,8 @@ function warningIdsInSource(): string[] {
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\bwarn\(\s*[\w.]+,\s*'([a-z0-9-]+)'/g)) ids.add(warningId(m[1]));
     for (const m of text.matchAll(/addWarningV2\(\s*'(cdk-immutable-deploys:[a-z0-9-]+)'/g)) ids.add(m[1]);
+    // ImmutabilityChecks rules warn under their own ids (`id: '<rule>'` of each rule in src/checks).
+    if (file.includes(`${path.sep}checks${path.sep}`)) for (const m of text.matchAll(/^  id: '([a-z0-9-]+)',$/gm)) ids.add(warningId(m[1]));
   }
   return [...ids].sort();
 }

@@ -13,6 +13,7 @@ import type { BakeStepConfig } from './binding';
 import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG } from './types';
 import type { AmiBakeSpec, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
+import { acknowledgeLogGroup } from '../../internal/baseline';
 import { constructError, warn } from '../../internal/errors';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 
@@ -265,6 +266,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       logGroupName: `/aws/imagebuilder/${bakeName}`,
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
+    acknowledgeLogGroup(this.logGroup, 'the logs of this bake\'s build and test instances');
     const placement = { instanceTypes, vpc: props.vpc, subnetSelection: props.subnetSelection, tags: props.tags ?? {} };
     const infrastructure = shared.infrastructureFor(placement);
     const distribution = this.newDistribution(bakeName, fingerprint, props);

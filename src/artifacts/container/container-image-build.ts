@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -16,6 +16,7 @@ import { ContainerPlatform } from './platform';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
+import { acknowledgeDockerBuildProject, acknowledgeLogGroup } from '../../internal/baseline';
 import { constructError, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
@@ -438,6 +439,8 @@ class ContainerBuildProjects extends Construct {
     const shared = { id, project, logGroup };
     this.projects.set(id, shared);
     this.acknowledgeProjectRole(project, context);
+    acknowledgeDockerBuildProject(project);
+    acknowledgeLogGroup(logGroup, 'the logs of this stack\'s Docker builds');
     return shared;
   }
 
@@ -476,7 +479,11 @@ class ContainerBuildProjects extends Construct {
         context.bucket.arnForObjects('*'),
         `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
         stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*` }),
-        ...(project.node.tryFindChild('PolicyDocument') ? [stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })] : []),
+        // aws-cdk-lib writes this ARN with the pseudo parameters, also in a stack with a fixed environment.
+        ...(project.node.tryFindChild('PolicyDocument') ? [
+          stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
+          `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:network-interface/*`,
+        ] : []),
       ],
       'Only the wildcards AWS or aws-cdk-lib require: ecr:GetAuthorizationToken (docker login) has no resource-level permissions; ' +
         'build contexts are objects of the CDK assets bucket named by their content hash, so a grant per object would broaden IAM with every change of a context (read-only, this environment\'s CDK staging bucket); ' +

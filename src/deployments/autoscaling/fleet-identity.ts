@@ -11,6 +11,7 @@
 import { ArnFormat, Aws, Lazy, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { acknowledgeInlinePolicy } from '../../internal/baseline';
 import { acknowledgeWildcards } from '../../internal/nag';
 
 /** Construct id of the per-stack shared fleet identity: part of the public contract, never renamed. */
@@ -48,6 +49,7 @@ export class FleetIdentity extends Construct {
     });
     acknowledgeWildcards(this.reporting, [], [groups],
       'Auto Scaling group ARNs carry an id generated at creation: the ARN pattern is limited to groups whose CloudFormation-generated names start with this stack\'s name, and the only action is marking an instance unhealthy.');
+    acknowledgeInlinePolicy(this.reporting, 'Instances signal this stack (cloudformation:SignalResource on its id) and mark instances of its groups unhealthy.');
   }
 
   /** The role and profile of the groups that have none of their own. */

@@ -12,6 +12,7 @@ import { linuxReadinessScript, windowsReadinessScript } from './readiness-script
 import { GROUP_TYPE } from './replacement-binding';
 import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
+import { acknowledgeFleet } from '../../internal/baseline';
 import { constructError, known, Problem } from '../../internal/errors';
 
 /**
@@ -247,6 +248,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     // wire
     this.pinToLaunchTemplateVersion();
     this.grantReporting();
+    acknowledgeFleet(this.launchTemplate, this.autoScalingGroup);
     if (!props.notificationTopic) {
       Validations.of(this.autoScalingGroup).acknowledge({
         id: 'AwsSolutions-AS3',

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { DeploymentServiceProps, EcsDeploymentPlan, EcsDeploymentTarget, serviceError } from './deployment-binding';
+import { acknowledgeInlinePolicy } from '../../internal/baseline';
 import { known, optionError, warn } from '../../internal/errors';
 
 /**
@@ -493,6 +494,7 @@ function trafficShiftRole(
     reason:
       'Only the Elastic Load Balancing Describe* actions, which support no resource-level permissions, are on *; every change is limited to the two target groups and the listener rules of this service.',
   });
+  acknowledgeInlinePolicy(role.node.tryFindChild('DefaultPolicy'), 'The blue/green role\'s policy: register targets in this service\'s two target groups and modify its listener rules.');
   return role;
 }
 

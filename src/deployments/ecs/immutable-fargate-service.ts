@@ -12,6 +12,7 @@ import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from '
 import { ServiceShared } from './service-shared';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
+import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { constructError, known, Problem, warn } from '../../internal/errors';
 
 /**
@@ -432,9 +433,13 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   }
 
   private acknowledgeFindings(props: ResolvedServiceProps): void {
+    acknowledgeTaskDefinition(this.taskDefinition);
+    ServiceShared.of(this).acknowledgeExecutionPolicy();
+    if (this.logGroup instanceof logs.LogGroup && this.logGroup.node.scope === this) acknowledgeLogGroup(this.logGroup, 'the service\'s container logs');
     // The artifact's binding gave the execution role pull on its repository; ECR's login action has no resource.
     const executionRole = this.taskDefinition.executionRole;
     if (executionRole && executionRole.node.scope === this.taskDefinition) {
+      acknowledgeInlinePolicy(executionRole.node.tryFindChild('DefaultPolicy'), 'The task execution role\'s policy: pull the artifact\'s image, write this service\'s logs, read the secrets passed.');
       Validations.of(executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

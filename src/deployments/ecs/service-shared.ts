@@ -14,6 +14,7 @@ import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { acknowledgeInlinePolicy, acknowledgeLogGroup } from '../../internal/baseline';
 
 /** Construct id of the per-stack shared service resources: part of the public contract, never renamed. */
 const SHARED_ID = 'cdk-immutable-deploys.Services';
@@ -25,6 +26,7 @@ export class ServiceShared extends Construct {
   }
 
   private role?: iam.Role;
+  private acknowledged = false;
   private readonly logGroups = new Map<logs.RetentionDays, logs.LogGroup>();
 
   /** The execution role of the services that read no secrets. */
@@ -42,6 +44,14 @@ export class ServiceShared extends Construct {
     return this.role;
   }
 
+  /** Acknowledges the shared execution role's policy, once it holds statements. */
+  public acknowledgeExecutionPolicy(): void {
+    const policy = this.role?.node.tryFindChild('DefaultPolicy');
+    if (!policy || this.acknowledged) return;
+    this.acknowledged = true;
+    acknowledgeInlinePolicy(policy, 'The shared task execution role\'s policy: log in to ECR and write this stack\'s service logs; each repository grants pull in its own policy.');
+  }
+
   /** The log group of the services whose events expire after `retention`: kept when the stack is deleted. */
   public logGroup(retention: logs.RetentionDays): logs.LogGroup {
     let group = this.logGroups.get(retention);
@@ -50,6 +60,7 @@ export class ServiceShared extends Construct {
         retention,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      acknowledgeLogGroup(group, 'the container logs of this stack\'s services');
       this.logGroups.set(retention, group);
     }
     return group;

@@ -21,6 +21,7 @@ import { JOBS_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { Fingerprint } from '../../fingerprint';
+import { acknowledgeRuntimeFunction } from '../baseline';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
@@ -106,6 +107,7 @@ export class DeployTimeRuntime extends Construct {
     }));
     this.function = functionOf(this.singleton);
     acknowledgeHandler(this.singleton);
+    acknowledgeRuntimeFunction(this.function);
 
     // While a job is pending the function enables this rule, and checks every pending job each minute.
     const poll = new events.Rule(this, 'Poll', {
