@@ -13,6 +13,7 @@ import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { constructError, known, Problem } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * Properties of an `ImmutableAutoScalingGroup`.
@@ -218,6 +219,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
+    props = { ...props, artifact: artifactInScope(this, props.artifact) };
 
     // resolve props
     const resolved = withDefaults(props);

@@ -12,6 +12,7 @@ import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from '
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { constructError, known, Problem, warn } from '../../internal/errors';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * Properties of an ImmutableFargateService.
@@ -323,6 +324,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   constructor(scope: Construct, id: string, props: ImmutableFargateServiceProps) {
     super(scope, id);
+    props = { ...props, artifact: artifactInScope(this, props.artifact) };
 
     // resolve props
     const resolved = withDefaults(props);
