@@ -152,7 +152,8 @@ describe('sharing from the bake and build side', () => {
     expect(findings).toEqual([]);
     const [distribution] = Object.values<any>(template.findResources('AWS::ImageBuilder::DistributionConfiguration'));
     const config = (d: any) => d.AmiDistributionConfiguration;
-    const regions = distribution.Properties.Distributions.map((d: any) => [d.Region, config(d).LaunchPermissionConfiguration.UserIds, config(d).KmsKeyId ?? null]);
+    const row = (d: any) => [d.Region, config(d).LaunchPermissionConfiguration.UserIds, config(d).KmsKeyId ?? null];
+    const regions = distribution.Properties.Distributions.map(row);
     expect(regions)
       .toEqual([[TOOLING.region, [STAGING.account, PROD.account], null], [PROD.region, [STAGING.account, PROD.account], 'alias/ami']]);
     expect(distribution.Properties.Distributions.every((d: any) => d.AmiDistributionConfiguration.Description.endsWith(`fingerprint ${jobOf(template, 'Bake/Web').Fingerprint}`))).toBe(true);
