@@ -10,7 +10,7 @@ import { AmiBakeInfrastructure, serviceLinkedRoleOf } from './bake-infrastructur
 import { BakeStep } from './bake-step';
 import { BaseImage } from './base-image';
 import type { BakeStepConfig } from './binding';
-import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG } from './types';
+import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG, KEEP_TAG } from './types';
 import type { AmiBakeSpec, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeLogGroup } from '../../internal/baseline';
@@ -228,6 +228,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
   /** The role of the build and test instances. */
   public readonly instanceRole: iam.IRole;
 
+  private readonly userData?: ec2.UserData;
+
   constructor(scope: Construct, id: string, props: AmiBakeProps) {
     super(scope, id);
     validateProps(this, props);
@@ -269,7 +271,10 @@ export class AmiBake extends Construct implements IAmiArtifact {
     acknowledgeLogGroup(this.logGroup, 'the logs of this bake\'s build and test instances');
     const placement = { instanceTypes, vpc: props.vpc, subnetSelection: props.subnetSelection, tags: props.tags ?? {} };
     const infrastructure = shared.infrastructureFor(placement);
-    const distribution = this.newDistribution(bakeName, fingerprint, props);
+    const copyRegions = copyRegionsOf(stack, props);
+    const distribution = this.newDistribution(bakeName, fingerprint, props, copyRegions);
+    // Copies in other regions are held like the original: the runtime tags them there.
+    shared.grantHoldIn(copyRegions);
     this.newLifecyclePolicy(bakeName, shared.lifecycleRole, props);
     if (props.rootVolumeKey) this.allowKey(props.rootVolumeKey, shared, props.distribution?.accounts ?? []);
 
@@ -289,6 +294,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       TestsEnabled: String(bound.some((b) => b.kind === 't')),
       TestTimeoutMinutes: String(testTimeoutMinutes(buildTimeout)),
       BakeName: bakeName,
+      ...(copyRegions.length > 0 ? { CopyRegions: copyRegions } : {}),
     };
     // The bake starts once its log group, configurations and the instances' grants (file steps) exist.
     const job = DeployTimeRuntime.of(this).addJob(this, {
@@ -307,6 +313,28 @@ export class AmiBake extends Construct implements IAmiArtifact {
       rootDeviceName: base.rootDeviceName,
     });
     this.machineImage = artifact.machineImage;
+    this.userData = props.userData;
+  }
+
+  /**
+   * This AMI, imported by fingerprint into the stack of `scope` (a deployment in another stack): no
+   * cross-stack reference to the AMI id, whose export would block the next bake.
+   *
+   * @internal
+   */
+  public _importInto(scope: Construct): IAmiArtifact {
+    const stack = Stack.of(this);
+    const consumer = Stack.of(scope);
+    const known = (v: string) => !Token.isUnresolved(v);
+    return AmiArtifact.fromFingerprint(scope, 'ImportedArtifact', {
+      fingerprint: this.fingerprint,
+      owner: known(stack.account) && known(consumer.account) && stack.account !== consumer.account ? stack.account : undefined,
+      sourceRegion: known(stack.region) ? stack.region : undefined,
+      osType: this.osType,
+      architecture: this.architecture,
+      rootDeviceName: this.rootDeviceName,
+      userData: this.userData,
+    });
   }
 
   private bindSteps(props: AmiBakeProps, osType: ec2.OperatingSystemType): BoundStep[] {
@@ -339,19 +367,18 @@ export class AmiBake extends Construct implements IAmiArtifact {
     return { components, componentArns };
   }
 
-  private newDistribution(bakeName: string, fingerprint: Fingerprint, props: AmiBakeProps): imagebuilder.CfnDistributionConfiguration {
+  private newDistribution(bakeName: string, fingerprint: Fingerprint, props: AmiBakeProps, extraRegions: string[]) {
     const stack = Stack.of(this);
     const accounts = props.distribution?.accounts ?? [];
     const amiTags = { ...(props.tags ?? {}), [FINGERPRINT_TAG]: fingerprint.hex, [BAKE_TAG]: bakeName };
     // AmiDistributionConfiguration is free-form JSON in the CloudFormation schema: its keys are written as CloudFormation spells them.
     const amiConfig = (kmsKeyId?: string) => ({
       Name: `${props.amiName ?? bakeName}-${fingerprint.short}-{{ imagebuilder:buildDate }}`,
-      Description: `AMI bake ${bakeName}, fingerprint ${fingerprint.hex}`,
+      Description: `AMI bake ${bakeName}, ${descriptionSuffixOf(fingerprint.hex)}`,
       AmiTags: amiTags,
       ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
       ...(accounts.length > 0 ? { LaunchPermissionConfiguration: { UserIds: accounts } } : {}),
     });
-    const extraRegions = [...new Set(props.distribution?.regions ?? [])].filter((r) => Token.isUnresolved(stack.region) || r !== stack.region);
     if (accounts.length > 0 && !props.rootVolumeKey) {
       warn(this, 'ami-share-default-key',
         `distribution.accounts shares the AMI with ${accounts.join(', ')}, but its snapshots are encrypted with the default EBS key, which other accounts cannot use. Pass a customer-managed rootVolumeKey (and distribution.kmsKeyId for other regions) that they may use.`);
@@ -511,6 +538,11 @@ function bakeNameOf(bake: Construct, prefix: string): string {
   const relative = bake.node.scopes.slice(bake.node.scopes.indexOf(stack) + 1).map((c) => c.node.id);
   const readable = relative.join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '');
   return `${prefix}-${readable ? `${readable}-` : ''}${bake.node.addr.slice(0, 8)}`;
+}
+
+/** The regions besides the stack's that a bake copies its AMI to. */
+function copyRegionsOf(stack: Stack, props: AmiBakeProps): string[] {
+  return [...new Set(props.distribution?.regions ?? [])].filter((r) => Token.isUnresolved(stack.region) || r !== stack.region);
 }
 
 /** Image Builder's test stage gets the bake's time, within its own limits of 1 to 24 hours. */

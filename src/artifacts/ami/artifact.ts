@@ -1,6 +1,11 @@
 import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { optionError } from '../../internal/errors';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { AmiLookupSpec } from './types';
+import { optionError, warn } from '../../internal/errors';
+import { checkFingerprint } from '../../internal/fingerprint-check';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 
 /**
  * An AMI that exists, referenced by id.
@@ -68,7 +73,64 @@ export interface AmiArtifactFromAmiIdOptions {
   readonly rootDeviceName?: string;
 }
 
+/**
+ * Properties of `AmiArtifact.fromFingerprint()`.
+ */
+export interface AmiArtifactFromFingerprintProps {
+  /**
+   * The fingerprint of the bake (`AmiBake.fingerprint`, 64 hexadecimal characters): from the bake
+   * stack's object, a string, or a parameter the bake stack writes, read when the app is synthesized
+   * (`ssm.StringParameter.valueFromLookup()`), so that the template carries it.
+   */
+  readonly fingerprint: string;
+
+  /**
+   * The account that owns the AMI: the bake stack's account, which shares it with this one
+   * (`distribution.accounts` of the `AmiBake`).
+   *
+   * @default - this stack's account
+   */
+  readonly owner?: string;
+
+  /**
+   * The region the bake runs in. When the AMI is not found in this stack's region, the lookup checks
+   * there, and the failure says whether it was baked but not copied here (`distribution.regions`).
+   *
+   * @default - the failure does not say whether the AMI exists in another region
+   */
+  readonly sourceRegion?: string;
+
+  /**
+   * The operating system family of the AMI.
+   *
+   * @default ec2.OperatingSystemType.LINUX
+   */
+  readonly osType?: ec2.OperatingSystemType;
+
+  /**
+   * The processor architecture of the AMI.
+   *
+   * @default - unknown: instance types are not checked against it
+   */
+  readonly architecture?: ec2.InstanceArchitecture;
+
+  /**
+   * User data for instances launched from the AMI.
+   *
+   * @default - empty user data for the OS type
+   */
+  readonly userData?: ec2.UserData;
+
+  /**
+   * The device name of the AMI's root volume.
+   *
+   * @default - unknown: the deployment assumes `/dev/xvda` on Linux and `/dev/sda1` on Windows
+   */
+  readonly rootDeviceName?: string;
+}
+
 const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const ACCOUNT = /^\d{12}$/;
 
 /**
  * AMI artifacts baked elsewhere.
@@ -95,7 +157,64 @@ export class AmiArtifact {
     };
   }
 
+  /**
+   * Imports the AMI a bake made, by its fingerprint: at deploy time, the stack's runtime resolves the
+   * exact AMI id of that fingerprint in the stack's own account and region (an AMI the owner shares
+   * with this account and copies to this region). The id is resolved once per fingerprint: the same
+   * fingerprint deploys the same AMI, and a redeploy calls nothing. No AMI, one not shared with this
+   * account, one not copied to this region yet, or more than one fails the deploy with what to do.
+   *
+   * @param scope the scope of the import
+   * @param id the id of the import
+   * @param props the fingerprint, the owner, and what the AMI is
+   */
+  public static fromFingerprint(scope: Construct, id: string, props: AmiArtifactFromFingerprintProps): IAmiArtifact {
+    const factory = 'AmiArtifact.fromFingerprint()';
+    checkFingerprint(factory, props.fingerprint);
+    if (props.owner !== undefined && !Token.isUnresolved(props.owner) && !ACCOUNT.test(props.owner)) {
+      throw optionError(factory, { prop: 'owner', problem: `'${props.owner}' is not an AWS account id`, fix: 'Pass the 12-digit id of the account that baked and shares the AMI.' });
+    }
+    if (props.sourceRegion !== undefined && !Token.isUnresolved(props.sourceRegion) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(props.sourceRegion)) {
+      throw optionError(factory, { prop: 'sourceRegion', problem: `'${props.sourceRegion}' is not a region name`, fix: "Pass the bake stack's region, such as 'eu-west-1'." });
+    }
+    return new ImportedAmiArtifact(scope, id, props);
+  }
+
   private constructor() {}
+}
+
+/** An AMI imported by fingerprint: a lookup of the stack's runtime gives its id. */
+class ImportedAmiArtifact extends Construct implements IAmiArtifact {
+  public readonly amiId: string;
+  public readonly fingerprint: string;
+  public readonly machineImage: ec2.IMachineImage;
+  public readonly osType: ec2.OperatingSystemType;
+  public readonly architecture?: ec2.InstanceArchitecture;
+  public readonly rootDeviceName?: string;
+
+  constructor(scope: Construct, id: string, private readonly props: AmiArtifactFromFingerprintProps) {
+    super(scope, id);
+    if (Token.isUnresolved(props.fingerprint)) {
+      warn(this, 'fingerprint-not-pinned',
+        'fingerprint is a token resolved at deploy time (a CloudFormation parameter or an import), so the template does not say which AMI it deploys and a change of the value is not a change of the template. Pass bake.fingerprint, a literal, or ssm.StringParameter.valueFromLookup(), which are known when the app is synthesized.');
+    }
+    const runtime = DeployTimeRuntime.of(this);
+    // The owner as given: '' (this account) when left out.
+    const spec: AmiLookupSpec = { Owner: props.owner ?? '', SourceRegion: props.sourceRegion ?? '' };
+    runtime.grant('ami-lookup', [new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] })],
+      'ec2:DescribeImages has no resource-level permissions; it is read-only, and the lookup only asks for the owner\'s AMIs of one fingerprint.');
+    this.amiId = runtime.addLookup(this, { kind: 'ami-lookup', fingerprint: props.fingerprint, spec: { ...spec } });
+    this.fingerprint = props.fingerprint;
+    this.osType = props.osType ?? ec2.OperatingSystemType.LINUX;
+    this.architecture = props.architecture;
+    this.rootDeviceName = props.rootDeviceName;
+    this.machineImage = new PinnedMachineImage(this.amiId, this.osType, props.userData);
+  }
+
+  /** The same import in the stack of `scope`. */
+  public _importInto(scope: Construct): IAmiArtifact {
+    return new ImportedAmiArtifact(scope, 'ImportedArtifact', this.props);
+  }
 }
 
 /**

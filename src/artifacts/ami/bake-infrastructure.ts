@@ -115,6 +115,18 @@ export class AmiBakeInfrastructure extends Construct {
     DeployTimeRuntime.of(this).grant(`ami-bake:key:${id}`, [new iam.PolicyStatement({ actions: ['kms:DescribeKey'], resources: [key.keyArn] })]);
   }
 
+  /**
+   * Lets the runtime tag the copies of held AMIs in other regions, with the same conditions as in the
+   * stack's region: once per region, whatever the number of bakes that copy there.
+   */
+  public grantHoldIn(regions: string[]): void {
+    const stack = Stack.of(this);
+    for (const region of regions) {
+      DeployTimeRuntime.of(this).grant(`ami-bake:tags:${region}`, [holdStatement(stack, region)],
+        `AMI ids of copies are only known when a bake ends: the runtime tags the copy in ${region} of an AMI a stack uses as kept from lifecycle deletion, and untags it when no stack uses it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.`);
+    }
+  }
+
   private securityGroupFor(vpc: ec2.IVpc): ec2.SecurityGroup {
     const id = vpc.node.addr;
     let group = this.securityGroups.get(id);
@@ -156,14 +168,7 @@ export class AmiBakeInfrastructure extends Construct {
       new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
     ], 'Read-only: an AMI with the same fingerprint may come from another stack\'s bake and is reused only when its Image Builder image is AVAILABLE; the recipe reads the AWS-managed components it names; workflow execution ids are known only at run time; ec2:DescribeImages has no resource-level permissions.');
     runtime.grant('ami-bake:tags', [
-      new iam.PolicyStatement({
-        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-        resources: [`arn:${stack.partition}:ec2:${stack.region}::image/*`],
-        conditions: {
-          'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
-          'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
-        },
-      }),
+      holdStatement(stack, stack.region),
       new iam.PolicyStatement({
         actions: ['iam:CreateServiceLinkedRole'],
         resources: [serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder')],
@@ -177,6 +182,18 @@ export class AmiBakeInfrastructure extends Construct {
       'detail': { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
     });
   }
+}
+
+/** Tagging AMIs of a region as held or released: only bake AMIs (fingerprint tag), only the hold and keep tags. */
+function holdStatement(stack: Stack, region: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+    resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
+    conditions: {
+      'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
+      'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
+    },
+  });
 }
 
 /** The ARN of a service-linked role of this account. */

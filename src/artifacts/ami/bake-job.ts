@@ -10,8 +10,9 @@
  *   CANCELLED one gives the state's reason, the failed workflow step and component, the tail of
  *   the build log and where the whole log is.
  * - cancel: cancels a running image. No AMI is ever deleted here.
- * - hold / release: the tags by which a stack marks the AMI it uses, so that no lifecycle policy
- *   deletes it (the last user's release removes the keep tag this library set, never a user's).
+ * - hold / release: the tags by which a stack marks the AMI it uses, and its copies in the other
+ *   regions of the distribution, so that no lifecycle policy deletes them (the last user's release
+ *   removes the keep tag this library set, never a user's).
  */
 import { createHash } from 'crypto';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -39,6 +40,7 @@ import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
 
 const imagebuilder = new ImagebuilderClient({});
 const ec2 = new EC2Client({});
+const ec2Clients = new Map<string, EC2Client>();
 const logs = new CloudWatchLogsClient({});
 
 /** Image states from which an image still becomes AVAILABLE, FAILED or CANCELLED. */
@@ -55,8 +57,8 @@ export const amiBake: JobRunner<AmiBakeSpec> = {
   start: (job, attempt) => startImage(job, attempt),
   check: (job, ref) => checkImage(job, ref),
   cancel: (_job, ref) => cancelImage(ref),
-  hold: (job, amiId, holdTag) => holdAmi(amiId, { Key: holdTag, Value: job.path.slice(0, 256) }),
-  release: (holdTag) => releaseAmis(holdTag),
+  hold: (job, amiId, holdTag) => holdAmis(job, amiId, { Key: holdTag, Value: job.path.slice(0, 256) }),
+  release: (holdTag, jobs) => releaseAmis(holdTag, jobs.filter((j) => j.kind === 'ami-bake')),
 };
 
 async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
@@ -221,40 +223,74 @@ export function failedComponent(texts: string[]): string | undefined {
   return any;
 }
 
-/** Tags an AMI as used by one version of a stack's jobs, and as kept from lifecycle policies unless a user already keeps it. */
-async function holdAmi(amiId: string, inUse: Tag): Promise<void> {
-  const [image] = await describeImages({ ImageIds: [amiId] });
+/**
+ * Tags an AMI as used by one version of a stack's jobs, and as kept from lifecycle policies unless a
+ * user already keeps it; and the same for its copies in the other regions of the distribution (found
+ * by the fingerprint tag the distribution puts on every copy), which a lifecycle policy there could
+ * otherwise delete while a stack in that region runs them.
+ */
+async function holdAmis(job: BakeJob, amiId: string, inUse: Tag): Promise<void> {
+  await holdAmi(ec2, amiId, inUse);
+  for (const region of copyRegionsOf([job])) {
+    const client = ec2In(region);
+    for (const copy of await describeImages({ Owners: ['self'], Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [job.fingerprint] }] }, client)) {
+      if (copy.ImageId) await holdAmi(client, copy.ImageId, inUse, copy);
+    }
+  }
+}
+
+async function holdAmi(client: EC2Client, amiId: string, inUse: Tag, known?: Ec2Image): Promise<void> {
+  const image = known ?? (await describeImages({ ImageIds: [amiId] }, client))[0];
   const present = new Map((image?.Tags ?? []).map((t) => [t.Key, t.Value]));
   const add: Tag[] = [];
   if (present.get(inUse.Key!) !== inUse.Value) add.push(inUse);
   if (present.get(KEEP_TAG) !== 'true') add.push({ Key: KEEP_TAG, Value: 'true' }, { Key: KEPT_BY_TAG, Value: 'cdk-immutable-deploys' });
   if (add.length === 0) return;
-  await ec2.send(new CreateTagsCommand({ Resources: [amiId], Tags: add }));
+  await client.send(new CreateTagsCommand({ Resources: [amiId], Tags: add }));
   console.log(`Tagged ${amiId} as in use (${inUse.Value}): ${add.map((t) => t.Key).join(', ')}.`);
 }
 
 /**
- * Removes one in-use tag from the AMIs that carry it; the last user also removes the keep tag the
- * runtime set (never one a user set), so that the lifecycle policy may delete the AMI again.
+ * Removes one in-use tag from the AMIs that carry it, in this region and in every region the jobs copy
+ * to; the last user also removes the keep tag the runtime set (never one a user set), so that the
+ * lifecycle policy may delete the AMI again.
  */
-async function releaseAmis(holdTag: string): Promise<void> {
-  for (const image of await describeImages({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [holdTag] }] })) {
-    if (!image.ImageId) continue;
-    await ec2.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: holdTag }] }));
-    const tags = image.Tags ?? [];
-    const otherUsers = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag);
-    if (otherUsers.length === 0 && tags.some((t) => t.Key === KEPT_BY_TAG)) {
-      await ec2.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: KEEP_TAG }, { Key: KEPT_BY_TAG }] }));
+async function releaseAmis(holdTag: string, jobs: BakeJob[]): Promise<void> {
+  for (const client of [ec2, ...copyRegionsOf(jobs).map(ec2In)]) {
+    for (const image of await describeImages({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [holdTag] }] }, client)) {
+      if (!image.ImageId) continue;
+      await client.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: holdTag }] }));
+      const tags = image.Tags ?? [];
+      const otherUsers = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag);
+      if (otherUsers.length === 0 && tags.some((t) => t.Key === KEPT_BY_TAG)) {
+        await client.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: KEEP_TAG }, { Key: KEPT_BY_TAG }] }));
+      }
+      console.log(`Released ${image.ImageId}; ${otherUsers.length} other user(s) keep it.`);
     }
-    console.log(`Released ${image.ImageId}; ${otherUsers.length} other user(s) keep it.`);
   }
 }
 
-async function describeImages(input: DescribeImagesCommandInput): Promise<Ec2Image[]> {
+/** The other regions the bakes of these jobs copy to. */
+function copyRegionsOf(jobs: BakeJob[]): string[] {
+  const here = process.env.AWS_REGION;
+  return [...new Set(jobs.flatMap((j) => (Array.isArray(j.spec?.CopyRegions) ? j.spec.CopyRegions : [])))].filter((r) => r !== here).sort();
+}
+
+/** The EC2 client of another region. */
+function ec2In(region: string): EC2Client {
+  let client = ec2Clients.get(region);
+  if (!client) {
+    client = new EC2Client({ region });
+    ec2Clients.set(region, client);
+  }
+  return client;
+}
+
+async function describeImages(input: DescribeImagesCommandInput, client: EC2Client = ec2): Promise<Ec2Image[]> {
   const images: Ec2Image[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ec2.send(new DescribeImagesCommand({ ...input, NextToken: nextToken }));
+    const page = await client.send(new DescribeImagesCommand({ ...input, NextToken: nextToken }));
     images.push(...(page.Images ?? []));
     nextToken = page.NextToken;
   } while (nextToken);

@@ -6,6 +6,20 @@
 /** The tag that carries a bake's fingerprint on its AMIs and Image Builder images. */
 export const FINGERPRINT_TAG = 'cdk-immutable-deploys:fingerprint';
 
+/**
+ * How an AMI's description ends: `fingerprint <hex>`. Tags are not visible to the accounts an AMI is
+ * shared with, its description is: a lookup by fingerprint from another account matches on it.
+ */
+export function descriptionSuffixOf(fingerprint: string): string {
+  return `fingerprint ${fingerprint}`;
+}
+
+/** The AMI lookup's settings: the owner account ('' for the stack's own) and the bake's region ('' when unknown). */
+export interface AmiLookupSpec {
+  readonly Owner: string;
+  readonly SourceRegion: string;
+}
+
 /** The tag that names the bake (its Image Builder recipe) on its images, for the lifecycle policy. */
 export const BAKE_TAG = 'cdk-immutable-deploys:bake';
 
@@ -59,4 +73,6 @@ export interface AmiBakeSpec {
   readonly TestTimeoutMinutes: string;
   /** The value of the `cdk-immutable-deploys:bake` tag on images. */
   readonly BakeName: string;
+  /** The other regions the distribution copies the AMI to: their copies are held like the original. */
+  readonly CopyRegions?: string[];
 }

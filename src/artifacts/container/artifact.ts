@@ -3,8 +3,12 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { TAG_PREFIX } from './buildspec';
 import { ContainerPlatform } from './platform';
-import { optionError } from '../../internal/errors';
+import type { ImageLookupSpec } from './types';
+import { optionError, warn } from '../../internal/errors';
+import { checkFingerprint } from '../../internal/fingerprint-check';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 
 /**
  * A container image that exists in ECR, pinned by digest.
@@ -64,6 +68,32 @@ export interface ContainerArtifactFromDigestProps {
   readonly platform?: ContainerPlatform;
 }
 
+/**
+ * Properties of an image imported by fingerprint.
+ */
+export interface ContainerArtifactFromFingerprintProps {
+  /**
+   * The repository the image was pushed to (`ContainerImageBuild.repository`, or
+   * `ecr.Repository.fromRepositoryArn()` for one of another account or region, whose policy lets this
+   * account read it: `shareWith` of the `ContainerImageBuild`).
+   */
+  readonly repository: ecr.IRepository;
+
+  /**
+   * The fingerprint of the build (`ContainerImageBuild.fingerprint`, 64 hexadecimal characters): from
+   * the build stack's object, a string, or a parameter read when the app is synthesized
+   * (`ssm.StringParameter.valueFromLookup()`), so that the template carries it.
+   */
+  readonly fingerprint: string;
+
+  /**
+   * The platform the image was built for.
+   *
+   * @default ContainerPlatform.LINUX_AMD64
+   */
+  readonly platform?: ContainerPlatform;
+}
+
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /**
@@ -88,7 +118,75 @@ export class ContainerArtifact {
     return new ImportedContainerArtifact(scope, id, props);
   }
 
+  /**
+   * Imports the image a build pushed, by its fingerprint: at deploy time, the stack's runtime resolves
+   * the exact digest of the image tagged `fp-<fingerprint>` in the repository. The digest is resolved
+   * once per fingerprint: the same fingerprint deploys the same bits, and a redeploy calls nothing. No
+   * such tag, a repository this account may not read, or an image index fails the deploy with what to do.
+   *
+   * @param scope the scope of the import
+   * @param id the id of the import
+   * @param props the repository and the fingerprint
+   */
+  public static fromFingerprint(scope: Construct, id: string, props: ContainerArtifactFromFingerprintProps): IContainerArtifact {
+    checkFingerprint('ContainerArtifact.fromFingerprint()', props.fingerprint);
+    return new FingerprintContainerArtifact(scope, id, props);
+  }
+
   private constructor() {}
+}
+
+/** An image by digest, for an ECS container definition, that grants pull to the task's execution role: also for a digest known only at deploy time. */
+class DigestImage extends ecs.ContainerImage {
+  constructor(private readonly artifact: IContainerArtifact) {
+    super();
+  }
+
+  public bind(_scope: Construct, containerDefinition: ecs.ContainerDefinition): ecs.ContainerImageConfig {
+    this.artifact.grantPull(containerDefinition.taskDefinition.obtainExecutionRole());
+    return { imageName: this.artifact.imageUri };
+  }
+}
+
+/** An image imported by fingerprint: a lookup of the stack's runtime gives its digest. */
+class FingerprintContainerArtifact extends Construct implements IContainerArtifact {
+  public readonly imageUri: string;
+  public readonly imageDigest: string;
+  public readonly imageTag: string;
+  public readonly fingerprint: string;
+  public readonly repository: ecr.IRepository;
+  public readonly platform: ContainerPlatform;
+  public readonly containerImage: ecs.ContainerImage;
+
+  constructor(scope: Construct, id: string, private readonly props: ContainerArtifactFromFingerprintProps) {
+    super(scope, id);
+    if (Token.isUnresolved(props.fingerprint)) {
+      warn(this, 'fingerprint-not-pinned',
+        'fingerprint is a token resolved at deploy time (a CloudFormation parameter or an import), so the template does not say which image it deploys and a change of the value is not a change of the template. Pass image.fingerprint, a literal, or ssm.StringParameter.valueFromLookup(), which are known when the app is synthesized.');
+    }
+    this.repository = props.repository;
+    this.fingerprint = props.fingerprint;
+    this.imageTag = `${TAG_PREFIX}${props.fingerprint}`;
+    this.platform = props.platform ?? ContainerPlatform.LINUX_AMD64;
+    const runtime = DeployTimeRuntime.of(this);
+    // One grant per repository, whatever the number of fingerprints imported from it.
+    runtime.grant(`image-lookup:${props.repository.node.addr}`, [
+      new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [props.repository.repositoryArn] }),
+    ]);
+    const spec: ImageLookupSpec = { RepositoryUri: props.repository.repositoryUri };
+    this.imageDigest = runtime.addLookup(this, { kind: 'image-lookup', fingerprint: props.fingerprint, spec: { ...spec } });
+    this.imageUri = props.repository.repositoryUriForDigest(this.imageDigest);
+    this.containerImage = new DigestImage(this);
+  }
+
+  public grantPull(grantee: iam.IGrantable): iam.Grant {
+    return this.repository.grantPull(grantee);
+  }
+
+  /** The same import in the stack of `scope`. */
+  public _importInto(scope: Construct): IContainerArtifact {
+    return new FingerprintContainerArtifact(scope, 'ImportedArtifact', this.props);
+  }
 }
 
 class ImportedContainerArtifact extends Construct implements IContainerArtifact {

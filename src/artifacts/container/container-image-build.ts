@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { IContainerArtifact } from './artifact';
+import { ContainerArtifact, IContainerArtifact } from './artifact';
 import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
 import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
@@ -134,6 +134,16 @@ export interface ContainerImageBuildProps {
    * @default false - mutable or unknown tags give a warning
    */
   readonly requireImmutableTags?: boolean;
+
+  /**
+   * AWS accounts that may pull this build's images and look them up by fingerprint
+   * (`ContainerArtifact.fromFingerprint()`): the repository's policy lets them pull and call
+   * `ecr:DescribeImages`, nothing else. In each account, the task's execution role still needs
+   * permission to pull, which `ContainerArtifact.fromFingerprint()` grants there.
+   *
+   * @default - no other account
+   */
+  readonly shareWith?: string[];
 }
 
 /** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
@@ -147,15 +157,12 @@ const MAX_BUILD_MINUTES = MAX_JOB_TIMEOUT.toMinutes() - QUEUE_MINUTES - MARGIN_M
 const DEFAULT_BUILD_MINUTES = 30;
 const DEFAULT_RETAIN_IMAGES = 10;
 
-/** What pushing an image and reading the cache image needs on the repository. */
 /** Whether two stacks are in one account: the same stack, or both in one known account. */
 function sameAccount(a: Stack, b: Stack): boolean {
   return a === b || (!Token.isUnresolved(a.account) && a.account === b.account);
 }
 
-/** What pulling an image needs on its repository (aws-cdk-lib's `Repository.grantPull`). */
-const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
-
+/** What pushing an image and reading the cache image needs on the repository. */
 const PUSH_ACTIONS = [
   'ecr:BatchCheckLayerAvailability',
   'ecr:GetDownloadUrlForLayer',
@@ -165,6 +172,9 @@ const PUSH_ACTIONS = [
   'ecr:CompleteLayerUpload',
   'ecr:PutImage',
 ];
+
+/** What pulling an image needs on the repository (the login call is the puller's own). */
+const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
 
 /**
  * A container image built from a Docker context by CodeBuild at deploy time and pushed to ECR,
@@ -218,6 +228,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const asset = this.newContext(inputs, fingerprints);
     this.repository = props.repository ?? this.newRepository(inputs.retainImages);
     if (props.repository) this.checkRepository(props.repository, props);
+    this.shareWith(inputs.shareWith);
     const projects = ContainerBuildProjects.of(this);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
@@ -269,6 +280,17 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   }
 
   /**
+   * This image, imported by fingerprint into the stack of `scope` (a deployment in another stack): no
+   * cross-stack reference to the digest, whose export would block the next build. The repository's
+   * ARN and URI, which never change with the image, are the only values the stacks share.
+   *
+   * @internal
+   */
+  public _importInto(scope: Construct): IContainerArtifact {
+    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: this.repository, fingerprint: this.fingerprint, platform: this.platform });
+  }
+
+  /**
    * Lets the shared project push to this repository. A repository of this app takes the grant in its
    * own policy, so that the project role's policy does not grow with the number of images.
    */
@@ -278,6 +300,20 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       actions: PUSH_ACTIONS,
     }));
     if (!added.statementAdded) this.repository.grantPullPush(project);
+  }
+
+  /** Lets other accounts pull and look up the images of this repository: one statement of its policy. */
+  private shareWith(accounts: string[]): void {
+    if (accounts.length === 0) return;
+    const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CdkImmutableDeploysShareWith',
+      principals: accounts.map((a) => new iam.AccountPrincipal(a)),
+      actions: [...PULL_ACTIONS, 'ecr:DescribeImages'],
+    }));
+    if (!added.statementAdded) {
+      warn(this, 'share-with-imported-repository',
+        `shareWith (${accounts.join(', ')}) cannot change the policy of the imported repository ${this.repository.node.path}: let those accounts call ${[...PULL_ACTIONS, 'ecr:DescribeImages'].join(', ')} in its repository policy yourself.`);
+    }
   }
 
   /** The context as uploaded: what Docker would send, plus the Dockerfile and .dockerignore it always reads. */
@@ -516,6 +552,7 @@ interface BuildInputs {
   readonly platform: ContainerPlatform;
   readonly cache: boolean;
   readonly requireImmutableTags: boolean;
+  readonly shareWith: string[];
 }
 
 /** Errors of this module start with the construct's path and this type. */
@@ -542,6 +579,7 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
     platform: props.platform ?? ContainerPlatform.LINUX_AMD64,
     cache: props.cache ?? true,
     requireImmutableTags: props.requireImmutableTags ?? false,
+    shareWith: checkAccounts(scope, props.shareWith ?? []),
   };
 }
 
@@ -587,6 +625,15 @@ function checkDockerfile(scope: Construct, directory: string, file: string): str
     throw constructError(scope, TYPE, { prop: 'file', problem: `'${file}' does not exist in '${directory}'`, fix: "Pass the Dockerfile's path relative to 'directory' (default 'Dockerfile')." });
   }
   return relative.split(path.sep).join('/');
+}
+
+function checkAccounts(scope: Construct, accounts: string[]): string[] {
+  for (const account of accounts) {
+    if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
+      throw constructError(scope, TYPE, { prop: 'shareWith', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
+    }
+  }
+  return [...new Set(accounts)];
 }
 
 function checkRetainImages(scope: Construct, retainImages: number | undefined): number {

@@ -38,3 +38,9 @@ export interface ContainerBuildSpec {
   /** The ECR registries the Dockerfile pulls from, space-separated, for `docker login`. */
   readonly PullRegistries: string;
 }
+
+/** The settings of one image lookup (`ContainerArtifact.fromFingerprint()`). */
+export interface ImageLookupSpec {
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`: the repository that holds the fingerprint tag. */
+  readonly RepositoryUri: string;
+}

@@ -14,6 +14,7 @@ import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
 import { constructError, known, Problem } from '../../internal/errors';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * Properties of an `ImmutableAutoScalingGroup`.
@@ -221,6 +222,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
+    props = { ...props, artifact: artifactInScope(this, props.artifact) };
 
     // resolve props
     const resolved = withDefaults(props);

@@ -14,6 +14,7 @@ import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { constructError, known, Problem, warn } from '../../internal/errors';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * Properties of an ImmutableFargateService.
@@ -326,6 +327,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   constructor(scope: Construct, id: string, props: ImmutableFargateServiceProps) {
     super(scope, id);
+    props = { ...props, artifact: artifactInScope(this, props.artifact) };
 
     // resolve props
     const resolved = withDefaults(props);

@@ -5,7 +5,7 @@
  *
  * Internal: never exported from the package.
  */
-import type { JobKind } from './protocol';
+import type { JobKind, LookupKind } from './protocol';
 
 /** One job as a runner receives it. */
 export interface Job<S = { readonly [name: string]: unknown }> {
@@ -52,8 +52,36 @@ export interface JobRunner<S = any> {
   cancel(job: Job<S>, ref: string): Promise<void>;
   /** Marks an artifact as used by a stack, so that retention keeps it. */
   hold?(job: Job<S>, data: string, holdTag: string): Promise<void>;
-  /** Removes a stack's mark from every artifact that carries it. */
-  release?(holdTag: string): Promise<void>;
+  /** Removes a stack's mark from every artifact that carries it; `jobs` are the jobs of the resource that set it (where to look). */
+  release?(holdTag: string, jobs: Job<S>[]): Promise<void>;
+}
+
+/** One lookup as its runner receives it. */
+export interface Lookup<S = { readonly [name: string]: string }> {
+  readonly kind: LookupKind;
+  /** The construct path of the import. */
+  readonly path: string;
+  readonly fingerprint: string;
+  readonly spec: S;
+  /** The account and region of the stack that looks: where the artifact must be usable. */
+  readonly account: string;
+  readonly region: string;
+}
+
+/** What a lookup found. */
+export interface Found {
+  /** The exact artifact: an AMI id, an image digest. */
+  readonly data: string;
+  readonly summary: string;
+}
+
+/**
+ * The code of one kind of lookup. It answers at once: no wait, no pending state. It throws a
+ * `JobFailure` (bounded, naming the fingerprint, owner, account and region, and what to do) when the
+ * artifact is not there, and a retryable error on throttling: the runtime tries again.
+ */
+export interface LookupRunner<S = any> {
+  lookup(lookup: Lookup<S>): Promise<Found>;
 }
 
 /** A failure that a job reports as it is: its message is already bounded and readable. */

@@ -12,6 +12,32 @@ export const JOBS_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysJobs';
 /** The jobs the runtime knows. */
 export type JobKind = 'container-build' | 'ami-bake';
 
+/**
+ * The custom resource type of one lookup (an artifact imported by fingerprint): a public contract,
+ * never renamed. One resource per lookup, because a response's Data is capped at 4 KB.
+ */
+export const LOOKUP_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysLookup';
+
+/** The lookups the runtime knows: each resolves a fingerprint to the exact artifact, at once. */
+export type LookupKind = 'ami-lookup' | 'image-lookup';
+
+/** The attribute of a lookup resource that holds what it resolved (an AMI id, an image digest). */
+export const LOOKUP_ATTRIBUTE = 'Id';
+
+/**
+ * The properties of a lookup resource. They carry the fingerprint and where to look, never the result:
+ * an unchanged fingerprint is no property change, so CloudFormation does not call the runtime again
+ * and the resolved id never drifts.
+ */
+export interface LookupProperties {
+  readonly Kind: LookupKind;
+  /** The construct path of the import, for messages. */
+  readonly Path: string;
+  readonly Fingerprint: string;
+  /** Where to look (owner account, source region, repository), as strings. */
+  readonly Spec: { readonly [name: string]: string };
+}
+
 /** One job as the jobs resource lists it. CloudFormation passes every value as a string. */
 export interface JobProperties {
   /**

@@ -4,12 +4,20 @@
  *
  * Internal: never exported from the package.
  */
-import type { JobRunner } from './job';
-import type { JobKind } from './protocol';
+import type { JobRunner, LookupRunner } from './job';
+import type { JobKind, LookupKind } from './protocol';
 import { amiBake } from '../../artifacts/ami/bake-job';
+import { amiLookup } from '../../artifacts/ami/lookup-job';
 import { containerBuild } from '../../artifacts/container/build-job';
+import { imageLookup } from '../../artifacts/container/lookup-job';
 
 export const RUNNERS: { [kind in JobKind]: JobRunner } = {
   'container-build': containerBuild,
   'ami-bake': amiBake,
+};
+
+/** The kinds of lookup (imports by fingerprint): each answers at once, with no wait. */
+export const LOOKUPS: { [kind in LookupKind]: LookupRunner } = {
+  'ami-lookup': amiLookup,
+  'image-lookup': imageLookup,
 };

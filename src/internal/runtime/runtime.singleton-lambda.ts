@@ -9,6 +9,11 @@
  *   deploy (a rollback onto an old fingerprint) is left alone: its handle is never signalled again.
  *   Jobs that left the template (the attempt of a failed update, on rollback) are stopped. Delete
  *   stops what still runs and deletes no artifact.
+ * - by CloudFormation, for each lookup resource (`Custom::CdkImmutableDeploysLookup`, an artifact
+ *   imported by fingerprint). It answers at once with the exact artifact (an AMI id, an image digest)
+ *   as the resource's `Id`, or fails with a message that says what is missing and what to do. It is
+ *   called only when the lookup's properties (the fingerprint, where to look) change, so a resolved
+ *   id never drifts. Delete deletes nothing.
  * - by EventBridge, when a CodeBuild build or an Image Builder image of the stack changes state, and
  * - by a schedule rule that is enabled only while a job is pending, so that a lost event never stalls
  *   a deploy. Both check every pending job and signal the wait of each one that ended: success with
@@ -21,11 +26,11 @@ import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/cli
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { sendResponse, sendSignal, MAX_SIGNAL_REASON_BYTES } from './http';
-import type { Job, JobRunner } from './job';
+import type { Job, JobRunner, LookupRunner } from './job';
 import { JobFailure } from './job';
-import { IN_USE_TAG_PREFIX, RUNTIME_ENV } from './protocol';
-import type { JobKind, JobProperties, JobsResourceProperties } from './protocol';
-import { RUNNERS } from './runners';
+import { IN_USE_TAG_PREFIX, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV } from './protocol';
+import type { JobKind, JobProperties, JobsResourceProperties, LookupKind, LookupProperties } from './protocol';
+import { LOOKUPS, RUNNERS } from './runners';
 import { deleteJob, pendingJobs, PendingJob, saveJob } from './state';
 import { errorText, failureMessage, isRetryable, MAX_REASON_BYTES } from '../failure';
 
@@ -46,6 +51,7 @@ export interface CallContext {
 export const world = {
   now: () => Date.now(),
   runners: RUNNERS as { [kind in JobKind]: JobRunner },
+  lookups: LOOKUPS as { [kind in LookupKind]: LookupRunner },
   /** The first pause after throttling while answering CloudFormation; it doubles up to 10 s. */
   retryDelayMs: 500,
 };
@@ -54,7 +60,9 @@ type Request = CloudFormationCustomResourceEvent & { ResourceProperties: JobsRes
 
 export async function handler(event: unknown, context?: CallContext): Promise<void> {
   const deadline = world.now() + Math.max(5_000, (context?.getRemainingTimeInMillis() ?? 300_000) - DEADLINE_MARGIN_MS);
-  if (isRequest(event)) {
+  if (isRequest(event) && (event as { ResourceType?: string }).ResourceType === LOOKUP_RESOURCE_TYPE) {
+    await onLookup(event as unknown as LookupRequest, deadline);
+  } else if (isRequest(event)) {
     await onRequest(event, deadline);
   } else {
     await checkPendingJobs(deadline);
@@ -89,6 +97,40 @@ async function onRequest(event: Request, deadline: number): Promise<void> {
     }
   }
   await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: physicalId });
+}
+
+type LookupRequest = CloudFormationCustomResourceEvent & { ResourceProperties: LookupProperties & { ServiceToken: string } };
+
+/**
+ * Answers a lookup resource: Create and Update resolve the fingerprint (throttling is tried again
+ * until the call's deadline), Delete deletes nothing. The physical id names the kind and the
+ * fingerprint, so a new fingerprint is a new resource and the old one's Delete is a no-op.
+ */
+async function onLookup(event: LookupRequest, deadline: number): Promise<void> {
+  const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
+  const props = event.ResourceProperties;
+  const physicalId = `${props.Kind}:${String(props.Fingerprint).slice(0, 32)}`;
+  if (event.RequestType === 'Delete') {
+    await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId });
+    return;
+  }
+  const previous = event.RequestType === 'Update' ? event.PhysicalResourceId : undefined;
+  try {
+    const runner = world.lookups[props.Kind];
+    if (!runner || !props.Fingerprint) {
+      throw new JobFailure(`Lookup ${props.Path ?? event.LogicalResourceId} has no fingerprint or an unknown kind (${props.Kind}): define it with this library's constructs.`);
+    }
+    const [, , , region, account] = event.StackId.split(':');
+    const here = process.env.AWS_REGION ?? region;
+    const lookup = { kind: props.Kind, path: props.Path, fingerprint: props.Fingerprint, spec: props.Spec ?? {}, account, region: here };
+    const found = await retrying(() => runner.lookup(lookup), deadline);
+    console.log(found.summary);
+    await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { [LOOKUP_ATTRIBUTE]: found.data } });
+  } catch (e) {
+    const headline = e instanceof JobFailure ? e.message : failureMessage(`${props.Path}: the lookup of fingerprint ${props.Fingerprint} failed.`, [{ label: 'Error', text: errorText(e) }]);
+    console.log(`Failed: ${headline}`);
+    await sendResponse(event.ResponseURL, { ...base, Status: 'FAILED', PhysicalResourceId: previous ?? physicalId, Reason: failureMessage(headline, [], MAX_REASON_BYTES) });
+  }
 }
 
 /** Starts or reuses every job that is new to the template; returns the resource's physical id. */
@@ -151,7 +193,7 @@ async function applyJobs(event: Request, old: JobProperties[], previousId: strin
 async function onDelete(stackId: string, logicalId: string, physicalId: string, jobs: JobProperties[]): Promise<void> {
   const current = await currentPhysicalId(stackId, logicalId);
   const releaseHolds = async () => {
-    for (const runner of Object.values(world.runners)) await runner.release?.(holdTagOf(stackId, physicalId));
+    for (const runner of Object.values(world.runners)) await runner.release?.(holdTagOf(stackId, physicalId), jobs.map(toJob));
   };
   if (current !== undefined && current !== physicalId) {
     // An earlier version of the resource, replaced by a successful update (or the failed one, after a
@@ -296,28 +338,32 @@ function checkJob(job: JobProperties): void {
  * while CloudFormation waits for an answer, throttling must not fail the deploy.
  */
 function retryingRunner(runner: JobRunner, deadline: number): JobRunner {
-  const retrying = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    let delay = world.retryDelayMs;
-    for (;;) {
-      try {
-        return await fn.apply(runner, args);
-      } catch (e) {
-        if (!isRetryable(e) || world.now() + delay > deadline) throw e;
-        console.log(`Trying again in ${delay} ms: ${errorText(e)}`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 10_000);
-      }
-    }
-  };
+  const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => retrying(() => fn.apply(runner, args), deadline);
   return {
     startOnly: runner.startOnly,
-    find: retrying(runner.find),
-    start: retrying(runner.start),
-    check: retrying(runner.check),
-    cancel: retrying(runner.cancel),
-    hold: runner.hold ? retrying(runner.hold) : undefined,
-    release: runner.release ? retrying(runner.release) : undefined,
+    find: wrap(runner.find),
+    start: wrap(runner.start),
+    check: wrap(runner.check),
+    cancel: wrap(runner.cancel),
+    hold: runner.hold ? wrap(runner.hold) : undefined,
+    release: runner.release ? wrap(runner.release) : undefined,
   };
+}
+
+/** Calls `fn` again after throttling or a transient fault, pausing longer each time, until the deadline. */
+async function retrying<R>(fn: () => Promise<R>, deadline: number): Promise<R> {
+  let delay = world.retryDelayMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isRetryable(e) || world.now() + delay > deadline) throw e;
+      console.log(`Trying again in ${delay} ms: ${errorText(e)}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
 }
 
 /** A job without the settings that only its start needs (large documents), for its pending state. */

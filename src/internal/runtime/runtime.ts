@@ -17,8 +17,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { JOBS_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
-import type { JobKind, JobProperties } from './protocol';
+import { JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
+import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
@@ -186,6 +186,25 @@ export class DeployTimeRuntime extends Construct {
     });
     // The data of the one signal a wait takes: {"<attempt>":"<data>"}. Neither part holds a quote.
     return { wait, data: Fn.select(3, Fn.split('"', Token.asString(wait.attrData))) };
+  }
+
+  /**
+   * Adds a lookup: one resource of type `Custom::CdkImmutableDeploysLookup` in `owner` (id `Lookup`),
+   * answered at once by this runtime with the exact artifact of a fingerprint. Its properties carry
+   * the fingerprint and where to look, never the result, so the result is resolved once per change of
+   * them and never drifts. Returns the resolved id (an AMI id, an image digest).
+   */
+  public addLookup(owner: Construct, options: { kind: LookupKind; fingerprint: string; spec: { [name: string]: string } }): string {
+    const properties: LookupProperties = { Kind: options.kind, Path: owner.node.path, Fingerprint: options.fingerprint, Spec: options.spec };
+    const resource = new CustomResource(owner, 'Lookup', {
+      serviceToken: this.function.functionArn,
+      resourceType: LOOKUP_RESOURCE_TYPE,
+      serviceTimeout: SERVICE_TIMEOUT,
+      properties: { ...properties },
+    });
+    // The function's policy (its grants) exists before the first lookup.
+    resource.node.addDependency(this.function);
+    return resource.getAttString(LOOKUP_ATTRIBUTE);
   }
 
   /**

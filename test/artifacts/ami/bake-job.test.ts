@@ -506,6 +506,59 @@ describe('hold', () => {
   });
 });
 
+describe('hold and release in the regions the AMI is copied to (issue 10)', () => {
+  const COPY = 'ami-0fedcba9876543210';
+  /** A fake EC2 of two regions: eu-west-1 holds AMI, us-east-1 its copy; calls are recorded with their region. */
+  function twoRegions(tags: { [region: string]: Tag[] } = {}) {
+    const calls: Array<{ region: string; command: string; input: any }> = [];
+    const record = (command: string) => async (input: any, getClient: () => any) => {
+      const region = await getClient().config.region();
+      calls.push({ region, command, input });
+      if (command !== 'DescribeImages') return {};
+      const id = region === 'eu-west-1' ? AMI : COPY;
+      return { Images: [{ ImageId: id, Tags: tags[region] ?? [] }] };
+    };
+    ec2.on(DescribeImagesCommand).callsFake(record('DescribeImages'));
+    ec2.on(CreateTagsCommand).callsFake(record('CreateTags'));
+    ec2.on(DeleteTagsCommand).callsFake(record('DeleteTags'));
+    return calls;
+  }
+
+  test('a held AMI\'s copy in another region of the distribution is tagged in use like the original, found by its fingerprint tag', async () => {
+    // GIVEN a bake that copies to us-east-1
+    const calls = twoRegions();
+    // WHEN the stack starts using the AMI
+    await amiBake.hold!(job({ CopyRegions: ['us-east-1', 'eu-west-1'] }), AMI, HOLD);
+    // THEN the copy is found by the fingerprint tag in us-east-1 and tagged there, and this region is not searched twice
+    const copyLookup = calls.find((c) => c.region === 'us-east-1' && c.command === 'DescribeImages');
+    expect(copyLookup?.input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [FP] }] });
+    expect(calls.filter((c) => c.command === 'CreateTags').map((c) => [c.region, c.input.Resources[0], c.input.Tags])).toEqual([
+      ['eu-west-1', AMI, [HELD, KEEP, KEPT_BY]],
+      ['us-east-1', COPY, [HELD, KEEP, KEPT_BY]],
+    ]);
+  });
+
+  test('release removes the hold from the copies too, and the keep tags once no stack holds them', async () => {
+    // GIVEN the AMI and its copy held by this stack only
+    const calls = twoRegions({ 'eu-west-1': [HELD, KEEP, KEPT_BY], 'us-east-1': [HELD, KEEP, KEPT_BY] });
+    // WHEN the jobs resource that held them is deleted
+    await amiBake.release!(HOLD, [job({ CopyRegions: ['us-east-1'] })]);
+    // THEN
+    expect(calls.filter((c) => c.command === 'DeleteTags').map((c) => [c.region, c.input.Resources[0], c.input.Tags.map((t: Tag) => t.Key)])).toEqual([
+      ['eu-west-1', AMI, [HOLD]],
+      ['eu-west-1', AMI, [KEEP.Key, KEPT_BY.Key]],
+      ['us-east-1', COPY, [HOLD]],
+      ['us-east-1', COPY, [KEEP.Key, KEPT_BY.Key]],
+    ]);
+  });
+
+  test('a bake without other regions looks in no other region', async () => {
+    const calls = twoRegions();
+    await amiBake.hold!(job(), AMI, HOLD);
+    expect(new Set(calls.map((c) => c.region))).toEqual(new Set(['eu-west-1']));
+  });
+});
+
 describe('release', () => {
   const deletedTags = () => inputs(ec2, DeleteTagsCommand).map((i) => [i.Resources[0], i.Tags.map((t: Tag) => t.Key)]);
 
@@ -517,7 +570,7 @@ describe('release', () => {
     // GIVEN
     amis({ ImageId: AMI, Tags: tags });
     // WHEN
-    await amiBake.release!(HOLD);
+    await amiBake.release!(HOLD, []);
     // THEN
     expect(inputs(ec2, DescribeImagesCommand)[0]).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [HOLD] }] });
     expect(deletedTags()).toEqual(deleted);
@@ -528,7 +581,7 @@ describe('release', () => {
     ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [{ ImageId: OLD_AMI, Tags: [HELD, OTHER_HOLD] }], NextToken: 'page-2' })
       .resolves({ Images: [{ ImageId: AMI, Tags: [HELD] }] });
     // WHEN
-    await amiBake.release!(HOLD);
+    await amiBake.release!(HOLD, []);
     // THEN
     expect(deletedTags()).toEqual([[OLD_AMI, [HOLD]], [AMI, [HOLD]]]);
   });
@@ -537,7 +590,7 @@ describe('release', () => {
     // GIVEN
     ec2.on(DescribeImagesCommand).rejects(throttling());
     // WHEN / THEN
-    await expect(amiBake.release!(HOLD)).rejects.toThrow(/ThrottlingException/);
+    await expect(amiBake.release!(HOLD, [])).rejects.toThrow(/ThrottlingException/);
     expect(ec2.commandCalls(DeleteTagsCommand)).toHaveLength(0);
   });
 });

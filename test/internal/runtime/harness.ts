@@ -18,8 +18,9 @@ import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-s
 import { DeleteParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { transport } from '../../../src/internal/runtime/http';
-import type { Attempt, Job, JobRunner, Outcome, Started } from '../../../src/internal/runtime/job';
-import type { JobProperties } from '../../../src/internal/runtime/protocol';
+import type { Attempt, Found, Job, JobRunner, Lookup, LookupRunner, Outcome, Started } from '../../../src/internal/runtime/job';
+import { JobFailure } from '../../../src/internal/runtime/job';
+import type { JobProperties, LookupKind } from '../../../src/internal/runtime/protocol';
 import { handler, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
 
 export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/app/4a1c0e10-0000-0000-0000-000000000000';
@@ -129,6 +130,32 @@ export class FakeBuilds implements JobRunner {
   }
 }
 
+/** The fake lookups: artifacts other stacks made, by fingerprint, as this account and region see them. */
+export class FakeLookups implements LookupRunner {
+  public readonly visible = new Map<string, string>();
+  public calls: string[] = [];
+  /** Calls to fail with throttling before they succeed. */
+  public throttle = 0;
+
+  public async lookup(lookup: Lookup): Promise<Found> {
+    this.calls.push(lookup.fingerprint);
+    if (this.throttle > 0) {
+      this.throttle--;
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    }
+    const data = this.visible.get(lookup.fingerprint);
+    if (!data) throw new JobFailure(`${lookup.path}: no AMI of fingerprint ${lookup.fingerprint} in account ${lookup.account} and region ${lookup.region}.`);
+    return { data, summary: `found ${data}` };
+  }
+}
+
+/** A lookup resource as deployed. */
+export interface DeployedLookup {
+  readonly fingerprint: string;
+  readonly physicalId: string;
+  readonly id: string;
+}
+
 /** The jobs resource as deployed. */
 interface Deployed {
   readonly jobs: JobProperties[];
@@ -141,6 +168,7 @@ export type DeployResult = 'complete' | 'rolled-back' | 'failed';
 export class StackHarness {
   public now = Date.parse('2026-12-01T10:00:00Z');
   public readonly builds = new FakeBuilds();
+  public readonly lookups = new FakeLookups();
   /** Everything the runtime logged. */
   public readonly logs: string[] = [];
   /** Every URL the runtime wrote to, with what it wrote. */
@@ -165,6 +193,7 @@ export class StackHarness {
     world.now = () => this.now;
     world.retryDelayMs = 0;
     world.runners = { 'container-build': this.builds, 'ami-bake': this.builds };
+    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups };
     process.env.CID_STATE_PATH = STATE_PATH;
     process.env.CID_POLL_RULE = 'app-jobs-poll';
     ssm.on(PutParameterCommand).callsFake(async (input) => {
@@ -314,6 +343,32 @@ export class StackHarness {
     return answers[0].body;
   }
 
+
+  /**
+   * Sends a lookup resource a request, as CloudFormation does: Create, an Update only when its
+   * properties (the fingerprint) changed, a rollback's Update with the old properties, and a Delete of
+   * a replaced physical id. Returns CloudFormation's record of the answer.
+   */
+  public async lookupRequest(type: 'Create' | 'Update' | 'Delete', fingerprint: string, before?: DeployedLookup, kind: LookupKind = 'ami-lookup'): Promise<any> {
+    const responseUrl = `https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/response-${++this.requests}?X-Amz-Signature=SECRET`;
+    const props = (fp: string) => ({ ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime', Kind: kind, Path: 'app/Fleet/ImportedArtifact', Fingerprint: fp, Spec: { Owner: '111111111111', SourceRegion: '' } });
+    const event = {
+      RequestType: type,
+      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime',
+      ResponseURL: responseUrl,
+      StackId: STACK_ID,
+      RequestId: `request-${this.requests}`,
+      LogicalResourceId: 'FleetImportedArtifactLookup',
+      ResourceType: 'Custom::CdkImmutableDeploysLookup',
+      ...(type === 'Create' ? {} : { PhysicalResourceId: before!.physicalId }),
+      ResourceProperties: props(fingerprint),
+      ...(type === 'Update' ? { OldResourceProperties: props(before!.fingerprint) } : {}),
+    };
+    await handler(event, remaining(600_000));
+    const answers = this.puts.filter((p) => p.url === responseUrl);
+    if (answers.length !== 1) throw new Error(`expected one answer to the ${type} request, got ${answers.length}`);
+    return answers[0].body;
+  }
 
   private async failUpdate(before: Deployed | undefined, created: JobProperties[], rollback: boolean): Promise<DeployResult> {
     if (!rollback) {

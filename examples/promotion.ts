@@ -1,0 +1,104 @@
+import * as path from 'path';
+import { App, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { addImmutableAutoScalingGroup } from './autoscaling';
+import { addImmutableFargateService } from './fargate';
+import { AmiArtifact, AmiBake, BakeStep, BaseImage, ContainerArtifact, ContainerImageBuild, ContainerPlatform } from '../src';
+
+/**
+ * The reference app: bake once, test that exact artifact in staging, deploy the same bits to
+ * production. Three stages in three accounts (the ids are examples: put yours):
+ * - Bake, in a tooling account (us-east-1): bakes the web server's AMI and builds the site's image,
+ *   shares both with the other two accounts and copies the AMI to Production's region;
+ * - Staging, in its own account (us-east-1), and
+ * - Production, in a third account and a second region (eu-west-1): each imports the AMI and the
+ *   image by fingerprint, a string known when the app is synthesized, and runs them.
+ * Deploy Bake, then Staging, test it, then Production (or put the stages in a CDK pipeline in that
+ * order): all three run the same AMI and the same digest. Nothing is built outside the Bake stage.
+ */
+export const ACCOUNTS = { tooling: '111111111111', staging: '222222222222', production: '333333333333' };
+export const BAKE_REGION = 'us-east-1';
+export const PRODUCTION_REGION = 'eu-west-1';
+const REPOSITORY = 'immutable-deploys-example/web';
+
+/** What the Bake stage makes: the fingerprints are what the other stages deploy. */
+export class BakeStage extends Stage {
+  public readonly bake: AmiBake;
+  public readonly image: ContainerImageBuild;
+  public readonly stack: Stack;
+
+  constructor(scope: Construct, id: string, props: StageProps) {
+    super(scope, id, props);
+    this.stack = new Stack(this, 'Artifacts');
+    const others = [ACCOUNTS.staging, ACCOUNTS.production];
+    // A customer managed key: an AMI encrypted with the default EBS key cannot be shared.
+    const key = new kms.Key(this.stack, 'AmiKey', { enableKeyRotation: true, description: 'Encrypts the baked AMIs shared with staging and production' });
+    this.bake = new AmiBake(this.stack, 'WebAmi', {
+      // Amazon Linux 2023 (x86_64) in us-east-1: pinned, so a new base image is a reviewed change.
+      baseImage: BaseImage.fromAmiId('ami-0c614dee691cbbf37'),
+      steps: [BakeStep.shell(['dnf install -y nginx', 'systemctl enable nginx']), BakeStep.reboot()],
+      testSteps: [BakeStep.shell(['rpm -q nginx', 'systemctl is-enabled nginx'])],
+      buildTimeout: Duration.hours(2),
+      rootVolumeKey: key,
+      // The copy in eu-west-1 is encrypted with a key of that region that both accounts may use.
+      distribution: { accounts: others, regions: [PRODUCTION_REGION], kmsKeyId: 'alias/immutable-deploys-example-ami' },
+      retainImages: 5,
+    });
+    const repository = new ecr.Repository(this.stack, 'WebRepository', {
+      repositoryName: REPOSITORY,
+      imageTagMutability: ecr.TagMutability.IMMUTABLE,
+      imageScanOnPush: true,
+      encryption: ecr.RepositoryEncryption.KMS,
+    });
+    repository.addLifecycleRule({ rulePriority: 1, description: 'Keep the last 20 fingerprint images', tagPrefixList: ['fp-'], maxImageCount: 20 });
+    this.image = new ContainerImageBuild(this.stack, 'WebImage', {
+      directory: path.join(__dirname, 'container-app'),
+      platform: ContainerPlatform.LINUX_ARM64,
+      repository,
+      requireImmutableTags: true,
+      shareWith: others,
+    });
+  }
+}
+
+/** Where a stage finds what the Bake stage made. */
+export interface ServiceStageProps extends StageProps {
+  readonly amiFingerprint: string;
+  readonly imageFingerprint: string;
+}
+
+/** Staging or Production: the same service, from the same artifacts, imported by fingerprint. */
+export class ServiceStage extends Stage {
+  public readonly stack: Stack;
+
+  constructor(scope: Construct, id: string, props: ServiceStageProps) {
+    super(scope, id, props);
+    this.stack = new Stack(this, 'Service');
+    const vpc = new ec2.Vpc(this.stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    vpc.addFlowLog('FlowLog');
+    const ami = AmiArtifact.fromFingerprint(this.stack, 'WebAmi', {
+      fingerprint: props.amiFingerprint,
+      owner: ACCOUNTS.tooling,
+      sourceRegion: BAKE_REGION,
+    });
+    const repository = ecr.Repository.fromRepositoryAttributes(this.stack, 'WebRepository', {
+      repositoryName: REPOSITORY,
+      repositoryArn: `arn:aws:ecr:${BAKE_REGION}:${ACCOUNTS.tooling}:repository/${REPOSITORY}`,
+    });
+    const image = ContainerArtifact.fromFingerprint(this.stack, 'WebImage', { repository, fingerprint: props.imageFingerprint, platform: ContainerPlatform.LINUX_ARM64 });
+    addImmutableFargateService(this.stack, image, vpc);
+    addImmutableAutoScalingGroup(this.stack, ami, vpc);
+  }
+}
+
+/** The three stages of the reference app. */
+export function promotionApp(app: App) {
+  const bake = new BakeStage(app, 'Bake', { env: { account: ACCOUNTS.tooling, region: BAKE_REGION } });
+  const fingerprints = { amiFingerprint: bake.bake.fingerprint, imageFingerprint: bake.image.fingerprint };
+  const staging = new ServiceStage(app, 'Staging', { env: { account: ACCOUNTS.staging, region: BAKE_REGION }, ...fingerprints });
+  const production = new ServiceStage(app, 'Production', { env: { account: ACCOUNTS.production, region: PRODUCTION_REGION }, ...fingerprints });
+  return { bake, staging, production };
+}

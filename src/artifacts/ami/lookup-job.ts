@@ -1,0 +1,99 @@
+/**
+ * The AMI lookup of the deploy-time runtime: the exact AMI of a fingerprint, in the stack's own
+ * account and region, for `AmiArtifact.fromFingerprint()`.
+ *
+ * Tags of an AMI are not visible to the accounts it is shared with, so the lookup matches on what
+ * is: the AMI's description, which every bake ends with `fingerprint <hex>` (in each region it copies
+ * to). It asks for the owner's AMIs (deprecated ones included: a deprecated AMI still launches), over
+ * every page, and answers with the one AVAILABLE match. None, several, or one that is not AVAILABLE
+ * fails with a message that names the fingerprint, the owner, the account and the region, and what
+ * to do; an AMI that exists in the bake's region but not here says that it was not copied here.
+ */
+import { DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image } from '@aws-sdk/client-ec2';
+import { descriptionSuffixOf } from './types';
+import type { AmiLookupSpec } from './types';
+import { failureMessage, FailurePart, MAX_REASON_BYTES } from '../../internal/failure';
+import type { Found, Lookup, LookupRunner } from '../../internal/runtime/job';
+import { JobFailure } from '../../internal/runtime/job';
+
+const clients = new Map<string, EC2Client>();
+
+export const amiLookup: LookupRunner<AmiLookupSpec> = {
+  lookup: (lookup) => lookupAmi(lookup),
+};
+
+async function lookupAmi(lookup: Lookup<AmiLookupSpec>): Promise<Found> {
+  const owner = lookup.spec.Owner || lookup.account;
+  const where = `owned by account ${owner}, in account ${lookup.account} and region ${lookup.region}`;
+  const matches = await imagesOf(lookup.region, owner, lookup.fingerprint);
+  const available = matches.filter((i) => i.State === 'available');
+  if (available.length === 1 && available[0].ImageId) {
+    return { data: available[0].ImageId, summary: `${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${available[0].ImageId} (${available[0].Name})` };
+  }
+  const head = `${lookup.path}: AmiArtifact.fromFingerprint() found`;
+  if (available.length > 1) {
+    throw failure(`${head} ${available.length} AVAILABLE AMIs of fingerprint ${lookup.fingerprint} ${where}, and deploys only an exact one.`, [
+      { label: 'AMIs', text: available.map((i) => `${i.ImageId} (${i.Name}, ${i.CreationDate})`).join(', ') },
+      { label: 'What to do', text: 'Deregister all but one of them in the owner account (they hold the same inputs), or import the one you mean with AmiArtifact.fromAmiId().' },
+    ]);
+  }
+  if (matches.length > 0) {
+    const pending = matches.some((i) => i.State === 'pending');
+    throw failure(`${head} no AVAILABLE AMI of fingerprint ${lookup.fingerprint} ${where}.`, [
+      { label: 'AMIs', text: matches.map((i) => `${i.ImageId} is ${i.State}${i.StateReason?.Message ? ` (${i.StateReason.Message})` : ''}`).join(', ') },
+      {
+        label: 'What to do',
+        text: pending
+          ? 'The AMI is still being created or copied to this region: deploy again once it is available (the bake stack\'s deploy ends when Image Builder has distributed it).'
+          : 'The AMI was deregistered or failed: deploy the bake stack again (it bakes this fingerprint anew), then this stack.',
+      },
+    ]);
+  }
+  const source = lookup.spec.SourceRegion;
+  if (source && source !== lookup.region) {
+    const there = (await imagesOf(source, owner, lookup.fingerprint)).filter((i) => i.State === 'available');
+    if (there.length > 0) {
+      throw failure(`${head} the AMI of fingerprint ${lookup.fingerprint} in ${source} (${there.map((i) => i.ImageId).join(', ')}), but none ${where}: it was not copied to ${lookup.region}.`, [
+        { label: 'What to do', text: `Add '${lookup.region}' to distribution.regions of the AmiBake, deploy the bake stack (it copies new bakes; bake again, or copy this AMI, for an existing one), then this stack.` },
+      ]);
+    }
+  }
+  throw failure(`${head} no AMI of fingerprint ${lookup.fingerprint} ${where}.`, [
+    {
+      label: 'What to do',
+      text: `Check that the bake stack deployed this fingerprint (it is in the bake stack's template), that its AmiBake shares with account ${lookup.account} (distribution.accounts) and copies to ${lookup.region} (distribution.regions), and that the AMI was not deleted by its lifecycle policy.`,
+    },
+  ]);
+}
+
+/** Every AMI of the owner whose description ends with the fingerprint, over every page. */
+async function imagesOf(region: string, owner: string, fingerprint: string): Promise<Image[]> {
+  const suffix = descriptionSuffixOf(fingerprint);
+  const input: DescribeImagesCommandInput = {
+    Owners: [owner],
+    IncludeDeprecated: true,
+    Filters: [{ Name: 'description', Values: [`*${suffix}`] }],
+  };
+  const images: Image[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await clientOf(region).send(new DescribeImagesCommand({ ...input, NextToken: nextToken }));
+    images.push(...(page.Images ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  // The filter's wildcard is only at the start; check the end exactly all the same.
+  return images.filter((i) => (i.Description ?? '').endsWith(suffix));
+}
+
+function clientOf(region: string): EC2Client {
+  let client = clients.get(region);
+  if (!client) {
+    client = new EC2Client({ region });
+    clients.set(region, client);
+  }
+  return client;
+}
+
+function failure(headline: string, parts: FailurePart[]): JobFailure {
+  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
+}

@@ -1,0 +1,70 @@
+/**
+ * The image lookup of the deploy-time runtime: the exact digest of a fingerprint's image in an ECR
+ * repository (of this account or another one), for `ContainerArtifact.fromFingerprint()`.
+ *
+ * It reads the fingerprint tag `fp-<fingerprint>` with `ecr:DescribeImages`; another account's
+ * repository must allow this account to call it in its repository policy (`ContainerImageBuild`'s
+ * `shareWith`). A missing tag, a missing or unreadable repository, or an image index fails with a
+ * message that names the fingerprint, the repository (its account and region), this account, and what
+ * to do.
+ */
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { findImageDigest, parseRepositoryUri } from './build-job';
+import { TAG_PREFIX } from './buildspec';
+import type { ImageLookupSpec } from './types';
+import { errorText, failureMessage, FailurePart, MAX_REASON_BYTES } from '../../internal/failure';
+import type { Found, Lookup, LookupRunner } from '../../internal/runtime/job';
+import { JobFailure } from '../../internal/runtime/job';
+
+const clients = new Map<string, ECRClient>();
+
+export const imageLookup: LookupRunner<ImageLookupSpec> = {
+  lookup: (lookup) => lookupImage(lookup),
+};
+
+async function lookupImage(lookup: Lookup<ImageLookupSpec>): Promise<Found> {
+  const repository = parseRepositoryUri(lookup.spec.RepositoryUri);
+  const tag = `${TAG_PREFIX}${lookup.fingerprint}`;
+  const where = `repository ${repository.name} of account ${repository.registryId} in ${repository.region}`;
+  const head = `${lookup.path}: ContainerArtifact.fromFingerprint()`;
+  let digest: string | undefined;
+  try {
+    digest = await findImageDigest(clientOf(repository.region), repository, tag, lookup.path);
+  } catch (e) {
+    const name = (e as Error).name;
+    if (name === 'AccessDeniedException') {
+      throw failure(`${head} may not read ${where} from account ${lookup.account} (${lookup.region}).`, [
+        { label: 'Error', text: errorText(e) },
+        { label: 'What to do', text: `Let account ${lookup.account} read it: shareWith: ['${lookup.account}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack.` },
+      ]);
+    }
+    if (e instanceof JobFailure && /does not exist/.test(e.message)) {
+      throw failure(`${head} found no ${where} for fingerprint ${lookup.fingerprint}, looking from account ${lookup.account} (${lookup.region}).`, [
+        { label: 'What to do', text: 'Pass the repository the ContainerImageBuild pushes to (its repositoryArn), and deploy the build stack first.' },
+      ]);
+    }
+    throw e;
+  }
+  if (digest) {
+    return { data: digest, summary: `${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${repository.name}@${digest}` };
+  }
+  throw failure(`${head} found no image tagged ${tag} (fingerprint ${lookup.fingerprint}) in ${where}, looking from account ${lookup.account} (${lookup.region}).`, [
+    {
+      label: 'What to do',
+      text: 'Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository\'s lifecycle rules expired it (retainImages) or someone deleted the tag.',
+    },
+  ]);
+}
+
+function clientOf(region: string): ECRClient {
+  let client = clients.get(region);
+  if (!client) {
+    client = new ECRClient({ region });
+    clients.set(region, client);
+  }
+  return client;
+}
+
+function failure(headline: string, parts: FailurePart[]): JobFailure {
+  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
+}

@@ -1,0 +1,124 @@
+/**
+ * The AMI lookup of `AmiArtifact.fromFingerprint()` against a mocked EC2: found, not found, not
+ * shared, not yet copied, two matches, throttling, pagination, a deleted image.
+ */
+import { DescribeImagesCommand, EC2Client, Image } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { amiLookup } from '../../../src/artifacts/ami/lookup-job';
+import type { AmiLookupSpec } from '../../../src/artifacts/ami/types';
+import type { Lookup } from '../../../src/internal/runtime/job';
+
+const ec2 = mockClient(EC2Client);
+const FP = 'cd'.repeat(32);
+const OTHER_FP = 'ef'.repeat(32);
+const TOOLING = '111111111111';
+const PROD = '333333333333';
+const AMI = 'ami-0123456789abcdef0';
+const COPY = 'ami-0fedcba9876543210';
+
+const lookup = (spec: Partial<AmiLookupSpec> = {}): Lookup<AmiLookupSpec> => ({
+  kind: 'ami-lookup',
+  path: 'Prod/Fleet/ImportedArtifact',
+  fingerprint: FP,
+  account: PROD,
+  region: 'us-east-1',
+  spec: { Owner: TOOLING, SourceRegion: '', ...spec },
+});
+const image = (id: string, state = 'available', fingerprint = FP): Image => ({
+  ImageId: id, State: state as any, Name: `app-web-${fingerprint.slice(0, 16)}-2026-12-01`, Description: `AMI bake app-web, fingerprint ${fingerprint}`, CreationDate: '2026-12-01T10:00:00Z',
+});
+const sdkError = (name: string) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: 400 } });
+
+/** Answers DescribeImages by region: the images of each. */
+function inRegions(images: { [region: string]: Image[] }) {
+  const regions: string[] = [];
+  ec2.on(DescribeImagesCommand).callsFake(async (_input, getClient) => {
+    const region = await getClient().config.region();
+    regions.push(region);
+    return { Images: images[region] ?? [] };
+  });
+  return regions;
+}
+
+beforeEach(() => ec2.reset());
+
+describe('AMI lookup', () => {
+  test('found: the one AVAILABLE AMI of the owner whose description ends with the fingerprint, deprecated ones included', async () => {
+    // GIVEN
+    inRegions({ 'us-east-1': [image(AMI)] });
+    // WHEN
+    const found = await amiLookup.lookup(lookup());
+    // THEN
+    expect(found.data).toBe(AMI);
+    const input = ec2.commandCalls(DescribeImagesCommand)[0].args[0].input;
+    expect(input).toEqual({ Owners: [TOOLING], IncludeDeprecated: true, Filters: [{ Name: 'description', Values: [`*fingerprint ${FP}`] }] });
+  });
+
+  test('the owner defaults to the stack\'s own account', async () => {
+    inRegions({ 'us-east-1': [image(AMI)] });
+    await amiLookup.lookup(lookup({ Owner: '' }));
+    expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input.Owners).toEqual([PROD]);
+  });
+
+  test('an AMI whose description only contains the fingerprint before other text is not a match (the suffix is checked)', async () => {
+    inRegions({ 'us-east-1': [{ ...image(AMI), Description: `fingerprint ${FP} and more` }] });
+    await expect(amiLookup.lookup(lookup())).rejects.toThrow(/no AMI of fingerprint/);
+  });
+
+  test('not found, or not shared with this account: the message names fingerprint, owner, account, region and what to do', async () => {
+    // GIVEN nothing visible (an AMI not shared with this account is not visible to it)
+    inRegions({});
+    // WHEN / THEN
+    await expect(amiLookup.lookup(lookup())).rejects.toThrow(new RegExp(
+      `Prod/Fleet/ImportedArtifact: AmiArtifact.fromFingerprint\\(\\) found no AMI of fingerprint ${FP} owned by account ${TOOLING}, in account ${PROD} and region us-east-1\\..*distribution\\.accounts.*distribution\\.regions`, 's'));
+  });
+
+  test('not yet copied to this region: the bake\'s region has it, and the message says to add the region to the distribution', async () => {
+    // GIVEN the AMI in the bake's region only
+    const regions = inRegions({ 'eu-west-1': [image(AMI)] });
+    // WHEN / THEN
+    await expect(amiLookup.lookup(lookup({ SourceRegion: 'eu-west-1' }))).rejects.toThrow(
+      new RegExp(`in eu-west-1 \\(${AMI}\\), but none owned by account ${TOOLING}, in account ${PROD} and region us-east-1: it was not copied to us-east-1\\..*Add 'us-east-1' to distribution\\.regions`, 's'));
+    expect(regions).toEqual(['us-east-1', 'eu-west-1']);
+  });
+
+  test('a copy still in progress (pending) says to deploy again once it is available', async () => {
+    inRegions({ 'us-east-1': [image(COPY, 'pending')] });
+    await expect(amiLookup.lookup(lookup())).rejects.toThrow(new RegExp(`no AVAILABLE AMI.*${COPY} is pending.*still being created or copied`, 's'));
+  });
+
+  test('two matches fail, naming both, rather than guessing', async () => {
+    inRegions({ 'us-east-1': [image(AMI), image(COPY)] });
+    await expect(amiLookup.lookup(lookup())).rejects.toThrow(new RegExp(`found 2 AVAILABLE AMIs of fingerprint ${FP}.*${AMI}.*${COPY}.*AmiArtifact\\.fromAmiId`, 's'));
+  });
+
+  test('an AVAILABLE match beside a deregistered one is the match', async () => {
+    inRegions({ 'us-east-1': [image(COPY, 'deregistered'), image(AMI)] });
+    expect((await amiLookup.lookup(lookup())).data).toBe(AMI);
+  });
+
+  test('a deleted (deregistered) image fails, and says to bake again', async () => {
+    inRegions({ 'us-east-1': [{ ...image(AMI, 'deregistered'), StateReason: { Message: 'deregistered by its lifecycle policy' } }] });
+    await expect(amiLookup.lookup(lookup())).rejects.toThrow(new RegExp(`${AMI} is deregistered \\(deregistered by its lifecycle policy\\).*deploy the bake stack again`, 's'));
+  });
+
+  test('every page is read: the match on the third page is found, another fingerprint\'s AMI is not', async () => {
+    ec2.on(DescribeImagesCommand)
+      .resolvesOnce({ Images: [], NextToken: 'p2' })
+      .resolvesOnce({ Images: [image(COPY, 'available', OTHER_FP)], NextToken: 'p3' })
+      .resolves({ Images: [image(AMI)] });
+    expect((await amiLookup.lookup(lookup())).data).toBe(AMI);
+    expect(ec2.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, 'p2', 'p3']);
+  });
+
+  test('throttling propagates (the runtime tries again until its deadline)', async () => {
+    ec2.on(DescribeImagesCommand).rejects(sdkError('RequestLimitExceeded'));
+    await expect(amiLookup.lookup(lookup())).rejects.toThrow(/RequestLimitExceeded/);
+  });
+
+  test('every failure stays within the bounded reason of a response', async () => {
+    inRegions({ 'us-east-1': Array.from({ length: 60 }, (_, i) => image(`ami-${String(i).padStart(17, '0')}`)) });
+    const error = await amiLookup.lookup(lookup()).catch((e) => e as Error);
+    expect(Buffer.byteLength((error as Error).message)).toBeLessThanOrEqual(2_048);
+  });
+});
