@@ -13,6 +13,7 @@ import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { constructError, known, Problem } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
+import { recordAutoScalingGroup } from '../../plan/metadata';
 
 /**
  * Properties of an `ImmutableAutoScalingGroup`.
@@ -246,6 +247,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
     // wire
     this.pinToLaunchTemplateVersion();
+    recordAutoScalingGroup(this, this.autoScalingGroup, this.launchTemplate, props.artifact, this.replacement.strategyName);
     this.grantReporting();
     if (!props.notificationTopic) {
       Validations.of(this.autoScalingGroup).acknowledge({

@@ -12,6 +12,7 @@ import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from '
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { constructError, known, Problem, warn } from '../../internal/errors';
+import { recordFargateService } from '../../plan/metadata';
 
 /**
  * Properties of an ImmutableFargateService.
@@ -356,6 +357,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       Annotations.of(this.service).acknowledgeWarning(warningId, reason);
     }
     this.targetGroup = this.registerTargets(resolved, plan);
+    recordFargateService(this, this.service, this.taskDefinition, props.artifact, this.deployment.strategy);
     this.acknowledgeFindings(resolved);
 
     // expose
