@@ -52,6 +52,13 @@ export interface RunsArtifact {
   readonly fingerprint: string;
 }
 
+/** A resource whose every change replaces what runs. */
+export interface Revision {
+  readonly logicalId: string;
+  /** Its construct's path. */
+  readonly path: string;
+}
+
 /** The metadata of a deployment. */
 export interface DeploymentMetadata {
   readonly version: number;
@@ -60,8 +67,8 @@ export interface DeploymentMetadata {
   /** The deployment construct's path. */
   readonly path: string;
   readonly artifacts: RunsArtifact[];
-  /** Logical ids of the resources whose every change replaces what runs (a launch template, a task definition). */
-  readonly revisions: string[];
+  /** The resources whose every change replaces what runs (a launch template, a task definition). */
+  readonly revisions: Revision[];
   /** The strategy's name (`replaceGroup`, `rolling`, `instanceRefresh`; `ROLLING`, `BLUE_GREEN`, `CANARY`, `LINEAR`). */
   readonly strategy: string;
   /** What the strategy rendered on the resource, as aws-cdk-lib names it (camelCase). */
@@ -116,7 +123,7 @@ export function recordDeployment(deployment: IConstruct, resource: CfnResource, 
         kind,
         path: deployment.node.path,
         artifacts: record.artifacts.map((a) => runsArtifact(a)),
-        revisions: record.revisions.map((r) => stack.resolve(stack.getLogicalId(cfnOf(r)))),
+        revisions: record.revisions.map((r) => ({ logicalId: stack.resolve(stack.getLogicalId(cfnOf(r))), path: r.node.path })),
         strategy: record.strategy,
         settings: record.settings(),
       };

@@ -204,7 +204,7 @@ function whereIsTheLog(build: Build): string {
   return build.logs?.deepLink ? `${where} (${build.logs.deepLink})` : where;
 }
 
-async function findImageDigest(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<string | undefined> {
+export async function findImageDigest(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<string | undefined> {
   try {
     const request = new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageTag: tag }] });
     const got = await ecr.send(request);
@@ -252,7 +252,7 @@ async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef, ta
   }
 }
 
-interface RepositoryRef {
+export interface RepositoryRef {
   readonly registryId: string;
   readonly region: string;
   readonly name: string;
