@@ -5,9 +5,11 @@
  * - An artifact writes it on its job's wait condition, whose logical id is named by the fingerprint:
  *   a new fingerprint is a new wait resource.
  * - A deployment writes it on the resource that runs the artifact (the Auto Scaling group, the ECS
- *   service): the artifacts it runs (by construct path, or by the id of an imported artifact), the
- *   resource whose every change is a replacement (the launch template, the task definition), and
- *   its replacement strategy with the settings the strategy rendered.
+ *   service): the resource whose every change is a replacement (the launch template, the task
+ *   definition), and its replacement strategy with the settings the strategy rendered. On that
+ *   revision resource it writes the artifacts it runs (by construct path, or by the id of an imported
+ *   artifact), so that a new artifact changes only what changes anyway: the revision, never the
+ *   group's or the service's own template.
  *
  * Everything here is known at synth time and rendered in a stable order, so two synths of the same
  * app give byte-identical templates. The shapes are shared with the plan command (`import type`).
@@ -66,7 +68,6 @@ export interface DeploymentMetadata {
   readonly kind: DeploymentKind;
   /** The deployment construct's path. */
   readonly path: string;
-  readonly artifacts: RunsArtifact[];
   /** The resources whose every change replaces what runs (a launch template, a task definition). */
   readonly revisions: Revision[];
   /** The strategy's name (`replaceGroup`, `rolling`, `instanceRefresh`; `ROLLING`, `BLUE_GREEN`, `CANARY`, `LINEAR`). */
@@ -75,8 +76,17 @@ export interface DeploymentMetadata {
   readonly settings: { readonly [name: string]: unknown };
 }
 
-/** Either metadata. */
-export type PlanMetadata = ArtifactMetadata | DeploymentMetadata;
+/** The metadata of a deployment's revision resource: what it runs. */
+export interface RevisionMetadata {
+  readonly version: number;
+  readonly role: 'revision';
+  /** The deployment construct's path. */
+  readonly deployment: string;
+  readonly artifacts: RunsArtifact[];
+}
+
+/** Any of them. */
+export type PlanMetadata = ArtifactMetadata | DeploymentMetadata | RevisionMetadata;
 
 /**
  * Records an artifact on its wait condition.
@@ -106,7 +116,7 @@ export interface DeploymentRecord {
 }
 
 /**
- * Records a deployment on the resource that runs its artifacts.
+ * Records a deployment on the resource that runs its artifacts, and what it runs on its revisions.
  *
  * @param deployment the deployment construct
  * @param resource the resource that runs the artifacts (the group, the service)
@@ -122,7 +132,6 @@ export function recordDeployment(deployment: IConstruct, resource: CfnResource, 
         role: 'deployment',
         kind,
         path: deployment.node.path,
-        artifacts: record.artifacts.map((a) => runsArtifact(a)),
         revisions: record.revisions.map((r) => ({ logicalId: stack.resolve(stack.getLogicalId(cfnOf(r))), path: r.node.path })),
         strategy: record.strategy,
         settings: record.settings(),
@@ -131,6 +140,15 @@ export function recordDeployment(deployment: IConstruct, resource: CfnResource, 
     },
   });
   resource.addMetadata(PLAN_METADATA_KEY, value);
+  for (const revision of record.revisions) {
+    const runs: RevisionMetadata = {
+      version: PLAN_METADATA_VERSION,
+      role: 'revision',
+      deployment: deployment.node.path,
+      artifacts: record.artifacts.map((a) => runsArtifact(a)),
+    };
+    cfnOf(revision).addMetadata(PLAN_METADATA_KEY, runs);
+  }
 }
 
 /**

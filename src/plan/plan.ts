@@ -13,7 +13,7 @@ import type * as cfnDiff from '@aws-cdk/cloudformation-diff';
 import type { AssemblyStack, Template } from './assembly';
 import { OFFLINE_PACKAGES, requireOptional } from './errors';
 import { PLAN_METADATA_KEY } from './metadata';
-import type { ArtifactMetadata, DeploymentMetadata, PlanMetadata } from './metadata';
+import type { ArtifactMetadata, DeploymentMetadata, PlanMetadata, RevisionMetadata, RunsArtifact } from './metadata';
 import { describeStrategy } from './strategy';
 import { JOBS_RESOURCE_TYPE } from '../internal/runtime/protocol';
 
@@ -75,20 +75,26 @@ export interface Deployed {
 /** The artifact and deployment metadata of a template, with the logical ids that carry them. */
 export interface TemplateModel {
   readonly artifacts: Array<ArtifactMetadata & { readonly logicalId: string }>;
-  readonly deployments: Array<DeploymentMetadata & { readonly logicalId: string }>;
+  /** Each deployment, with the artifacts its revision resources run. */
+  readonly deployments: Array<DeploymentMetadata & { readonly logicalId: string; readonly artifacts: RunsArtifact[] }>;
 }
 
 /** Reads the plan metadata of a template. */
 export function modelOf(template: Template): TemplateModel {
   const artifacts: TemplateModel['artifacts'] = [];
-  const deployments: TemplateModel['deployments'] = [];
+  const deployments: Array<DeploymentMetadata & { readonly logicalId: string }> = [];
+  const revisions: RevisionMetadata[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     const metadata = resource.Metadata?.[PLAN_METADATA_KEY] as PlanMetadata | undefined;
     if (!metadata || typeof metadata !== 'object') continue;
     if (metadata.role === 'artifact') artifacts.push({ ...metadata, logicalId });
     if (metadata.role === 'deployment') deployments.push({ ...metadata, logicalId });
+    if (metadata.role === 'revision') revisions.push(metadata);
   }
-  return { artifacts, deployments };
+  return {
+    artifacts,
+    deployments: deployments.map((d) => ({ ...d, artifacts: revisions.filter((r) => r.deployment === d.path).flatMap((r) => r.artifacts) })),
+  };
 }
 
 /**

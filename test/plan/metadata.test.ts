@@ -43,6 +43,11 @@ describe('ImmutableFargateService records', () => {
       strategy: 'ROLLING',
     });
     expect(describeStrategy(deployment)).toEqual('rolling, 100%/200%, circuit breaker rolls back');
+    // What it runs is on the task definition, which a new digest changes anyway, never on the service.
+    expect(template.Resources[taskDefinition].Metadata['cdk-immutable-deploys:plan']).toEqual({
+      version: 1, role: 'revision', deployment: 'S/Web', artifacts: [{ path: 'S/Artifact', fingerprint: DIGEST_A }],
+    });
+    expect(JSON.stringify(template.Resources[deployment.logicalId].Metadata)).not.toContain(DIGEST_A);
   });
 
   test.each([
