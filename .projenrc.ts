@@ -1,5 +1,5 @@
 import { awscdk, javascript } from 'projen';
-import { HANDLER_SUFFIXES, libraryModules } from './projenrc/package-contents';
+import { HANDLER_SUFFIXES, libraryModules, PLAN_CLI } from './projenrc/package-contents';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-immutable-deploys',
@@ -141,6 +141,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 
+// `cdk-immutable-deploys plan` (issue 15): a command shipped in the package, compiled with the library.
+project.addBins({ 'cdk-immutable-deploys': `lib/${PLAN_CLI}.js` });
+
 // Benchmarks of what runs on every synth (fingerprinting, synthesis): `npx projen benchmark`.
 project.addTask('benchmark', {
   description: 'Measure fingerprinting and synthesis times (medians)',
@@ -155,6 +158,10 @@ project.eslint?.addIgnorePattern('src/**/*-function.ts');
 // AWS SDK, which the Lambda runtime provides: a dev dependency, never a dependency of the library.
 project.eslint?.allowDevDeps('src/internal/runtime/state.ts');
 project.eslint?.allowDevDeps('src/**/*-job.ts');
+// The plan command's online mode (issue 15) asks CloudFormation, ECR, EC2 and Image Builder with the
+// clients the user installs for it: they stay out of the library's dependencies (src/plan/errors.ts
+// names the install line when one is missing).
+project.eslint?.allowDevDeps('src/plan/online.ts');
 
 // The npm package ships what users run, by an allowlist (test/package.test.ts packs it and checks):
 // - package.json, README.md, LICENSE (npm adds them whatever the rules), API.md, .jsii (the
@@ -176,7 +183,10 @@ npmignore.exclude('/*');
 npmignore.include('/API.md', '.jsii', '/assets/', '/lib/');
 npmignore.exclude('/lib/**');
 npmignore.include('/lib/**/');
-for (const module of libraryModules('src')) {
+// - and the plan command (issue 15, `bin` below): lib/plan/cli.js and the modules it reaches, among
+//   them the runtime's own lookups (the job code), which it runs in the user's project with the AWS
+//   SDK clients the user installs for it.
+for (const module of new Set([...libraryModules('src'), ...libraryModules('src', PLAN_CLI)])) {
   npmignore.include(`/lib/${module}.js`, `/lib/${module}.d.ts`);
 }
 npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));

@@ -9,6 +9,9 @@ import * as ts from 'typescript';
  */
 export const HANDLER_SUFFIXES = ['.lambda', '.edge-lambda', '.singleton-lambda', '.lambda-extension'];
 
+/** The plan command's entry point (the package's `bin`), relative to `src/` without extension. */
+export const PLAN_CLI = 'plan/cli';
+
 /**
  * The modules of the library: every `.ts` file under `srcDir` that `entry` reaches through its
  * `import`, `import type` and `export ... from` declarations, transitively, as paths relative to

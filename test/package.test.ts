@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { libraryModules } from '../projenrc/package-contents';
+import { libraryModules, PLAN_CLI } from '../projenrc/package-contents';
+import { OFFLINE_PACKAGES, ONLINE_PACKAGES } from '../src/plan/errors';
 
 /**
  * The npm package holds what users run and nothing else (the rules: `.npmignore`, written from
@@ -100,16 +101,16 @@ describe('the npm package', () => {
     expect(bundles().length).toBeGreaterThan(0);
   });
 
-  test('lib/ holds the .js and .d.ts of exactly the modules src/index.ts reaches (the rule in .projenrc.ts)', () => {
-    const modules = libraryModules(path.join(root, 'src'));
+  test('lib/ holds the .js and .d.ts of exactly the modules src/index.ts and the plan command reach (the rule in .projenrc.ts)', () => {
+    const modules = [...new Set([...libraryModules(path.join(root, 'src')), ...libraryModules(path.join(root, 'src'), PLAN_CLI)])];
     const expected = modules.flatMap((m) => [`lib/${m}.d.ts`, `lib/${m}.js`]).sort();
     expect([...shipped].filter((f) => f.startsWith('lib/')).sort()).toEqual(expected);
   });
 
-  test('lib/ is whole: what lib/index.js requires, transitively, is in the package', () => {
+  test('lib/ is whole: what lib/index.js and the plan command require, transitively, is in the package', () => {
     const reached = new Set<string>();
     const missing: string[] = [];
-    const pending = ['lib/index.js'];
+    const pending = ['lib/index.js', `lib/${PLAN_CLI}.js`];
     while (pending.length > 0) {
       const file = pending.pop()!;
       if (reached.has(file)) {
@@ -129,9 +130,9 @@ describe('the npm package', () => {
     expect(reached.size).toBeGreaterThan(10);
   });
 
-  test('no file in lib/ loads a package the library does not declare (jsii libraries never load @aws-sdk/* or aws-lambda)', () => {
+  test('no file of the library loads a package the library does not declare (jsii libraries never load @aws-sdk/* or aws-lambda)', () => {
     const undeclared: string[] = [];
-    for (const file of [...shipped].filter((f) => /^lib\/.+\.js$/.test(f))) {
+    for (const file of reachedFrom('lib/index.js')) {
       for (const specifier of requiredBy(file).filter((s) => !s.startsWith('.'))) {
         if (!isBuiltin(specifier) && !declared.has(packageName(specifier))) {
           undeclared.push(`${file} requires '${specifier}'`);
@@ -139,6 +140,27 @@ describe('the npm package', () => {
       }
     }
     expect(undeclared).toEqual([]);
+  });
+
+  test('the plan command loads only what the library declares and the packages it names in its install line', () => {
+    const optional = new Set([...OFFLINE_PACKAGES, ...ONLINE_PACKAGES]);
+    const undeclared: string[] = [];
+    for (const file of [...shipped].filter((f) => /^lib\/.+\.js$/.test(f))) {
+      for (const specifier of requiredBy(file).filter((s) => !s.startsWith('.'))) {
+        if (!isBuiltin(specifier) && !declared.has(packageName(specifier)) && !optional.has(packageName(specifier))) {
+          undeclared.push(`${file} requires '${specifier}'`);
+        }
+      }
+    }
+    expect(undeclared).toEqual([]);
+    // The SDK is loaded only in online mode: the entry point itself never requires it.
+    expect(requiredBy(`lib/${PLAN_CLI}.js`).filter((s) => !s.startsWith('.') && !isBuiltin(s))).toEqual([]);
+  });
+
+  test('the bin entry is shipped with its shebang, and package.json names it', () => {
+    expect(manifest.bin).toEqual({ 'cdk-immutable-deploys': `lib/${PLAN_CLI}.js` });
+    expect(shipped.has(`lib/${PLAN_CLI}.js`)).toBe(true);
+    expect(fs.readFileSync(path.join(root, `lib/${PLAN_CLI}.js`), 'utf8').split('\n')[0]).toEqual('#!/usr/bin/env node');
   });
 
   test('every .d.ts in lib/ refers only to shipped declarations', () => {
@@ -213,9 +235,25 @@ function code(file: string): string {
   return fs.readFileSync(path.join(root, file), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
 }
 
-/** What a compiled CommonJS file loads: tsc writes every import as `require("...")`. */
+/** What a compiled CommonJS file loads: tsc writes every import as `require("...")`, and keeps a `require('...')` as written. */
 function requiredBy(file: string): string[] {
-  return [...code(file).matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]);
+  return [...code(file).matchAll(/\brequire\((["'])([^"']+)\1\)/g)].map((m) => m[2]);
+}
+
+/** The shipped .js files a file requires, transitively, itself included. */
+function reachedFrom(entry: string): string[] {
+  const reached = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (reached.has(file)) continue;
+    reached.add(file);
+    for (const specifier of requiredBy(file).filter((s) => s.startsWith('.'))) {
+      const target = resolveShipped(file, specifier, '.js');
+      if (target) pending.push(target);
+    }
+  }
+  return [...reached];
 }
 
 /** `./x` from lib/a/b.js: lib/a/x.js, or lib/a/x/index.js, if it is in the package. */

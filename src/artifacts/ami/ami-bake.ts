@@ -16,6 +16,7 @@ import { Fingerprint } from '../../fingerprint';
 import { acknowledgeLogGroup } from '../../internal/baseline';
 import { constructError, warn } from '../../internal/errors';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { recordArtifact } from '../../plan/metadata';
 
 /**
  * The revision of the bake procedure. It counts in every bake's fingerprint: bump it only when
@@ -305,6 +306,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       dependencies: [this.logGroup, infrastructure, distribution, shared.instanceRole],
     });
 
+    recordArtifact(this, job.wait, 'ami', this.fingerprint);
     this.amiId = job.data;
     const artifact = AmiArtifact.fromAmiId(this.amiId, {
       osType: this.osType,

@@ -297,23 +297,32 @@ async function describeImages(input: DescribeImagesCommandInput, client: EC2Clie
   return images;
 }
 
+/** The clients `findReusable` asks: the runtime's own, or those of another region (the plan command). */
+export interface AmiClients {
+  readonly ec2: EC2Client;
+  readonly imagebuilder: ImagebuilderClient;
+}
+
 /**
  * The newest AMI of this account tagged with the fingerprint that exists and whose Image Builder
  * image is AVAILABLE and was created for this fingerprint (the distribution configuration, which
  * tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
  */
-export async function findReusable(fingerprint: string): Promise<{ amiId: string; imageArn: string } | undefined> {
+export async function findReusable(
+  fingerprint: string,
+  clients: AmiClients = { ec2, imagebuilder },
+): Promise<{ amiId: string; imageArn: string } | undefined> {
   const images = await describeImages({
     Owners: ['self'],
     Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [fingerprint] }, { Name: 'state', Values: ['available'] }],
-  });
+  }, clients.ec2);
   images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
   for (const ami of images) {
     if (!ami.ImageId) continue;
     const imageArn = ami.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
     if (!imageArn) return { amiId: ami.ImageId, imageArn: '' };
     try {
-      const image = await imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }));
+      const image = await clients.imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }));
       const imageFingerprint = image.image?.tags?.[FINGERPRINT_TAG];
       if (imageFingerprint !== undefined && imageFingerprint !== fingerprint) {
         console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint}: not reused.`);

@@ -21,6 +21,7 @@ import { constructError, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { recordArtifact } from '../../plan/metadata';
 
 /**
  * Properties of a `ContainerImageBuild`.
@@ -244,6 +245,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       dependencies: [shared.project],
     });
 
+    recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
     this.imageDigest = job.data;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestPinnedImage(this);

@@ -15,6 +15,7 @@ import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
 import { constructError, known, Problem } from '../../internal/errors';
 import { artifactInScope } from '../../internal/promotion';
+import { recordAutoScalingGroup } from '../../plan/metadata';
 
 /**
  * Properties of an `ImmutableAutoScalingGroup`.
@@ -249,6 +250,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
     // wire
     this.pinToLaunchTemplateVersion();
+    recordAutoScalingGroup(this, this.autoScalingGroup, this.launchTemplate, props.artifact, this.replacement.strategyName);
     this.grantReporting();
     acknowledgeFleet(this.launchTemplate, this.autoScalingGroup);
     if (!props.notificationTopic) {

@@ -15,6 +15,7 @@ import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { constructError, known, Problem, warn } from '../../internal/errors';
 import { artifactInScope } from '../../internal/promotion';
+import { recordFargateService } from '../../plan/metadata';
 
 /**
  * Properties of an ImmutableFargateService.
@@ -361,6 +362,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       Annotations.of(this.service).acknowledgeWarning(warningId, reason);
     }
     this.targetGroup = this.registerTargets(resolved, plan);
+    recordFargateService(this, this.service, this.taskDefinition, props.artifact, this.deployment.strategy);
     this.acknowledgeFindings(resolved);
 
     // expose
