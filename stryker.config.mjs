@@ -15,7 +15,7 @@ const SCOPE = {
   'src/internal/runtime/runtime.singleton-lambda.ts': ['test/internal/runtime/runtime.test.ts'],
   'src/internal/runtime/http.ts': ['test/internal/runtime/http.test.ts', 'test/internal/runtime/runtime.test.ts'],
   'src/internal/runtime/job.ts': ['test/internal/runtime/runtime.test.ts'],
-  'src/internal/runtime/state.ts': ['test/internal/runtime/runtime.test.ts'],
+  'src/internal/runtime/state.ts': ['test/internal/runtime/state.test.ts'],
   'src/internal/runtime/runtime.ts': ['test/internal/runtime/runtime-construct.test.ts'],
   'src/artifacts/container/build-job.ts': ['test/artifacts/container/build-job.test.ts'],
   'src/artifacts/ami/bake-job.ts': ['test/artifacts/ami/bake-job.test.ts'],
