@@ -279,3 +279,61 @@ describe('failureMessage() budget (issue 17)', () => {
     expect(jsonBytes(message)).toBeGreaterThan(900);
   });
 });
+
+describe('log lines and sizes (issue 17)', () => {
+  test('lastLines() drops trailing blanks and whitespace-only lines, keeps indentation, and counts from the end', () => {
+    expect(lastLines('first  \n   \n  indented\t\nlast \n', 2)).toEqual(['  indented', 'last']);
+    expect(lastLines('a\nb\nc', 5)).toEqual(['a', 'b', 'c']);
+    expect(lastLines('a\nb\nc', 1)).toEqual(['c']);
+  });
+
+  test('jsonBytes() counts what JSON adds to quotes, backslashes and control characters, not the quotes around it', () => {
+    expect(jsonBytes('')).toEqual(0);
+    expect(jsonBytes('abc')).toEqual(3);
+    expect(jsonBytes('a"b\\c\td')).toEqual(10);
+    expect(jsonBytes('é')).toEqual(2);
+  });
+
+  test('ANSI sequences with intermediate bytes (cursor styles) are removed whole, and text around them stays', () => {
+    expect(printable('a\u001b[2 qb')).toEqual('ab');
+    expect(printable('\u001b[38;5;196mred\u001b[m')).toEqual('red');
+    // a bracket without ESC is text
+    expect(printable('[31m] kept')).toEqual('[31m] kept');
+  });
+});
+
+describe('failureMessage() edges, and codes that are not transient (issue 17)', () => {
+  test('a 3-byte character whose lead byte is 0xE0 (U+0800) is kept whole or not at all', () => {
+    // 'ࠀ' is E0 A0 80
+    expect(keepHead('\u0800'.repeat(6), 5 + 6)).toEqual('\u0800 [...]');
+    expect(keepHead('\u0800'.repeat(6), 6 + 6)).toEqual('\u0800\u0800 [...]');
+  });
+
+  test('a message that fits its budget exactly is returned whole', () => {
+    // 'h' + '\nL: ' + 295 characters: 300 bytes, 301 once JSON-encoded (the newline takes 2)
+    const text = 'x'.repeat(295);
+    const message = failureMessage('h', [{ label: 'L', text }], 301);
+    expect(message).toEqual(`h\nL: ${text}`);
+    expect(jsonBytes(message)).toEqual(301);
+  });
+
+  test('a part with exactly 16 bytes of room is shown, cut', () => {
+    expect(failureMessage('h', [{ label: 'L', text: 'x'.repeat(100) }], 21)).toEqual(`h\nL: ${'x'.repeat(10)} [...]`);
+  });
+
+  test('at 256 bytes or less the budget bounds the text, and JSON escapes may take it past: it never loops', () => {
+    // GIVEN a log of quotes, which double once JSON-encoded
+    const parts = [{ label: 'Log tail', text: '"'.repeat(5_000), keepEnd: true }];
+    for (const max of [100, 256]) {
+      const message = failureMessage('Build failed', parts, max);
+      // THEN it returns, with the end of the log cut to the budget in bytes of text
+      expect(Buffer.byteLength(message)).toBeLessThanOrEqual(max);
+      expect(Buffer.byteLength(message)).toBeGreaterThan(max - 8);
+      expect(message).toMatch(/^Build failed\nLog tail: \[\.\.\.\] "+$/);
+    }
+  });
+
+  test.each(['ENOENT', 'ERR_INVALID_ARG_TYPE', 'ValidationError'])('an error with the code %s, which is not transient, is not retried', (code) => {
+    expect(isRetryable(Object.assign(new Error('bad'), { code }))).toBe(false);
+  });
+});
