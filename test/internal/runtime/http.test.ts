@@ -194,3 +194,23 @@ describe('presigned URL writes: retries, bounds and the HTTPS request (issue 17)
     await expect(transport.put(URL, '{}', 'handle')).rejects.toMatchObject({ name: 'NetworkError', message: 'handle: request failed' });
   });
 });
+
+describe('presigned URL writes: the default pacing (issue 17)', () => {
+  const original = { ...transport };
+  afterEach(() => {
+    Object.assign(transport, original);
+    jest.restoreAllMocks();
+  });
+
+  test('a write that keeps failing is tried three times, after 1 s and then 3 s, before the deploy hears of it', async () => {
+    // GIVEN the runtime's own delays, and a URL that answers 503 every time
+    const put = jest.fn(async () => { throw Object.assign(new Error('503'), { $metadata: { httpStatusCode: 503 } }); });
+    transport.put = put;
+    const delays: number[] = [];
+    jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => { delays.push(ms); fn(); return 0 as any; }) as any);
+    // WHEN / THEN
+    await expect(sendResponse(URL, RESPONSE)).rejects.toThrow('503');
+    expect(put).toHaveBeenCalledTimes(3);
+    expect(delays).toEqual([1_000, 3_000]);
+  });
+});

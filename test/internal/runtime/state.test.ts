@@ -97,8 +97,10 @@ describe('runtime state (issue 17)', () => {
     expect(logged.join('\n')).not.toContain('SECRET');
   });
 
-  test('no parameters at all: nothing is pending', async () => {
+  test('no parameters at all: nothing is pending, and nothing is called unreadable', async () => {
     ssm.on(GetParametersByPathCommand).resolves({});
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(await pendingJobs(PATH)).toEqual([]);
+    expect(log).not.toHaveBeenCalled();
   });
 });
