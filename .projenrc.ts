@@ -202,7 +202,7 @@ project.addTask('mutation', {
   exec: 'stryker run',
   receiveArgs: true,
 });
-project.gitignore.exclude('/.stryker-tmp/', '/reports/');
+project.gitignore.exclude('/.stryker-tmp/', '/reports/', '/test/mutation/tsconfig.checker.json');
 project.jest?.addIgnorePattern('<rootDir>/.stryker-tmp/');
 project.jest?.addWatchIgnorePattern('<rootDir>/.stryker-tmp/');
 project.tryFindObjectFile('package.json')?.addOverride('jest.modulePathIgnorePatterns', ['<rootDir>/.stryker-tmp/']);

@@ -47,10 +47,13 @@ const SHORT_LENGTH = 16;
 export class Fingerprint {
   /**
    * Fingerprints a directory: the relative path, content and executable bit of
-   * every file and the target of every symbolic link, after the ignore rules
+   * every file, the path of every directory (empty ones included, since `COPY`
+   * creates them) and the target of every symbolic link, after the ignore rules
    * of the directory's `.dockerignore` and `exclude`.
    *
-   * Modification times, ownership and the directory's own location do not count.
+   * Modification times, ownership and the directory's own location do not count:
+   * an absolute symbolic link counts by where it points inside the directory, not
+   * by the checkout path its text holds.
    * A symbolic link that points outside the directory is an error, because what
    * it points at would not travel with the directory.
    *
@@ -166,7 +169,7 @@ function walk(root: string, ignore: IgnoreStrategy): string[][] {
     const children = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const child of children) {
       const full = path.join(dir, child.name);
-      const relative = path.relative(root, full).split(path.sep).join('/');
+      const relative = posix(path.relative(root, full));
       if (child.isDirectory()) {
         if (ignore.completelyIgnores(full)) continue;
         if (!ignore.ignores(full)) entries.push(['dir', relative]);
@@ -178,12 +181,14 @@ function walk(root: string, ignore: IgnoreStrategy): string[][] {
         const link = fs.readlinkSync(full);
         const target = path.resolve(dir, link);
         const inside = path.relative(root, target);
-        if (inside.startsWith('..') || path.isAbsolute(inside)) {
+        if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
           throw new Error(
             `Fingerprint.ofDirectory: symbolic link '${full}' points outside '${root}' (to '${target}'). Copy the target into the directory, or exclude the link.`,
           );
         }
-        entries.push(['link', relative, link.split(path.sep).join('/')]);
+        // A relative link counts by its text. An absolute link counts by where it points inside the
+        // directory, marked with a leading '/': its text holds the checkout path, which must not count.
+        entries.push(['link', relative, path.isAbsolute(link) ? `/${posix(inside)}` : posix(link)]);
       } else if (child.isFile()) {
         // Any of the owner, group or other execute bits.
         // eslint-disable-next-line no-bitwise
@@ -194,6 +199,11 @@ function walk(root: string, ignore: IgnoreStrategy): string[][] {
   };
   visit(root);
   return entries;
+}
+
+/** A relative path with '/' separators, as on Linux, whatever the OS. */
+function posix(relative: string): string {
+  return relative.split(path.sep).join('/');
 }
 
 /** The read buffer of `hashFile()`, allocated once. */

@@ -45,13 +45,17 @@ export function keepTail(text: string, maxBytes: number): string {
 export function keepHead(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
   const marker = ' [...]';
-  let bytes = Buffer.from(text, 'utf8').subarray(0, maxBytes - marker.length);
-  let end = bytes.length;
-  // Drop a partial UTF-8 character at the cut.
-  while (end > 0 && isContinuation(bytes[end - 1])) end--;
-  // A lead byte whose continuation bytes were cut.
-  if (end > 0 && bytes[end - 1] >= 0xc0) end--;
+  const bytes = Buffer.from(text, 'utf8').subarray(0, maxBytes - marker.length);
+  // Back up to the lead byte of the last character; keep that character only if it is whole.
+  let lead = bytes.length;
+  while (lead > 0 && isContinuation(bytes[lead - 1])) lead--;
+  const end = lead > 0 && bytes.length - (lead - 1) < sequenceLength(bytes[lead - 1]) ? lead - 1 : bytes.length;
   return bytes.subarray(0, end).toString('utf8') + marker;
+}
+
+/** The number of bytes of the UTF-8 character that starts with this lead byte. */
+function sequenceLength(lead: number): number {
+  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
 }
 
 /** A part of a failure message. */
@@ -78,7 +82,8 @@ export function failureMessage(headline: string, parts: FailurePart[], maxBytes:
   let budget = maxBytes;
   let message = renderFailure(headline, parts, budget);
   while (jsonBytes(message) > maxBytes && budget > 256) {
-    budget = Math.max(256, budget - (jsonBytes(message) - maxBytes) - 16);
+    // Escapes grow with the text: shrink the budget in proportion, not by the excess alone.
+    budget = Math.max(256, Math.floor((budget * maxBytes) / jsonBytes(message)) - 16);
     message = renderFailure(headline, parts, budget);
   }
   return message;

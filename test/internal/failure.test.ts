@@ -148,3 +148,192 @@ describe('isRetryable() (issue 17)', () => {
     expect(isRetryable(503)).toBe(false);
   });
 });
+
+describe('cutting to a byte budget (issue 17)', () => {
+  test('a text that fits exactly is kept whole, one byte more is cut', () => {
+    expect(keepTail('0123456789', 10)).toEqual('0123456789');
+    expect(keepHead('0123456789', 10)).toEqual('0123456789');
+    // a cut spends the whole budget, marker included
+    expect(keepTail('0123456789A', 10)).toEqual('[...] 789A');
+    expect(keepHead('0123456789A', 10)).toEqual('0123 [...]');
+  });
+
+  test('keepTail() keeps whole characters at the cut, and as many as fit', () => {
+    // GIVEN 2-byte characters and a 4-byte room after the marker
+    // THEN two whole characters, none split
+    expect(keepTail('é'.repeat(6), 6 + 4)).toEqual('[...] éé');
+    // an odd room drops the half character at the cut
+    expect(keepTail('é'.repeat(6), 6 + 5)).toEqual('[...] éé');
+    // a continuation byte of 0x80 (À is C3 80) is a continuation too
+    expect(keepTail('À'.repeat(6), 6 + 3)).toEqual('[...] À');
+    // 4-byte characters: 7 bytes of room keep one, not a broken second
+    expect(keepTail('😀'.repeat(4), 6 + 7)).toEqual('[...] 😀');
+    expect(keepTail('€'.repeat(6), 6 + 7)).toEqual('[...] €€');
+  });
+
+  test('keepHead() keeps whole characters at the cut, and as many as fit', () => {
+    expect(keepHead('é'.repeat(6), 4 + 6)).toEqual('éé [...]');
+    expect(keepHead('é'.repeat(6), 5 + 6)).toEqual('éé [...]');
+    expect(keepHead('À'.repeat(6), 3 + 6)).toEqual('À [...]');
+    expect(keepHead('😀'.repeat(4), 7 + 6)).toEqual('😀 [...]');
+    expect(keepHead('😀'.repeat(4), 8 + 6)).toEqual('😀😀 [...]');
+    expect(keepHead('a😀'.repeat(4), 6 + 6)).toEqual('a😀a [...]');
+    // 3-byte characters: 5 bytes of room keep one, 6 keep two
+    expect(keepHead('€'.repeat(6), 5 + 6)).toEqual('€ [...]');
+    expect(keepHead('€'.repeat(6), 6 + 6)).toEqual('€€ [...]');
+  });
+});
+
+describe('failureMessage() budget (issue 17)', () => {
+  const long = (n: number, prefix = 'line') => Array.from({ length: n }, (_, i) => `${prefix} ${i} ${'x'.repeat(30)}`).join('\n');
+
+  test.each([600, 1_024, 2_048, 4_000])('fits a budget of %d bytes and uses most of it', (max) => {
+    // GIVEN a long headline-free failure with two long logs and JSON-heavy text
+    const message = failureMessage('Build failed', [
+      { label: 'Log tail', text: long(400).replace(/x/g, '"'), keepEnd: true },
+      { label: 'Output', text: long(400, 'out') },
+    ], max);
+    // THEN it fits once JSON-encoded, and does not throw most of the budget away
+    expect(jsonBytes(message)).toBeLessThanOrEqual(max);
+    expect(jsonBytes(message)).toBeGreaterThan(max * 0.6);
+  });
+
+  test('the default budget is MAX_REASON_BYTES', () => {
+    const parts = [{ label: 'Log tail', text: long(400), keepEnd: true }];
+    expect(failureMessage('Build failed', parts)).toEqual(failureMessage('Build failed', parts, MAX_REASON_BYTES));
+    expect(jsonBytes(failureMessage('Build failed', parts))).toBeGreaterThan(MAX_REASON_BYTES * 0.9);
+  });
+
+  test('a short message is returned whole, parts in the order given', () => {
+    const message = failureMessage('Bake failed', [
+      { label: 'Failed step', text: 'a much longer step name than the other part' },
+      { label: 'Reason', text: 'short' },
+    ]);
+    expect(message).toEqual('Bake failed\nFailed step: a much longer step name than the other part\nReason: short');
+  });
+
+  test('parts with nothing printable are left out, and text is stripped and trimmed', () => {
+    const message = failureMessage('  \u001b[31mBake failed\u001b[0m  ', [
+      { label: 'Empty', text: ' \u0000\u200b \n' },
+      { label: 'Reason', text: '\n  no space left\u0007  \n' },
+    ]);
+    expect(message).toEqual('Bake failed\nReason: no space left');
+  });
+
+  test('a long log keeps its end, a long output without keepEnd its start, and both share the room', () => {
+    const message = failureMessage('Build failed', [
+      { label: 'Log tail', text: long(400), keepEnd: true },
+      { label: 'Output', text: long(400, 'out') },
+    ], 1_000);
+    const [, tail, output] = message.split(/\n(?=Log tail: |Output: )/);
+    expect(tail).toMatch(/^Log tail: \[\.\.\.\] /);
+    expect(tail).toContain('line 399 ');
+    expect(output).toMatch(/^Output: out 0 /);
+    expect(output).toMatch(/ \[\.\.\.\]$/);
+    // each gets about half of what the headline leaves
+    for (const part of [tail, output]) {
+      expect(Buffer.byteLength(part)).toBeGreaterThan(400);
+      expect(Buffer.byteLength(part)).toBeLessThanOrEqual(500);
+    }
+  });
+
+  test('short parts are kept whole while a long one takes the rest, whatever their order', () => {
+    const message = failureMessage('Build failed', [
+      { label: 'Log tail', text: long(400), keepEnd: true },
+      { label: 'Failed phase', text: 'BUILD' },
+      { label: 'Full log', text: 'CloudWatch Logs group /aws/codebuild/x' },
+    ], 600);
+    expect(message).toMatch(/^Build failed\nLog tail: \[\.\.\.\] .*line 399 x+\nFailed phase: BUILD\nFull log: CloudWatch Logs group \/aws\/codebuild\/x$/s);
+    expect(jsonBytes(message)).toBeLessThanOrEqual(600);
+    expect(jsonBytes(message)).toBeGreaterThan(550);
+  });
+
+  test('a very long headline is cut to half the budget, so the parts still show', () => {
+    const message = failureMessage(`Build failed: ${'y'.repeat(5_000)}`, [{ label: 'Reason', text: 'disk full' }], 1_000);
+    const [headline] = message.split('\n');
+    expect(headline).toMatch(/^Build failed: y+ \[\.\.\.\]$/);
+    expect(Buffer.byteLength(headline)).toBeLessThanOrEqual(500);
+    expect(Buffer.byteLength(headline)).toBeGreaterThan(490);
+    expect(message).toContain('\nReason: disk full');
+  });
+
+  test('a part with less than 16 bytes of room is left out rather than shown as a stub', () => {
+    // GIVEN a 40-byte budget: the headline takes half, which leaves 11 bytes for the reason's text
+    const message = failureMessage('h'.repeat(100), [{ label: 'Reason', text: 'z'.repeat(100) }], 40);
+    expect(message).toEqual(`${'h'.repeat(14)} [...]`);
+  });
+
+  test('the share of a part left out goes to the parts after it', () => {
+    // GIVEN six long parts in 32 bytes: none fits a sixth, the last gets what the others left
+    const parts = Array.from({ length: 6 }, (_, i) => ({ label: `P${i}`, text: 'z'.repeat(100) }));
+    const message = failureMessage('h'.repeat(100), parts, 64);
+    expect(message.split('\n')).toHaveLength(2);
+    expect(message).toMatch(/\nP5: z+ \[\.\.\.\]$/);
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(64);
+  });
+
+  test('JSON escapes shrink the budget until the message fits, not further', () => {
+    // GIVEN a log of backslashes: each takes two bytes once JSON-encoded
+    const message = failureMessage('Build failed', [{ label: 'Log tail', text: '\\'.repeat(10_000), keepEnd: true }], 1_000);
+    expect(jsonBytes(message)).toBeLessThanOrEqual(1_000);
+    expect(jsonBytes(message)).toBeGreaterThan(900);
+  });
+});
+
+describe('log lines and sizes (issue 17)', () => {
+  test('lastLines() drops trailing blanks and whitespace-only lines, keeps indentation, and counts from the end', () => {
+    expect(lastLines('first  \n   \n  indented\t\nlast \n', 2)).toEqual(['  indented', 'last']);
+    expect(lastLines('a\nb\nc', 5)).toEqual(['a', 'b', 'c']);
+    expect(lastLines('a\nb\nc', 1)).toEqual(['c']);
+  });
+
+  test('jsonBytes() counts what JSON adds to quotes, backslashes and control characters, not the quotes around it', () => {
+    expect(jsonBytes('')).toEqual(0);
+    expect(jsonBytes('abc')).toEqual(3);
+    expect(jsonBytes('a"b\\c\td')).toEqual(10);
+    expect(jsonBytes('é')).toEqual(2);
+  });
+
+  test('ANSI sequences with intermediate bytes (cursor styles) are removed whole, and text around them stays', () => {
+    expect(printable('a\u001b[2 qb')).toEqual('ab');
+    expect(printable('\u001b[38;5;196mred\u001b[m')).toEqual('red');
+    // a bracket without ESC is text
+    expect(printable('[31m] kept')).toEqual('[31m] kept');
+  });
+});
+
+describe('failureMessage() edges, and codes that are not transient (issue 17)', () => {
+  test('a 3-byte character whose lead byte is 0xE0 (U+0800) is kept whole or not at all', () => {
+    // 'ࠀ' is E0 A0 80
+    expect(keepHead('\u0800'.repeat(6), 5 + 6)).toEqual('\u0800 [...]');
+    expect(keepHead('\u0800'.repeat(6), 6 + 6)).toEqual('\u0800\u0800 [...]');
+  });
+
+  test('a message that fits its budget exactly is returned whole', () => {
+    // 'h' + '\nL: ' + 295 characters: 300 bytes, 301 once JSON-encoded (the newline takes 2)
+    const text = 'x'.repeat(295);
+    const message = failureMessage('h', [{ label: 'L', text }], 301);
+    expect(message).toEqual(`h\nL: ${text}`);
+    expect(jsonBytes(message)).toEqual(301);
+  });
+
+  test('a part with exactly 16 bytes of room is shown, cut', () => {
+    expect(failureMessage('h', [{ label: 'L', text: 'x'.repeat(100) }], 21)).toEqual(`h\nL: ${'x'.repeat(10)} [...]`);
+  });
+
+  test('at 256 bytes or less the budget bounds the text, and JSON escapes may take it past: it never loops', () => {
+    // GIVEN a log of quotes, which double once JSON-encoded
+    const parts = [{ label: 'Log tail', text: '"'.repeat(5_000), keepEnd: true }];
+    for (const max of [100, 256]) {
+      const message = failureMessage('Build failed', parts, max);
+      // THEN it returns, with the end of the log cut to the budget in bytes of text
+      expect(Buffer.byteLength(message)).toBeLessThanOrEqual(max);
+      expect(Buffer.byteLength(message)).toBeGreaterThan(max - 8);
+      expect(message).toMatch(/^Build failed\nLog tail: \[\.\.\.\] "+$/);
+    }
+  });
+
+  test.each(['ENOENT', 'ERR_INVALID_ARG_TYPE', 'ValidationError'])('an error with the code %s, which is not transient, is not retried', (code) => {
+    expect(isRetryable(Object.assign(new Error('bad'), { code }))).toBe(false);
+  });
+});

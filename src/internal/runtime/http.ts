@@ -95,9 +95,11 @@ function httpsPut(url: string, body: string, what: string): Promise<void> {
       });
       response.on('error', () => reject(new Error(`${what}: the connection failed while reading the answer`)));
     });
-    request.on('timeout', () => request.destroy(Object.assign(new Error(`${what} did not answer in 30 s`), { name: 'TimeoutError' })));
+    // destroy() emits its error as the request's 'error': that one is passed on as it is.
+    const timeout = Object.assign(new Error(`${what} did not answer in 30 s`), { name: 'TimeoutError' });
+    request.on('timeout', () => request.destroy(timeout));
     // Node's error names the host and path of the URL, never its query (the signature); keep only its code.
-    request.on('error', (e: NodeJS.ErrnoException) => reject(Object.assign(new Error(`${what}: ${e.code ?? 'request failed'}`), { name: e.code ?? 'NetworkError' })));
+    request.on('error', (e: NodeJS.ErrnoException) => reject(e === timeout ? e : Object.assign(new Error(`${what}: ${e.code ?? 'request failed'}`), { name: e.code ?? 'NetworkError' })));
     request.end(body);
   });
 }

@@ -570,3 +570,34 @@ describe('repository URIs', () => {
     expect(() => parseRepositoryUri('docker.io/library/nginx')).toThrow(/not an ECR repository URI/);
   });
 });
+
+describe('idempotency and in-progress states (issue 17)', () => {
+  test('each attempt has its own idempotency token and marker, and a replay of one sends the same token', async () => {
+    // GIVEN a project in which no build carries either attempt's marker (past CodeBuild's five minutes)
+    projectBuilds();
+    startsBuild(1);
+    const second = { id: 'fedcba9876543210' };
+    // WHEN two attempts start, and the first is replayed
+    await containerBuild.start(job(), ATTEMPT);
+    await containerBuild.start(job(), second);
+    await containerBuild.start(job(), ATTEMPT);
+    // THEN
+    const inputs = codebuild.commandCalls(StartBuildCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.idempotencyToken)).toEqual([ATTEMPT.id, second.id, ATTEMPT.id]);
+    const markers = inputs.map((i) => i.environmentVariablesOverride!.find((v) => v.name === BUILD_ENV.ATTEMPT)?.value);
+    expect(markers).toEqual([ATTEMPT.id, second.id, ATTEMPT.id]);
+  });
+
+  test('a build CodeBuild describes without a status yet is still in progress, not failed', async () => {
+    projectBuilds(build(3, undefined as any, { currentPhase: 'QUEUED' }));
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase QUEUED' });
+  });
+
+  test.each(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'])('a build that ended %s without its image fails', async (status) => {
+    projectBuilds(failedBuild(4, status));
+    imageMissing();
+    logLines('error: step 3 failed');
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:4'));
+    expect(reason).toContain(`image build ${status} for ${URI}:${TAG}`);
+  });
+});

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { linuxReadinessScript, SIGV4_BASH } from '../../../src/deployments/autoscaling/readiness-script';
+import { linuxReadinessScript, SIGV4_BASH, windowsReadinessScript } from '../../../src/deployments/autoscaling/readiness-script';
 
 /** An independent Signature Version 4 implementation (Node's crypto), the reference for the bash one. */
 function referenceAuthorization(
@@ -156,5 +156,39 @@ describe('the Linux readiness script', () => {
 
     // WHEN / THEN: the user data exits non-zero (cloud-init reports it)
     expect(() => run(target('true', 60), env)).toThrow();
+  });
+});
+
+describe('the Windows readiness script (issue 17)', () => {
+  // PowerShell is not on the test machines: the script's lines are checked in the order they run.
+  const lines = windowsReadinessScript({
+    probe: 'Test-Path C:\\ready', timeoutSeconds: 600, region: 'eu-west-1', urlSuffix: 'amazonaws.com', stackName: 'S', logicalId: 'FleetASG',
+  }).split('\n');
+  const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+
+  test('starts as a failure: only a probe that passes before the deadline makes it a success', () => {
+    const failure = at(/^\$cidStatus = 'FAILURE'$/);
+    const loop = at(/^while \(\$true\) \{$/);
+    expect(failure).toBeGreaterThanOrEqual(0);
+    expect(failure).toBeLessThan(loop);
+    // the one assignment of SUCCESS is the probe's pass, inside the loop
+    const successes = lines.filter((l) => /\$cidStatus = 'SUCCESS'/.test(l));
+    expect(successes).toEqual(["  if ($cidOk) { $cidStatus = 'SUCCESS'; break }"]);
+    expect(at(/\$cidStatus = 'SUCCESS'/)).toBeGreaterThan(loop);
+  });
+
+  test('a probe that throws counts as not ready, and the deadline is the timeout', () => {
+    expect(lines).toContain('  $cidOk = try { [bool](& { Test-Path C:\\ready }) } catch { $false }');
+    expect(lines).toContain('$cidDeadline = (Get-Date).AddSeconds(600)');
+    expect(at(/-ge \$cidDeadline\) \{ break \}/)).toBeGreaterThan(at(/^while/));
+  });
+
+  test('reports the status it ended with, and marks the instance unhealthy only on failure', () => {
+    expect(at(/Send-CFNResourceSignal .*-StackName 'S' -LogicalResourceId 'FleetASG' .*-Status \$cidStatus/)).toBeGreaterThan(at(/^\}$/));
+    expect(lines.filter((l) => l.includes('Set-ASInstanceHealth'))).toEqual([
+      expect.stringMatching(/^if \(\$cidStatus -eq 'FAILURE'\) \{ try \{ Set-ASInstanceHealth -Region 'eu-west-1' .*-HealthStatus Unhealthy/),
+    ]);
+    // IMDSv2: the instance id is read with a session token
+    expect(at(/Invoke-RestMethod -Method Put -Uri http:\/\/169\.254\.169\.254\/latest\/api\/token/)).toBeLessThan(at(/meta-data\/instance-id -Headers @\{ 'X-aws-ec2-metadata-token' = \$cidToken \}/));
   });
 });

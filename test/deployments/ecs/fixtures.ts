@@ -10,6 +10,8 @@ import { newTestApp } from '../../kit';
 
 export const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 export const DIGEST_B = `sha256:${'b'.repeat(64)}`;
+/** The tag of the fixture's artifacts: the image is pinned by digest, never by it. */
+export const FIXTURE_TAG = 'fp-0123456789abcdef';
 
 /** A VPC imported with attributes: no resources of its own, so nothing for the validators to find. */
 export function importedVpc(scope: Construct): ec2.IVpc {
@@ -29,7 +31,8 @@ export function artifact(scope: Construct, digest = DIGEST_A, platform = Contain
     repositoryArn: Stack.of(scope).formatArn({ service: 'ecr', resource: 'repository', resourceName: 'web' }),
     repositoryName: 'web',
   });
-  return ContainerArtifact.fromDigest(scope, id, { repository, imageDigest: digest, platform });
+  // A tag unlike the digest, so that a test of "pinned by digest" fails if the tag is used instead.
+  return ContainerArtifact.fromDigest(scope, id, { repository, imageDigest: digest, imageTag: FIXTURE_TAG, platform });
 }
 
 /**

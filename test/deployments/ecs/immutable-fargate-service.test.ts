@@ -5,7 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { alb, artifact, DIGEST_A, DIGEST_B, importedVpc, newStack, onlyResource, service } from './fixtures';
+import { alb, artifact, DIGEST_A, DIGEST_B, FIXTURE_TAG, importedVpc, newStack, onlyResource, service } from './fixtures';
 import { ContainerPlatform, EcsDeployment, ImmutableFargateService, ImmutableFargateServiceProps } from '../../../src';
 import { describeFindings, validate } from '../../kit';
 
@@ -475,5 +475,20 @@ describe('ImmutableFargateService', () => {
       const bucketName = new CfnParameter(stack, 'Bucket').valueAsString;
       expect(() => service(stack, { environment: { BUCKET: bucketName } })).not.toThrow();
     });
+  });
+});
+
+describe('ImmutableFargateService: pinned by digest, not by tag (issue 17)', () => {
+  test('the container image is the repository at the artifact\'s digest; its tag appears nowhere', () => {
+    // GIVEN an artifact whose tag differs from its digest (the fixture's)
+    const stack = newStack();
+    const svc = service(stack);
+    expect(svc.taskDefinition).toBeDefined();
+    // WHEN
+    const taskDefinition = onlyResource(Template.fromStack(stack), 'AWS::ECS::TaskDefinition');
+    const image = JSON.stringify(stack.resolve(taskDefinition.Properties.ContainerDefinitions[0].Image));
+    // THEN
+    expect(image).toMatch(new RegExp(`/web@${DIGEST_A}"`));
+    expect(JSON.stringify(taskDefinition)).not.toContain(FIXTURE_TAG);
   });
 });
