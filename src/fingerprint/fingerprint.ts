@@ -72,7 +72,7 @@ export class Fingerprint {
    * @param file the file to fingerprint
    */
   public static ofFile(file: string): Fingerprint {
-    return new Fingerprint(hashFile(requirePath('Fingerprint.ofFile: file', file, 'file', 'Pass the path of an existing file; use Fingerprint.ofDirectory() for a directory.')));
+    return new Fingerprint(hashFile(requirePath('Fingerprint.ofFile()', 'file', file, 'file', 'Pass the path of an existing file; use Fingerprint.ofDirectory() for a directory.')));
   }
 
   /**
@@ -144,7 +144,7 @@ export class Fingerprint {
 }
 
 function statDirectory(directory: string): string {
-  requirePath('Fingerprint.ofDirectory: directory', directory, 'directory', 'Pass the path of an existing directory; use Fingerprint.ofFile() for a file.');
+  requirePath('Fingerprint.ofDirectory()', 'directory', directory, 'directory', 'Pass the path of an existing directory; use Fingerprint.ofFile() for a file.');
   return fs.realpathSync(directory);
 }
 

@@ -5,12 +5,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { SynthError } from './errors';
 
 /**
- * Returns the absolute path of `value` when it exists and is a `kind`; otherwise throws an error
- * that names `what` (the method or prop), shows the value and ends with `hint` (what to pass).
+ * Returns the absolute path of `value` when it exists and is a `kind`; otherwise throws the
+ * library's synth error: `where` (the construct or factory), the prop and its value, what is wrong
+ * and `fix` (what to pass).
  */
-export function requirePath(what: string, value: string, kind: 'file' | 'directory', hint: string): string {
+export function requirePath(where: string, prop: string, value: string, kind: 'file' | 'directory', fix: string): string {
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(value);
@@ -18,10 +20,10 @@ export function requirePath(what: string, value: string, kind: 'file' | 'directo
     stat = undefined;
   }
   if (!stat) {
-    throw new Error(`${what} '${value}' does not exist (relative paths are resolved from '${process.cwd()}'). ${hint}`);
+    throw new SynthError(where, { prop, value, problem: `does not exist (relative paths are resolved from '${process.cwd()}')`, fix });
   }
   if (kind === 'file' ? !stat.isFile() : !stat.isDirectory()) {
-    throw new Error(`${what} '${value}' is not a ${kind}. ${hint}`);
+    throw new SynthError(where, { prop, value, problem: `is not a ${kind}`, fix });
   }
   return path.resolve(value);
 }

@@ -151,7 +151,7 @@ describe('Fingerprint.ofDirectory', () => {
   });
 
   test('a missing directory is an error that names the path', () => {
-    expect(() => Fingerprint.ofDirectory('/no/such/dir')).toThrow(/directory '\/no\/such\/dir' does not exist/);
+    expect(() => Fingerprint.ofDirectory('/no/such/dir')).toThrow(/^Fingerprint\.ofDirectory\(\): directory \(\/no\/such\/dir\) does not exist/);
   });
 
   test('a file passed as a directory is an error', () => {
@@ -334,7 +334,7 @@ describe('Fingerprint.ofFile', () => {
   });
 
   test('a missing file is an error that names the path', () => {
-    expect(() => Fingerprint.ofFile('/no/such/file.txt')).toThrow(/file '\/no\/such\/file\.txt' does not exist/);
+    expect(() => Fingerprint.ofFile('/no/such/file.txt')).toThrow(/^Fingerprint\.ofFile\(\): file \(\/no\/such\/file\.txt\) does not exist/);
   });
 });
 

@@ -78,7 +78,7 @@ export abstract class BakeStep {
    * @param remotePath the absolute path on the instance
    */
   public static file(localPath: string, remotePath: string): BakeStep {
-    const local = requirePath('BakeStep.file(): localPath', localPath, 'file', 'Pass the path of an existing file; use BakeStep.directory() for a directory.');
+    const local = requirePath('BakeStep.file()', 'localPath', localPath, 'file', 'Pass the path of an existing file; use BakeStep.directory() for a directory.');
     checkRemotePath('BakeStep.file()', remotePath);
     return new FileStep(local, remotePath);
   }
@@ -93,7 +93,7 @@ export abstract class BakeStep {
    * @param options files to leave out
    */
   public static directory(localPath: string, remotePath: string, options: BakeStepDirectoryOptions = {}): BakeStep {
-    const local = requirePath('BakeStep.directory(): localPath', localPath, 'directory', 'Pass the path of an existing directory; use BakeStep.file() for a file.');
+    const local = requirePath('BakeStep.directory()', 'localPath', localPath, 'directory', 'Pass the path of an existing directory; use BakeStep.file() for a file.');
     checkRemotePath('BakeStep.directory()', remotePath);
     return new DirectoryStep(local, remotePath, options.exclude ?? []);
   }

@@ -17,7 +17,7 @@ import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeDockerBuildProject, acknowledgeLogGroup } from '../../internal/baseline';
-import { constructError, warn } from '../../internal/errors';
+import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
@@ -609,7 +609,7 @@ function checkDirectory(scope: Construct, directory: string): string {
   if (Token.isUnresolved(directory)) {
     throw constructError(scope, TYPE, { prop: 'directory', value: directory, problem: 'is an unresolved token', fix: 'The build context is read at synth time: pass a path.' });
   }
-  return requirePath(`${scope.node.path} [${TYPE}]: directory`, directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
+  return requirePath(describeConstruct(scope, TYPE), 'directory', directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
 }
 
 /** The Dockerfile's path inside the context, with forward slashes. */

@@ -467,8 +467,8 @@ describe('AmiBake synth-time errors', () => {
   });
 
   test('a file or directory step pointing at nothing', () => {
-    expect(() => BakeStep.file('/does/not/exist.conf', '/etc/app.conf')).toThrow(/localPath '\/does\/not\/exist\.conf' does not exist/);
-    expect(() => BakeStep.directory('/does/not/exist', '/srv')).toThrow(/localPath '\/does\/not\/exist' does not exist/);
+    expect(() => BakeStep.file('/does/not/exist.conf', '/etc/app.conf')).toThrow(/^BakeStep\.file\(\): localPath \(\/does\/not\/exist\.conf\) does not exist/);
+    expect(() => BakeStep.directory('/does/not/exist', '/srv')).toThrow(/^BakeStep\.directory\(\): localPath \(\/does\/not\/exist\) does not exist/);
     expect(() => BakeStep.file(os.tmpdir(), '/etc/app.conf')).toThrow(/is not a file\..*use BakeStep\.directory\(\)/);
     expect(() => BakeStep.file(tmpFile('x'), 'relative/path')).toThrow(/remotePath 'relative\/path' is not absolute/);
   });

@@ -311,7 +311,7 @@ describe('ContainerImageBuild', () => {
 
   test('grantPull() grants a role of this account pull in the repository\'s own policy, so that a shared role does not grow per image (IAM policy evaluation in one account)', () => {
     const s = stack();
-    const images = [1, 2, 3].map((i) => new ContainerImageBuild(s, `Image${i}`, { directory: context({ 'Dockerfile': `FROM public.ecr.aws/docker/library/alpine:3.20\nRUN echo ${i}\n` }) }));
+    const images = [1, 2, 3].map((i) => new ContainerImageBuild(s, `Image${i}`, { directory: context({ Dockerfile: `FROM public.ecr.aws/docker/library/alpine:3.20\nRUN echo ${i}\n` }) }));
     const role = new iam.Role(s, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
     for (const image of images) image.grantPull(role);
 
@@ -414,7 +414,7 @@ describe('ContainerImageBuild fingerprint', () => {
 
 describe('ContainerImageBuild validation', () => {
   test('a missing directory', () => {
-    expect(() => tagOf('/does/not/exist')).toThrow(/directory '\/does\/not\/exist' does not exist .* Pass the directory of the Docker build context/);
+    expect(() => tagOf('/does/not/exist')).toThrow(/ \[ContainerImageBuild\]: directory \(\/does\/not\/exist\) does not exist .* Pass the directory of the Docker build context/);
   });
 
   test('a directory that is a file', () => {

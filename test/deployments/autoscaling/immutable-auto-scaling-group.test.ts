@@ -237,8 +237,8 @@ describe('ImmutableAutoScalingGroup', () => {
         LaunchTemplateData: Match.objectLike({ IamInstanceProfile: { Arn: { 'Fn::GetAtt': [profileId, 'Arn'] } } }),
       }, 2);
       template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
-      for (const group of Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))) {
-        expect((group as any).DependsOn).toEqual(expect.arrayContaining([policyId]));
+      for (const asg of Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))) {
+        expect((asg as any).DependsOn).toEqual(expect.arrayContaining([policyId]));
       }
     });
 

@@ -93,7 +93,7 @@ describe('DeployTimeRuntime', () => {
     const dir = context();
     for (let i = 0; i < counts.builds; i++) new ContainerImageBuild(stack, `Image${i}`, { directory: dir });
     for (let i = 0; i < counts.bakes; i++) {
-      new AmiBake(stack, `Bake${i}`, { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell([`dnf install -y nginx`, `echo ${i}`])] });
+      new AmiBake(stack, `Bake${i}`, { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['dnf install -y nginx', `echo ${i}`])] });
     }
     expect(sharedOf(Template.fromStack(stack)).length).toBeLessThanOrEqual(8);
   });
