@@ -66,7 +66,9 @@ export interface ImmutableAutoScalingGroupProps {
    * The security group of the instances. Instances need outbound HTTPS to CloudFormation and
    * Auto Scaling (or VPC endpoints) to report their health.
    *
-   * @default - a new security group with no inbound rules and all outbound traffic allowed
+   * @default - the stack's shared security group for this VPC, with no inbound rules and all
+   * outbound traffic allowed, until a rule is added through `connections` (or a load balancer is
+   * attached): then a new security group of this group's own, with the same defaults
    */
   readonly securityGroup?: ec2.ISecurityGroup;
 
@@ -204,9 +206,6 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   public readonly launchTemplate: ec2.LaunchTemplate;
 
 
-  /** The network connections of the instances. */
-  public readonly connections: ec2.Connections;
-
   /** The artifact the instances run. */
   public readonly artifact: IAmiArtifact;
 
@@ -220,6 +219,8 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   private readonly fleets: FleetIdentity;
   private givenOrOwnRole?: iam.IRole;
   private ownProfile?: iam.CfnInstanceProfile;
+  private readonly vpc: ec2.IVpc;
+  private givenOrOwnSecurityGroup?: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
@@ -238,13 +239,14 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     if (props.userData) this.unwrapUserData(props.userData, 'userData'); // fail early on a mismatch
 
     // create
-    const securityGroup = props.securityGroup ?? new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Instances of an ImmutableAutoScalingGroup (no inbound rules unless added)',
-      allowAllOutbound: true,
-    });
     this.fleets = FleetIdentity.of(this);
+    this.vpc = props.vpc;
     this.givenOrOwnRole = props.role;
+    this.givenOrOwnSecurityGroup = props.securityGroup;
+    const securityGroup = props.securityGroup ?? this.fleets.deferredSecurityGroup(this, props.vpc, {
+      own: () => this.securityGroup,
+      chosen: () => this.givenOrOwnSecurityGroup,
+    });
     this.launchTemplate = this.createLaunchTemplate(resolved, securityGroup, artifactCommands);
     this.autoScalingGroup = this.createGroup(resolved);
 
@@ -259,9 +261,27 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
         reason: 'No notificationTopic was given: rollouts report through CloudFormation stack events and the group\'s activity history. Pass notificationTopic to receive every scaling event.',
       });
     }
+  }
 
-    // expose
-    this.connections = new ec2.Connections({ securityGroups: [securityGroup] });
+  /**
+   * The network connections of the instances. Unless a security group was given, instances that no
+   * rule names share the stack's egress-only security group (per VPC); reading this gives the group
+   * a security group of its own, so that the rules added to it open this fleet only.
+   */
+  public get connections(): ec2.Connections {
+    return new ec2.Connections({ securityGroups: [this.securityGroup] });
+  }
+
+  /** The group's own security group (or the one given), created on first use. */
+  private get securityGroup(): ec2.ISecurityGroup {
+    if (!this.givenOrOwnSecurityGroup) {
+      this.givenOrOwnSecurityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: this.vpc,
+        description: 'Instances of an ImmutableAutoScalingGroup (no inbound rules unless added)',
+        allowAllOutbound: true,
+      });
+    }
+    return this.givenOrOwnSecurityGroup;
   }
 
   /**

@@ -300,6 +300,100 @@ describe('ImmutableAutoScalingGroup', () => {
       Template.fromStack(stack).resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
     });
 
+    /** The security group ids a launch template of `fleet` renders. */
+    function groupsOf(stack: Stack, fleet: ImmutableAutoScalingGroup): unknown {
+      const lt = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(fleet.launchTemplate.node.defaultChild as ec2.CfnLaunchTemplate)];
+      return lt.Properties.LaunchTemplateData.SecurityGroupIds;
+    }
+    const SHARED_GROUP = [{ 'Fn::GetAtt': [expect.stringMatching(/^cdkimmutabledeploysFleetsSecurityGroup/), 'GroupId'] }];
+
+    test('groups that no rule names share one egress-only security group per VPC', () => {
+      // GIVEN
+      const { stack, vpc, fleet } = group();
+      const second = new ImmutableAutoScalingGroup(stack, 'Second', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+      const template = Template.fromStack(stack);
+
+      // THEN
+      template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', IpProtocol: '-1' })],
+        SecurityGroupIngress: Match.absent(),
+      });
+      expect(groupsOf(stack, fleet)).toEqual(SHARED_GROUP);
+      expect(groupsOf(stack, second)).toEqual(SHARED_GROUP);
+    });
+
+    test.each([
+      ['the group\'s connections', (f: ImmutableAutoScalingGroup) => f.connections],
+      ['the Auto Scaling group\'s connections', (f: ImmutableAutoScalingGroup) => f.autoScalingGroup.connections],
+      ['the launch template\'s connections', (f: ImmutableAutoScalingGroup) => f.launchTemplate.connections],
+    ])('a rule added through %s opens that fleet only, on a security group of its own', (_name, connectionsOf) => {
+      // GIVEN
+      const { stack, vpc, fleet } = group();
+      const other = new ImmutableAutoScalingGroup(stack, 'Other', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+
+      // WHEN
+      connectionsOf(fleet).allowFrom(ec2.Peer.ipv4('10.0.0.0/16'), ec2.Port.tcp(8080));
+      const template = Template.fromStack(stack);
+
+      // THEN: the rule is on the fleet's own group; the other fleet keeps the shared one, which has no rule
+      const own = [{ 'Fn::GetAtt': [expect.stringMatching(/^FleetSecurityGroup/), 'GroupId'] }];
+      expect(groupsOf(stack, fleet)).toEqual(own);
+      expect(groupsOf(stack, other)).toEqual(SHARED_GROUP);
+      template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
+      const withIngress = Object.entries(template.findResources('AWS::EC2::SecurityGroup'))
+        .filter(([, r]: [string, any]) => r.Properties.SecurityGroupIngress !== undefined);
+      expect(withIngress.map(([id, r]: [string, any]) => [id, r.Properties.SecurityGroupIngress])).toEqual([
+        [expect.stringMatching(/^FleetSecurityGroup/), [expect.objectContaining({ CidrIp: '10.0.0.0/16', FromPort: 8080, ToPort: 8080 })]],
+      ]);
+    });
+
+    test('a fleet named as the peer of a rule gets its own security group, never the shared one', () => {
+      // GIVEN
+      const { stack, vpc, fleet } = group();
+      const client = new ImmutableAutoScalingGroup(stack, 'Client', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+      const bystander = new ImmutableAutoScalingGroup(stack, 'Bystander', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+
+      // WHEN: the fleet lets the client's instances in, naming the client through its Auto Scaling group
+      fleet.connections.allowFrom(client.autoScalingGroup, ec2.Port.tcp(8080));
+      const template = Template.fromStack(stack);
+
+      // THEN
+      expect(groupsOf(stack, client)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^ClientSecurityGroup/), 'GroupId'] }]);
+      expect(groupsOf(stack, bystander)).toEqual(SHARED_GROUP);
+      const sources = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r: any) => r.Properties.SourceSecurityGroupId);
+      expect(sources).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^ClientSecurityGroup/), 'GroupId'] }]);
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/"(GroupId|SourceSecurityGroupId|DestinationSecurityGroupId)":\{"Fn::GetAtt":\["cdkimmutabledeploysFleetsSecurityGroup/);
+    });
+
+    test('no shared security group when every fleet has its own, or was given one', () => {
+      // GIVEN
+      const { stack, vpc, fleet } = group();
+      const given = new ec2.SecurityGroup(stack, 'Given', { vpc });
+      new ImmutableAutoScalingGroup(stack, 'WithGiven', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE, securityGroup: given });
+
+      // WHEN
+      fleet.connections.allowFrom(ec2.Peer.ipv4('10.0.0.0/16'), ec2.Port.tcp(8080));
+
+      // THEN
+      const ids = Object.keys(Template.fromStack(stack).findResources('AWS::EC2::SecurityGroup'));
+      expect(ids).toEqual([expect.stringMatching(/^FleetSecurityGroup/), expect.stringMatching(/^Given/)]);
+    });
+
+    test('one shared security group per VPC', () => {
+      // GIVEN
+      const { stack, vpc } = group();
+      const otherVpc = new ec2.Vpc(stack, 'OtherVpc', { maxAzs: 2, natGateways: 1 });
+      const elsewhere = new ImmutableAutoScalingGroup(stack, 'Elsewhere', { vpc: otherVpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+      new ImmutableAutoScalingGroup(stack, 'Same', { vpc, artifact: AmiArtifact.fromAmiId(AMI_A), instanceType: INSTANCE_TYPE });
+      const template = Template.fromStack(stack);
+
+      // THEN
+      template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: { Ref: Match.stringLikeRegexp('^OtherVpc') } });
+      expect(groupsOf(stack, elsewhere)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^cdkimmutabledeploysFleetsSecurityGroup2/), 'GroupId'] }]);
+    });
+
     test('behind an ALB: only the load balancer may reach the instances, on the target port', () => {
       // GIVEN
       const { stack } = withAlb();
