@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TAG_PREFIX } from './buildspec';
+import { DigestImage } from './digest-image';
 import { ContainerPlatform } from './platform';
 import type { ImageLookupSpec } from './types';
 import { optionError, warn } from '../../internal/errors';
@@ -134,18 +135,6 @@ export class ContainerArtifact {
   }
 
   private constructor() {}
-}
-
-/** An image by digest, for an ECS container definition, that grants pull to the task's execution role: also for a digest known only at deploy time. */
-class DigestImage extends ecs.ContainerImage {
-  constructor(private readonly artifact: IContainerArtifact) {
-    super();
-  }
-
-  public bind(_scope: Construct, containerDefinition: ecs.ContainerDefinition): ecs.ContainerImageConfig {
-    this.artifact.grantPull(containerDefinition.taskDefinition.obtainExecutionRole());
-    return { imageName: this.artifact.imageUri };
-  }
 }
 
 /** An image imported by fingerprint: a lookup of the stack's runtime gives its digest. */

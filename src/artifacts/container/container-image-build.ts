@@ -11,6 +11,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ContainerArtifact, IContainerArtifact } from './artifact';
 import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { DigestImage } from './digest-image';
 import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
 import { describeMutability, tagCanMove } from './tag-mutability';
@@ -248,7 +249,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
     this.imageDigest = job.data;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
-    this.containerImage = new DigestPinnedImage(this);
+    this.containerImage = new DigestImage(this);
   }
 
   /**
@@ -399,18 +400,6 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       throw constructError(this, TYPE, { prop: 'repository', problem: message.replace(/^repository /, '').replace(/\.$/, ''), fix: 'This is an error (requireImmutableTags is true).' });
     }
     warn(this, 'mutable-repository-tags', `${message} Set requireImmutableTags to make this an error.`);
-  }
-}
-
-/** An ECS image by digest that grants pull to the task's execution role, like `ecs.EcrImage`, but for a digest known only at deploy time. */
-class DigestPinnedImage extends ecs.ContainerImage {
-  constructor(private readonly artifact: ContainerImageBuild) {
-    super();
-  }
-
-  public bind(_scope: Construct, containerDefinition: ecs.ContainerDefinition): ecs.ContainerImageConfig {
-    this.artifact.grantPull(containerDefinition.taskDefinition.obtainExecutionRole());
-    return { imageName: this.artifact.imageUri };
   }
 }
 

@@ -232,13 +232,16 @@ export class DeployTimeRuntime extends Construct {
    */
   private generationFor(owner: IConstruct, props: Omit<JobProperties, 'Key' | 'Handle' | 'TimeoutSeconds'>) {
     const stack = Stack.of(owner);
-    const settings = JSON.stringify(stack.resolve(props.Spec));
+    const resolved = stack.resolve(props);
+    const settings = JSON.stringify(resolved.Spec);
     let level = 0;
-    for (const g of this.generations) {
-      // A job reads another's result through `Fn::GetAtt [<its wait>, Data]`.
-      if (settings.includes('"Data"') && g.jobs.some((j) => settings.includes(`"${stack.resolve(j.props.Key)}","Data"`))) level = Math.max(level, g.level + 1);
+    // A job reads another's result through `Fn::GetAtt [<its wait>, Data]`.
+    if (settings.includes('"Data"')) {
+      for (const g of this.generations) {
+        if (g.jobs.some((j) => settings.includes(`"${stack.resolve(j.props.Key)}","Data"`))) level = Math.max(level, g.level + 1);
+      }
     }
-    const bytes = Buffer.byteLength(JSON.stringify(stack.resolve(props)), 'utf8') + HANDLE_URL_BYTES;
+    const bytes = Buffer.byteLength(JSON.stringify(resolved), 'utf8') + HANDLE_URL_BYTES;
     const open = this.generations.find((g) => g.level === level && g.bytes + bytes <= MAX_JOBS_BYTES);
     if (open) {
       open.bytes += bytes;
