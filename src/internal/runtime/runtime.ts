@@ -21,6 +21,7 @@ import { JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { Fingerprint } from '../../fingerprint';
+import { SynthError } from '../errors';
 import { acknowledgeRuntimeFunction } from '../baseline';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
 
@@ -42,6 +43,16 @@ const SERVICE_TIMEOUT = Duration.minutes(15);
 const MAX_JOBS_BYTES = 100_000;
 /** A handle URL: the stack's ARN and the handle's logical id, URL-encoded, and a SigV4 query string. */
 const HANDLE_URL_BYTES = 800;
+
+/**
+ * Context key of a retry after a failed deploy with rollback disabled (`cdk deploy --no-rollback`):
+ * `-c cdk-immutable-deploys:retry=<any new word>` gives every job a new wait and a fresh handle, so
+ * that a job whose attempt failed starts a new one (an artifact that exists completes its new wait
+ * at once). A kept handle holds its failure signal, and CloudFormation re-creates only the failed
+ * wait on the same handle, which fails again at once.
+ */
+export const RETRY_CONTEXT = 'cdk-immutable-deploys:retry';
+const RETRY_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
 
 /** A job to run when the stack deploys. */
 export interface JobOptions {
@@ -159,7 +170,8 @@ export class DeployTimeRuntime extends Construct {
   public addJob(owner: Construct, options: JobOptions): JobHandle {
     const timeoutSeconds = options.timeout.toSeconds();
     const timeoutKey = Token.isUnresolved(timeoutSeconds) ? Stack.of(owner).resolve(timeoutSeconds) : timeoutSeconds;
-    const suffix = Fingerprint.ofJson({ fingerprint: options.fingerprint, timeout: timeoutKey }).short;
+    const retry = this.retry();
+    const suffix = Fingerprint.ofJson({ fingerprint: options.fingerprint, timeout: timeoutKey, ...(retry === undefined ? {} : { retry }) }).short;
     const generation = this.generationFor(owner, { Kind: options.kind, Path: owner.node.path, Fingerprint: options.fingerprint, Spec: options.spec });
     const handle = new CfnWaitConditionHandle(owner, `Handle${suffix}`);
     const wait = new CfnWaitCondition(owner, `Wait${suffix}`, {
@@ -186,6 +198,22 @@ export class DeployTimeRuntime extends Construct {
     });
     // The data of the one signal a wait takes: {"<attempt>":"<data>"}. Neither part holds a quote.
     return { wait, data: Fn.select(3, Fn.split('"', Token.asString(wait.attrData))) };
+  }
+
+  /** The retry word of this synthesis (context `cdk-immutable-deploys:retry`), if any. */
+  private retry(): string | undefined {
+    const value: unknown = this.node.tryGetContext(RETRY_CONTEXT);
+    if (value === undefined || value === null || value === '') return undefined;
+    const text = typeof value === 'number' ? String(value) : value;
+    if (typeof text !== 'string' || !RETRY_PATTERN.test(text)) {
+      throw new SynthError(Stack.of(this).node.path, {
+        prop: `context ${RETRY_CONTEXT}`,
+        value,
+        problem: 'must be 1 to 32 letters, digits, \'.\', \'_\' or \'-\'',
+        fix: `Pass a new word for each retry after a deploy with --no-rollback failed, e.g. \`cdk deploy -c ${RETRY_CONTEXT}=2\`.`,
+      });
+    }
+    return text;
   }
 
   /**

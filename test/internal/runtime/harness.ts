@@ -37,6 +37,8 @@ const cloudformation = mockClient(CloudFormationClient);
 export interface ArtifactSpec {
   readonly fingerprint: string;
   readonly timeoutMinutes?: number;
+  /** The retry word of the synthesis (context `cdk-immutable-deploys:retry`): part of the wait's key. */
+  readonly retry?: string;
 }
 
 interface Signal {
@@ -451,7 +453,7 @@ export class StackHarness {
 }
 
 function keyOf(a: ArtifactSpec): string {
-  return `Wait${a.fingerprint}${a.timeoutMinutes ?? 60}`;
+  return `Wait${a.fingerprint}${a.timeoutMinutes ?? 60}${a.retry ?? ''}`;
 }
 
 function newHandle(key: string, now: number): Handle {

@@ -162,6 +162,38 @@ describe('DeployTimeRuntime', () => {
     new AmiBake(stack, 'Huge', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(script)] });
     expect(() => Template.fromStack(stack)).toThrow(/deploy-time job of App\/Huge takes about \d+ bytes.*BakeStep\.file/s);
   });
+
+  test('a retry after --no-rollback (context cdk-immutable-deploys:retry) gives every job a new wait and handle; the same word gives the same ones', () => {
+    // GIVEN the same app, synthesized with no retry word, with one, again with it, and with another
+    const build = (retry?: string | number) => {
+      const app = new App({ context: retry === undefined ? {} : { 'cdk-immutable-deploys:retry': retry } });
+      const stack = new Stack(app, 'App', { env: ENV });
+      new ContainerImageBuild(stack, 'Image', { directory: context(), platform: ContainerPlatform.LINUX_ARM64 });
+      new AmiBake(stack, 'Bake', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo hi'])] });
+      const template = Template.fromStack(stack);
+      const waits = Object.keys(template.findResources('AWS::CloudFormation::WaitCondition')).sort();
+      const handles = Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle')).sort();
+      const keys = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysJobs')).flatMap((r) => r.Properties.Jobs.map((j: any) => j.Key)).sort();
+      return { waits, handles, keys };
+    };
+    const none = build();
+    const first = build('1');
+
+    // THEN a new word is a new wait and handle for every job, and the jobs resource names the new waits
+    expect(first.waits).toHaveLength(2);
+    expect(first.waits.filter((w) => none.waits.includes(w))).toEqual([]);
+    expect(first.handles.filter((h) => none.handles.includes(h))).toEqual([]);
+    expect(first.keys).toEqual(first.waits);
+    // the same word (a number or its text) keeps them, another word changes them again
+    expect(build('1')).toEqual(first);
+    expect(build(1)).toEqual(first);
+    expect(build('2').waits.filter((w) => first.waits.includes(w))).toEqual([]);
+    // no word, or an empty one, is the default: existing stacks keep their waits
+    expect(build('')).toEqual(none);
+
+    // AND a word that cannot be part of a name is a synth-time error that says what to pass
+    expect(() => build('two words')).toThrow(/context cdk-immutable-deploys:retry \(two words\) must be 1 to 32 letters, digits.*cdk deploy -c cdk-immutable-deploys:retry=2/s);
+  });
 });
 
 describe('generated names meet AWS\'s rules, for the longest stack name and a deep construct path', () => {

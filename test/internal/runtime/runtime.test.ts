@@ -121,6 +121,33 @@ describe('deploy-time runtime lifecycle', () => {
     expect(stack.signals(F2)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
   });
 
+  test('--no-rollback then retry with a new retry word (-c cdk-immutable-deploys:retry=2): new waits on fresh handles, one new attempt, and the stack completes with no rollback', async () => {
+    // GIVEN a failed attempt with rollback disabled, beside an artifact that exists
+    stack.builds.artifacts.set('f0', 'sha256:f0');
+    await deployBuilt(F1);
+    await stack.deploy([{ fingerprint: F2 }, { fingerprint: 'f0' }], { rollback: false });
+    stack.builds.finish(F2, 'failed');
+    await stack.event();
+    expect(await stack.settle()).toBe('failed');
+    const failedHandle = stack.wait(F2)!.handle;
+
+    // WHEN the same app is deployed again with a retry word: every wait has a new key, so a new handle
+    await stack.deploy([{ fingerprint: F2, retry: '2' }, { fingerprint: 'f0', retry: '2' }], { rollback: false });
+
+    // THEN the existing artifact completes its new wait at once, and the failed one starts once more
+    expect(stack.builds.starts).toBe(3);
+    expect(stack.waiting).toBe(true);
+    stack.builds.finish(F2, 'succeeded');
+    await stack.event();
+    expect(await stack.settle()).toBe('complete');
+    // the waits of the failed attempt left the template with their handles; the failed handle kept its one signal
+    expect(failedHandle.signals).toEqual([expect.objectContaining({ Status: 'FAILURE' })]);
+    expect(failedHandle.deleted).toBe(true);
+    expect(stack.wait(F2)).toBeUndefined();
+    expect(stack.wait('f0')).toBeUndefined();
+    expect(stack.pending).toBe(0);
+  });
+
   test('a new timeout is a new wait: the existing artifact completes it at once, with no build', async () => {
     await deployBuilt(F1);
     expect(await stack.deploy([{ fingerprint: F1, timeoutMinutes: 120 }])).toBe('complete');
