@@ -21,8 +21,8 @@ import { JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { Fingerprint } from '../../fingerprint';
-import { SynthError } from '../errors';
 import { acknowledgeRuntimeFunction } from '../baseline';
+import { SynthError } from '../errors';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
