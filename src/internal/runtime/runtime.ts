@@ -98,6 +98,7 @@ export class DeployTimeRuntime extends Construct {
   /** The jobs resources: the first holds every job that needs no other job's result; each next one, the jobs that need the one before's. */
   private readonly generations: JobsResource[] = [];
   private readonly granted = new Set<string>();
+  private readonly keys = new WeakMap<object, string>();
   private readonly branches = new Map<string, PatternBranch>();
   private readonly events: events.Rule;
   private readonly poll: events.Rule;
@@ -260,16 +261,15 @@ export class DeployTimeRuntime extends Construct {
    */
   private generationFor(owner: IConstruct, props: Omit<JobProperties, 'Key' | 'Handle' | 'TimeoutSeconds'>) {
     const stack = Stack.of(owner);
-    const resolved = stack.resolve(props);
-    const settings = JSON.stringify(resolved.Spec);
+    const settings = JSON.stringify(stack.resolve(props));
     let level = 0;
-    // A job reads another's result through `Fn::GetAtt [<its wait>, Data]`.
-    if (settings.includes('"Data"')) {
+    // A job reads another's result through `Fn::GetAtt [<its wait>, Data]`: `"<wait>","Data"]`.
+    if (settings.includes('","Data"]')) {
       for (const g of this.generations) {
-        if (g.jobs.some((j) => settings.includes(`"${stack.resolve(j.props.Key)}","Data"`))) level = Math.max(level, g.level + 1);
+        if (g.jobs.some((j) => settings.includes(`"${this.resolvedKey(j)}","Data"]`))) level = Math.max(level, g.level + 1);
       }
     }
-    const bytes = Buffer.byteLength(JSON.stringify(resolved), 'utf8') + HANDLE_URL_BYTES;
+    const bytes = Buffer.byteLength(settings, 'utf8') + HANDLE_URL_BYTES;
     const open = this.generations.find((g) => g.level === level && g.bytes + bytes <= MAX_JOBS_BYTES);
     if (open) {
       open.bytes += bytes;
@@ -287,6 +287,16 @@ export class DeployTimeRuntime extends Construct {
     const generation = { resource, jobs, level, bytes };
     this.generations.push(generation);
     return generation;
+  }
+
+  /** A job's wait's logical id, resolved once. */
+  private resolvedKey(job: JobsResource['jobs'][number]): string {
+    let key = this.keys.get(job);
+    if (key === undefined) {
+      key = Stack.of(this).resolve(job.props.Key) as string;
+      this.keys.set(job, key);
+    }
+    return key;
   }
 
   private renderPattern(): unknown {
