@@ -66,6 +66,9 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   /** The account and region of the stack that looks: where the artifact must be usable. */
   readonly account: string;
   readonly region: string;
+  /** The stack and the logical id of the lookup's resource: a lookup that makes something names it by them. */
+  readonly stackId: string;
+  readonly logicalId: string;
 }
 
 /** What a lookup found. */
@@ -73,6 +76,13 @@ export interface Found {
   /** The exact artifact: an AMI id, an image digest. */
   readonly data: string;
   readonly summary: string;
+  /**
+   * The resource's physical id, when the lookup made something (a grant): it names what it made, so
+   * that a new one is a new physical id and CloudFormation's cleanup deletes only the old one.
+   *
+   * @default - the kind and the fingerprint
+   */
+  readonly physicalId?: string;
 }
 
 /**
@@ -82,6 +92,11 @@ export interface Found {
  */
 export interface LookupRunner<S = any> {
   lookup(lookup: Lookup<S>): Promise<Found>;
+  /**
+   * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
+   * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
+   */
+  remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
 }
 
 /** A failure that a job reports as it is: its message is already bounded and readable. */
