@@ -16,14 +16,14 @@ import { createHash } from 'crypto';
 import { CreateGrantCommand, KMSClient, RetireGrantCommand } from '@aws-sdk/client-kms';
 import { KEY_GRANT_OPERATIONS } from './types';
 import type { KeyGrantSpec } from './types';
-import { errorText, failureMessage, FailurePart, MAX_REASON_BYTES } from '../../internal/failure';
+import { errorText } from '../../internal/failure';
 import type { Found, Lookup, LookupRunner } from '../../internal/runtime/job';
-import { JobFailure } from '../../internal/runtime/job';
+import { clientsByRegion, lookupFailure as failure } from '../../internal/runtime/job';
 
 /** The physical id of a grant's resource: `key-grant:<grant id>` (a grant id is 64 hexadecimal characters). */
 const PHYSICAL_ID = /^key-grant:([0-9a-f]{64})$/;
 
-const clients = new Map<string, KMSClient>();
+const clientOf = clientsByRegion((region) => new KMSClient({ region }));
 
 export const keyGrant: LookupRunner<KeyGrantSpec> = {
   lookup: (lookup) => createGrant(lookup),
@@ -88,17 +88,4 @@ async function retireGrant(lookup: Lookup<KeyGrantSpec>, physicalId: string): Pr
 /** A key is used in its own region: `arn:<partition>:kms:<region>:<account>:key/<id>`. */
 function regionOf(keyArn: string, fallback: string): string {
   return keyArn.split(':')[3] || fallback;
-}
-
-function clientOf(region: string): KMSClient {
-  let client = clients.get(region);
-  if (!client) {
-    client = new KMSClient({ region });
-    clients.set(region, client);
-  }
-  return client;
-}
-
-function failure(headline: string, parts: FailurePart[]): JobFailure {
-  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
 }

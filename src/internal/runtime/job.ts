@@ -6,6 +6,7 @@
  * Internal: never exported from the package.
  */
 import type { JobKind, LookupKind } from './protocol';
+import { failureMessage, FailurePart, MAX_REASON_BYTES } from '../failure';
 
 /** One job as a runner receives it. */
 export interface Job<S = { readonly [name: string]: unknown }> {
@@ -105,4 +106,22 @@ export class JobFailure extends Error {
     super(message);
     this.name = 'JobFailure';
   }
+}
+
+/** A bounded, readable failure of a lookup: its headline and parts, within a CloudFormation reason. */
+export function lookupFailure(headline: string, parts: FailurePart[]): JobFailure {
+  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
+}
+
+/** One SDK client per region, made on first use: `clientIn(region)`. */
+export function clientsByRegion<C>(make: (region: string) => C): (region: string) => C {
+  const clients = new Map<string, C>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
 }

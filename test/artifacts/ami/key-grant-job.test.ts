@@ -19,7 +19,7 @@ const KEY_B = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-00
 const GRANTEE = 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
 const RUNTIME_ROLE = 'arn:aws:iam::123456789012:role/app-RuntimeRole';
 // The "fingerprint" of a grant resource is that of its key and grantee: one per key here.
-const FP = { [KEY_A]: 'aa'.repeat(32), [KEY_B]: 'bb'.repeat(32) };
+const FP: { [key: string]: string } = { [KEY_A]: 'aa'.repeat(32), [KEY_B]: 'bb'.repeat(32) };
 const keyOf = (fp: string) => (fp === FP[KEY_A] ? KEY_A : KEY_B);
 const specOf = (fp: string): KeyGrantSpec & { [name: string]: string } => ({ KeyArn: keyOf(fp), Grantee: GRANTEE, RetiringPrincipal: RUNTIME_ROLE });
 const grantIdOf = (name: string) => createHash('sha256').update(name).digest('hex');
