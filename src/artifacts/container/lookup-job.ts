@@ -51,7 +51,8 @@ async function lookupImage(lookup: Lookup<ImageLookupSpec>): Promise<Found> {
   throw failure(`${head} found no image tagged ${tag} (fingerprint ${lookup.fingerprint}) in ${where}, looking from account ${lookup.account} (${lookup.region}).`, [
     {
       label: 'What to do',
-      text: 'Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository\'s lifecycle rules expired it (retainImages) or someone deleted the tag.',
+      text: 'Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository\'s lifecycle rules expired it (retainImages) or someone deleted the tag. '
+        + 'A replica (replicateTo) appears some time after the push: deploy again in a few minutes; ECR copies only images pushed after replication was configured, so an image built before it is never copied (change an input to build it anew).',
     },
   ]);
 }
