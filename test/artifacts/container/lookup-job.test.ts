@@ -18,8 +18,14 @@ const STAGING = '222222222222';
 const URI = `${TOOLING}.dkr.ecr.eu-west-1.amazonaws.com/web`;
 
 const lookup = (uri = URI): Lookup<ImageLookupSpec> => ({
-  kind: 'image-lookup', path: 'Staging/Web/ImportedArtifact', fingerprint: FP, account: STAGING, region: 'eu-central-1', spec: { RepositoryUri: uri },
-  stackId: `arn:aws:cloudformation:eu-central-1:${STAGING}:stack/Staging/1`, logicalId: 'WebImportedArtifactLookup',
+  kind: 'image-lookup',
+  path: 'Staging/Web/ImportedArtifact',
+  fingerprint: FP,
+  account: STAGING,
+  region: 'eu-central-1',
+  spec: { RepositoryUri: uri },
+  stackId: `arn:aws:cloudformation:eu-central-1:${STAGING}:stack/Staging/1`,
+  logicalId: 'WebImportedArtifactLookup',
 });
 const sdkError = (name: string, status = 400) => Object.assign(new Error(`${name}: not allowed to call DescribeImages`), { name, $metadata: { httpStatusCode: status } });
 
