@@ -116,6 +116,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cloudformation',
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-ssm',
+    // The KMS grant that lets another account's encrypted AMI launch by this account's Auto Scaling role.
+    '@aws-sdk/client-kms',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
   ],

@@ -1,28 +1,57 @@
 import * as path from 'path';
-import { App, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { addImmutableAutoScalingGroup } from './autoscaling';
 import { addImmutableFargateService } from './fargate';
-import { AmiArtifact, AmiBake, BakeStep, BaseImage, ContainerArtifact, ContainerImageBuild, ContainerPlatform } from '../src';
+import { AmiArtifact, AmiBake, BakeStep, BaseImage, ContainerArtifact, ContainerImageBuild, ContainerPlatform, ReplicationDestination } from '../src';
 
 /**
  * The reference app: bake once, test that exact artifact in staging, deploy the same bits to
- * production. Three stages in three accounts (the ids are examples: put yours):
+ * production. Three stages in three accounts (the ids are examples: put yours), and the registry
+ * settings of Production's account and region:
+ * - ProductionRegistry, once, before the first Bake: in Production's account and region, makes the
+ *   repositories ECR replicates there tag-immutable and encrypted, and lets the tooling account
+ *   replicate into them;
  * - Bake, in a tooling account (us-east-1): bakes the web server's AMI and builds the site's image,
- *   shares both with the other two accounts and copies the AMI to Production's region;
+ *   shares both with the other two accounts, copies the AMI to Production's region and replicates
+ *   the image to Production's registry;
  * - Staging, in its own account (us-east-1), and
  * - Production, in a third account and a second region (eu-west-1): each imports the AMI and the
- *   image by fingerprint, a string known when the app is synthesized, and runs them.
+ *   image by fingerprint, a string known when the app is synthesized, and runs them (Production
+ *   pulls the replica in its own registry). Each group's account makes the KMS grant that lets its
+ *   Auto Scaling role launch the AMI encrypted with the tooling account's key.
  * Deploy Bake, then Staging, test it, then Production (or put the stages in a CDK pipeline in that
  * order): all three run the same AMI and the same digest. Nothing is built outside the Bake stage.
  */
 export const ACCOUNTS = { tooling: '111111111111', staging: '222222222222', production: '333333333333' };
 export const BAKE_REGION = 'us-east-1';
 export const PRODUCTION_REGION = 'eu-west-1';
-const REPOSITORY = 'immutable-deploys-example/web';
+/** Under a prefix, so that Production's repository creation template covers its replica (ECR matches `<prefix>/`). */
+const REPOSITORY_PREFIX = 'immutable-deploys-example';
+const REPOSITORY = `${REPOSITORY_PREFIX}/web`;
+/**
+ * The keys that encrypt the AMI in each region, as the tooling account shows them (the Bake stack's
+ * `AmiKeyArn` output, and the key behind `alias/immutable-deploys-example-ami` in eu-west-1): put
+ * yours. A KMS grant names a key by its ARN, never by an alias.
+ */
+export const AMI_KEY_ARNS = {
+  [BAKE_REGION]: `arn:aws:kms:${BAKE_REGION}:${ACCOUNTS.tooling}:key/1a2b3c4d-5e6f-1a2b-3c4d-5e6f1a2b3c4d`,
+  [PRODUCTION_REGION]: `arn:aws:kms:${PRODUCTION_REGION}:${ACCOUNTS.tooling}:key/mrk-1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d`,
+};
+
+/** Production's registry: deployed once, before the first Bake replicates an image to it. */
+export class RegistryStage extends Stage {
+  public readonly stack: Stack;
+
+  constructor(scope: Construct, id: string, props: StageProps) {
+    super(scope, id, props);
+    this.stack = new Stack(this, 'Registry');
+    new ReplicationDestination(this.stack, 'Replicas', { sourceAccounts: [ACCOUNTS.tooling], repositoryPrefix: REPOSITORY_PREFIX, retainImages: 20 });
+  }
+}
 
 /** What the Bake stage makes: the fingerprints are what the other stages deploy. */
 export class BakeStage extends Stage {
@@ -60,6 +89,12 @@ export class BakeStage extends Stage {
       repository,
       requireImmutableTags: true,
       shareWith: others,
+      // Production pulls from its own registry in its own region: the same tag, the same digest.
+      replicateTo: [{ region: PRODUCTION_REGION, account: ACCOUNTS.production }],
+    });
+    new CfnOutput(this.stack, 'AmiKeyArn', {
+      value: key.keyArn,
+      description: 'The key that encrypts the baked AMIs here: the other stages name it (AMI_KEY_ARNS)',
     });
   }
 }
@@ -68,6 +103,10 @@ export class BakeStage extends Stage {
 export interface ServiceStageProps extends StageProps {
   readonly amiFingerprint: string;
   readonly imageFingerprint: string;
+  /** The ARN of the tooling account's key that encrypts the AMI in this stage's region. */
+  readonly amiKeyArn: string;
+  /** Whether the image is replicated to this stage's registry (else it is pulled from the tooling account's). */
+  readonly imageReplicated: boolean;
 }
 
 /** Staging or Production: the same service, from the same artifacts, imported by fingerprint. */
@@ -83,22 +122,38 @@ export class ServiceStage extends Stage {
       fingerprint: props.amiFingerprint,
       owner: ACCOUNTS.tooling,
       sourceRegion: BAKE_REGION,
+      // Another account's key: the group's stack grants this account's Auto Scaling role its use.
+      encryptionKeyArn: props.amiKeyArn,
     });
-    const repository = ecr.Repository.fromRepositoryAttributes(this.stack, 'WebRepository', {
-      repositoryName: REPOSITORY,
-      repositoryArn: `arn:aws:ecr:${BAKE_REGION}:${ACCOUNTS.tooling}:repository/${REPOSITORY}`,
-    });
+    const repository = props.imageReplicated
+      ? ecr.Repository.fromRepositoryName(this.stack, 'WebRepository', REPOSITORY)
+      : ecr.Repository.fromRepositoryAttributes(this.stack, 'WebRepository', {
+        repositoryName: REPOSITORY,
+        repositoryArn: `arn:aws:ecr:${BAKE_REGION}:${ACCOUNTS.tooling}:repository/${REPOSITORY}`,
+      });
     const image = ContainerArtifact.fromFingerprint(this.stack, 'WebImage', { repository, fingerprint: props.imageFingerprint, platform: ContainerPlatform.LINUX_ARM64 });
     addImmutableFargateService(this.stack, image, vpc);
     addImmutableAutoScalingGroup(this.stack, ami, vpc);
   }
 }
 
-/** The three stages of the reference app. */
+/** The three stages of the reference app, and Production's registry settings. */
 export function promotionApp(app: App) {
+  const registry = new RegistryStage(app, 'ProductionRegistry', { env: { account: ACCOUNTS.production, region: PRODUCTION_REGION } });
   const bake = new BakeStage(app, 'Bake', { env: { account: ACCOUNTS.tooling, region: BAKE_REGION } });
   const fingerprints = { amiFingerprint: bake.bake.fingerprint, imageFingerprint: bake.image.fingerprint };
-  const staging = new ServiceStage(app, 'Staging', { env: { account: ACCOUNTS.staging, region: BAKE_REGION }, ...fingerprints });
-  const production = new ServiceStage(app, 'Production', { env: { account: ACCOUNTS.production, region: PRODUCTION_REGION }, ...fingerprints });
-  return { bake, staging, production };
+  const staging = new ServiceStage(app, 'Staging', {
+    env: { account: ACCOUNTS.staging, region: BAKE_REGION },
+    ...fingerprints,
+    amiKeyArn: AMI_KEY_ARNS[BAKE_REGION],
+    imageReplicated: false,
+  });
+  const production = new ServiceStage(app, 'Production', {
+    env: { account: ACCOUNTS.production, region: PRODUCTION_REGION },
+    ...fingerprints,
+    amiKeyArn: AMI_KEY_ARNS[PRODUCTION_REGION],
+    // Production pulls the replica in its own registry.
+    imageReplicated: true,
+  });
+  return { registry, bake, staging, production };
 }

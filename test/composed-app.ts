@@ -2,8 +2,10 @@
  * A composed app: everything the library creates, in one stack. Both artifacts (a container image
  * built with CodeBuild and an AMI baked with Image Builder), both deployments (a Fargate service and
  * an Auto Scaling group), and every option that adds resources: builds in a VPC, a bake with test
- * steps, a customer-managed root-volume key and distribution to another region and account, blue/green
- * with a test listener rule, an instance refresh with alarms, and the notification topic.
+ * steps, a customer-managed root-volume key and distribution to another region and account, the
+ * image's replication to another region (and the destination side of replication from another
+ * account), blue/green with a test listener rule, an instance refresh with alarms, the notification
+ * topic, and a group of an AMI imported with another account's key (its KMS grant).
  *
  * The security baseline (`security-baseline.test.ts`) runs every checker on it; `test/checks` proves
  * it trips no ImmutabilityChecks rule.
@@ -18,6 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
 import {
+  AmiArtifact,
   AmiBake,
   BakeStep,
   BaseImage,
@@ -28,6 +31,7 @@ import {
   ImmutableFargateService,
   InstanceHealthCheck,
   ReplacementStrategy,
+  ReplicationDestination,
 } from '../src';
 
 export const COMPOSED_ENV = { account: '111111111111', region: 'us-east-1' };
@@ -57,7 +61,9 @@ export function composedStack(app: App, id = 'Composed'): Stack {
     platform: ContainerPlatform.LINUX_ARM64,
     vpc,
     requireImmutableTags: true,
+    replicateTo: [{ region: 'eu-west-1' }],
   });
+  new ReplicationDestination(stack, 'Replicas', { sourceAccounts: ['222222222222'] });
   const key = new kms.Key(stack, 'AmiKey', { enableKeyRotation: true, description: 'AMI root volumes' });
   fixture(key, 'key (its default policy delegates to IAM)', 'cdk-validator-cfnguard::kms_create_grant_aws_service_check');
   const ami = new AmiBake(stack, 'Ami', {
@@ -131,5 +137,17 @@ export function composedStack(app: App, id = 'Composed'): Stack {
     notificationTopic: new sns.Topic(stack, 'FleetEvents', { enforceSSL: true, masterKey: topicKey }),
   });
   fleet.attachToApplicationTargetGroup(fleetTargets);
+
+  // A group of an AMI another account baked, encrypted with that account's key: the stack's runtime grants this account's Auto Scaling role its use.
+  new ImmutableAutoScalingGroup(stack, 'ImportedFleet', {
+    vpc,
+    artifact: AmiArtifact.fromFingerprint(stack, 'ImportedAmi', {
+      fingerprint: 'ab'.repeat(32),
+      owner: '222222222222',
+      encryptionKeyArn: 'arn:aws:kms:us-east-1:222222222222:key/1a2b3c4d-5e6f-1a2b-3c4d-5e6f1a2b3c4d',
+    }),
+    instanceType: new ec2.InstanceType('t3.micro'),
+    notificationTopic: new sns.Topic(stack, 'ImportedFleetEvents', { enforceSSL: true, masterKey: topicKey }),
+  });
   return stack;
 }

@@ -27,10 +27,10 @@ describe('the example app', () => {
 describe('the reference promotion app (examples/app.ts)', () => {
   test('Bake, Staging and Production synthesize valid and clean, with no AWS account; the fingerprints reach every stage unchanged', () => {
     // GIVEN / WHEN
-    const { bake, staging, production } = promotionApp(newTestApp());
+    const { registry, bake, staging, production } = promotionApp(newTestApp());
 
     // THEN
-    for (const stack of [bake.stack, staging.stack, production.stack]) {
+    for (const stack of [registry.stack, bake.stack, staging.stack, production.stack]) {
       expect({ stack: stack.node.path, findings: describeFindings(validate(stack).findings) }).toEqual({ stack: stack.node.path, findings: [] });
     }
     const built = Template.fromStack(bake.stack);
@@ -38,7 +38,9 @@ describe('the reference promotion app (examples/app.ts)', () => {
     expect(fingerprints).toEqual([bake.bake.fingerprint, bake.image.fingerprint].sort());
     for (const stage of [staging.stack, production.stack]) {
       const template = Template.fromStack(stage);
-      const looked = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).map((l) => l.Properties.Fingerprint).sort();
+      // The imports (the KMS grant for the AMI's key is a lookup resource too, of the key, not of an artifact).
+      const looked = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysLookup'))
+        .filter((l) => l.Properties.Kind !== 'key-grant').map((l) => l.Properties.Fingerprint).sort();
       expect(looked).toEqual(fingerprints);
       // Nothing is built or baked outside the Bake stage.
       template.resourceCountIs('Custom::CdkImmutableDeploysJobs', 0);
@@ -46,5 +48,22 @@ describe('the reference promotion app (examples/app.ts)', () => {
     }
     expect(production.stack.region).toBe('eu-west-1');
     expect(new Set([bake.stack.account, staging.stack.account, production.stack.account]).size).toBe(3);
+  });
+
+  test('the image is replicated to Production\'s registry, which keeps its tags immutable; Production pulls the replica, Staging the source; both grant their Auto Scaling role the AMI key', () => {
+    const { registry, bake, staging, production } = promotionApp(newTestApp());
+    const [replication] = Object.values<any>(Template.fromStack(bake.stack).findResources('AWS::ECR::ReplicationConfiguration'));
+    const [rule] = replication.Properties.ReplicationConfiguration.Rules;
+    expect(rule.Destinations).toEqual([{ Region: production.stack.region, RegistryId: production.stack.account }]);
+    Template.fromStack(registry.stack).hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', { Prefix: 'immutable-deploys-example', AppliedFor: ['REPLICATION'], ImageTagMutability: 'IMMUTABLE' });
+    const uriOf = (stack: typeof staging.stack) => JSON.stringify(Object.values<any>(Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysLookup'))
+      .find((l) => l.Properties.Kind === 'image-lookup').Properties.Spec.RepositoryUri);
+    expect(uriOf(production.stack)).toContain(`${production.stack.account}.dkr.ecr.${production.stack.region}.`);
+    expect(uriOf(production.stack)).toContain('/immutable-deploys-example/web');
+    expect(uriOf(staging.stack)).toContain(`${bake.stack.account}.dkr.ecr.${bake.stack.region}.`);
+    for (const stack of [staging.stack, production.stack]) {
+      const grants = Object.values<any>(Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysLookup')).filter((l) => l.Properties.Kind === 'key-grant');
+      expect(grants.map((g) => g.Properties.Spec.KeyArn)).toEqual([expect.stringContaining(`:kms:${stack.region}:${bake.stack.account}:key/`)]);
+    }
   });
 });

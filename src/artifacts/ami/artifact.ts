@@ -38,6 +38,16 @@ export interface IAmiArtifact {
    * @default - unknown
    */
   readonly rootDeviceName?: string;
+
+  /**
+   * The ARN of the customer managed KMS key that encrypts the AMI's snapshots in this region, when
+   * it is another account's: an `ImmutableAutoScalingGroup` then has the stack's runtime create the
+   * KMS grant that lets this account's Auto Scaling role use it.
+   *
+   * @default - no key of another account: the AMI is unencrypted, or its key's policy already lets
+   * the Auto Scaling role of this account use it
+   */
+  readonly encryptionKeyArn?: string;
 }
 
 /**
@@ -127,10 +137,25 @@ export interface AmiArtifactFromFingerprintProps {
    * @default - unknown: the deployment assumes `/dev/xvda` on Linux and `/dev/sda1` on Windows
    */
   readonly rootDeviceName?: string;
+
+  /**
+   * The ARN of the customer managed KMS key that encrypts the AMI's snapshots in this stack's region
+   * (the bake's `rootVolumeKey`, or `distribution.kmsKeyId` in the regions it copies to). When the
+   * key is another account's, an `ImmutableAutoScalingGroup` that runs the AMI has the stack's runtime
+   * create a KMS grant for this account's Auto Scaling service-linked role, from this account (EC2
+   * Auto Scaling requires it so), before the group launches; the grant is retired when the stack no
+   * longer needs it. The key's policy must let this account create grants (`distribution.accounts`
+   * of the `AmiBake` does).
+   *
+   * @default - no grant: the AMI is unencrypted, encrypted with the default EBS key (which cannot be
+   * shared), or with a key whose policy already lets this account's Auto Scaling role use it
+   */
+  readonly encryptionKeyArn?: string;
 }
 
 const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const ACCOUNT = /^\d{12}$/;
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:key\/(mrk-)?[0-9a-f-]+$/;
 
 /**
  * AMI artifacts baked elsewhere.
@@ -177,6 +202,14 @@ export class AmiArtifact {
     if (props.sourceRegion !== undefined && !Token.isUnresolved(props.sourceRegion) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(props.sourceRegion)) {
       throw optionError(factory, { prop: 'sourceRegion', problem: `'${props.sourceRegion}' is not a region name`, fix: "Pass the bake stack's region, such as 'eu-west-1'." });
     }
+    if (props.encryptionKeyArn !== undefined && !Token.isUnresolved(props.encryptionKeyArn) && !KEY_ARN.test(props.encryptionKeyArn)) {
+      throw optionError(factory, {
+        prop: 'encryptionKeyArn',
+        value: props.encryptionKeyArn,
+        problem: 'is not the ARN of a KMS key',
+        fix: "Pass the key's ARN, 'arn:aws:kms:<region>:<account>:key/<key id>' (KMS grants take no alias).",
+      });
+    }
     return new ImportedAmiArtifact(scope, id, props);
   }
 
@@ -191,6 +224,7 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
   public readonly osType: ec2.OperatingSystemType;
   public readonly architecture?: ec2.InstanceArchitecture;
   public readonly rootDeviceName?: string;
+  public readonly encryptionKeyArn?: string;
 
   constructor(scope: Construct, id: string, private readonly props: AmiArtifactFromFingerprintProps) {
     super(scope, id);
@@ -208,6 +242,7 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
     this.osType = props.osType ?? ec2.OperatingSystemType.LINUX;
     this.architecture = props.architecture;
     this.rootDeviceName = props.rootDeviceName;
+    this.encryptionKeyArn = props.encryptionKeyArn;
     this.machineImage = new PinnedMachineImage(this.amiId, this.osType, props.userData);
   }
 

@@ -12,11 +12,10 @@
 import { DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image } from '@aws-sdk/client-ec2';
 import { descriptionSuffixOf } from './types';
 import type { AmiLookupSpec } from './types';
-import { failureMessage, FailurePart, MAX_REASON_BYTES } from '../../internal/failure';
 import type { Found, Lookup, LookupRunner } from '../../internal/runtime/job';
-import { JobFailure } from '../../internal/runtime/job';
+import { clientsByRegion, lookupFailure as failure } from '../../internal/runtime/job';
 
-const clients = new Map<string, EC2Client>();
+const clientOf = clientsByRegion((region) => new EC2Client({ region }));
 
 export const amiLookup: LookupRunner<AmiLookupSpec> = {
   lookup: (lookup) => lookupAmi(lookup),
@@ -83,17 +82,4 @@ async function imagesOf(region: string, owner: string, fingerprint: string): Pro
   } while (nextToken);
   // The filter's wildcard is only at the start; check the end exactly all the same.
   return images.filter((i) => (i.Description ?? '').endsWith(suffix));
-}
-
-function clientOf(region: string): EC2Client {
-  let client = clients.get(region);
-  if (!client) {
-    client = new EC2Client({ region });
-    clients.set(region, client);
-  }
-  return client;
-}
-
-function failure(headline: string, parts: FailurePart[]): JobFailure {
-  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
 }

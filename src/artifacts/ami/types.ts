@@ -76,3 +76,25 @@ export interface AmiBakeSpec {
   /** The other regions the distribution copies the AMI to: their copies are held like the original. */
   readonly CopyRegions?: string[];
 }
+
+/**
+ * The settings of the KMS grant that lets this account's Auto Scaling service-linked role launch an
+ * AMI encrypted with another account's key (a `key-grant` lookup of the runtime).
+ */
+export interface KeyGrantSpec {
+  /** The ARN of the key (another account's key is named by its ARN only). */
+  readonly KeyArn: string;
+  /** The ARN of the role the grant is for: this account's `AWSServiceRoleForAutoScaling`. */
+  readonly Grantee: string;
+  /** The ARN of the runtime's role, which retires the grant when its resource is deleted. */
+  readonly RetiringPrincipal: string;
+}
+
+/**
+ * What the grant lets Auto Scaling do with the key: the operations EC2 Auto Scaling's guide lists for
+ * a customer managed key of another account (its `create-grant` example). Both the grant and the
+ * runtime's IAM condition (`kms:GrantOperations`) read this one list.
+ */
+export const KEY_GRANT_OPERATIONS = [
+  'Encrypt', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'DescribeKey', 'CreateGrant',
+] as const;

@@ -14,6 +14,8 @@ import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
 import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
+import { checkReplicationTargets, Destination, RegistryReplication, replicatedRepositoryName } from './registry-replication';
+import type { ReplicationTarget } from './replication';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
@@ -146,6 +148,22 @@ export interface ContainerImageBuildProps {
    * @default - no other account
    */
   readonly shareWith?: string[];
+
+  /**
+   * Regions, and other accounts, that ECR replicates this build's images to, fingerprint tag and
+   * digest unchanged, so that deploy stacks there pull from their own region
+   * (`ContainerArtifact.fromFingerprint()` with the replica, or this build passed to a stack there).
+   *
+   * The repository is then named `cdk-immutable-deploys/<stack>/<id>-<hash>` (known when the app is
+   * synthesized, the same name in every destination), and the stack's one replication configuration
+   * gets a rule for it. ECR's replication configuration is registry-wide, one per account and region:
+   * it replaces any configuration set elsewhere in this account and region. In each destination, a
+   * `ReplicationDestination` makes the replicated repositories tag-immutable and encrypted (without
+   * it ECR creates them with mutable tags) and lets other accounts replicate; deploy it first.
+   *
+   * @default - no replication
+   */
+  readonly replicateTo?: ReplicationTarget[];
 }
 
 /** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
@@ -214,6 +232,9 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   /** The user and volumes the Dockerfile's final stage declares. */
   private readonly runtime: ImageRuntime;
+  /** Where ECR copies the images, and the name of the copies' repository there (the same as here). */
+  private replicatedTo: Destination[] = [];
+  private replicaName?: string;
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
@@ -228,9 +249,11 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
     // Per image: its context, its repository, its job. The project and the runtime are the stack's.
     const asset = this.newContext(inputs, fingerprints);
-    this.repository = props.repository ?? this.newRepository(inputs.retainImages);
+    const replicatedName = inputs.replicateTo.length > 0 ? replicatedRepositoryName(this) : undefined;
+    this.repository = props.repository ?? this.newRepository(inputs.retainImages, replicatedName);
     if (props.repository) this.checkRepository(props.repository, props);
     this.shareWith(inputs.shareWith);
+    const replication = this.replicate(inputs.replicateTo);
     const projects = ContainerBuildProjects.of(this);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
@@ -243,7 +266,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       fingerprint: this.fingerprint,
       spec: { ...this.specOf(inputs, shared.project, asset) },
       timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
-      dependencies: [shared.project],
+      dependencies: [shared.project, ...(replication ? [replication] : [])],
     });
 
     recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
@@ -290,7 +313,25 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    * @internal
    */
   public _importInto(scope: Construct): IContainerArtifact {
-    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: this.repository, fingerprint: this.fingerprint, platform: this.platform });
+    // A stack in a region and account this build replicates to imports the replica there.
+    const into = Stack.of(scope);
+    const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => d.region === into.region && d.registryId === into.account);
+    const repository = replica ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!) : this.repository;
+    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+  }
+
+  /**
+   * Adds this build's repository to the stack's one replication configuration; returns it, so that
+   * the build pushes only once it exists (ECR replicates only images pushed after it).
+   */
+  private replicate(destinations: Destination[]): ecr.CfnReplicationConfiguration | undefined {
+    if (destinations.length === 0) return undefined;
+    const name = this.repository.repositoryName;
+    this.replicatedTo = destinations.filter((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId));
+    this.replicaName = Token.isUnresolved(name) ? (this.repository.node.defaultChild as ecr.CfnRepository | undefined)?.repositoryName : name;
+    const replication = RegistryReplication.of(this);
+    replication.add(this, name, destinations);
+    return replication.resource;
   }
 
   /**
@@ -357,8 +398,9 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     };
   }
 
-  private newRepository(retainImages: number): ecr.IRepository {
+  private newRepository(retainImages: number, repositoryName?: string): ecr.IRepository {
     const repository = new ecr.Repository(this, 'Repository', {
+      repositoryName,
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
       imageScanOnPush: true,
       encryption: ecr.RepositoryEncryption.KMS,
@@ -544,6 +586,7 @@ interface BuildInputs {
   readonly cache: boolean;
   readonly requireImmutableTags: boolean;
   readonly shareWith: string[];
+  readonly replicateTo: Destination[];
 }
 
 /** Errors of this module start with the construct's path and this type. */
@@ -571,6 +614,7 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
     cache: props.cache ?? true,
     requireImmutableTags: props.requireImmutableTags ?? false,
     shareWith: checkAccounts(scope, props.shareWith ?? []),
+    replicateTo: checkReplicationTargets(scope, TYPE, props.replicateTo ?? []),
   };
 }
 

@@ -12,11 +12,11 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { findImageDigest, parseRepositoryUri } from './build-job';
 import { TAG_PREFIX } from './buildspec';
 import type { ImageLookupSpec } from './types';
-import { errorText, failureMessage, FailurePart, MAX_REASON_BYTES } from '../../internal/failure';
+import { errorText } from '../../internal/failure';
 import type { Found, Lookup, LookupRunner } from '../../internal/runtime/job';
-import { JobFailure } from '../../internal/runtime/job';
+import { clientsByRegion, JobFailure, lookupFailure as failure } from '../../internal/runtime/job';
 
-const clients = new Map<string, ECRClient>();
+const clientOf = clientsByRegion((region) => new ECRClient({ region }));
 
 export const imageLookup: LookupRunner<ImageLookupSpec> = {
   lookup: (lookup) => lookupImage(lookup),
@@ -51,20 +51,8 @@ async function lookupImage(lookup: Lookup<ImageLookupSpec>): Promise<Found> {
   throw failure(`${head} found no image tagged ${tag} (fingerprint ${lookup.fingerprint}) in ${where}, looking from account ${lookup.account} (${lookup.region}).`, [
     {
       label: 'What to do',
-      text: 'Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository\'s lifecycle rules expired it (retainImages) or someone deleted the tag.',
+      text: 'Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository\'s lifecycle rules expired it (retainImages) or someone deleted the tag. '
+        + 'A replica (replicateTo) appears some time after the push: deploy again in a few minutes; ECR copies only images pushed after replication was configured, so an image built before it is never copied (change an input to build it anew).',
     },
   ]);
-}
-
-function clientOf(region: string): ECRClient {
-  let client = clients.get(region);
-  if (!client) {
-    client = new ECRClient({ region });
-    clients.set(region, client);
-  }
-  return client;
-}
-
-function failure(headline: string, parts: FailurePart[]): JobFailure {
-  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
 }

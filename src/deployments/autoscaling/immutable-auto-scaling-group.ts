@@ -1,4 +1,4 @@
-import { Aws, Duration, Lazy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -15,6 +15,7 @@ import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
 import { constructError, known, Problem } from '../../internal/errors';
 import { artifactInScope } from '../../internal/promotion';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { recordAutoScalingGroup } from '../../plan/metadata';
 
 /**
@@ -254,6 +255,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     this.pinToLaunchTemplateVersion();
     recordAutoScalingGroup(this, this.autoScalingGroup, this.launchTemplate, props.artifact, this.replacement.strategyName);
     this.grantReporting();
+    this.grantKeyToAutoScaling(props.artifact);
     acknowledgeFleet(this.launchTemplate, this.autoScalingGroup);
     if (!props.notificationTopic) {
       Validations.of(this.autoScalingGroup).acknowledge({
@@ -376,6 +378,21 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   private grantReporting(): void {
     if (this.givenOrOwnRole) this.fleets.reporting.attachToRole(this.givenOrOwnRole);
     this.autoScalingGroup.node.addDependency(this.fleets.reporting);
+  }
+
+  /**
+   * An AMI encrypted with another account's key launches only when this account's Auto Scaling role
+   * may use the key, through a KMS grant made from this account: the stack's runtime makes it (one per
+   * key in the stack) before the group exists, and retires it when the stack no longer has it.
+   */
+  private grantKeyToAutoScaling(artifact: IAmiArtifact): void {
+    const keyArn = artifact.encryptionKeyArn;
+    if (!keyArn) return;
+    const account = Stack.of(this).account;
+    const keyAccount = Token.isUnresolved(keyArn) ? undefined : keyArn.split(':')[4];
+    // A key of this account: its own key policy lets the role use it (AmiBake writes that statement).
+    if (keyAccount !== undefined && !Token.isUnresolved(account) && keyAccount === account) return;
+    this.autoScalingGroup.node.addDependency(DeployTimeRuntime.of(this).addKeyGrant(keyArn));
   }
 
   private renderUserData(artifactCommands: string[], extra: ec2.UserData | undefined): string {

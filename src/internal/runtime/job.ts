@@ -6,6 +6,7 @@
  * Internal: never exported from the package.
  */
 import type { JobKind, LookupKind } from './protocol';
+import { failureMessage, FailurePart, MAX_REASON_BYTES } from '../failure';
 
 /** One job as a runner receives it. */
 export interface Job<S = { readonly [name: string]: unknown }> {
@@ -66,6 +67,9 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   /** The account and region of the stack that looks: where the artifact must be usable. */
   readonly account: string;
   readonly region: string;
+  /** The stack and the logical id of the lookup's resource: a lookup that makes something names it by them. */
+  readonly stackId: string;
+  readonly logicalId: string;
 }
 
 /** What a lookup found. */
@@ -73,6 +77,13 @@ export interface Found {
   /** The exact artifact: an AMI id, an image digest. */
   readonly data: string;
   readonly summary: string;
+  /**
+   * The resource's physical id, when the lookup made something (a grant): it names what it made, so
+   * that a new one is a new physical id and CloudFormation's cleanup deletes only the old one.
+   *
+   * @default - the kind and the fingerprint
+   */
+  readonly physicalId?: string;
 }
 
 /**
@@ -82,6 +93,11 @@ export interface Found {
  */
 export interface LookupRunner<S = any> {
   lookup(lookup: Lookup<S>): Promise<Found>;
+  /**
+   * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
+   * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
+   */
+  remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
 }
 
 /** A failure that a job reports as it is: its message is already bounded and readable. */
@@ -90,4 +106,22 @@ export class JobFailure extends Error {
     super(message);
     this.name = 'JobFailure';
   }
+}
+
+/** A bounded, readable failure of a lookup: its headline and parts, within a CloudFormation reason. */
+export function lookupFailure(headline: string, parts: FailurePart[]): JobFailure {
+  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
+}
+
+/** One SDK client per region, made on first use: `clientIn(region)`. */
+export function clientsByRegion<C>(make: (region: string) => C): (region: string) => C {
+  const clients = new Map<string, C>();
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
 }

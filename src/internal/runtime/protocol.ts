@@ -18,8 +18,13 @@ export type JobKind = 'container-build' | 'ami-bake';
  */
 export const LOOKUP_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysLookup';
 
-/** The lookups the runtime knows: each resolves a fingerprint to the exact artifact, at once. */
-export type LookupKind = 'ami-lookup' | 'image-lookup';
+/**
+ * The lookups the runtime knows: each resolves a fingerprint to the exact artifact, at once. A
+ * `key-grant` is the one that also makes something: the KMS grant that lets this account's Auto
+ * Scaling role use another account's key (its "fingerprint" is that of the key and the grantee), and
+ * that it retires again when its resource is deleted.
+ */
+export type LookupKind = 'ami-lookup' | 'image-lookup' | 'key-grant';
 
 /** The attribute of a lookup resource that holds what it resolved (an AMI id, an image digest). */
 export const LOOKUP_ATTRIBUTE = 'Id';

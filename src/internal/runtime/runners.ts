@@ -7,6 +7,7 @@
 import type { JobRunner, LookupRunner } from './job';
 import type { JobKind, LookupKind } from './protocol';
 import { amiBake } from '../../artifacts/ami/bake-job';
+import { keyGrant } from '../../artifacts/ami/key-grant-job';
 import { amiLookup } from '../../artifacts/ami/lookup-job';
 import { containerBuild } from '../../artifacts/container/build-job';
 import { imageLookup } from '../../artifacts/container/lookup-job';
@@ -16,8 +17,9 @@ export const RUNNERS: { [kind in JobKind]: JobRunner } = {
   'ami-bake': amiBake,
 };
 
-/** The kinds of lookup (imports by fingerprint): each answers at once, with no wait. */
+/** The kinds of lookup (imports by fingerprint, and the KMS grant for another account's AMI key): each answers at once, with no wait. */
 export const LOOKUPS: { [kind in LookupKind]: LookupRunner } = {
   'ami-lookup': amiLookup,
   'image-lookup': imageLookup,
+  'key-grant': keyGrant,
 };

@@ -13,7 +13,8 @@
  *   imported by fingerprint). It answers at once with the exact artifact (an AMI id, an image digest)
  *   as the resource's `Id`, or fails with a message that says what is missing and what to do. It is
  *   called only when the lookup's properties (the fingerprint, where to look) change, so a resolved
- *   id never drifts. Delete deletes nothing.
+ *   id never drifts. Delete deletes nothing, except for a lookup that made something (the KMS grant
+ *   for another account's AMI key), which undoes what its own physical id names.
  * - by EventBridge, when a CodeBuild build or an Image Builder image of the stack changes state, and
  * - by a schedule rule that is enabled only while a job is pending, so that a lost event never stalls
  *   a deploy. Both check every pending job and signal the wait of each one that ended: success with
@@ -109,23 +110,39 @@ type LookupRequest = CloudFormationCustomResourceEvent & { ResourceProperties: L
 async function onLookup(event: LookupRequest, deadline: number): Promise<void> {
   const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
   const props = event.ResourceProperties;
-  const physicalId = `${props.Kind}:${String(props.Fingerprint).slice(0, 32)}`;
+  const runner = world.lookups[props.Kind] as LookupRunner | undefined;
+  const [, , , region, account] = event.StackId.split(':');
+  const lookup = {
+    kind: props.Kind,
+    path: props.Path,
+    fingerprint: props.Fingerprint,
+    spec: props.Spec ?? {},
+    account,
+    region: process.env.AWS_REGION ?? region,
+    stackId: event.StackId,
+    logicalId: event.LogicalResourceId,
+  };
   if (event.RequestType === 'Delete') {
+    if (runner?.remove) {
+      try {
+        await retrying(() => runner.remove!(lookup, event.PhysicalResourceId), deadline);
+      } catch (e) {
+        // Never block a rollback or a stack delete: what is left is named in the log.
+        console.log(`${props.Path}: Delete of ${event.PhysicalResourceId} left it as it is after ${errorText(e)}`);
+      }
+    }
     await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId });
     return;
   }
+  const physicalId = `${props.Kind}:${String(props.Fingerprint).slice(0, 32)}`;
   const previous = event.RequestType === 'Update' ? event.PhysicalResourceId : undefined;
   try {
-    const runner = world.lookups[props.Kind];
     if (!runner || !props.Fingerprint) {
       throw new JobFailure(`Lookup ${props.Path ?? event.LogicalResourceId} has no fingerprint or an unknown kind (${props.Kind}): define it with this library's constructs.`);
     }
-    const [, , , region, account] = event.StackId.split(':');
-    const here = process.env.AWS_REGION ?? region;
-    const lookup = { kind: props.Kind, path: props.Path, fingerprint: props.Fingerprint, spec: props.Spec ?? {}, account, region: here };
     const found = await retrying(() => runner.lookup(lookup), deadline);
     console.log(found.summary);
-    await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { [LOOKUP_ATTRIBUTE]: found.data } });
+    await sendResponse(event.ResponseURL, { ...base, Status: 'SUCCESS', PhysicalResourceId: found.physicalId ?? physicalId, Data: { [LOOKUP_ATTRIBUTE]: found.data } });
   } catch (e) {
     const headline = e instanceof JobFailure ? e.message : failureMessage(`${props.Path}: the lookup of fingerprint ${props.Fingerprint} failed.`, [{ label: 'Error', text: errorText(e) }]);
     console.log(`Failed: ${headline}`);

@@ -20,6 +20,8 @@ import { Construct, IConstruct, IDependable } from 'constructs';
 import { JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
+import { KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
+import type { KeyGrantSpec } from '../../artifacts/ami/types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
 import { SynthError } from '../errors';
@@ -234,6 +236,51 @@ export class DeployTimeRuntime extends Construct {
     // The function's policy (its grants) exists before the first lookup.
     resource.node.addDependency(this.function);
     return resource.getAttString(LOOKUP_ATTRIBUTE);
+  }
+
+  /**
+   * The KMS grant that lets this account's Auto Scaling service-linked role use `keyArn` (another
+   * account's key, which encrypts an AMI shared with this one): one resource per key in the stack,
+   * however many groups launch AMIs it encrypts. The runtime creates the grant (from this account, as
+   * EC2 Auto Scaling requires) and retires it when the resource goes. What launches from the AMI must
+   * depend on the returned resource.
+   */
+  public addKeyGrant(keyArn: string): CustomResource {
+    const stack = Stack.of(this);
+    const identity = JSON.stringify(stack.resolve(keyArn));
+    const id = `KeyGrant${Fingerprint.ofString(identity).short.slice(0, 8)}`;
+    const existing = this.node.tryFindChild(id) as CustomResource | undefined;
+    if (existing) return existing;
+    const grantee = `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+    const spec: KeyGrantSpec = { KeyArn: keyArn, Grantee: grantee, RetiringPrincipal: this.function.role!.roleArn };
+    const properties: LookupProperties = {
+      Kind: 'key-grant',
+      Path: `${this.node.path}/${id}`,
+      // What is granted names the resource's properties: the key and the grantee.
+      Fingerprint: Fingerprint.ofJson({ key: identity, grantee: JSON.stringify(stack.resolve(grantee)) }).hex,
+      Spec: { ...spec },
+    };
+    const resource = new CustomResource(this, id, {
+      serviceToken: this.function.functionArn,
+      resourceType: LOOKUP_RESOURCE_TYPE,
+      serviceTimeout: SERVICE_TIMEOUT,
+      properties: { ...properties },
+    });
+    // Only grants for this account's Auto Scaling role, with the operations it needs, on this exact key;
+    // retiring is allowed by the grant itself (the runtime's role is its retiring principal).
+    this.grant(`key-grant:${identity}`, [
+      new iam.PolicyStatement({
+        actions: ['kms:CreateGrant'],
+        resources: [keyArn],
+        conditions: {
+          'StringEquals': { 'kms:GranteePrincipal': grantee },
+          'ForAllValues:StringEquals': { 'kms:GrantOperations': [...KEY_GRANT_OPERATIONS] },
+        },
+      }),
+      new iam.PolicyStatement({ actions: ['kms:RetireGrant'], resources: [keyArn] }),
+    ]);
+    resource.node.addDependency(this.function);
+    return resource;
   }
 
   /**

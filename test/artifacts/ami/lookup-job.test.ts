@@ -23,6 +23,8 @@ const lookup = (spec: Partial<AmiLookupSpec> = {}): Lookup<AmiLookupSpec> => ({
   account: PROD,
   region: 'us-east-1',
   spec: { Owner: TOOLING, SourceRegion: '', ...spec },
+  stackId: `arn:aws:cloudformation:us-east-1:${PROD}:stack/Prod/1`,
+  logicalId: 'FleetImportedArtifactLookup',
 });
 const image = (id: string, state = 'available', fingerprint = FP): Image => ({
   ImageId: id, State: state as any, Name: `app-web-${fingerprint.slice(0, 16)}-2026-12-01`, Description: `AMI bake app-web, fingerprint ${fingerprint}`, CreationDate: '2026-12-01T10:00:00Z',

@@ -18,7 +18,14 @@ const STAGING = '222222222222';
 const URI = `${TOOLING}.dkr.ecr.eu-west-1.amazonaws.com/web`;
 
 const lookup = (uri = URI): Lookup<ImageLookupSpec> => ({
-  kind: 'image-lookup', path: 'Staging/Web/ImportedArtifact', fingerprint: FP, account: STAGING, region: 'eu-central-1', spec: { RepositoryUri: uri },
+  kind: 'image-lookup',
+  path: 'Staging/Web/ImportedArtifact',
+  fingerprint: FP,
+  account: STAGING,
+  region: 'eu-central-1',
+  spec: { RepositoryUri: uri },
+  stackId: `arn:aws:cloudformation:eu-central-1:${STAGING}:stack/Staging/1`,
+  logicalId: 'WebImportedArtifactLookup',
 });
 const sdkError = (name: string, status = 400) => Object.assign(new Error(`${name}: not allowed to call DescribeImages`), { name, $metadata: { httpStatusCode: status } });
 
@@ -43,7 +50,7 @@ describe('image lookup', () => {
   test('not found (never built, or deleted or expired): names the fingerprint, the repository, its account and region, this account, and what to do', async () => {
     ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
     await expect(imageLookup.lookup(lookup())).rejects.toThrow(new RegExp(
-      `Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint\\(\\) found no image tagged fp-${FP} \\(fingerprint ${FP}\\) in repository web of account ${TOOLING} in eu-west-1, looking from account ${STAGING} \\(eu-central-1\\)\\..*Deploy the stack that builds this fingerprint first.*retainImages`, 's'));
+      `Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint\\(\\) found no image tagged fp-${FP} \\(fingerprint ${FP}\\) in repository web of account ${TOOLING} in eu-west-1, looking from account ${STAGING} \\(eu-central-1\\)\\..*Deploy the stack that builds this fingerprint first.*retainImages.*A replica \\(replicateTo\\) appears some time after the push`, 's'));
   });
 
   test('not shared: the repository policy refuses this account, and the message says to add it to shareWith', async () => {

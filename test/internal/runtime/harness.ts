@@ -195,7 +195,7 @@ export class StackHarness {
     world.now = () => this.now;
     world.retryDelayMs = 0;
     world.runners = { 'container-build': this.builds, 'ami-bake': this.builds };
-    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups };
+    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups };
     process.env.CID_STATE_PATH = STATE_PATH;
     process.env.CID_POLL_RULE = 'app-jobs-poll';
     ssm.on(PutParameterCommand).callsFake(async (input) => {
@@ -351,9 +351,12 @@ export class StackHarness {
    * properties (the fingerprint) changed, a rollback's Update with the old properties, and a Delete of
    * a replaced physical id. Returns CloudFormation's record of the answer.
    */
-  public async lookupRequest(type: 'Create' | 'Update' | 'Delete', fingerprint: string, before?: DeployedLookup, kind: LookupKind = 'ami-lookup'): Promise<any> {
+  public async lookupRequest(
+    type: 'Create' | 'Update' | 'Delete', fingerprint: string, before?: DeployedLookup, kind: LookupKind = 'ami-lookup',
+    specOf: (fingerprint: string) => { [name: string]: string } = () => ({ Owner: '111111111111', SourceRegion: '' }),
+  ): Promise<any> {
     const responseUrl = `https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/response-${++this.requests}?X-Amz-Signature=SECRET`;
-    const props = (fp: string) => ({ ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime', Kind: kind, Path: 'app/Fleet/ImportedArtifact', Fingerprint: fp, Spec: { Owner: '111111111111', SourceRegion: '' } });
+    const props = (fp: string) => ({ ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime', Kind: kind, Path: 'app/Fleet/ImportedArtifact', Fingerprint: fp, Spec: specOf(fp) });
     const event = {
       RequestType: type,
       ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime',

@@ -1,0 +1,131 @@
+import { Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { Construct } from 'constructs';
+import { TAG_PREFIX } from './buildspec';
+import { REPLICATED_PREFIX } from './registry-replication';
+import { constructError } from '../../internal/errors';
+
+/**
+ * A region, and optionally another account, that a `ContainerImageBuild` replicates its images to.
+ */
+export interface ReplicationTarget {
+  /** The region of the copy, such as `us-east-1`. */
+  readonly region: string;
+
+  /**
+   * The account of the copy. Another account must allow the replication in its registry policy
+   * (`ReplicationDestination` with `sourceAccounts`).
+   *
+   * @default - the build stack's own account
+   */
+  readonly account?: string;
+}
+
+/**
+ * Properties of a `ReplicationDestination`.
+ */
+export interface ReplicationDestinationProps {
+  /**
+   * The accounts whose builds replicate to this account and region: the registry policy lets each
+   * of them replicate images (`ecr:ReplicateImage`) and create repositories (`ecr:CreateRepository`)
+   * under `repositoryPrefix` only.
+   *
+   * @default - no other account: the registry policy is left as it is (replication from this account's other regions needs none)
+   */
+  readonly sourceAccounts?: string[];
+
+  /**
+   * The prefix of the repositories this template applies to, without a trailing slash: ECR applies
+   * the template to the repositories it creates whose names start with `<prefix>/`.
+   *
+   * @default 'cdk-immutable-deploys', the prefix of every repository a replicating `ContainerImageBuild` names
+   */
+  readonly repositoryPrefix?: string;
+
+  /**
+   * How many fingerprint images each replicated repository keeps (its lifecycle policy): keep at
+   * least as many as the source keeps (`retainImages` of the builds).
+   *
+   * @default 10
+   */
+  readonly retainImages?: number;
+}
+
+const ACCOUNT = /^\d{12}$/;
+const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+
+/**
+ * The receiving side of replication, in each account and region that a `ContainerImageBuild`
+ * replicates to (`replicateTo`): a repository creation template for the replicated repositories, so
+ * that the repositories ECR creates there have immutable tags, encryption at rest (AES-256, keys ECR
+ * manages) and the same retention as the source (without it, ECR creates them with MUTABLE tags), and, for other
+ * accounts, the registry policy that lets them replicate.
+ *
+ * Both are registry-wide: ECR keeps one registry policy per account and region, so this policy
+ * replaces any other there; create one `ReplicationDestination` per account and region.
+ *
+ * Deploy it before the build stack replicates there: ECR creates the repository on the first
+ * replicated push, with the template that exists then.
+ *
+ * @example
+ * new ReplicationDestination(this, 'Replicas', { sourceAccounts: ['111111111111'] });
+ */
+export class ReplicationDestination extends Construct {
+  /** The repository creation template. */
+  public readonly template: ecr.CfnRepositoryCreationTemplate;
+
+  /** The registry policy, when `sourceAccounts` were given. */
+  public readonly registryPolicy?: ecr.CfnRegistryPolicy;
+
+  constructor(scope: Construct, id: string, props: ReplicationDestinationProps = {}) {
+    super(scope, id);
+    const type = 'ReplicationDestination';
+    const stack = Stack.of(this);
+    const prefix = props.repositoryPrefix ?? REPLICATED_PREFIX;
+    if (!Token.isUnresolved(prefix) && !PREFIX.test(prefix)) {
+      throw constructError(this, type, { prop: 'repositoryPrefix', value: prefix, problem: 'is not a repository name prefix', fix: "Pass lowercase words separated by '/', without a trailing slash, such as 'cdk-immutable-deploys'." });
+    }
+    const retainImages = props.retainImages ?? 10;
+    if (!Token.isUnresolved(retainImages) && (!Number.isInteger(retainImages) || retainImages < 1)) {
+      throw constructError(this, type, { prop: 'retainImages', value: retainImages, problem: 'must be a whole number of at least 1', fix: 'Keep at least the image a deployment runs: pass 1 or more (default 10).' });
+    }
+    const accounts = props.sourceAccounts ?? [];
+    for (const account of accounts) {
+      if (!Token.isUnresolved(account) && !ACCOUNT.test(account)) {
+        throw constructError(this, type, { prop: 'sourceAccounts', value: accounts, problem: `has '${account}', which is not an AWS account id`, fix: 'Pass the 12-digit ids of the accounts whose builds replicate here.' });
+      }
+      if (!Token.isUnresolved(account) && !Token.isUnresolved(stack.account) && account === stack.account) {
+        throw constructError(this, type, { prop: 'sourceAccounts', value: accounts, problem: `has this stack's own account (${account})`, fix: 'Leave it out: replication within an account needs no registry policy.' });
+      }
+    }
+
+    this.template = new ecr.CfnRepositoryCreationTemplate(this, 'Template', {
+      prefix,
+      appliedFor: ['REPLICATION'],
+      description: 'cdk-immutable-deploys: replicated fingerprint images keep immutable tags, encryption at rest and their retention',
+      imageTagMutability: 'IMMUTABLE',
+      // Encrypted at rest with keys ECR manages: a template with KMS keys needs a custom role for ECR (its user guide).
+      encryptionConfiguration: { encryptionType: 'AES256' },
+      lifecyclePolicy: JSON.stringify({
+        rules: [
+          { rulePriority: 1, description: `Keep the last ${retainImages} fingerprint images`, selection: { tagStatus: 'tagged', tagPrefixList: [TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: retainImages }, action: { type: 'expire' } },
+        ],
+      }),
+    });
+
+    if (accounts.length > 0) {
+      this.registryPolicy = new ecr.CfnRegistryPolicy(this, 'RegistryPolicy', {
+        policyText: {
+          Version: '2012-10-17',
+          Statement: [...new Set(accounts)].map((account, i) => ({
+            Sid: `CdkImmutableDeploysReplication${i}`,
+            Effect: 'Allow',
+            Principal: { AWS: `arn:${stack.partition}:iam::${account}:root` },
+            Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
+            Resource: stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` }),
+          })),
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The KMS grant for another account's AMI key, against a mocked KMS, driven through the runtime as
+ * CloudFormation sends its requests: created from this account for its Auto Scaling role, replays
+ * idempotent, access denied readable, throttling retried, and on Delete only the grant that the
+ * deleted physical id names is retired (an update to a new key, and the rollback of one).
+ */
+import { createHash } from 'crypto';
+import { CreateGrantCommand, KMSClient, RetireGrantCommand } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { grantNameOf, keyGrant } from '../../../src/artifacts/ami/key-grant-job';
+import { KEY_GRANT_OPERATIONS } from '../../../src/artifacts/ami/types';
+import type { KeyGrantSpec } from '../../../src/artifacts/ami/types';
+import { world } from '../../../src/internal/runtime/runtime.singleton-lambda';
+import { DeployedLookup, STACK_ID, StackHarness } from '../../internal/runtime/harness';
+
+const kms = mockClient(KMSClient);
+const KEY_A = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-00000000000a';
+const KEY_B = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-00000000000b';
+const GRANTEE = 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
+const RUNTIME_ROLE = 'arn:aws:iam::123456789012:role/app-RuntimeRole';
+// The "fingerprint" of a grant resource is that of its key and grantee: one per key here.
+const FP: { [key: string]: string } = { [KEY_A]: 'aa'.repeat(32), [KEY_B]: 'bb'.repeat(32) };
+const keyOf = (fp: string) => (fp === FP[KEY_A] ? KEY_A : KEY_B);
+const specOf = (fp: string): KeyGrantSpec & { [name: string]: string } => ({ KeyArn: keyOf(fp), Grantee: GRANTEE, RetiringPrincipal: RUNTIME_ROLE });
+const grantIdOf = (name: string) => createHash('sha256').update(name).digest('hex');
+const sdkError = (name: string, status = 400) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
+
+let stack: StackHarness;
+/** Grants as KMS holds them: by name, as CreateGrant with a name is idempotent. */
+let grants: Map<string, { id: string; key: string }>;
+
+beforeEach(() => {
+  kms.reset();
+  stack = new StackHarness();
+  world.lookups = { ...world.lookups, 'key-grant': keyGrant };
+  grants = new Map();
+  kms.on(CreateGrantCommand).callsFake(async (input) => {
+    const existing = grants.get(input.Name);
+    if (existing) return { GrantId: existing.id, GrantToken: 'token-new-each-time' };
+    const id = grantIdOf(`${input.Name}`);
+    grants.set(input.Name, { id, key: input.KeyId });
+    return { GrantId: id, GrantToken: 'token-new-each-time' };
+  });
+  kms.on(RetireGrantCommand).callsFake(async (input) => {
+    const entry = [...grants.entries()].find(([, g]) => g.id === input.GrantId && g.key === input.KeyId);
+    if (!entry) throw sdkError('NotFoundException');
+    grants.delete(entry[0]);
+    return {};
+  });
+});
+
+const request = (type: 'Create' | 'Update' | 'Delete', key: string, before?: DeployedLookup) =>
+  stack.lookupRequest(type, FP[key], before, 'key-grant', specOf);
+const deployed = (key: string, answer: any): DeployedLookup => ({ fingerprint: FP[key], physicalId: answer.PhysicalResourceId, id: answer.Data?.Id });
+
+describe('KMS grant for another account\'s AMI key', () => {
+  test('Create makes one named grant on the key ARN for this account\'s Auto Scaling role, retirable by the runtime, with the operations EC2 Auto Scaling lists', async () => {
+    // WHEN
+    const answer = await request('Create', KEY_A);
+    // THEN
+    expect(answer.Status).toBe('SUCCESS');
+    const input = kms.commandCalls(CreateGrantCommand)[0].args[0].input;
+    expect(input).toEqual({
+      KeyId: KEY_A,
+      GranteePrincipal: GRANTEE,
+      RetiringPrincipal: RUNTIME_ROLE,
+      Operations: ['Encrypt', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'DescribeKey', 'CreateGrant'],
+      Name: expect.stringMatching(/^cdk-immutable-deploys-[0-9a-f]{32}$/),
+    });
+    expect(input.Operations).toEqual([...KEY_GRANT_OPERATIONS]);
+    // The physical id names the grant (a grant id is 64 hexadecimal characters); the token is never answered or logged.
+    expect(answer.PhysicalResourceId).toBe(`key-grant:${grants.get(input.Name!)!.id}`);
+    expect(JSON.stringify(answer)).not.toMatch(/token-new-each-time/);
+    expect(stack.logs.join('\n')).not.toMatch(/token-new-each-time/);
+  });
+
+  test('the KMS client works in the key\'s region', async () => {
+    let region = '';
+    kms.on(CreateGrantCommand).callsFake(async (_input, getClient) => {
+      region = await getClient().config.region();
+      return { GrantId: 'ab'.repeat(32) };
+    });
+    await keyGrant.lookup({ kind: 'key-grant', path: 'p', fingerprint: FP[KEY_A], spec: { ...specOf(FP[KEY_A]), KeyArn: KEY_A.replace('eu-west-1', 'us-east-2') }, account: '123456789012', region: 'eu-west-1', stackId: STACK_ID, logicalId: 'L' });
+    expect(region).toBe('us-east-2');
+  });
+
+  test('a replay of the Create (same stack, resource, key and grantee) makes no second grant and answers the same physical id', async () => {
+    const first = await request('Create', KEY_A);
+    const replay = await request('Create', KEY_A);
+    expect(replay.PhysicalResourceId).toBe(first.PhysicalResourceId);
+    expect(grants.size).toBe(1);
+    const names = kms.commandCalls(CreateGrantCommand).map((c) => c.args[0].input.Name);
+    expect(new Set(names).size).toBe(1);
+  });
+
+  test('the name differs for another stack, another resource, another key or another grantee', () => {
+    const base = { kind: 'key-grant' as const, path: 'p', fingerprint: FP[KEY_A], spec: specOf(FP[KEY_A]), account: '123456789012', region: 'eu-west-1', stackId: STACK_ID, logicalId: 'L' };
+    const names = [
+      grantNameOf(base),
+      grantNameOf({ ...base, stackId: STACK_ID.replace('4a1c0e10', '5b2d1f21') }),
+      grantNameOf({ ...base, logicalId: 'Other' }),
+      grantNameOf({ ...base, spec: specOf(FP[KEY_B]) }),
+      grantNameOf({ ...base, spec: { ...specOf(FP[KEY_A]), Grantee: GRANTEE.replace('123456789012', '222222222222') } }),
+    ];
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.every((n) => n.length <= 256 && /^[a-zA-Z0-9:/_-]+$/.test(n))).toBe(true);
+  });
+
+  test('access denied (the key\'s policy does not let this account create grants) fails the deploy saying what to do, bounded', async () => {
+    kms.on(CreateGrantCommand).rejects(sdkError('AccessDeniedException'));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(new RegExp(`the KMS grant that lets ${GRANTEE} use key ${KEY_A} could not be created from account 123456789012: the key's policy does not let this account create grants`));
+    expect(answer.Reason).toMatch(/let account 123456789012 call kms:CreateGrant on the key .*distribution\.accounts/);
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThan(4_096);
+    expect(JSON.stringify(answer)).not.toMatch(/SECRET|X-Amz-Signature/);
+  });
+
+  test('a missing or disabled key fails naming the key and encryptionKeyArn', async () => {
+    kms.on(CreateGrantCommand).rejects(sdkError('KMSInvalidStateException'));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/the key is missing, disabled or pending deletion.*encryptionKeyArn/s);
+  });
+
+  test('throttling is tried again within the call, never a failed deploy', async () => {
+    kms.on(CreateGrantCommand)
+      .rejectsOnce(sdkError('ThrottlingException'))
+      .rejectsOnce(sdkError('ThrottlingException'))
+      .resolves({ GrantId: 'cd'.repeat(32) });
+    const answer = await request('Create', KEY_A);
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `key-grant:${'cd'.repeat(32)}` });
+    expect(kms.commandCalls(CreateGrantCommand)).toHaveLength(3);
+  });
+
+  test('an update to another key makes a new grant under a new physical id, and the cleanup Delete retires only the old grant', async () => {
+    // GIVEN a grant on key A
+    const v1 = deployed(KEY_A, await request('Create', KEY_A));
+    const [grantA] = [...grants.values()];
+    // WHEN the AMI's key becomes key B
+    const v2 = deployed(KEY_B, await request('Update', KEY_B, v1));
+    expect(v2.physicalId).not.toBe(v1.physicalId);
+    expect(grants.size).toBe(2);
+    // THEN CloudFormation deletes the old physical id: only grant A goes
+    expect((await stack.lookupRequest('Delete', FP[KEY_A], v1, 'key-grant', specOf)).Status).toBe('SUCCESS');
+    expect(kms.commandCalls(RetireGrantCommand).map((c) => c.args[0].input)).toEqual([{ KeyId: KEY_A, GrantId: grantA.id }]);
+    expect([...grants.values()].map((g) => g.key)).toEqual([KEY_B]);
+  });
+
+  test('rollback: an update to key B that fails rolls back to key A\'s grant (the same one) and retires only B\'s', async () => {
+    const v1 = deployed(KEY_A, await request('Create', KEY_A));
+    const v2 = deployed(KEY_B, await request('Update', KEY_B, v1));
+    // CloudFormation's rollback: an Update back to the old properties, then the Delete of the failed update's physical id.
+    const back = await request('Update', KEY_A, v2);
+    expect(back.PhysicalResourceId).toBe(v1.physicalId);
+    await stack.lookupRequest('Delete', FP[KEY_B], v2, 'key-grant', specOf);
+    expect([...grants.values()].map((g) => g.key)).toEqual([KEY_A]);
+    expect(kms.commandCalls(RetireGrantCommand).map((c) => c.args[0].input.KeyId)).toEqual([KEY_B]);
+  });
+
+  test('an update that keeps key and grantee (another path) reuses the grant: same physical id, so nothing is deleted', async () => {
+    const v1 = deployed(KEY_A, await request('Create', KEY_A));
+    const again = await request('Update', KEY_A, v1);
+    expect(again.PhysicalResourceId).toBe(v1.physicalId);
+    expect(grants.size).toBe(1);
+  });
+
+  test('Delete of a resource whose Create failed (no grant of its own) retires nothing', async () => {
+    kms.on(CreateGrantCommand).rejectsOnce(sdkError('AccessDeniedException'));
+    const failed = await request('Create', KEY_A);
+    expect(failed.PhysicalResourceId).toBe(`key-grant:${FP[KEY_A].slice(0, 32)}`);
+    const answer = await stack.lookupRequest('Delete', FP[KEY_A], { fingerprint: FP[KEY_A], physicalId: failed.PhysicalResourceId, id: '' }, 'key-grant', specOf);
+    expect(answer.Status).toBe('SUCCESS');
+    expect(kms.commandCalls(RetireGrantCommand)).toHaveLength(0);
+  });
+
+  test('Delete of a grant already gone, or one that may not be retired, succeeds (a rollback or stack delete is never blocked) and says so in the log', async () => {
+    const v1 = deployed(KEY_A, await request('Create', KEY_A));
+    grants.clear();
+    expect((await stack.lookupRequest('Delete', FP[KEY_A], v1, 'key-grant', specOf)).Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).toMatch(/was already gone/);
+    kms.on(RetireGrantCommand).rejects(sdkError('AccessDeniedException'));
+    expect((await stack.lookupRequest('Delete', FP[KEY_A], v1, 'key-grant', specOf)).Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).toMatch(/left it as it is after AccessDeniedException/);
+  });
+});
