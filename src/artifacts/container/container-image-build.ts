@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Aws, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, IgnoreMode, Lazy, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -145,6 +145,29 @@ export interface ContainerImageBuildProps {
    * @default - no other account
    */
   readonly shareWith?: string[];
+
+  /**
+   * The repository prefixes of ECR pull-through cache rules of this stack's account and region that
+   * the Dockerfile pulls base images through (`FROM <account>.dkr.ecr.<region>.amazonaws.com/<prefix>/...`).
+   * A pull through a cache needs more than a pull: the build's role may also import the upstream image
+   * (`ecr:BatchImportUpstreamImage`) and create the cache repository on the first pull
+   * (`ecr:CreateRepository`), on `repository/<prefix>/*` only. The rules themselves are yours
+   * (`ecr.CfnPullThroughCacheRule`, or the console).
+   *
+   * @default - no pull-through cache
+   */
+  readonly pullThroughCachePrefixes?: string[];
+
+  /**
+   * What happens to the repository this construct creates, and its images, when the stack is
+   * deleted. With `RemovalPolicy.DESTROY`, the stack's deletion deletes the repository with every
+   * image in it. An update never deletes anything, also when the construct leaves the app: a revert
+   * finds its images again. Only for the repository this construct creates: a `repository` you pass
+   * is yours and stays. It does not count in the fingerprint: changing it builds nothing.
+   *
+   * @default RemovalPolicy.RETAIN - the repository and its images stay
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
@@ -173,6 +196,9 @@ const PUSH_ACTIONS = [
   'ecr:CompleteLayerUpload',
   'ecr:PutImage',
 ];
+
+/** The tag of a repository that the stack's deletion deletes (removal policy DESTROY): the stack's name. */
+const DESTROY_TAG = 'cdk-immutable-deploys:destroy-with';
 
 /** What pulling an image needs on the repository (the login call is the puller's own). */
 const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
@@ -234,13 +260,16 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
     this.grantPush(shared.project);
+    projects.grantPullThroughCache(shared, inputs.pullThroughCachePrefixes);
+    this.checkPullThroughCache(inputs);
     const runtime = DeployTimeRuntime.of(this);
     projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
+    const removal = this.removalOf(runtime, props);
     // The build starts once the project's role may read the context and push to the repository.
     const job = runtime.addJob(this, {
       kind: 'container-build',
       fingerprint: this.fingerprint,
-      spec: { ...this.specOf(inputs, shared.project, asset) },
+      spec: { ...this.specOf(inputs, shared.project, asset), ...removal },
       timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
       dependencies: [shared.project],
     });
@@ -302,6 +331,46 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       actions: PUSH_ACTIONS,
     }));
     if (!added.statementAdded) this.repository.grantPullPush(project);
+  }
+
+  /**
+   * The removal policy's job setting. With DESTROY, the repository this construct created carries the
+   * tag by which the runtime may delete it, scoped to this stack: one statement for every such
+   * repository of the stack, whatever their number.
+   */
+  private removalOf(runtime: DeployTimeRuntime, props: ContainerImageBuildProps): { RemovalPolicy?: string } {
+    const removal = runtime.removalSetting(this, TYPE, props.removalPolicy);
+    if (!removal.RemovalPolicy) return removal;
+    if (props.repository) {
+      throw constructError(this, TYPE, {
+        prop: 'removalPolicy',
+        value: props.removalPolicy,
+        problem: `would delete the repository you passed (${props.repository.node.path}), which this construct did not create`,
+        fix: 'Leave out removalPolicy (your repository and its images stay), or leave out repository to let ContainerImageBuild create one it may delete.',
+      });
+    }
+    const stack = Stack.of(this);
+    Tags.of(this.repository).add(DESTROY_TAG, stack.stackName);
+    runtime.grant('container-build:destroy', [new iam.PolicyStatement({
+      actions: ['ecr:DeleteRepository'],
+      resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
+    })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
+    return removal;
+  }
+
+  /** A prefix that neither the Dockerfile nor a build argument pulls from is most likely a mistake. */
+  private checkPullThroughCache(inputs: BuildInputs): void {
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) return;
+    const texts = [inputs.dockerfileText, ...Object.values(inputs.buildArgs)];
+    for (const prefix of inputs.pullThroughCachePrefixes) {
+      const registry = `${stack.account}.dkr.ecr.${stack.region}.amazonaws.com/${prefix}/`;
+      if (!texts.some((t) => t.includes(registry))) {
+        warn(this, 'pull-through-cache-unused',
+          `pullThroughCachePrefixes has '${prefix}', but neither the Dockerfile nor a build argument pulls from ${registry}: the build's role may create and import repositories under that prefix for nothing. Pull base images from ${registry}<upstream repository>, or remove the prefix.`);
+      }
+    }
   }
 
   /** Lets other accounts pull and look up the images of this repository: one statement of its policy. */
@@ -432,6 +501,7 @@ class ContainerBuildProjects extends Construct {
   }
 
   private readonly projects = new Map<string, SharedProject>();
+  private readonly cacheGrants = new Set<string>();
 
   /** The project that builds images of this platform in this VPC, created on first use. */
   public projectFor(platform: ContainerPlatform, vpc: ec2.IVpc | undefined, context: s3assets.Asset): SharedProject {
@@ -480,6 +550,30 @@ class ContainerBuildProjects extends Construct {
     acknowledgeDockerBuildProject(project);
     acknowledgeLogGroup(logGroup, 'the logs of this stack\'s Docker builds');
     return shared;
+  }
+
+  /**
+   * Lets a project pull base images through the pull-through cache rules of these prefixes, in the
+   * stack's account and region: pull, import the upstream image, and create the cache repository on
+   * the first pull (ECR documents both for pull-through cache), on `repository/<prefix>/*` only. One
+   * statement per project and prefix, whatever the number of images.
+   */
+  public grantPullThroughCache(shared: SharedProject, prefixes: string[]): void {
+    const stack = Stack.of(this);
+    for (const prefix of prefixes) {
+      const key = `${shared.id}:${prefix}`;
+      if (this.cacheGrants.has(key)) continue;
+      this.cacheGrants.add(key);
+      shared.project.addToRolePolicy(new iam.PolicyStatement({
+        actions: [...PULL_ACTIONS, 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+        resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` })],
+      }));
+      const policy = shared.project.role?.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        acknowledgeWildcards(policy, [], [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` })],
+          `An ECR pull-through cache creates a repository per upstream repository under the rule's prefix '${prefix}/' on the first pull: their names are the Dockerfile's, and the grant is limited to that prefix in this account and region.`);
+      }
+    }
   }
 
   /** Lets the runtime drive this project's builds and read their logs, and read image metadata. */
@@ -555,6 +649,7 @@ interface BuildInputs {
   readonly cache: boolean;
   readonly requireImmutableTags: boolean;
   readonly shareWith: string[];
+  readonly pullThroughCachePrefixes: string[];
 }
 
 /** Errors of this module start with the construct's path and this type. */
@@ -582,6 +677,7 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
     cache: props.cache ?? true,
     requireImmutableTags: props.requireImmutableTags ?? false,
     shareWith: checkAccounts(scope, props.shareWith ?? []),
+    pullThroughCachePrefixes: checkCachePrefixes(scope, props.pullThroughCachePrefixes ?? []),
   };
 }
 
@@ -636,6 +732,27 @@ function checkAccounts(scope: Construct, accounts: string[]): string[] {
     }
   }
   return [...new Set(accounts)];
+}
+
+/**
+ * Pull-through cache rule prefixes, as ECR names them (CreatePullThroughCacheRule: 2 to 30 characters,
+ * lowercase path segments). `ROOT` (every repository without a rule) is refused: its grant would be
+ * every repository of the registry.
+ */
+function checkCachePrefixes(scope: Construct, prefixes: string[]): string[] {
+  for (const prefix of prefixes) {
+    if (Token.isUnresolved(prefix)) {
+      throw constructError(scope, TYPE, { prop: 'pullThroughCachePrefixes', value: prefix, problem: 'holds an unresolved token', fix: "The prefix scopes the build's permissions at synth time: pass the rule's prefix, such as 'ecr-public'." });
+    }
+    if (prefix === 'ROOT' || !/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix) || prefix.length < 2 || prefix.length > 30) {
+      throw constructError(scope, TYPE, {
+        prop: 'pullThroughCachePrefixes',
+        problem: `has '${prefix}', which is not the repository prefix of a pull-through cache rule (2 to 30 lowercase letters, digits, '.', '_', '-' and '/'; not ROOT)`,
+        fix: "Pass the rule's prefix without a trailing slash, such as 'ecr-public' or 'docker-hub'.",
+      });
+    }
+  }
+  return [...new Set(prefixes)].sort();
 }
 
 function checkRetainImages(scope: Construct, retainImages: number | undefined): number {
