@@ -2,14 +2,15 @@
  * A composed app: everything the library creates, in one stack. Both artifacts (a container image
  * built with CodeBuild and an AMI baked with Image Builder), both deployments (a Fargate service and
  * an Auto Scaling group), and every option that adds resources: builds in a VPC, a bake with test
- * steps, a customer-managed root-volume key and distribution to another region and account, blue/green
+ * steps, a customer-managed root-volume key and distribution to another region and account, removal
+ * policy DESTROY on both artifacts (its delete permissions), blue/green
  * with a test listener rule, an instance refresh with alarms, and the notification topic.
  *
  * The security baseline (`security-baseline.test.ts`) runs every checker on it; `test/checks` proves
  * it trips no ImmutabilityChecks rule.
  */
 import * as path from 'path';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -57,6 +58,7 @@ export function composedStack(app: App, id = 'Composed'): Stack {
     platform: ContainerPlatform.LINUX_ARM64,
     vpc,
     requireImmutableTags: true,
+    removalPolicy: RemovalPolicy.DESTROY,
   });
   const key = new kms.Key(stack, 'AmiKey', { enableKeyRotation: true, description: 'AMI root volumes' });
   fixture(key, 'key (its default policy delegates to IAM)', 'cdk-validator-cfnguard::kms_create_grant_aws_service_check');
@@ -68,6 +70,7 @@ export function composedStack(app: App, id = 'Composed'): Stack {
     rootVolumeKey: key,
     distribution: { regions: ['eu-west-1'], accounts: ['222222222222'] },
     logRetention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
   });
 
   // An internal load balancer with a production and a test listener, for both deployments.

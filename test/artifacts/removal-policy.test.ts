@@ -118,7 +118,7 @@ describe('ContainerImageBuild removalPolicy', () => {
     expect(deletes.map((s: any) => [s.Action, arn(s.Resource), s.Condition])).toEqual([[
       'ecr:DeleteRepository',
       'arn:aws:ecr:eu-west-1:123456789012:repository/*',
-      { StringEquals: { 'aws:ResourceTag/cdk-immutable-deploys:destroy-with': 'S' } },
+      { StringEquals: { 'ecr:ResourceTag/cdk-immutable-deploys:destroy-with': 'S' } },
     ]]);
   });
 

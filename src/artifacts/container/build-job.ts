@@ -65,7 +65,8 @@ async function destroyRepository(job: BuildJob, retry: Retry): Promise<Destroyed
   const repository = parseRepositoryUri(job.spec.RepositoryUri);
   const what = `repository ${repository.name} (${repository.region}) and its images`;
   try {
-    await retry(() => ecrClient(repository.region).send(new DeleteRepositoryCommand({ registryId: repository.registryId, repositoryName: repository.name, force: true })));
+    const request = new DeleteRepositoryCommand({ registryId: repository.registryId, repositoryName: repository.name, force: true });
+    await retry(() => ecrClient(repository.region).send(request));
     return { deleted: [what], left: [] };
   } catch (e) {
     if ((e as Error).name === 'RepositoryNotFoundException') return { deleted: [], left: [] };

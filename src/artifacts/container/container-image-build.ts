@@ -354,7 +354,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     runtime.grant('container-build:destroy', [new iam.PolicyStatement({
       actions: ['ecr:DeleteRepository'],
       resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
-      conditions: { StringEquals: { [`aws:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
+      conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
     })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
     return removal;
   }

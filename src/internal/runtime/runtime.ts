@@ -21,8 +21,8 @@ import { DESTROY, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RE
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { Fingerprint } from '../../fingerprint';
-import { constructError } from '../errors';
 import { acknowledgeRuntimeFunction } from '../baseline';
+import { constructError } from '../errors';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */

@@ -3,7 +3,8 @@ import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, Deregister
 import {
   CancelImageCreationCommand, CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, GetImageCommand, Image, Ami,
   ImagebuilderClient, ListImageBuildVersionsCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand,
-  DeleteComponentCommand, DeleteImageCommand, DeleteImageRecipeCommand, GetImageRecipeCommand, ListComponentBuildVersionsCommand, ListImageRecipesCommand,
+  DeleteComponentCommand, DeleteImageCommand, DeleteImageRecipeCommand, GetImageRecipeCommand, ListComponentBuildVersionsCommand,
+  ListImageRecipesCommand,
 } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 import { amiBake, describeFailure, failedComponent, findReusable, logLocation } from '../../../src/artifacts/ami/bake-job';
@@ -667,10 +668,14 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   function builder(): void {
     imagebuilder.on(ListImageRecipesCommand, { nextToken: undefined }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${OLD_VERSION}` }], nextToken: 'p2' });
     imagebuilder.on(ListImageRecipesCommand, { nextToken: 'p2' }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${VERSION}` }, { name: 's-web-1234abcd-other', arn: `${RECIPES}-other/1.0.0` }] });
-    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${OLD_VERSION}` }).resolves({ imageRecipe: { components: [
-      { componentArn: `${ARN}:component/s-web-1234abcd-0000000000000000-s1/${OLD_VERSION}` },
-      { componentArn: 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x' },
-    ] } });
+    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${OLD_VERSION}` }).resolves({
+      imageRecipe: {
+        components: [
+          { componentArn: `${ARN}:component/s-web-1234abcd-0000000000000000-s1/${OLD_VERSION}` },
+          { componentArn: 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x' },
+        ],
+      },
+    });
     imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${VERSION}` }).rejects(sdkError('ResourceNotFoundException'));
     imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async (input) => ({ imageSummaryList: [{ arn: `${input.imageVersionArn}/1`, state: { status: 'AVAILABLE' } }] }));
     imagebuilder.on(ListComponentBuildVersionsCommand).callsFake(async (input) => ({ componentSummaryList: [{ arn: `${input.componentVersionArn}/1` }] }));
@@ -717,11 +722,13 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   });
 
   test('an AMI another stack still holds, or a user keeps, stays with its snapshot; a copy the runtime kept is deleted', async () => {
-    const calls = world({ 'eu-west-1': [[
-      bakeAmi(AMI, 'snap-1', [OTHER_HOLD, KEEP, KEPT_BY]),
-      bakeAmi(OLD_AMI, 'snap-0', [KEEP]),
-      bakeAmi(COPY, 'snap-c', [KEEP, KEPT_BY]),
-    ]] });
+    const calls = world({
+      'eu-west-1': [[
+        bakeAmi(AMI, 'snap-1', [OTHER_HOLD, KEEP, KEPT_BY]),
+        bakeAmi(OLD_AMI, 'snap-0', [KEEP]),
+        bakeAmi(COPY, 'snap-c', [KEEP, KEPT_BY]),
+      ]],
+    });
     builder();
     const result = await amiBake.destroy!(job(), retry);
     expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => c.input.ImageId)).toEqual([COPY]);

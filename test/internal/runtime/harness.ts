@@ -79,6 +79,8 @@ export class FakeBuilds implements JobRunner {
 
   /** Calls to fail with throttling before they succeed. */
   public throttle = 0;
+  /** The paths of the jobs whose artifacts `destroy` deleted. */
+  public readonly destroyed: string[] = [];
 
   public async find(job: Job): Promise<string | undefined> {
     if (this.throttle > 0) {
@@ -117,9 +119,6 @@ export class FakeBuilds implements JobRunner {
   public async release(tag: string): Promise<void> {
     this.holds.delete(tag);
   }
-
-  /** What `destroy` deleted, by job path. */
-  public readonly destroyed: string[] = [];
 
   public async destroy(job: Job, retry: Retry): Promise<Destroyed> {
     // Every artifact this job's construct made: here, the one of its fingerprint.
