@@ -10,7 +10,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { AmiBake, AmiBakeProps, BakeStep, BaseImage, ContainerImageBuild, ContainerImageBuildProps } from '../../src';
-import { jobsOf, runtimeStatements } from '../internal/runtime/jobs';
+import { arnText as arn, jobsOf, runtimeStatements } from '../internal/runtime/jobs';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -30,8 +30,6 @@ function image(props: Partial<ContainerImageBuildProps> = {}, id = 'Image', stac
   return { stack, image: new ContainerImageBuild(stack, id, { directory: CONTEXT, ...props }) };
 }
 
-/** An ARN as text, the partition written as `aws`. */
-const arn = (r: any): string => typeof r === 'string' ? r : r['Fn::Join'][1].map((p: any) => typeof p === 'string' ? p : p.Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p)).join('');
 const flat = (stack: Stack) => JSON.stringify(stack.resolve(runtimeStatements(Template.fromStack(stack))));
 /** The template without the removal setting: what RETAIN and DESTROY must share. */
 const waitsOf = (stack: Stack) => Object.keys(Template.fromStack(stack).findResources('AWS::CloudFormation::WaitCondition')).sort();

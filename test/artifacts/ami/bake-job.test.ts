@@ -11,7 +11,8 @@ import { amiBake, describeFailure, failedComponent, findReusable, logLocation } 
 import type { AmiBakeSpec } from '../../../src/artifacts/ami/types';
 import { jsonBytes } from '../../../src/internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
-import type { Job, Retry } from '../../../src/internal/runtime/job';
+import type { Job } from '../../../src/internal/runtime/job';
+import { throttlingRetry } from '../../internal/runtime/jobs';
 
 const imagebuilder = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
@@ -628,18 +629,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   const COPY = 'ami-0fedcba9876543210';
   const RECIPES = `${ARN}:image-recipe/s-web-1234abcd`;
   const OLD_VERSION = '1.1.1';
-  /** Tries throttling again, as the runtime's retry does (without pauses). */
-  const retries: string[] = [];
-  const retry: Retry = async (fn) => {
-    for (;;) {
-      try {
-        return await fn();
-      } catch (e) {
-        if ((e as Error).name !== 'ThrottlingException') throw e;
-        retries.push((e as Error).name);
-      }
-    }
-  };
+  let { retry, retried: retries } = throttlingRetry();
   const bakeAmi = (id: string, snapshot: string, tags: Tag[] = []): Ec2Image => ({
     ImageId: id,
     Tags: [{ Key: 'cdk-immutable-deploys:bake', Value: 's-web-1234abcd' }, ...tags],
@@ -685,7 +675,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   }
 
   beforeEach(() => {
-    retries.length = 0;
+    ({ retry, retried: retries } = throttlingRetry());
   });
 
   test('deletes every AMI of the bake in this region (every page) and in the copy regions, each with its EBS snapshots', async () => {

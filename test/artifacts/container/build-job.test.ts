@@ -15,7 +15,8 @@ import { BUILD_ENV, buildSpecObject } from '../../../src/artifacts/container/bui
 import type { ContainerBuildSpec } from '../../../src/artifacts/container/types';
 import { jsonBytes } from '../../../src/internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
-import { Job, JobFailure, Outcome, Retry } from '../../../src/internal/runtime/job';
+import { Job, JobFailure, Outcome } from '../../../src/internal/runtime/job';
+import { throttlingRetry } from '../../internal/runtime/jobs';
 
 const codebuild = mockClient(CodeBuildClient);
 const ecr = mockClient(ECRClient);
@@ -603,19 +604,9 @@ describe('idempotency and in-progress states (issue 17)', () => {
 });
 
 describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
-  const tries: string[] = [];
-  const retry: Retry = async (fn) => {
-    for (;;) {
-      try {
-        return await fn();
-      } catch (e) {
-        if ((e as Error).name !== 'ThrottlingException') throw e;
-        tries.push((e as Error).name);
-      }
-    }
-  };
+  let { retry, retried: tries } = throttlingRetry();
   beforeEach(() => {
-    tries.length = 0;
+    ({ retry, retried: tries } = throttlingRetry());
   });
   const sdk = (name: string) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: 400 } });
 

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ContainerImageBuild, ContainerPlatform } from '../../../src';
+import { arnText as arn } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -32,7 +33,6 @@ function cacheStatements(stack: Stack): any[] {
     .map((s: any) => stack.resolve(s));
 }
 
-const arn = (r: any): string => typeof r === 'string' ? r : r['Fn::Join'][1].map((p: any) => typeof p === 'string' ? p : p.Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p)).join('');
 
 describe('ContainerImageBuild pullThroughCachePrefixes', () => {
   test('grants the build\'s role pull, import and create on repository/<prefix>/* of this account and region, and nothing wider', () => {
