@@ -232,7 +232,12 @@ async function stackIsDeleted(stackId: string): Promise<boolean> {
  * finish never fails the stack's deletion: what is left is logged, with why, and the stack goes.
  */
 async function destroyArtifacts(jobs: JobProperties[], deadline: number): Promise<void> {
-  const retry = <R>(fn: () => Promise<R>) => retrying(fn, deadline);
+  // Past the call's deadline every call fails at once, so that the runtime still answers CloudFormation
+  // (an answer that never comes would fail the stack's deletion after the service timeout).
+  const retry = <R>(fn: () => Promise<R>) => {
+    if (world.now() > deadline) return Promise.reject(new JobFailure('out of time for this call: not tried'));
+    return retrying(fn, deadline);
+  };
   for (const props of jobs) {
     try {
       const { deleted, left } = await world.runners[props.Kind].destroy!(toJob(props), retry);

@@ -381,6 +381,28 @@ describe('removal policy DESTROY: only a stack deletion deletes artifacts (Descr
     expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
   });
 
+  test('a deletion that runs out of time leaves the rest, named, and still answers CloudFormation before the function\'s timeout', async () => {
+    await deployBuilt([{ fingerprint: F1, destroy: true }]);
+    const calls: string[] = [];
+    stack.builds.destroy = async (_job, retry) => {
+      const left: string[] = [];
+      for (const ami of ['ami-1', 'ami-2', 'ami-3']) {
+        try {
+          await retry(async () => calls.push(ami));
+          stack.now += 5 * 60_000; // each deletion takes five minutes
+        } catch (e) {
+          left.push(`${ami}: ${(e as Error).message}`);
+        }
+      }
+      return { deleted: calls, left };
+    };
+    await stack.destroy();
+    // The call's deadline is 30 s before the function's 10 minutes: the third deletion is not tried.
+    expect(calls).toEqual(['ami-1', 'ami-2']);
+    expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).toMatch(/left 1: ami-3: out of time for this call: not tried/);
+  });
+
   test('a deletion that cannot finish never fails the stack deletion: what is left is logged, and the other jobs still go', async () => {
     await deployBuilt([{ fingerprint: F1, destroy: true }, { fingerprint: F2, destroy: true }]);
     const destroy = stack.builds.destroy.bind(stack.builds);
