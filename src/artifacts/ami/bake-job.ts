@@ -68,7 +68,7 @@ export const amiBake: JobRunner<AmiBakeSpec> = {
   cancel: (_job, ref) => cancelImage(ref),
   hold: (job, amiId, holdTag) => holdAmis(job, amiId, { Key: holdTag, Value: job.path.slice(0, 256) }),
   release: (holdTag, jobs) => releaseAmis(holdTag, jobs.filter((j) => j.kind === 'ami-bake')),
-  destroy: (job, retry) => destroyBake(job, retry),
+  destroy: (job, retry, holdTag) => destroyBake(job, retry, holdTag),
 };
 
 async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
@@ -389,13 +389,13 @@ const GONE = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable', 'Inva
 /**
  * Deletes what a bake made over the stack's life (its removal policy is DESTROY and the stack is being
  * deleted). AMIs are found by the bake's tag, which the distribution puts on every AMI it creates, in
- * this region and in every region it copies to; an AMI that another stack still holds (its in-use tag)
- * or that a user keeps (the keep tag, not set by the runtime) stays. Deregistering an AMI leaves its
+ * this region and in every region it copies to; an AMI that another stack still holds (an in-use tag
+ * other than the deleted stack's own `holdTag`) or that a user keeps (the keep tag, not set by the runtime) stays. Deregistering an AMI leaves its
  * snapshots, so each is deleted after it; one that another AMI still uses stays. The Image Builder
  * images (which never delete their AMIs), then the recipes, then the components of the bake go last:
  * a recipe cannot be deleted while an image of it exists.
  */
-async function destroyBake(job: BakeJob, retry: Retry): Promise<Destroyed> {
+async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise<Destroyed> {
   const spec = job.spec;
   const deleted: string[] = [];
   const left: string[] = [];
@@ -418,7 +418,7 @@ async function destroyBake(job: BakeJob, retry: Retry): Promise<Destroyed> {
       if (!ami.ImageId) continue;
       const where = `${ami.ImageId} (${region || 'this region'})`;
       const tags = ami.Tags ?? [];
-      const users = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX)).length;
+      const users = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag).length;
       if (users > 0) {
         left.push(`${where}: ${users} other stack(s) still use it`);
         continue;

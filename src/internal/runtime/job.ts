@@ -59,8 +59,10 @@ export interface JobRunner<S = any> {
    * DESTROY and the stack is being deleted), except what another stack or a user still keeps. It never
    * throws for one artifact: what it could not delete is in `left`, with why. Every call it sends goes
    * through `retry`, which tries throttling and transient faults again until the call's deadline.
+   * `holdTag` is the deleted stack's own mark, released just before: EC2 may still show it for a
+   * while (its reads are eventually consistent), so it is no other stack's use.
    */
-  destroy?(job: Job<S>, retry: Retry): Promise<Destroyed>;
+  destroy?(job: Job<S>, retry: Retry, holdTag: string): Promise<Destroyed>;
 }
 
 /** Calls `fn` again after throttling or a transient fault, until the runtime call's deadline. */

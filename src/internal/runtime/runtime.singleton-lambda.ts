@@ -211,7 +211,7 @@ async function onDelete(stackId: string, logicalId: string, physicalId: string, 
   if (left.every((j) => j.owner === logicalId)) await setPolling(false);
   const doomed = jobs.filter((j) => j.Spec?.[REMOVAL_POLICY_SETTING] === DESTROY && world.runners[j.Kind]?.destroy);
   if (doomed.length > 0 && (await retrying(() => stackIsDeleted(stackId), deadline))) {
-    await destroyArtifacts(doomed, deadline);
+    await destroyArtifacts(doomed, holdTagOf(stackId, physicalId), deadline);
     return;
   }
   console.log(`Deleted the jobs resource of ${jobs.length} job(s); no artifact was deleted.`);
@@ -231,7 +231,7 @@ async function stackIsDeleted(stackId: string): Promise<boolean> {
  * Deletes the artifacts of jobs whose removal policy is DESTROY, job by job. A deletion that cannot
  * finish never fails the stack's deletion: what is left is logged, with why, and the stack goes.
  */
-async function destroyArtifacts(jobs: JobProperties[], deadline: number): Promise<void> {
+async function destroyArtifacts(jobs: JobProperties[], holdTag: string, deadline: number): Promise<void> {
   // Past the call's deadline every call fails at once, so that the runtime still answers CloudFormation
   // (an answer that never comes would fail the stack's deletion after the service timeout).
   const retry = <R>(fn: () => Promise<R>) => {
@@ -240,7 +240,7 @@ async function destroyArtifacts(jobs: JobProperties[], deadline: number): Promis
   };
   for (const props of jobs) {
     try {
-      const { deleted, left } = await world.runners[props.Kind].destroy!(toJob(props), retry);
+      const { deleted, left } = await world.runners[props.Kind].destroy!(toJob(props), retry, holdTag);
       console.log(`${props.Path}: removal policy DESTROY: deleted ${deleted.length}${listed(deleted)}.`);
       if (left.length > 0) console.log(`${props.Path}: removal policy DESTROY: left ${left.length}${listed(left)}. Delete them by hand (README: What stays after cdk destroy).`);
     } catch (e) {

@@ -681,7 +681,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   test('deletes every AMI of the bake in this region (every page) and in the copy regions, each with its EBS snapshots', async () => {
     const calls = world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1')], [bakeAmi(OLD_AMI, 'snap-0')]], 'us-east-1': [[bakeAmi(COPY, 'snap-c')]] });
     builder();
-    const result = await amiBake.destroy!(job({ CopyRegions: ['us-east-1'] }), retry);
+    const result = await amiBake.destroy!(job({ CopyRegions: ['us-east-1'] }), retry, HOLD);
     // Found by the bake's tag, owned by this account
     expect(calls.find((c) => c.command === 'DescribeImages')?.input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag:cdk-immutable-deploys:bake', Values: ['s-web-1234abcd'] }] });
     expect(calls.filter((c) => c.command !== 'DescribeImages').map((c) => [c.region, c.command, c.input.ImageId ?? c.input.SnapshotId])).toEqual([
@@ -698,7 +698,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s)', async () => {
     world({});
     builder();
-    const result = await amiBake.destroy!(job(), retry);
+    const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(inputs(imagebuilder, ListImageRecipesCommand)[0]).toMatchObject({ owner: 'Self', filters: [{ name: 'name', values: ['s-web-1234abcd'] }] });
     expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([`${IMAGES.replace(VERSION, OLD_VERSION)}/1`, `${IMAGES}/1`]);
     expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`, `${RECIPES}/${VERSION}`]);
@@ -720,7 +720,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
       ]],
     });
     builder();
-    const result = await amiBake.destroy!(job(), retry);
+    const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => c.input.ImageId)).toEqual([COPY]);
     expect(calls.filter((c) => c.command === 'DeleteSnapshot').map((c) => c.input.SnapshotId)).toEqual(['snap-c']);
     expect(result.left).toEqual([
@@ -733,7 +733,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-1' }).rejects(Object.assign(sdkError('InvalidSnapshot.InUse'), { message: 'The snapshot snap-1 is currently in use by ami-0aaaaaaaaaaaaaaaa' }));
     builder();
-    const result = await amiBake.destroy!(job(), retry);
+    const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(result.left).toEqual([expect.stringMatching(/^snapshot snap-1 \(eu-west-1\): .*InvalidSnapshot.InUse.*in use by ami-0a/)]);
     expect(result.deleted).toEqual(expect.arrayContaining([`AMI ${OLD_AMI} (eu-west-1)`, 'snapshot snap-0 (eu-west-1)']));
   });
@@ -745,7 +745,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     builder();
     imagebuilder.on(DeleteImageRecipeCommand).rejects(sdkError('ResourceNotFoundException'));
     imagebuilder.on(ListComponentBuildVersionsCommand).rejects(sdkError('ResourceNotFoundException'));
-    const result = await amiBake.destroy!(job(), retry);
+    const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(result.left).toEqual([]);
   });
 
@@ -754,7 +754,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     ec2.on(DeregisterImageCommand).rejectsOnce(throttling()).resolves({});
     builder();
     imagebuilder.on(DeleteImageCommand).rejectsOnce(throttling()).resolves({});
-    const result = await amiBake.destroy!(job(), retry);
+    const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(retries).toEqual(['ThrottlingException', 'ThrottlingException']);
     expect(result.left).toEqual([]);
     expect(result.deleted).toContain(`AMI ${AMI} (eu-west-1)`);
@@ -764,7 +764,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     world({});
     builder();
     imagebuilder.on(DeleteImageCommand, { imageBuildVersionArn: `${IMAGES}/1` }).rejects(sdkError('ResourceDependencyException'));
-    const result = await amiBake.destroy!(job(), retry);
+    const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`]);
     expect(result.left).toEqual([
       expect.stringMatching(new RegExp(`^image ${IMAGES}/1: .*ResourceDependencyException`)),

@@ -81,6 +81,8 @@ export class FakeBuilds implements JobRunner {
   public throttle = 0;
   /** The paths of the jobs whose artifacts `destroy` deleted. */
   public readonly destroyed: string[] = [];
+  /** The hold tags `destroy` was told are the deleted stack's own. */
+  public readonly destroyedFor: string[] = [];
 
   public async find(job: Job): Promise<string | undefined> {
     if (this.throttle > 0) {
@@ -120,10 +122,11 @@ export class FakeBuilds implements JobRunner {
     this.holds.delete(tag);
   }
 
-  public async destroy(job: Job, retry: Retry): Promise<Destroyed> {
+  public async destroy(job: Job, retry: Retry, holdTag: string): Promise<Destroyed> {
     // Every artifact this job's construct made: here, the one of its fingerprint.
     const data = await retry(async () => this.find(job));
     this.destroyed.push(job.path);
+    this.destroyedFor.push(holdTag);
     this.artifacts.delete(job.fingerprint);
     return { deleted: data ? [data] : [], left: [] };
   }

@@ -318,8 +318,11 @@ describe('removal policy DESTROY: only a stack deletion deletes artifacts (Descr
 
   test('stack delete with DESTROY deletes the artifacts of DESTROY jobs only, and answers SUCCESS', async () => {
     await deployBuilt([{ fingerprint: F1, destroy: true }, { fingerprint: F2 }]);
+    const ownHold = [...stack.builds.holds.keys()];
     await stack.destroy();
     expect(stack.builds.destroyed).toEqual([`app/Image-${F1}`]);
+    // told which mark is the deleted stack's own (just released), so that it counts as no other stack's use
+    expect(stack.builds.destroyedFor).toEqual(ownHold);
     expect(stack.builds.artifacts.has(F1)).toBe(false);
     expect(stack.builds.artifacts.has(F2)).toBe(true);
     expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
@@ -406,10 +409,10 @@ describe('removal policy DESTROY: only a stack deletion deletes artifacts (Descr
   test('a deletion that cannot finish never fails the stack deletion: what is left is logged, and the other jobs still go', async () => {
     await deployBuilt([{ fingerprint: F1, destroy: true }, { fingerprint: F2, destroy: true }]);
     const destroy = stack.builds.destroy.bind(stack.builds);
-    stack.builds.destroy = async (job, retry) => {
+    stack.builds.destroy = async (job, retry, holdTag) => {
       if (job.fingerprint === F1) throw Object.assign(new Error('User is not authorized to perform: ec2:DeregisterImage'), { name: 'UnauthorizedOperation' });
       if (job.fingerprint === F2) return { deleted: ['ami-2'], left: ['snap-2: InvalidSnapshot.InUse (used by ami-9)'] };
-      return destroy(job, retry);
+      return destroy(job, retry, holdTag);
     };
     await stack.destroy();
     expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
