@@ -612,26 +612,26 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
 
   test('deletes the repository the construct created with every image in it (force), in the repository\'s own registry', async () => {
     ecr.on(DeleteRepositoryCommand).resolves({});
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry);
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
     expect(ecr.commandCalls(DeleteRepositoryCommand).map((c) => c.args[0].input)).toEqual([{ registryId: '123456789012', repositoryName: 'app-images', force: true }]);
     expect(result).toEqual({ deleted: ['repository app-images (eu-west-1) and its images'], left: [] });
   });
 
   test('throttling goes through the retry it is given', async () => {
     ecr.on(DeleteRepositoryCommand).rejectsOnce(sdk('ThrottlingException')).resolves({});
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry);
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
     expect(tries).toEqual(['ThrottlingException']);
     expect(result.left).toEqual([]);
   });
 
   test('a repository that is already gone is done, not left', async () => {
     ecr.on(DeleteRepositoryCommand).rejects(sdk('RepositoryNotFoundException'));
-    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry)).toEqual({ deleted: [], left: [] });
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({ deleted: [], left: [] });
   });
 
   test('a refusal is left and named, never thrown: the stack deletion goes on', async () => {
     ecr.on(DeleteRepositoryCommand).rejects(sdk('AccessDeniedException'));
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry);
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
     expect(result.left).toEqual([expect.stringMatching(/^repository app-images \(eu-west-1\) and its images: .*AccessDeniedException/)]);
   });
 });
