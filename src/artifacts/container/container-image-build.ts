@@ -13,6 +13,7 @@ import { ContainerArtifact, IContainerArtifact } from './artifact';
 import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
 import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
+import { checkCachePrefixes, grantPullThroughCache, warnUnusedCachePrefixes } from './pull-through-cache';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
@@ -261,7 +262,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     this.project = shared.project;
     this.grantPush(shared.project);
     projects.grantPullThroughCache(shared, inputs.pullThroughCachePrefixes);
-    this.checkPullThroughCache(inputs);
+    warnUnusedCachePrefixes(this, inputs.pullThroughCachePrefixes, [inputs.dockerfileText, ...Object.values(inputs.buildArgs)]);
     const runtime = DeployTimeRuntime.of(this);
     projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
     const removal = this.removalOf(runtime, props);
@@ -357,20 +358,6 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
     })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
     return removal;
-  }
-
-  /** A prefix that neither the Dockerfile nor a build argument pulls from is most likely a mistake. */
-  private checkPullThroughCache(inputs: BuildInputs): void {
-    const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) return;
-    const texts = [inputs.dockerfileText, ...Object.values(inputs.buildArgs)];
-    for (const prefix of inputs.pullThroughCachePrefixes) {
-      const registry = `${stack.account}.dkr.ecr.${stack.region}.amazonaws.com/${prefix}/`;
-      if (!texts.some((t) => t.includes(registry))) {
-        warn(this, 'pull-through-cache-unused',
-          `pullThroughCachePrefixes has '${prefix}', but neither the Dockerfile nor a build argument pulls from ${registry}: the build's role may create and import repositories under that prefix for nothing. Pull base images from ${registry}<upstream repository>, or remove the prefix.`);
-      }
-    }
   }
 
   /** Lets other accounts pull and look up the images of this repository: one statement of its policy. */
@@ -552,27 +539,13 @@ class ContainerBuildProjects extends Construct {
     return shared;
   }
 
-  /**
-   * Lets a project pull base images through the pull-through cache rules of these prefixes, in the
-   * stack's account and region: pull, import the upstream image, and create the cache repository on
-   * the first pull (ECR documents both for pull-through cache), on `repository/<prefix>/*` only. One
-   * statement per project and prefix, whatever the number of images.
-   */
+  /** Lets a project pull base images through these pull-through cache rules: once per project and prefix, whatever the number of images. */
   public grantPullThroughCache(shared: SharedProject, prefixes: string[]): void {
-    const stack = Stack.of(this);
     for (const prefix of prefixes) {
       const key = `${shared.id}:${prefix}`;
       if (this.cacheGrants.has(key)) continue;
       this.cacheGrants.add(key);
-      shared.project.addToRolePolicy(new iam.PolicyStatement({
-        actions: [...PULL_ACTIONS, 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
-        resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` })],
-      }));
-      const policy = shared.project.role?.node.tryFindChild('DefaultPolicy');
-      if (policy) {
-        acknowledgeWildcards(policy, [], [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` })],
-          `An ECR pull-through cache creates a repository per upstream repository under the rule's prefix '${prefix}/' on the first pull: their names are the Dockerfile's, and the grant is limited to that prefix in this account and region.`);
-      }
+      grantPullThroughCache(shared.project, prefix, PULL_ACTIONS);
     }
   }
 
@@ -677,7 +650,7 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
     cache: props.cache ?? true,
     requireImmutableTags: props.requireImmutableTags ?? false,
     shareWith: checkAccounts(scope, props.shareWith ?? []),
-    pullThroughCachePrefixes: checkCachePrefixes(scope, props.pullThroughCachePrefixes ?? []),
+    pullThroughCachePrefixes: checkCachePrefixes(scope, TYPE, props.pullThroughCachePrefixes ?? []),
   };
 }
 
@@ -732,27 +705,6 @@ function checkAccounts(scope: Construct, accounts: string[]): string[] {
     }
   }
   return [...new Set(accounts)];
-}
-
-/**
- * Pull-through cache rule prefixes, as ECR names them (CreatePullThroughCacheRule: 2 to 30 characters,
- * lowercase path segments). `ROOT` (every repository without a rule) is refused: its grant would be
- * every repository of the registry.
- */
-function checkCachePrefixes(scope: Construct, prefixes: string[]): string[] {
-  for (const prefix of prefixes) {
-    if (Token.isUnresolved(prefix)) {
-      throw constructError(scope, TYPE, { prop: 'pullThroughCachePrefixes', value: prefix, problem: 'holds an unresolved token', fix: "The prefix scopes the build's permissions at synth time: pass the rule's prefix, such as 'ecr-public'." });
-    }
-    if (prefix === 'ROOT' || !/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix) || prefix.length < 2 || prefix.length > 30) {
-      throw constructError(scope, TYPE, {
-        prop: 'pullThroughCachePrefixes',
-        problem: `has '${prefix}', which is not the repository prefix of a pull-through cache rule (2 to 30 lowercase letters, digits, '.', '_', '-' and '/'; not ROOT)`,
-        fix: "Pass the rule's prefix without a trailing slash, such as 'ecr-public' or 'docker-hub'.",
-      });
-    }
-  }
-  return [...new Set(prefixes)].sort();
 }
 
 function checkRetainImages(scope: Construct, retainImages: number | undefined): number {
