@@ -4,14 +4,15 @@
  * an Auto Scaling group), and every option that adds resources: builds in a VPC, a bake with test
  * steps, a customer-managed root-volume key and distribution to another region and account, the
  * image's replication to another region (and the destination side of replication from another
- * account), blue/green with a test listener rule, an instance refresh with alarms, the notification
- * topic, and a group of an AMI imported with another account's key (its KMS grant).
+ * account), removal policy DESTROY on both artifacts (its delete permissions), blue/green with a test
+ * listener rule, an instance refresh with alarms, the notification topic, and a group of an AMI
+ * imported with another account's key (its KMS grant).
  *
  * The security baseline (`security-baseline.test.ts`) runs every checker on it; `test/checks` proves
  * it trips no ImmutabilityChecks rule.
  */
 import * as path from 'path';
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -62,6 +63,7 @@ export function composedStack(app: App, id = 'Composed'): Stack {
     vpc,
     requireImmutableTags: true,
     replicateTo: [{ region: 'eu-west-1' }],
+    removalPolicy: RemovalPolicy.DESTROY,
   });
   new ReplicationDestination(stack, 'Replicas', { sourceAccounts: ['222222222222'] });
   const key = new kms.Key(stack, 'AmiKey', { enableKeyRotation: true, description: 'AMI root volumes' });
@@ -74,6 +76,7 @@ export function composedStack(app: App, id = 'Composed'): Stack {
     rootVolumeKey: key,
     distribution: { regions: ['eu-west-1'], accounts: ['222222222222'] },
     logRetention: logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
   });
 
   // An internal load balancer with a production and a test listener, for both deployments.

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
@@ -178,6 +178,19 @@ export interface AmiBakeProps {
    * @default - empty user data for the OS type
    */
   readonly userData?: ec2.UserData;
+
+  /**
+   * What happens to what the bake made when the stack is deleted. With `RemovalPolicy.DESTROY`, the
+   * stack's deletion deletes every AMI this bake baked over the stack's life (in the stack's region and
+   * every distribution region) with its snapshots, and the Image Builder images, recipes and
+   * components the bake created; an AMI another stack still uses, or one you tagged
+   * `cdk-immutable-deploys:keep=true`, stays. A deletion that cannot finish is logged and never fails
+   * the stack's deletion. An update never deletes anything, also when the bake leaves the app: a
+   * revert finds its AMIs again. It does not count in the fingerprint: changing it bakes nothing.
+   *
+   * @default RemovalPolicy.RETAIN - the AMIs, snapshots, images, recipes and components stay
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -276,6 +289,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
     const distribution = this.newDistribution(bakeName, fingerprint, props, copyRegions);
     // Copies in other regions are held like the original: the runtime tags them there.
     shared.grantHoldIn(copyRegions);
+    const removal = DeployTimeRuntime.of(this).removalSetting(this, 'AmiBake', props.removalPolicy);
+    if (removal.RemovalPolicy) shared.grantDestroyIn([stack.region, ...copyRegions]);
     this.newLifecyclePolicy(bakeName, shared.lifecycleRole, props);
     if (props.rootVolumeKey) this.allowKey(props.rootVolumeKey, shared, props.distribution?.accounts ?? []);
 
@@ -296,6 +311,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       TestTimeoutMinutes: String(testTimeoutMinutes(buildTimeout)),
       BakeName: bakeName,
       ...(copyRegions.length > 0 ? { CopyRegions: copyRegions } : {}),
+      ...removal,
     };
     // The bake starts once its log group, configurations and the instances' grants (file steps) exist.
     const job = DeployTimeRuntime.of(this).addJob(this, {

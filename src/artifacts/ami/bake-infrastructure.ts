@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
-import { FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
+import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeExact, managedPolicyFinding } from '../../internal/nag';
 import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
@@ -124,6 +124,37 @@ export class AmiBakeInfrastructure extends Construct {
     for (const region of regions) {
       DeployTimeRuntime.of(this).grant(`ami-bake:tags:${region}`, [holdStatement(stack, region)],
         `AMI ids of copies are only known when a bake ends: the runtime tags the copy in ${region} of an AMI a stack uses as kept from lifecycle deletion, and untags it when no stack uses it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.`);
+    }
+  }
+
+  /**
+   * Lets the runtime delete what the stack's bakes made, for bakes whose removal policy is DESTROY:
+   * once for Image Builder (the stack's name prefix), once per region for AMIs and snapshots. A stack
+   * with no such bake gets none of it.
+   */
+  public grantDestroyIn(regions: string[]): void {
+    const stack = Stack.of(this);
+    const runtime = DeployTimeRuntime.of(this);
+    const own = (resource: string) => stack.formatArn({ service: 'imagebuilder', resource, resourceName: `${this.namePrefix}-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    runtime.grant('ami-bake:destroy', [
+      new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImage'], resources: [own('image')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImageRecipe'], resources: [own('image-recipe')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [own('component')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes'], resources: ['*'] }),
+    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-'. ListImageRecipes has no resource-level permissions (read-only; the runtime filters by the bake's name).`);
+    for (const region of regions) {
+      runtime.grant(`ami-bake:destroy:${region}`, [
+        new iam.PolicyStatement({
+          actions: ['ec2:DeregisterImage'],
+          resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
+          conditions: { StringLike: { [`aws:ResourceTag/${BAKE_TAG}`]: `${this.namePrefix}-*` } },
+        }),
+        new iam.PolicyStatement({
+          actions: ['ec2:DeleteSnapshot'],
+          resources: [`arn:${stack.partition}:ec2:${region}::snapshot/*`],
+          conditions: { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } },
+        }),
+      ], `Removal policy DESTROY: AMI and snapshot ids are known only when a bake ends. Deregistering is limited to AMIs whose bake tag starts with this stack's prefix '${this.namePrefix}-'; snapshots to those Image Builder created (its CreatedBy tag, the condition of AWS's own EC2ImageBuilderLifecycleExecutionPolicy), and the runtime deletes only the snapshots of the AMIs it deregistered.`);
     }
   }
 

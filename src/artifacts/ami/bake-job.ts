@@ -13,20 +13,29 @@
  * - hold / release: the tags by which a stack marks the AMI it uses, and its copies in the other
  *   regions of the distribution, so that no lifecycle policy deletes them (the last user's release
  *   removes the keep tag this library set, never a user's).
+ * - destroy (removal policy DESTROY, when the stack is deleted): every AMI of the bake (its bake tag)
+ *   in this region and the distribution's, with its snapshots, except those another stack holds or a
+ *   user keeps; then the Image Builder images, recipes and components of the bake.
  */
 import { createHash } from 'crypto';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTagsCommand, DeleteTagsCommand, DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
   CreateComponentCommand,
   CreateImageCommand,
   CreateImageRecipeCommand,
+  DeleteComponentCommand,
+  DeleteImageCommand,
+  DeleteImageRecipeCommand,
   GetImageCommand,
+  GetImageRecipeCommand,
   Image,
   ImagebuilderClient,
   ImageSummary,
+  ListComponentBuildVersionsCommand,
   ListImageBuildVersionsCommand,
+  ListImageRecipesCommand,
   ListWorkflowExecutionsCommand,
   ListWorkflowStepExecutionsCommand,
   Platform,
@@ -35,7 +44,7 @@ import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
 import type { AmiBakeSpec } from './types';
 import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
-import type { Attempt, Job, JobRunner, Outcome, Started } from '../../internal/runtime/job';
+import type { Attempt, Destroyed, Job, JobRunner, Outcome, Retry, Started } from '../../internal/runtime/job';
 import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
 
 const imagebuilder = new ImagebuilderClient({});
@@ -59,6 +68,7 @@ export const amiBake: JobRunner<AmiBakeSpec> = {
   cancel: (_job, ref) => cancelImage(ref),
   hold: (job, amiId, holdTag) => holdAmis(job, amiId, { Key: holdTag, Value: job.path.slice(0, 256) }),
   release: (holdTag, jobs) => releaseAmis(holdTag, jobs.filter((j) => j.kind === 'ami-bake')),
+  destroy: (job, retry, holdTag) => destroyBake(job, retry, holdTag),
 };
 
 async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
@@ -371,4 +381,118 @@ async function createIfAbsent(create: () => Promise<unknown>): Promise<void> {
 /** A client token (at most 36 characters) derived from its parts. */
 function token(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 36);
+}
+
+/** EC2 and Image Builder error codes of a resource that is already gone. */
+const GONE = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable', 'InvalidSnapshot.NotFound', 'ResourceNotFoundException']);
+
+/**
+ * Deletes what a bake made over the stack's life (its removal policy is DESTROY and the stack is being
+ * deleted). AMIs are found by the bake's tag, which the distribution puts on every AMI it creates, in
+ * this region and in every region it copies to; an AMI that another stack still holds (an in-use tag
+ * other than the deleted stack's own `holdTag`) or that a user keeps (the keep tag, not set by the runtime) stays. Deregistering an AMI leaves its
+ * snapshots, so each is deleted after it; one that another AMI still uses stays. The Image Builder
+ * images (which never delete their AMIs), then the recipes, then the components of the bake go last:
+ * a recipe cannot be deleted while an image of it exists.
+ */
+async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise<Destroyed> {
+  const spec = job.spec;
+  const deleted: string[] = [];
+  const left: string[] = [];
+  const attempt = async (what: string, call: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await retry(call);
+      deleted.push(what);
+      return true;
+    } catch (e) {
+      if (GONE.has((e as Error).name) || GONE.has((e as { Code?: string }).Code ?? '')) return true;
+      left.push(`${what}: ${errorText(e)}`);
+      return false;
+    }
+  };
+
+  const here = process.env.AWS_REGION ?? '';
+  for (const [region, client] of [[here, ec2] as const, ...copyRegionsOf([job]).map((r) => [r, ec2In(r)] as const)]) {
+    const amis = await retry(() => describeImages({ Owners: ['self'], Filters: [{ Name: `tag:${BAKE_TAG}`, Values: [spec.BakeName] }] }, client));
+    for (const ami of amis) {
+      if (!ami.ImageId) continue;
+      const where = `${ami.ImageId} (${region || 'this region'})`;
+      const tags = ami.Tags ?? [];
+      const users = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag).length;
+      if (users > 0) {
+        left.push(`${where}: ${users} other stack(s) still use it`);
+        continue;
+      }
+      if (tags.some((t) => t.Key === KEEP_TAG && t.Value === 'true') && !tags.some((t) => t.Key === KEPT_BY_TAG)) {
+        left.push(`${where}: kept by its ${KEEP_TAG} tag`);
+        continue;
+      }
+      if (!(await attempt(`AMI ${where}`, () => client.send(new DeregisterImageCommand({ ImageId: ami.ImageId }))))) continue;
+      for (const mapping of ami.BlockDeviceMappings ?? []) {
+        const snapshot = mapping.Ebs?.SnapshotId;
+        if (snapshot) await attempt(`snapshot ${snapshot} (${region || 'this region'})`, () => client.send(new DeleteSnapshotCommand({ SnapshotId: snapshot })));
+      }
+    }
+  }
+
+  // Every version of the bake's recipe; the images of each version; the bake's own components they name.
+  const recipes = await retry(() => listRecipes(spec.BakeName));
+  const components = new Set(ownComponents(spec.BakeName, spec.ComponentArns ?? []));
+  for (const recipeArn of recipes) {
+    const recipe = await retry(() => imagebuilder.send(new GetImageRecipeCommand({ imageRecipeArn: recipeArn }))).catch((e) => {
+      if (GONE.has((e as Error).name)) return undefined;
+      throw e;
+    });
+    ownComponents(spec.BakeName, (recipe?.imageRecipe?.components ?? []).map((c) => c.componentArn ?? '')).forEach((c) => components.add(c));
+    let imagesLeft = false;
+    for (const image of await retry(() => listImages(recipeArn.replace(':image-recipe/', ':image/')))) {
+      if (!image.arn) continue;
+      if (!(await attempt(`image ${image.arn}`, () => imagebuilder.send(new DeleteImageCommand({ imageBuildVersionArn: image.arn }))))) imagesLeft = true;
+    }
+    if (imagesLeft) {
+      left.push(`recipe ${recipeArn}: an image of it is left`);
+      continue;
+    }
+    await attempt(`recipe ${recipeArn}`, () => imagebuilder.send(new DeleteImageRecipeCommand({ imageRecipeArn: recipeArn })));
+  }
+  for (const componentArn of [...components].sort()) {
+    for (const build of await retry(() => listComponentBuilds(componentArn))) {
+      await attempt(`component ${build}`, () => imagebuilder.send(new DeleteComponentCommand({ componentBuildVersionArn: build })));
+    }
+  }
+  return { deleted, left };
+}
+
+/** The component version ARNs among `arns` that the bake created (not AWS-managed ones, not another bake's). */
+function ownComponents(bakeName: string, arns: string[]): string[] {
+  return arns.filter((arn) => /:\d{12}:component\//.test(arn) && arn.includes(`:component/${bakeName}-`)).map((arn) => arn.split('/').slice(0, 3).join('/'));
+}
+
+/** Every version of a recipe name of this account. */
+async function listRecipes(name: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await imagebuilder.send(new ListImageRecipesCommand({ owner: 'Self', filters: [{ name: 'name', values: [name] }], nextToken }));
+    arns.push(...(page.imageRecipeSummaryList ?? []).filter((r) => r.name === name && r.arn).map((r) => r.arn!));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+/** The build versions of a component version; none when it is gone. */
+async function listComponentBuilds(componentVersionArn: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const page = await imagebuilder.send(new ListComponentBuildVersionsCommand({ componentVersionArn, nextToken }));
+      arns.push(...(page.componentSummaryList ?? []).map((c) => c.arn ?? '').filter((a) => a));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return [];
+    throw error;
+  }
+  return arns;
 }

@@ -75,6 +75,8 @@ export interface AmiBakeSpec {
   readonly BakeName: string;
   /** The other regions the distribution copies the AMI to: their copies are held like the original. */
   readonly CopyRegions?: string[];
+  /** 'destroy' when the stack's deletion deletes what the bake made; absent to keep it. */
+  readonly RemovalPolicy?: string;
 }
 
 /**

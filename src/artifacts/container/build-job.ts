@@ -9,6 +9,8 @@
  * - check: a running build is pending; a succeeded one gives the digest of its tag; a failed one
  *   gives the failed phase, its context messages, the tail of the log and where the full log is.
  * - cancel: stops the build. No image is ever deleted: lifecycle rules keep the last fingerprint images.
+ * - destroy (removal policy DESTROY, when the stack is deleted): deletes the repository the construct
+ *   created, with every image in it (`DeleteRepository` with `force`).
  */
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -21,13 +23,13 @@ import {
   StartBuildCommand,
   StopBuildCommand,
 } from '@aws-sdk/client-codebuild';
-import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
+import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
 import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
-import type { Attempt, Job, JobRunner, Outcome, Started } from '../../internal/runtime/job';
+import type { Attempt, Destroyed, Job, JobRunner, Outcome, Retry, Started } from '../../internal/runtime/job';
 import { JobFailure } from '../../internal/runtime/job';
 
 /** How many of the project's most recent builds are searched for the build of an attempt. */
@@ -51,7 +53,26 @@ export const containerBuild: JobRunner<ContainerBuildSpec> = {
   start: (job, attempt) => startBuild(job, attempt),
   check: (job, ref) => checkBuild(job, ref),
   cancel: (job, ref) => stopBuild(job, ref),
+  destroy: (job, retry) => destroyRepository(job, retry),
 };
+
+/**
+ * Deletes the repository the construct created and every image in it: ECR's `force` deletes the
+ * contents on the caller's behalf. Only a repository the construct made carries the DESTROY setting
+ * (a repository passed in is the user's, and refused with DESTROY at synth time).
+ */
+async function destroyRepository(job: BuildJob, retry: Retry): Promise<Destroyed> {
+  const repository = parseRepositoryUri(job.spec.RepositoryUri);
+  const what = `repository ${repository.name} (${repository.region}) and its images`;
+  try {
+    const request = new DeleteRepositoryCommand({ registryId: repository.registryId, repositoryName: repository.name, force: true });
+    await retry(() => ecrClient(repository.region).send(request));
+    return { deleted: [what], left: [] };
+  } catch (e) {
+    if ((e as Error).name === 'RepositoryNotFoundException') return { deleted: [], left: [] };
+    return { deleted: [], left: [`${what}: ${errorText(e)}`] };
+  }
+}
 
 async function findImage(job: BuildJob): Promise<string | undefined> {
   const spec = job.spec;

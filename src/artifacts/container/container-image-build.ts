@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Aws, Duration, IgnoreMode, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, IgnoreMode, Lazy, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -16,6 +16,7 @@ import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
 import { checkReplicationTargets, Destination, RegistryReplication, replicatedRepositoryName } from './registry-replication';
 import type { ReplicationTarget } from './replication';
+import { checkCachePrefixes, grantPullThroughCache, warnUnusedCachePrefixes } from './pull-through-cache';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
@@ -164,6 +165,29 @@ export interface ContainerImageBuildProps {
    * @default - no replication
    */
   readonly replicateTo?: ReplicationTarget[];
+
+  /**
+   * The repository prefixes of ECR pull-through cache rules of this stack's account and region that
+   * the Dockerfile pulls base images through (`FROM <account>.dkr.ecr.<region>.amazonaws.com/<prefix>/...`).
+   * A pull through a cache needs more than a pull: the build's role may also import the upstream image
+   * (`ecr:BatchImportUpstreamImage`) and create the cache repository on the first pull
+   * (`ecr:CreateRepository`), on `repository/<prefix>/*` only. The rules themselves are yours
+   * (`ecr.CfnPullThroughCacheRule`, or the console).
+   *
+   * @default - no pull-through cache
+   */
+  readonly pullThroughCachePrefixes?: string[];
+
+  /**
+   * What happens to the repository this construct creates, and its images, when the stack is
+   * deleted. With `RemovalPolicy.DESTROY`, the stack's deletion deletes the repository with every
+   * image in it. An update never deletes anything, also when the construct leaves the app: a revert
+   * finds its images again. Only for the repository this construct creates: a `repository` you pass
+   * is yours and stays. It does not count in the fingerprint: changing it builds nothing.
+   *
+   * @default RemovalPolicy.RETAIN - the repository and its images stay
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
@@ -192,6 +216,9 @@ const PUSH_ACTIONS = [
   'ecr:CompleteLayerUpload',
   'ecr:PutImage',
 ];
+
+/** The tag of a repository that the stack's deletion deletes (removal policy DESTROY): the stack's name. */
+const DESTROY_TAG = 'cdk-immutable-deploys:destroy-with';
 
 /** What pulling an image needs on the repository (the login call is the puller's own). */
 const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
@@ -258,13 +285,16 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
     this.grantPush(shared.project);
+    projects.grantPullThroughCache(shared, inputs.pullThroughCachePrefixes);
+    warnUnusedCachePrefixes(this, inputs.pullThroughCachePrefixes, [inputs.dockerfileText, ...Object.values(inputs.buildArgs)]);
     const runtime = DeployTimeRuntime.of(this);
     projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
+    const removal = this.removalOf(runtime, props);
     // The build starts once the project's role may read the context and push to the repository.
     const job = runtime.addJob(this, {
       kind: 'container-build',
       fingerprint: this.fingerprint,
-      spec: { ...this.specOf(inputs, shared.project, asset) },
+      spec: { ...this.specOf(inputs, shared.project, asset), ...removal },
       timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
       dependencies: [shared.project, ...(replication ? [replication] : [])],
     });
@@ -344,6 +374,32 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       actions: PUSH_ACTIONS,
     }));
     if (!added.statementAdded) this.repository.grantPullPush(project);
+  }
+
+  /**
+   * The removal policy's job setting. With DESTROY, the repository this construct created carries the
+   * tag by which the runtime may delete it, scoped to this stack: one statement for every such
+   * repository of the stack, whatever their number.
+   */
+  private removalOf(runtime: DeployTimeRuntime, props: ContainerImageBuildProps): { RemovalPolicy?: string } {
+    const removal = runtime.removalSetting(this, TYPE, props.removalPolicy);
+    if (!removal.RemovalPolicy) return removal;
+    if (props.repository) {
+      throw constructError(this, TYPE, {
+        prop: 'removalPolicy',
+        value: props.removalPolicy,
+        problem: `would delete the repository you passed (${props.repository.node.path}), which this construct did not create`,
+        fix: 'Leave out removalPolicy (your repository and its images stay), or leave out repository to let ContainerImageBuild create one it may delete.',
+      });
+    }
+    const stack = Stack.of(this);
+    Tags.of(this.repository).add(DESTROY_TAG, stack.stackName);
+    runtime.grant('container-build:destroy', [new iam.PolicyStatement({
+      actions: ['ecr:DeleteRepository'],
+      resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+      conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
+    })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
+    return removal;
   }
 
   /** Lets other accounts pull and look up the images of this repository: one statement of its policy. */
@@ -463,6 +519,7 @@ class ContainerBuildProjects extends Construct {
   }
 
   private readonly projects = new Map<string, SharedProject>();
+  private readonly cacheGrants = new Set<string>();
 
   /** The project that builds images of this platform in this VPC, created on first use. */
   public projectFor(platform: ContainerPlatform, vpc: ec2.IVpc | undefined, context: s3assets.Asset): SharedProject {
@@ -511,6 +568,16 @@ class ContainerBuildProjects extends Construct {
     acknowledgeDockerBuildProject(project);
     acknowledgeLogGroup(logGroup, 'the logs of this stack\'s Docker builds');
     return shared;
+  }
+
+  /** Lets a project pull base images through these pull-through cache rules: once per project and prefix, whatever the number of images. */
+  public grantPullThroughCache(shared: SharedProject, prefixes: string[]): void {
+    for (const prefix of prefixes) {
+      const key = `${shared.id}:${prefix}`;
+      if (this.cacheGrants.has(key)) continue;
+      this.cacheGrants.add(key);
+      grantPullThroughCache(shared.project, prefix, PULL_ACTIONS);
+    }
   }
 
   /** Lets the runtime drive this project's builds and read their logs, and read image metadata. */
@@ -587,6 +654,7 @@ interface BuildInputs {
   readonly requireImmutableTags: boolean;
   readonly shareWith: string[];
   readonly replicateTo: Destination[];
+  readonly pullThroughCachePrefixes: string[];
 }
 
 /** Errors of this module start with the construct's path and this type. */
@@ -615,6 +683,7 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
     requireImmutableTags: props.requireImmutableTags ?? false,
     shareWith: checkAccounts(scope, props.shareWith ?? []),
     replicateTo: checkReplicationTargets(scope, TYPE, props.replicateTo ?? []),
+    pullThroughCachePrefixes: checkCachePrefixes(scope, TYPE, props.pullThroughCachePrefixes ?? []),
   };
 }
 

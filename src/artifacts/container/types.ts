@@ -37,6 +37,8 @@ export interface ContainerBuildSpec {
   readonly RequireImmutableTags: string;
   /** The ECR registries the Dockerfile pulls from, space-separated, for `docker login`. */
   readonly PullRegistries: string;
+  /** 'destroy' when the stack's deletion deletes the repository the construct created; absent to keep it. */
+  readonly RemovalPolicy?: string;
 }
 
 /** The settings of one image lookup (`ContainerArtifact.fromFingerprint()`). */

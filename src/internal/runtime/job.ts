@@ -55,6 +55,24 @@ export interface JobRunner<S = any> {
   hold?(job: Job<S>, data: string, holdTag: string): Promise<void>;
   /** Removes a stack's mark from every artifact that carries it; `jobs` are the jobs of the resource that set it (where to look). */
   release?(holdTag: string, jobs: Job<S>[]): Promise<void>;
+  /**
+   * Deletes every artifact this job's construct made over the stack's life (its removal policy is
+   * DESTROY and the stack is being deleted), except what another stack or a user still keeps. It never
+   * throws for one artifact: what it could not delete is in `left`, with why. Every call it sends goes
+   * through `retry`, which tries throttling and transient faults again until the call's deadline.
+   * `holdTag` is the deleted stack's own mark, released just before: EC2 may still show it for a
+   * while (its reads are eventually consistent), so it is no other stack's use.
+   */
+  destroy?(job: Job<S>, retry: Retry, holdTag: string): Promise<Destroyed>;
+}
+
+/** Calls `fn` again after throttling or a transient fault, until the runtime call's deadline. */
+export type Retry = <R>(fn: () => Promise<R>) => Promise<R>;
+
+/** What deleting a job's artifacts did: what was deleted, and what is left and why. */
+export interface Destroyed {
+  readonly deleted: string[];
+  readonly left: string[];
 }
 
 /** One lookup as its runner receives it. */

@@ -63,6 +63,14 @@ export interface JobProperties {
   readonly Spec: { readonly [name: string]: unknown };
 }
 
+/**
+ * The spec setting of a job whose construct's removal policy is DESTROY: `'destroy'`. A job without
+ * it (RETAIN, the default) keeps its artifacts when the stack is deleted. The runtime reads it only
+ * on a stack's deletion; it is no input of the fingerprint, so changing it rebuilds nothing.
+ */
+export const REMOVAL_POLICY_SETTING = 'RemovalPolicy';
+export const DESTROY = 'destroy';
+
 /** The properties of the jobs resource. */
 export interface JobsResourceProperties {
   readonly Jobs: JobProperties[];

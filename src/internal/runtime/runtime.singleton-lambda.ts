@@ -8,7 +8,8 @@
  *   starts one attempt, which is kept as pending. A job whose wait already completed in an earlier
  *   deploy (a rollback onto an old fingerprint) is left alone: its handle is never signalled again.
  *   Jobs that left the template (the attempt of a failed update, on rollback) are stopped. Delete
- *   stops what still runs and deletes no artifact.
+ *   stops what still runs and deletes no artifact, with one exception: when the stack itself is being
+ *   deleted (`DELETE_IN_PROGRESS`), the jobs whose removal policy is DESTROY delete what they made.
  * - by CloudFormation, for each lookup resource (`Custom::CdkImmutableDeploysLookup`, an artifact
  *   imported by fingerprint). It answers at once with the exact artifact (an AMI id, an image digest)
  *   as the resource's `Id`, or fails with a message that says what is missing and what to do. It is
@@ -23,13 +24,13 @@
  * The response URL and the handles are secrets: they are never logged and never in an error.
  */
 import { createHash } from 'crypto';
-import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { sendResponse, sendSignal, MAX_SIGNAL_REASON_BYTES } from './http';
 import type { Job, JobRunner, LookupRunner } from './job';
 import { JobFailure } from './job';
-import { IN_USE_TAG_PREFIX, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV } from './protocol';
+import { DESTROY, IN_USE_TAG_PREFIX, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV } from './protocol';
 import type { JobKind, JobProperties, JobsResourceProperties, LookupKind, LookupProperties } from './protocol';
 import { LOOKUPS, RUNNERS } from './runners';
 import { deleteJob, pendingJobs, PendingJob, saveJob } from './state';
@@ -81,7 +82,7 @@ async function onRequest(event: Request, deadline: number): Promise<void> {
   let physicalId = previous ?? physicalIdOf(event.StackId, event.ResourceProperties.Jobs ?? []);
   try {
     if (event.RequestType === 'Delete') {
-      await onDelete(event.StackId, event.LogicalResourceId, event.PhysicalResourceId, event.ResourceProperties.Jobs ?? []);
+      await onDelete(event.StackId, event.LogicalResourceId, event.PhysicalResourceId, event.ResourceProperties.Jobs ?? [], deadline);
     } else {
       const old = event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as JobsResourceProperties).Jobs ?? [] : [];
       physicalId = await applyJobs(event, old, previous, deadline);
@@ -207,7 +208,7 @@ async function applyJobs(event: Request, old: JobProperties[], previousId: strin
   return physicalId;
 }
 
-async function onDelete(stackId: string, logicalId: string, physicalId: string, jobs: JobProperties[]): Promise<void> {
+async function onDelete(stackId: string, logicalId: string, physicalId: string, jobs: JobProperties[], deadline: number): Promise<void> {
   const current = await currentPhysicalId(stackId, logicalId);
   const releaseHolds = async () => {
     for (const runner of Object.values(world.runners)) await runner.release?.(holdTagOf(stackId, physicalId), jobs.map(toJob));
@@ -225,7 +226,51 @@ async function onDelete(stackId: string, logicalId: string, physicalId: string, 
   }
   await releaseHolds();
   if (left.every((j) => j.owner === logicalId)) await setPolling(false);
+  const doomed = jobs.filter((j) => j.Spec?.[REMOVAL_POLICY_SETTING] === DESTROY && world.runners[j.Kind]?.destroy);
+  if (doomed.length > 0 && (await retrying(() => stackIsDeleted(stackId), deadline))) {
+    await destroyArtifacts(doomed, holdTagOf(stackId, physicalId), deadline);
+    return;
+  }
   console.log(`Deleted the jobs resource of ${jobs.length} job(s); no artifact was deleted.`);
+}
+
+/**
+ * Whether the stack itself is being deleted. A Delete of the current version of the jobs resource also
+ * comes when the resource leaves the template in an update (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS) or when
+ * a failed create rolls back (ROLLBACK_IN_PROGRESS): neither deletes artifacts.
+ */
+async function stackIsDeleted(stackId: string): Promise<boolean> {
+  const got = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }));
+  return got.Stacks?.[0]?.StackStatus === 'DELETE_IN_PROGRESS';
+}
+
+/**
+ * Deletes the artifacts of jobs whose removal policy is DESTROY, job by job. A deletion that cannot
+ * finish never fails the stack's deletion: what is left is logged, with why, and the stack goes.
+ */
+async function destroyArtifacts(jobs: JobProperties[], holdTag: string, deadline: number): Promise<void> {
+  // Past the call's deadline every call fails at once, so that the runtime still answers CloudFormation
+  // (an answer that never comes would fail the stack's deletion after the service timeout).
+  const retry = <R>(fn: () => Promise<R>) => {
+    if (world.now() > deadline) return Promise.reject(new JobFailure('out of time for this call: not tried'));
+    return retrying(fn, deadline);
+  };
+  for (const props of jobs) {
+    try {
+      const { deleted, left } = await world.runners[props.Kind].destroy!(toJob(props), retry, holdTag);
+      console.log(`${props.Path}: removal policy DESTROY: deleted ${deleted.length}${listed(deleted)}.`);
+      if (left.length > 0) console.log(`${props.Path}: removal policy DESTROY: left ${left.length}${listed(left)}. Delete them by hand (README: What stays after cdk destroy).`);
+    } catch (e) {
+      console.log(`${props.Path}: removal policy DESTROY: stopped after ${errorText(e)}; what is left stays. Delete it by hand (README: What stays after cdk destroy).`);
+    }
+  }
+}
+
+/** At most the first 20 items of a list, for a log line. */
+function listed(items: string[]): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, 20).join('; ');
+  return `: ${shown}${items.length > 20 ? `; and ${items.length - 20} more` : ''}`;
 }
 
 /** Checks every pending job and signals those that ended. Called by events and by the schedule. */

@@ -12,19 +12,19 @@
  *
  * Internal: never exported from the package.
  */
-import { ArnFormat, Aws, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Fn, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Fn, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, RUNTIME_ENV, STATE_ROOT } from './protocol';
+import { DESTROY, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
 import { KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
 import type { KeyGrantSpec } from '../../artifacts/ami/types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
-import { SynthError } from '../errors';
+import { constructError, SynthError } from '../errors';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
@@ -294,6 +294,26 @@ export class DeployTimeRuntime extends Construct {
       this.singleton.addToRolePolicy(statement);
       if (reason) acknowledgeWildcards(this.function, statement.actions, statement.resources, reason);
     }
+  }
+
+  /**
+   * The job spec setting of an artifact's removal policy: RETAIN (the default) adds nothing, so the
+   * template of a stack that keeps its artifacts does not change; DESTROY adds the setting, and lets
+   * the runtime read the stack's status (a Delete is a stack deletion only while it is
+   * DELETE_IN_PROGRESS). Other policies have no meaning for artifacts and are refused.
+   */
+  public removalSetting(owner: IConstruct, type: string, policy: RemovalPolicy | undefined): { [REMOVAL_POLICY_SETTING]?: string } {
+    if (policy === undefined || policy === RemovalPolicy.RETAIN) return {};
+    if (policy !== RemovalPolicy.DESTROY) {
+      throw constructError(owner, type, {
+        prop: 'removalPolicy',
+        value: policy,
+        problem: 'has no meaning for an artifact, which is either kept or deleted with the stack',
+        fix: 'Pass RemovalPolicy.RETAIN (the default) or RemovalPolicy.DESTROY.',
+      });
+    }
+    this.grant('runtime:destroy', [new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] })]);
+    return { [REMOVAL_POLICY_SETTING]: DESTROY };
   }
 
   /** Sends the events of a source to the function: one branch of the event rule per key. */

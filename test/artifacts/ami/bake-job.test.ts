@@ -1,8 +1,10 @@
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTagsCommand, DeleteTagsCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand, CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, GetImageCommand, Image, Ami,
   ImagebuilderClient, ListImageBuildVersionsCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand,
+  DeleteComponentCommand, DeleteImageCommand, DeleteImageRecipeCommand, GetImageRecipeCommand, ListComponentBuildVersionsCommand,
+  ListImageRecipesCommand,
 } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 import { amiBake, describeFailure, failedComponent, findReusable, logLocation } from '../../../src/artifacts/ami/bake-job';
@@ -10,6 +12,7 @@ import type { AmiBakeSpec } from '../../../src/artifacts/ami/types';
 import { jsonBytes } from '../../../src/internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
 import type { Job } from '../../../src/internal/runtime/job';
+import { throttlingRetry } from '../../internal/runtime/jobs';
 
 const imagebuilder = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
@@ -619,5 +622,153 @@ describe('helpers', () => {
     // THEN
     expect(reason).toBe('S/Web/Bake: AMI bake FAILED: not-an-image-arn\nReason: boom');
     expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+  });
+});
+
+describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
+  const COPY = 'ami-0fedcba9876543210';
+  const RECIPES = `${ARN}:image-recipe/s-web-1234abcd`;
+  const OLD_VERSION = '1.1.1';
+  let { retry, retried: retries } = throttlingRetry();
+  const bakeAmi = (id: string, snapshot: string, tags: Tag[] = []): Ec2Image => ({
+    ImageId: id,
+    Tags: [{ Key: 'cdk-immutable-deploys:bake', Value: 's-web-1234abcd' }, ...tags],
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshot } }, { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }],
+  });
+
+  /** Two regions: eu-west-1 (pages of AMIs), us-east-1 (copies); every EC2 call recorded with its region. */
+  function world(regions: { [region: string]: Ec2Image[][] }) {
+    const calls: Array<{ region: string; command: string; input: any }> = [];
+    const record = (command: string, answer: (input: any, region: string) => any) => async (input: any, getClient: () => any) => {
+      const region = await getClient().config.region();
+      calls.push({ region, command, input });
+      return answer(input, region);
+    };
+    ec2.on(DescribeImagesCommand).callsFake(record('DescribeImages', (input, region) => {
+      const pages = regions[region] ?? [[]];
+      const page = input.NextToken ? Number(input.NextToken) : 0;
+      return { Images: pages[page], NextToken: page + 1 < pages.length ? String(page + 1) : undefined };
+    }));
+    ec2.on(DeregisterImageCommand).callsFake(record('DeregisterImage', () => ({})));
+    ec2.on(DeleteSnapshotCommand).callsFake(record('DeleteSnapshot', () => ({})));
+    return calls;
+  }
+
+  /** Two recipe versions over two pages, each with one image build and the bake's own components. */
+  function builder(): void {
+    imagebuilder.on(ListImageRecipesCommand, { nextToken: undefined }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${OLD_VERSION}` }], nextToken: 'p2' });
+    imagebuilder.on(ListImageRecipesCommand, { nextToken: 'p2' }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${VERSION}` }, { name: 's-web-1234abcd-other', arn: `${RECIPES}-other/1.0.0` }] });
+    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${OLD_VERSION}` }).resolves({
+      imageRecipe: {
+        components: [
+          { componentArn: `${ARN}:component/s-web-1234abcd-0000000000000000-s1/${OLD_VERSION}` },
+          { componentArn: 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x' },
+        ],
+      },
+    });
+    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${VERSION}` }).rejects(sdkError('ResourceNotFoundException'));
+    imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async (input) => ({ imageSummaryList: [{ arn: `${input.imageVersionArn}/1`, state: { status: 'AVAILABLE' } }] }));
+    imagebuilder.on(ListComponentBuildVersionsCommand).callsFake(async (input) => ({ componentSummaryList: [{ arn: `${input.componentVersionArn}/1` }] }));
+    imagebuilder.on(DeleteImageCommand).resolves({});
+    imagebuilder.on(DeleteImageRecipeCommand).resolves({});
+    imagebuilder.on(DeleteComponentCommand).resolves({});
+  }
+
+  beforeEach(() => {
+    ({ retry, retried: retries } = throttlingRetry());
+  });
+
+  test('deletes every AMI of the bake in this region (every page) and in the copy regions, each with its EBS snapshots', async () => {
+    const calls = world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1')], [bakeAmi(OLD_AMI, 'snap-0')]], 'us-east-1': [[bakeAmi(COPY, 'snap-c')]] });
+    builder();
+    const result = await amiBake.destroy!(job({ CopyRegions: ['us-east-1'] }), retry, HOLD);
+    // Found by the bake's tag, owned by this account
+    expect(calls.find((c) => c.command === 'DescribeImages')?.input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag:cdk-immutable-deploys:bake', Values: ['s-web-1234abcd'] }] });
+    expect(calls.filter((c) => c.command !== 'DescribeImages').map((c) => [c.region, c.command, c.input.ImageId ?? c.input.SnapshotId])).toEqual([
+      ['eu-west-1', 'DeregisterImage', AMI],
+      ['eu-west-1', 'DeleteSnapshot', 'snap-1'],
+      ['eu-west-1', 'DeregisterImage', OLD_AMI],
+      ['eu-west-1', 'DeleteSnapshot', 'snap-0'],
+      ['us-east-1', 'DeregisterImage', COPY],
+      ['us-east-1', 'DeleteSnapshot', 'snap-c'],
+    ]);
+    expect(result.left).toEqual([]);
+  });
+
+  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s)', async () => {
+    world({});
+    builder();
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(inputs(imagebuilder, ListImageRecipesCommand)[0]).toMatchObject({ owner: 'Self', filters: [{ name: 'name', values: ['s-web-1234abcd'] }] });
+    expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([`${IMAGES.replace(VERSION, OLD_VERSION)}/1`, `${IMAGES}/1`]);
+    expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`, `${RECIPES}/${VERSION}`]);
+    expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([
+      `${ARN}:component/s-web-1234abcd-0000000000000000-s1/${OLD_VERSION}/1`,
+      `${COMPONENT(1)}/1`,
+      `${COMPONENT(2)}/1`,
+    ]);
+    expect(result.left).toEqual([]);
+    expect(result.deleted).toHaveLength(7);
+  });
+
+  test('an AMI another stack still holds, or a user keeps, stays with its snapshot; a copy the runtime kept is deleted', async () => {
+    const calls = world({
+      'eu-west-1': [[
+        bakeAmi(AMI, 'snap-1', [OTHER_HOLD, KEEP, KEPT_BY]),
+        bakeAmi(OLD_AMI, 'snap-0', [KEEP]),
+        bakeAmi(COPY, 'snap-c', [KEEP, KEPT_BY]),
+      ]],
+    });
+    builder();
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => c.input.ImageId)).toEqual([COPY]);
+    expect(calls.filter((c) => c.command === 'DeleteSnapshot').map((c) => c.input.SnapshotId)).toEqual(['snap-c']);
+    expect(result.left).toEqual([
+      `${AMI} (eu-west-1): 1 other stack(s) still use it`,
+      `${OLD_AMI} (eu-west-1): kept by its cdk-immutable-deploys:keep tag`,
+    ]);
+  });
+
+  test('a snapshot in use by another AMI (InvalidSnapshot.InUse) is left and named; the rest goes on', async () => {
+    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-1' }).rejects(Object.assign(sdkError('InvalidSnapshot.InUse'), { message: 'The snapshot snap-1 is currently in use by ami-0aaaaaaaaaaaaaaaa' }));
+    builder();
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(result.left).toEqual([expect.stringMatching(/^snapshot snap-1 \(eu-west-1\): .*InvalidSnapshot.InUse.*in use by ami-0a/)]);
+    expect(result.deleted).toEqual(expect.arrayContaining([`AMI ${OLD_AMI} (eu-west-1)`, 'snapshot snap-0 (eu-west-1)']));
+  });
+
+  test('what is already gone (a deregistered AMI, a deleted snapshot, recipe or component) counts as done, not as left', async () => {
+    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+    ec2.on(DeregisterImageCommand, { ImageId: AMI }).rejects(sdkError('InvalidAMIID.Unavailable'));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-0' }).rejects(sdkError('InvalidSnapshot.NotFound'));
+    builder();
+    imagebuilder.on(DeleteImageRecipeCommand).rejects(sdkError('ResourceNotFoundException'));
+    imagebuilder.on(ListComponentBuildVersionsCommand).rejects(sdkError('ResourceNotFoundException'));
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(result.left).toEqual([]);
+  });
+
+  test('throttling goes through the retry it is given: every call is tried again', async () => {
+    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1')]] });
+    ec2.on(DeregisterImageCommand).rejectsOnce(throttling()).resolves({});
+    builder();
+    imagebuilder.on(DeleteImageCommand).rejectsOnce(throttling()).resolves({});
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(retries).toEqual(['ThrottlingException', 'ThrottlingException']);
+    expect(result.left).toEqual([]);
+    expect(result.deleted).toContain(`AMI ${AMI} (eu-west-1)`);
+  });
+
+  test('an image that cannot be deleted (still running, or shared) leaves its recipe, named, and deletes the rest', async () => {
+    world({});
+    builder();
+    imagebuilder.on(DeleteImageCommand, { imageBuildVersionArn: `${IMAGES}/1` }).rejects(sdkError('ResourceDependencyException'));
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`]);
+    expect(result.left).toEqual([
+      expect.stringMatching(new RegExp(`^image ${IMAGES}/1: .*ResourceDependencyException`)),
+      `recipe ${RECIPES}/${VERSION}: an image of it is left`,
+    ]);
   });
 });

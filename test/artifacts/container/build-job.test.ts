@@ -8,7 +8,7 @@ import {
   StartBuildCommand,
   StopBuildCommand,
 } from '@aws-sdk/client-codebuild';
-import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { containerBuild, LOG_TAIL_LINES, parseRepositoryUri, RECENT_BUILDS } from '../../../src/artifacts/container/build-job';
 import { BUILD_ENV, buildSpecObject } from '../../../src/artifacts/container/buildspec';
@@ -16,6 +16,7 @@ import type { ContainerBuildSpec } from '../../../src/artifacts/container/types'
 import { jsonBytes } from '../../../src/internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
 import { Job, JobFailure, Outcome } from '../../../src/internal/runtime/job';
+import { throttlingRetry } from '../../internal/runtime/jobs';
 
 const codebuild = mockClient(CodeBuildClient);
 const ecr = mockClient(ECRClient);
@@ -599,5 +600,38 @@ describe('idempotency and in-progress states (issue 17)', () => {
     logLines('error: step 3 failed');
     const reason = await failureReason(containerBuild.check(job(), 'cib-project:4'));
     expect(reason).toContain(`image build ${status} for ${URI}:${TAG}`);
+  });
+});
+
+describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
+  let { retry, retried: tries } = throttlingRetry();
+  beforeEach(() => {
+    ({ retry, retried: tries } = throttlingRetry());
+  });
+  const sdk = (name: string) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: 400 } });
+
+  test('deletes the repository the construct created with every image in it (force), in the repository\'s own registry', async () => {
+    ecr.on(DeleteRepositoryCommand).resolves({});
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    expect(ecr.commandCalls(DeleteRepositoryCommand).map((c) => c.args[0].input)).toEqual([{ registryId: '123456789012', repositoryName: 'app-images', force: true }]);
+    expect(result).toEqual({ deleted: ['repository app-images (eu-west-1) and its images'], left: [] });
+  });
+
+  test('throttling goes through the retry it is given', async () => {
+    ecr.on(DeleteRepositoryCommand).rejectsOnce(sdk('ThrottlingException')).resolves({});
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    expect(tries).toEqual(['ThrottlingException']);
+    expect(result.left).toEqual([]);
+  });
+
+  test('a repository that is already gone is done, not left', async () => {
+    ecr.on(DeleteRepositoryCommand).rejects(sdk('RepositoryNotFoundException'));
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({ deleted: [], left: [] });
+  });
+
+  test('a refusal is left and named, never thrown: the stack deletion goes on', async () => {
+    ecr.on(DeleteRepositoryCommand).rejects(sdk('AccessDeniedException'));
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    expect(result.left).toEqual([expect.stringMatching(/^repository app-images \(eu-west-1\) and its images: .*AccessDeniedException/)]);
   });
 });

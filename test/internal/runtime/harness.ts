@@ -13,12 +13,12 @@
  *   handle holds, also those sent before it was created and those of an earlier attempt (a reused handle);
  * - with rollback disabled, a retry re-runs only the resources that failed.
  */
-import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DeleteParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { transport } from '../../../src/internal/runtime/http';
-import type { Attempt, Found, Job, JobRunner, Lookup, LookupRunner, Outcome, Started } from '../../../src/internal/runtime/job';
+import type { Attempt, Destroyed, Found, Job, JobRunner, Lookup, LookupRunner, Outcome, Retry, Started } from '../../../src/internal/runtime/job';
 import { JobFailure } from '../../../src/internal/runtime/job';
 import type { JobProperties, LookupKind } from '../../../src/internal/runtime/protocol';
 import { handler, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
@@ -39,6 +39,8 @@ export interface ArtifactSpec {
   readonly timeoutMinutes?: number;
   /** The retry word of the synthesis (context `cdk-immutable-deploys:retry`): part of the wait's key. */
   readonly retry?: string;
+  /** The construct's removal policy is DESTROY. */
+  readonly destroy?: boolean;
 }
 
 interface Signal {
@@ -79,6 +81,10 @@ export class FakeBuilds implements JobRunner {
 
   /** Calls to fail with throttling before they succeed. */
   public throttle = 0;
+  /** The paths of the jobs whose artifacts `destroy` deleted. */
+  public readonly destroyed: string[] = [];
+  /** The hold tags `destroy` was told are the deleted stack's own. */
+  public readonly destroyedFor: string[] = [];
 
   public async find(job: Job): Promise<string | undefined> {
     if (this.throttle > 0) {
@@ -116,6 +122,15 @@ export class FakeBuilds implements JobRunner {
 
   public async release(tag: string): Promise<void> {
     this.holds.delete(tag);
+  }
+
+  public async destroy(job: Job, retry: Retry, holdTag: string): Promise<Destroyed> {
+    // Every artifact this job's construct made: here, the one of its fingerprint.
+    const data = await retry(async () => this.find(job));
+    this.destroyed.push(job.path);
+    this.destroyedFor.push(holdTag);
+    this.artifacts.delete(job.fingerprint);
+    return { deleted: data ? [data] : [], left: [] };
   }
 
   /** Ends a running build of a fingerprint. */
@@ -176,6 +191,10 @@ export class StackHarness {
   /** Every URL the runtime wrote to, with what it wrote. */
   public readonly puts: Array<{ url: string; body: any }> = [];
   public pollEnabled = false;
+  /** The stack's status, as DescribeStacks reports it while the runtime is called. */
+  public stackStatus = 'CREATE_IN_PROGRESS';
+  /** How many times the runtime asked for the stack's status. */
+  public statusReads = 0;
   /** The jobs resource's properties and physical id as deployed; undefined before the first deploy. */
   private deployed?: Deployed;
   private readonly handles = new Map<string, Handle>();
@@ -219,6 +238,7 @@ export class StackHarness {
       if (!wait) throw Object.assign(new Error(`Resource ${input.LogicalResourceId} does not exist for stack app`), { name: 'ValidationError' });
       return { StackResourceDetail: { LogicalResourceId: wait.key, ResourceStatus: wait.state === 'failed' ? 'CREATE_FAILED' : 'CREATE_COMPLETE' } };
     });
+    cloudformation.on(DescribeStacksCommand).callsFake(async () => ++this.statusReads && ({ Stacks: [{ StackName: 'app', StackId: STACK_ID, StackStatus: this.stackStatus, CreationTime: new Date(0) }] }));
     transport.put = async (url: string, body: string) => this.put(url, body);
     transport.retryDelaysMs = [];
     jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => { this.logs.push(args.join(' ')); });
@@ -251,6 +271,7 @@ export class StackHarness {
     for (const job of created) this.handles.set(job.Key, this.handles.get(job.Key) ?? newHandle(job.Key, this.now));
     const withHandles = jobs.map((j) => ({ ...j, Handle: this.handles.get(j.Key)!.url }));
 
+    this.stackStatus = before ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS';
     if (!before || JSON.stringify(before.jobs) !== JSON.stringify(withHandles)) {
       const answer = await this.request(before ? 'Update' : 'Create', withHandles, before);
       if (answer.Status !== 'SUCCESS') return this.failUpdate(before, created, options.rollback ?? true);
@@ -277,6 +298,7 @@ export class StackHarness {
     if (states.includes('waiting')) return 'failed';
     this.inFlight = undefined;
     // UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the waits and handles that left the template, the jobs resource's old version.
+    this.stackStatus = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
     this.dropLeftovers();
     if (this.pendingCleanup) await this.request('Delete', this.pendingCleanup.jobs, this.pendingCleanup);
     this.pendingCleanup = undefined;
@@ -311,8 +333,22 @@ export class StackHarness {
 
   /** Deletes the stack. */
   public async destroy(): Promise<void> {
+    this.stackStatus = 'DELETE_IN_PROGRESS';
     if (this.deployed) await this.request('Delete', this.deployed.jobs, this.deployed);
     this.deployed = undefined;
+    for (const key of [...this.waits.keys()]) this.dropWait(key);
+  }
+
+  /**
+   * An update that removes the jobs resource from the template (every artifact construct left the
+   * app): once it succeeds, CloudFormation deletes the resource's current version in its cleanup.
+   */
+  public async leaveTemplate(): Promise<void> {
+    const deployed = this.deployed;
+    if (!deployed) throw new Error('nothing deployed');
+    this.stackStatus = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+    this.deployed = undefined;
+    await this.request('Delete', deployed.jobs, deployed);
     for (const key of [...this.waits.keys()]) this.dropWait(key);
   }
 
@@ -386,9 +422,11 @@ export class StackHarness {
 
   private async rollBackTo(before: Deployed | undefined, created: JobProperties[]): Promise<void> {
     const failed = this.deployed;
+    this.stackStatus = before ? 'UPDATE_ROLLBACK_IN_PROGRESS' : 'ROLLBACK_IN_PROGRESS';
     if (before && failed && failed !== before) {
       const answer = await this.request('Update', before.jobs, failed);
       this.deployed = { jobs: before.jobs, physicalId: answer.PhysicalResourceId };
+      this.stackStatus = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
       if (failed.physicalId !== answer.PhysicalResourceId) await this.request('Delete', failed.jobs, failed);
     } else if (!before && failed) {
       await this.request('Delete', failed.jobs, failed);
@@ -431,7 +469,7 @@ export class StackHarness {
       Fingerprint: a.fingerprint,
       Handle: '',
       TimeoutSeconds: String((a.timeoutMinutes ?? 60) * 60),
-      Spec: { Image: a.fingerprint },
+      Spec: { Image: a.fingerprint, ...(a.destroy ? { RemovalPolicy: 'destroy' } : {}) },
     };
   }
 

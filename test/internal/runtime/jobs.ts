@@ -2,6 +2,7 @@
  * Reading the deploy-time jobs of a synthesized stack: the entries of its jobs resource.
  */
 import { Template } from 'aws-cdk-lib/assertions';
+import type { Retry } from '../../../src/internal/runtime/job';
 
 /** One job of the jobs resource, as the template holds it. */
 export interface TemplateJob {
@@ -33,4 +34,29 @@ export function runtimeStatements(template: Template): any[] {
   return Object.entries(policies)
     .filter(([id]) => /^CdkImmutableDeploysRuntime.*ServiceRoleDefaultPolicy/.test(id))
     .flatMap(([, p]) => (p as any).Properties.PolicyDocument.Statement);
+}
+
+/**
+ * A job's `retry` as the runtime gives it, without pauses: throttling is tried again, anything else
+ * thrown. `retried` lists the errors it tried again after.
+ */
+export function throttlingRetry(): { retry: Retry; retried: string[] } {
+  const retried: string[] = [];
+  const retry: Retry = async (fn) => {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if ((e as Error).name !== 'ThrottlingException') throw e;
+        retried.push((e as Error).name);
+      }
+    }
+  };
+  return { retry, retried };
+}
+
+/** An ARN of a template (a string, or an `Fn::Join` with `AWS::Partition`) as text, the partition written as `aws`. */
+export function arnText(r: any): string {
+  if (typeof r === 'string') return r;
+  return r['Fn::Join'][1].map((p: any) => (typeof p === 'string' ? p : p.Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p))).join('');
 }

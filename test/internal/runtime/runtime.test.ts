@@ -328,3 +328,124 @@ describe('lookups (imports by fingerprint) through the same runtime', () => {
     expect(stack.lookups.calls).toEqual([]);
   });
 });
+
+describe('removal policy DESTROY: only a stack deletion deletes artifacts (DescribeStacks StackStatus DELETE_IN_PROGRESS)', () => {
+  let stack: StackHarness;
+  beforeEach(() => {
+    stack = new StackHarness();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  async function deployBuilt(artifacts: Array<{ fingerprint: string; destroy?: boolean }>): Promise<void> {
+    await stack.deploy(artifacts);
+    for (const a of artifacts) if (!stack.builds.artifacts.has(a.fingerprint)) stack.builds.finish(a.fingerprint, 'succeeded');
+    await stack.event();
+    expect(await stack.settle()).toBe('complete');
+  }
+
+  test('stack delete with DESTROY deletes the artifacts of DESTROY jobs only, and answers SUCCESS', async () => {
+    await deployBuilt([{ fingerprint: F1, destroy: true }, { fingerprint: F2 }]);
+    const ownHold = [...stack.builds.holds.keys()];
+    await stack.destroy();
+    expect(stack.builds.destroyed).toEqual([`app/Image-${F1}`]);
+    // told which mark is the deleted stack's own (just released), so that it counts as no other stack's use
+    expect(stack.builds.destroyedFor).toEqual(ownHold);
+    expect(stack.builds.artifacts.has(F1)).toBe(false);
+    expect(stack.builds.artifacts.has(F2)).toBe(true);
+    expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).toMatch(/app\/Image-f1: removal policy DESTROY: deleted 1: sha256:f1/);
+  });
+
+  test('stack delete with RETAIN (the default) deletes nothing and does not even ask for the stack status', async () => {
+    await deployBuilt([{ fingerprint: F1 }]);
+    await stack.destroy();
+    expect(stack.builds.destroyed).toEqual([]);
+    expect(stack.builds.artifacts.has(F1)).toBe(true);
+    expect(stack.logs.join('\n')).toMatch(/no artifact was deleted/);
+    expect(stack.statusReads).toBe(0);
+  });
+
+  test('an update\'s cleanup Delete of the old version deletes nothing, though its jobs are DESTROY', async () => {
+    // GIVEN F1 (DESTROY), then an update to F2 (DESTROY): the jobs resource gets a new physical id
+    await deployBuilt([{ fingerprint: F1, destroy: true }]);
+    await deployBuilt([{ fingerprint: F2, destroy: true }]);
+    // THEN the cleanup Delete of the old version (with F1) deleted nothing: a revert reuses F1
+    expect(stack.builds.destroyed).toEqual([]);
+    expect(stack.builds.artifacts.has(F1)).toBe(true);
+  });
+
+  test('the jobs resource leaving the template in an update (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS) deletes nothing: a revert of that change reuses its artifacts', async () => {
+    await deployBuilt([{ fingerprint: F1, destroy: true }]);
+    await stack.leaveTemplate();
+    expect(stack.builds.destroyed).toEqual([]);
+    expect(stack.builds.artifacts.has(F1)).toBe(true);
+    expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
+  });
+
+  test('a rollback\'s cleanup deletes nothing: the failed update\'s version and the rolled-back-to artifact stay', async () => {
+    // GIVEN F1 (DESTROY) deployed; an update to F2 (DESTROY) whose build fails
+    await deployBuilt([{ fingerprint: F1, destroy: true }]);
+    await stack.deploy([{ fingerprint: F2, destroy: true }]);
+    stack.builds.finish(F2, 'failed');
+    await stack.event();
+    // WHEN CloudFormation rolls back (UPDATE_ROLLBACK_IN_PROGRESS, then its cleanup deletes the failed version)
+    expect(await stack.settle()).toBe('rolled-back');
+    // THEN nothing was destroyed: F1 is what the stack runs again
+    expect(stack.builds.destroyed).toEqual([]);
+    expect(stack.builds.artifacts.has(F1)).toBe(true);
+  });
+
+  test('a failed create\'s rollback (ROLLBACK_IN_PROGRESS) deletes nothing', async () => {
+    await stack.deploy([{ fingerprint: F1, destroy: true }]);
+    stack.builds.finish(F1, 'failed');
+    await stack.event();
+    expect(await stack.settle()).toBe('rolled-back');
+    expect(stack.builds.destroyed).toEqual([]);
+  });
+
+  test('throttling while deleting is tried again within the call; the stack deletion succeeds', async () => {
+    await deployBuilt([{ fingerprint: F1, destroy: true }]);
+    stack.builds.throttle = 3;
+    await stack.destroy();
+    expect(stack.builds.destroyed).toEqual([`app/Image-${F1}`]);
+    expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
+  });
+
+  test('a deletion that runs out of time leaves the rest, named, and still answers CloudFormation before the function\'s timeout', async () => {
+    await deployBuilt([{ fingerprint: F1, destroy: true }]);
+    const calls: string[] = [];
+    stack.builds.destroy = async (_job, retry) => {
+      const left: string[] = [];
+      for (const ami of ['ami-1', 'ami-2', 'ami-3']) {
+        try {
+          await retry(async () => calls.push(ami));
+          stack.now += 5 * 60_000; // each deletion takes five minutes
+        } catch (e) {
+          left.push(`${ami}: ${(e as Error).message}`);
+        }
+      }
+      return { deleted: calls, left };
+    };
+    await stack.destroy();
+    // The call's deadline is 30 s before the function's 10 minutes: the third deletion is not tried.
+    expect(calls).toEqual(['ami-1', 'ami-2']);
+    expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).toMatch(/left 1: ami-3: out of time for this call: not tried/);
+  });
+
+  test('a deletion that cannot finish never fails the stack deletion: what is left is logged, and the other jobs still go', async () => {
+    await deployBuilt([{ fingerprint: F1, destroy: true }, { fingerprint: F2, destroy: true }]);
+    const destroy = stack.builds.destroy.bind(stack.builds);
+    stack.builds.destroy = async (job, retry, holdTag) => {
+      if (job.fingerprint === F1) throw Object.assign(new Error('User is not authorized to perform: ec2:DeregisterImage'), { name: 'UnauthorizedOperation' });
+      if (job.fingerprint === F2) return { deleted: ['ami-2'], left: ['snap-2: InvalidSnapshot.InUse (used by ami-9)'] };
+      return destroy(job, retry, holdTag);
+    };
+    await stack.destroy();
+    expect(stack.puts.at(-1)?.body.Status).toBe('SUCCESS');
+    const logs = stack.logs.join('\n');
+    expect(logs).toMatch(/app\/Image-f1: removal policy DESTROY: stopped after .*UnauthorizedOperation/);
+    expect(logs).toMatch(/app\/Image-f2: removal policy DESTROY: left 1: snap-2: InvalidSnapshot.InUse/);
+    expect(logs).not.toMatch(/SECRET|X-Amz-Signature/);
+  });
+});
