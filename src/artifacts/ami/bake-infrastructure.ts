@@ -17,6 +17,7 @@ import { Fingerprint } from '../../fingerprint';
 import { acknowledgeExact, managedPolicyFinding } from '../../internal/nag';
 import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { stackSingleton } from '../../internal/singleton';
 
 /** Construct id of the per-stack shared bake resources: part of the public contract, never renamed. */
 const SHARED_ID = 'cdk-immutable-deploys.AmiBake';
@@ -31,8 +32,7 @@ export interface BakePlacement {
 
 export class AmiBakeInfrastructure extends Construct {
   public static of(scope: IConstruct): AmiBakeInfrastructure {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(SHARED_ID) as AmiBakeInfrastructure | undefined) ?? new AmiBakeInfrastructure(stack, SHARED_ID);
+    return stackSingleton(scope, SHARED_ID, (stack, id) => new AmiBakeInfrastructure(stack, id));
   }
 
   /** The prefix of every Image Builder name and log group of this stack's bakes. */

@@ -25,6 +25,7 @@ import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { stackSingleton } from '../../internal/singleton';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -513,9 +514,7 @@ interface SharedProject {
  */
 class ContainerBuildProjects extends Construct {
   public static of(scope: Construct): ContainerBuildProjects {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild(PROJECTS_ID);
-    return (existing as ContainerBuildProjects | undefined) ?? new ContainerBuildProjects(stack, PROJECTS_ID);
+    return stackSingleton(scope, PROJECTS_ID, (stack, id) => new ContainerBuildProjects(stack, id));
   }
 
   private readonly projects = new Map<string, SharedProject>();

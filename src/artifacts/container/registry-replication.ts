@@ -10,6 +10,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { ReplicationTarget } from './replication';
 import { Fingerprint } from '../../fingerprint';
 import { constructError } from '../../internal/errors';
+import { stackSingleton } from '../../internal/singleton';
 
 /** The prefix of the repositories a replicating `ContainerImageBuild` names, and of a destination's template. */
 export const REPLICATED_PREFIX = 'cdk-immutable-deploys';
@@ -90,8 +91,7 @@ const REPLICATION_ID = 'cdk-immutable-deploys.Replication';
 export class RegistryReplication extends Construct {
   /** The replication configuration of the stack of `scope`, created on first use. */
   public static of(scope: IConstruct): RegistryReplication {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(REPLICATION_ID) as RegistryReplication | undefined) ?? new RegistryReplication(stack, REPLICATION_ID);
+    return stackSingleton(scope, REPLICATION_ID, (stack, id) => new RegistryReplication(stack, id));
   }
 
   /** The resource: builds push only once it exists, as ECR replicates only what is pushed after it. */

@@ -19,6 +19,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeInlinePolicy } from '../../internal/baseline';
 import { acknowledgeWildcards } from '../../internal/nag';
+import { stackSingleton } from '../../internal/singleton';
 
 /** Construct id of the per-stack shared fleet identity: part of the public contract, never renamed. */
 const SHARED_ID = 'cdk-immutable-deploys.Fleets';
@@ -27,8 +28,7 @@ const ROLE_DESCRIPTION = 'Instances of an ImmutableAutoScalingGroup: report thei
 
 export class FleetIdentity extends Construct {
   public static of(scope: IConstruct): FleetIdentity {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(SHARED_ID) as FleetIdentity | undefined) ?? new FleetIdentity(stack, SHARED_ID);
+    return stackSingleton(scope, SHARED_ID, (stack, id) => new FleetIdentity(stack, id));
   }
 
   /** The two permissions every instance needs to report, attached to every role the groups use. */

@@ -15,14 +15,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup } from '../../internal/baseline';
+import { stackSingleton } from '../../internal/singleton';
 
 /** Construct id of the per-stack shared service resources: part of the public contract, never renamed. */
 const SHARED_ID = 'cdk-immutable-deploys.Services';
 
 export class ServiceShared extends Construct {
   public static of(scope: IConstruct): ServiceShared {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(SHARED_ID) as ServiceShared | undefined) ?? new ServiceShared(stack, SHARED_ID);
+    return stackSingleton(scope, SHARED_ID, (stack, id) => new ServiceShared(stack, id));
   }
 
   private role?: iam.Role;

@@ -26,6 +26,7 @@ import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
 import { constructError, SynthError } from '../errors';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
+import { stackSingleton } from '../singleton';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
 const RUNTIME_ID = 'cdk-immutable-deploys.Runtime';
@@ -90,8 +91,7 @@ type PatternBranch = { [key: string]: unknown };
 export class DeployTimeRuntime extends Construct {
   /** The runtime of the stack of `scope`, created on first use. */
   public static of(scope: IConstruct): DeployTimeRuntime {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(RUNTIME_ID) as DeployTimeRuntime | undefined) ?? new DeployTimeRuntime(stack, RUNTIME_ID);
+    return stackSingleton(scope, RUNTIME_ID, (stack, id) => new DeployTimeRuntime(stack, id));
   }
 
   /** The stack-level function behind the singleton. */
