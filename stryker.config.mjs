@@ -12,10 +12,10 @@ const SCOPE = {
   'src/internal/paths.ts': ['test/fingerprint/fingerprint.test.ts', 'test/internal/paths.test.ts'],
   'src/internal/failure.ts': ['test/internal/failure.test.ts'],
   'src/internal/errors.ts': ['test/internal/errors.test.ts'],
-  'src/internal/runtime/runtime.singleton-lambda.ts': ['test/internal/runtime/runtime.test.ts'],
+  'src/internal/runtime/runtime.singleton-lambda.ts': ['test/internal/runtime/runtime.test.ts', 'test/internal/runtime/runtime.mutation.test.ts'],
   // The runtime's harness replaces the transport and its delays: its tests add time, not kills.
   'src/internal/runtime/http.ts': ['test/internal/runtime/http.test.ts'],
-  'src/internal/runtime/job.ts': ['test/internal/runtime/runtime.test.ts'],
+  'src/internal/runtime/job.ts': ['test/internal/runtime/runtime.test.ts', 'test/internal/runtime/runtime.mutation.test.ts'],
   'src/internal/runtime/state.ts': ['test/internal/runtime/state.test.ts'],
   'src/internal/runtime/runtime.ts': ['test/internal/runtime/runtime-construct.test.ts'],
   'src/artifacts/container/build-job.ts': ['test/artifacts/container/build-job.test.ts'],
