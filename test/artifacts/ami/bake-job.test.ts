@@ -640,8 +640,15 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].clientToken).toBe(sha(FP, 'recipe', SPEC.RecipeName));
     expect(inputs(imagebuilder, CreateImageCommand)[0].clientToken).toBe(sha(FP, 'image', ATTEMPT.id));
     expect(inputs(imagebuilder, CancelImageCreationCommand)[0].clientToken).toBe(sha(IMAGE, 'cancel'));
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].description).toBe(`cdk-immutable-deploys bake, fingerprint ${FP}`);
     // Parts are separated: ('ab', 'c') and ('a', 'bc') give two tokens.
     expect(sha('ab', 'c')).not.toBe(sha('a', 'bc'));
+  });
+
+  test('attaching to a running image is logged', async () => {
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves(builds([4, 'BUILDING']));
+    await amiBake.start(job(), ATTEMPT);
+    expect(logged()).toContain(`S/Web/Bake: an image of this recipe version is already running: ${IMAGES}/4`);
   });
 
   test('a recipe version\'s image listed without a state is not running; a spec without components creates none', async () => {
@@ -723,6 +730,7 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     ec2.on(DescribeImagesCommand, { ImageIds: [AMI] }).resolves({});
     await amiBake.hold!(job(), AMI, HOLD);
     expect(inputs(ec2, CreateTagsCommand)).toEqual([{ Resources: [AMI], Tags: [HELD, KEEP, KEPT_BY] }]);
+    expect(logged()).toContain(`Tagged ${AMI} as in use (S/Web/Bake): ${HOLD}, ${KEEP.Key}, ${KEPT_BY.Key}.`);
     ec2.reset();
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ Tags: [] }] });
     await amiBake.hold!(job({ CopyRegions: ['us-east-1'] }), AMI, HOLD);
@@ -734,6 +742,7 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     await amiBake.release!(HOLD, []);
     const deleted = inputs(ec2, DeleteTagsCommand).map((i) => [i.Resources[0], i.Tags.map((t: Tag) => t.Key)]);
     expect(deleted).toEqual([[AMI, [HOLD]], [AMI, [KEEP.Key, KEPT_BY.Key]]]);
+    expect(logged()).toContain(`Released ${AMI}; 0 other user(s) keep it.`);
   });
 
   test('one EC2 client per other region, reused', async () => {
@@ -769,14 +778,19 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   });
 
   test('find: an image record without tags or state is not reused, and the log says why of each AMI passed over', async () => {
-    amis(NEWEST, ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), ami('ami-0000000000000old2', '2023-01-01T00:00:00Z', `${IMAGES}/00`));
+    amis(
+      NEWEST, ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), ami('ami-0000000000000old2', '2023-01-01T00:00:00Z', `${IMAGES}/00`),
+      ami('ami-0000000000000old3', '2022-01-01T00:00:00Z', `${IMAGES}/000`),
+    );
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves({});
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).resolves({ image: { tags: { 'cdk-immutable-deploys:fingerprint': 'cd'.repeat(32) } } });
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/00` }).rejects(sdkError('AccessDeniedException', 403));
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/000` }).resolves({ image: {} });
     await expect(findReusable(FP)).resolves.toBeUndefined();
     expect(logged()).toContain(`${AMI} has the fingerprint, but ${IMAGE} is undefined: not reused.`);
     expect(logged()).toContain(`${OLD_AMI} has the fingerprint tag, but ${IMAGES}/0 was created for ${'cd'.repeat(32)}: not reused.`);
     expect(logged()).toContain(`ami-0000000000000old2 has the fingerprint, but ${IMAGES}/00 cannot be read (AccessDeniedException): not reused.`);
+    expect(logged()).toContain(`ami-0000000000000old3 has the fingerprint, but ${IMAGES}/000 is undefined: not reused.`);
   });
 
   test('cancel logs what it did, or why it could not', async () => {
