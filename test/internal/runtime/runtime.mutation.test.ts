@@ -11,9 +11,19 @@ import { JobFailure, JobRunner } from '../../../src/internal/runtime/job';
 import type { JobProperties } from '../../../src/internal/runtime/protocol';
 import { attemptOf, handler, holdTagOf, physicalIdOf, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
 
+/** The runtime's own clock and settings, before any harness replaces them. */
+const DEFAULTS = { ...world };
+
 const F1 = 'f1';
 const F2 = 'f2';
 const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/app/4a1c0e10-0000-0000-0000-000000000000';
+
+test('outside tests the runtime keeps the real clock, the jobs\' code and a first pause of half a second', () => {
+  expect(Math.abs(DEFAULTS.now() - Date.now())).toBeLessThan(1_000);
+  expect(DEFAULTS.retryDelayMs).toBe(500);
+  expect(Object.keys(DEFAULTS.runners).sort()).toEqual(['ami-bake', 'container-build']);
+  expect(Object.keys(DEFAULTS.lookups).sort()).toEqual(['ami-lookup', 'image-lookup']);
+});
 
 describe('deploy-time runtime: errors and edges', () => {
   let stack: StackHarness;
@@ -30,6 +40,7 @@ describe('deploy-time runtime: errors and edges', () => {
     const failure = stack.puts.find((p) => p.url.includes('waitcondition'))!.body;
     expect(failure).toMatchObject({ Status: 'FAILURE', Reason: 'app/Image-f1: the container-build failed.\nError: JobFailure: app/Image-f1: repository app-images does not exist' });
     expect(stack.pending).toBe(0);
+    expect(stack.pollEnabled).toBe(false);
     await stack.advance(3);
     expect(check).toHaveBeenCalledTimes(1);
   });
@@ -64,6 +75,7 @@ describe('deploy-time runtime: errors and edges', () => {
     jest.spyOn(stack.builds, 'find').mockRejectedValue(Object.assign(new Error('User is not authorized to perform ecr:DescribeImages'), { name: 'AccessDeniedException' }));
     const answer = await stack.request('Create', [{ Key: 'Waitf160', Kind: 'container-build', Path: 'p', Fingerprint: F1, Handle: 'https://h', TimeoutSeconds: '3600', Spec: {} }]);
     expect(answer).toMatchObject({ Status: 'FAILED', Reason: 'The deploy-time jobs of this stack could not start.\nError: AccessDeniedException: User is not authorized to perform ecr:DescribeImages' });
+    expect(stack.logs).toContainEqual(expect.stringMatching(/^Failed: The deploy-time jobs of this stack could not start\./));
   });
 
   test('a delete that meets an error still answers SUCCESS, so that no rollback or stack delete is blocked', async () => {
@@ -83,6 +95,9 @@ describe('deploy-time runtime: errors and edges', () => {
     // The harness's runners hold: both jobs count, sorted by key.
     expect(physicalIdOf(STACK, jobs)).toBe(`app-jobs-${sha('WaitA\nWaitB').slice(0, 16)}`);
     expect(physicalIdOf('not-a-stack-arn', [])).toBe(`stack-jobs-${sha('').slice(0, 16)}`);
+    // A kind that holds nothing does not count.
+    world.runners = { ...world.runners, 'container-build': { find: async () => undefined, start: async () => ({ state: 'started', ref: 'r' }), check: async () => ({ state: 'pending', detail: '' }), cancel: async () => {} } };
+    expect(physicalIdOf(STACK, jobs)).toBe(`app-jobs-${sha('WaitA').slice(0, 16)}`);
     expect(holdTagOf(STACK, 'app-jobs-1')).toBe(`cdk-immutable-deploys:in-use:${sha(`${STACK}\napp-jobs-1`).slice(0, 24)}`);
     expect(attemptOf('request-1', 'WaitA')).toBe(sha('request-1\nWaitA').slice(0, 16));
   });
@@ -208,6 +223,24 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     expect(history).not.toContain(false);
   });
 
+  test('a delete tells the jobs\' code which jobs held artifacts (where their copies are)', async () => {
+    const release = jest.spyOn(stack.builds, 'release');
+    await send(stack, 'Create', 'Jobs', [jobOf('a')]);
+    await send(stack, 'Delete', 'Jobs', [jobOf('a')], { PhysicalResourceId: physicalIdOf(STACK, [jobOf('a')]) });
+    expect(release.mock.calls[0][1]).toEqual([expect.objectContaining({ key: 'Owna60', fingerprint: 'a', spec: { Image: 'a' } })]);
+    expect(stack.logs).toContainEqual('Deleted the jobs resource of 1 job(s); no artifact was deleted.');
+  });
+
+  test('out of time after checking one job that still runs: the schedule is left on, never turned off and on', async () => {
+    await stack.deploy([{ fingerprint: 'a' }, { fingerprint: 'b' }]);
+    let clock = stack.now;
+    world.now = () => (clock += 20_000);
+    const history = pollHistory(stack);
+    await handler({ source: 'aws.events' }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(stack.pending).toBe(2);
+    expect(history).toEqual([]);
+  });
+
   test('a replay of a request neither starts nor restarts the clock of a pending job', async () => {
     const job = jobOf(F1, 20);
     await send(stack, 'Create', 'Jobs', [job]);
@@ -234,7 +267,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     stack.builds.artifacts.set('f3', 'sha256:f3');
     await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }, { fingerprint: 'f3' }]);
     expect(await stack.settle()).toBe('complete');
-    expect(stack.builds.held()).toEqual(['sha256:f2', 'sha256:f3']);
+    expect(stack.builds.held()).toStrictEqual(['sha256:f2', 'sha256:f3']);
   });
 
   test('an update that keeps the held set (same physical id) looks up no unchanged job again', async () => {
@@ -252,6 +285,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     stack.builds.artifacts.set(fingerprint, 'sha256:x');
     await stack.deploy([{ fingerprint }]);
     expect(stack.signals(fingerprint)[0].Reason).toBe('Reused the artifact of fingerprint abcdef0123456789: nothing was built');
+    expect(stack.logs).toContainEqual(`app/Image-${fingerprint}: reused sha256:x`);
   });
 
   test('a kind of job that holds nothing (no hold, no release) is reused, built and deleted all the same', async () => {
@@ -270,6 +304,8 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     expect(await stack.settle()).toBe('complete');
     await stack.destroy();
     expect(stack.builds.held()).toEqual([]);
+    expect(stack.logs.join('\n')).not.toContain('Delete: left as it is');
+    expect(stack.logs).toContainEqual('Deleted the jobs resource of 2 job(s); no artifact was deleted.');
   });
 
   test('a job started later keeps its start-only settings until it starts, then drops them', async () => {
@@ -280,6 +316,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     await send(stack, 'Create', 'Jobs', [jobOf(F1, 60, spec)]);
     expect(saved(stack)[0]).toMatchObject({ throttled: 'Concurrently running builds', job: { Spec: spec } });
     expect(saved(stack)[0].ref).toBeUndefined();
+    expect(stack.logs).toContainEqual('app/Own-f1: waiting to start (Concurrently running builds)');
     stack.builds.quotaFull = undefined;
     await stack.event();
     expect(start.mock.calls[1][0].spec).toEqual(spec);
@@ -289,6 +326,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     // and a job that starts at once is kept without them
     await send(stack, 'Create', 'Jobs', [jobOf(F2, 60, { Image: F2, Big: 'y' })]);
     expect(saved(stack).find((p) => p.job.Fingerprint === F2).job.Spec).toEqual({ Image: F2 });
+    expect(stack.logs).toContainEqual('app/Own-f2: started build-2');
   });
 
   test('deleting one jobs resource stops only its own attempts, and keeps the schedule on for the others', async () => {
@@ -431,6 +469,8 @@ describe('lookups: edges (mutation testing, issue 17)', () => {
     const look = jest.spyOn(stack.lookups, 'lookup').mockRejectedValue(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     const answer = await lookup({ Kind: 'ami-lookup', Path: 'app/Fleet/Imported', Fingerprint: 'a1' });
     expect(look.mock.calls[0][0]).toMatchObject({ spec: {}, account: '123456789012', region: 'eu-west-1' });
+    await lookup({ Kind: 'ami-lookup', Path: 'app/Fleet/Imported', Fingerprint: 'a1', Spec: { Owner: '111111111111', SourceRegion: 'us-east-1' } });
+    expect(look.mock.calls[1][0].spec).toEqual({ Owner: '111111111111', SourceRegion: 'us-east-1' });
     expect(answer).toMatchObject({ Status: 'FAILED', Reason: 'app/Fleet/Imported: the lookup of fingerprint a1 failed.\nError: AccessDeniedException: not authorized' });
     expect(stack.logs).toContainEqual(expect.stringMatching(/^Failed: app\/Fleet\/Imported: the lookup of fingerprint a1 failed/));
   });
