@@ -3,7 +3,7 @@
  * function, rules, policy, jobs and lookups. Fast enough to mutate (issue 17); the construct suites
  * (`runtime-construct.test.ts`) check it with real jobs.
  */
-import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -31,6 +31,7 @@ describe('DeployTimeRuntime in a bare stack', () => {
     expect(DeployTimeRuntime.of(new Construct(stack, 'Deep'))).toBe(runtime);
     const [, fn] = only(Template.fromStack(stack), 'AWS::Lambda::Function');
     expect(fn.Properties).toMatchObject({
+      Description: 'cdk-immutable-deploys: runs the deploy-time jobs of this stack (image builds, AMI bakes)',
       Timeout: 600,
       MemorySize: 256,
       Environment: { Variables: { CID_STATE_PATH: '/cdk-immutable-deploys/App', CID_POLL_RULE: `${PREFIX}-poll` } },
@@ -67,7 +68,7 @@ describe('DeployTimeRuntime in a bare stack', () => {
     const { stack } = setUp();
     const [, permission] = only(Template.fromStack(stack), 'AWS::Lambda::Permission');
     expect(permission.Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceAccount: '123456789012' });
-    expect(JSON.stringify(permission.Properties.SourceArn)).toContain(`:rule/${PREFIX}-*`);
+    expect(JSON.stringify(permission.Properties.SourceArn)).toContain(`:events:eu-west-1:123456789012:rule/${PREFIX}-*"`);
   });
 
   test('its own policy: the state parameters under the stack\'s path, its schedule rule, and its stack\'s resources', () => {
@@ -76,11 +77,11 @@ describe('DeployTimeRuntime in a bare stack', () => {
     const text = (s: any) => JSON.stringify(s.Resource);
     const ssm = statements.find((s) => JSON.stringify(s.Action).includes('ssm:'));
     expect(ssm.Action).toEqual(['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParametersByPath']);
-    expect(text(ssm)).toContain(':parameter/cdk-immutable-deploys/App"');
-    expect(text(ssm)).toContain(':parameter/cdk-immutable-deploys/App/*"');
+    expect(text(ssm)).toContain(':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/App"');
+    expect(text(ssm)).toContain(':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/App/*"');
     const events = statements.find((s) => JSON.stringify(s.Action).includes('events:'));
     expect(events.Action).toEqual(['events:EnableRule', 'events:DisableRule']);
-    expect(text(events)).toContain(`:rule/${PREFIX}-poll"`);
+    expect(text(events)).toContain(`:events:eu-west-1:123456789012:rule/${PREFIX}-poll"`);
     const cfn = statements.find((s) => s.Action === 'cloudformation:DescribeStackResource');
     expect(cfn.Resource).toEqual({ Ref: 'AWS::StackId' });
   });
@@ -121,6 +122,27 @@ describe('DeployTimeRuntime in a bare stack', () => {
     expect(Object.keys(template.Resources).some((id) => id.startsWith(`Image2Wait${Fingerprint.ofJson({ fingerprint: FP, timeout: 7200 }).short}`))).toBe(true);
   });
 
+  test('a timeout given as a lazy number becomes the wait\'s timeout as a string', () => {
+    const { stack, runtime } = setUp();
+    runtime.addJob(new Construct(stack, 'Image'), { kind: 'container-build', fingerprint: FP, spec: {}, timeout: Duration.seconds(Lazy.number({ produce: () => 600 })) });
+    const wait = Object.values(Template.fromStack(stack).findResources('AWS::CloudFormation::WaitCondition'))[0] as any;
+    expect(wait.Properties.Timeout).toBe('600');
+  });
+
+  test('exactly 100,000 bytes still fit one request: two jobs of 50,000 share a resource, and one of 100,000 is no error', () => {
+    const sized = (path: string, bytes: number) => {
+      const empty = Buffer.byteLength(JSON.stringify({ Kind: 'ami-bake', Path: `Exact/${path}`, Fingerprint: FP, Spec: { Script: '' } }), 'utf8');
+      return { kind: 'ami-bake' as const, fingerprint: FP, spec: { Script: 'x'.repeat(bytes - 800 - empty) }, timeout: Duration.hours(1) };
+    };
+    const two = setUp('Exact');
+    two.runtime.addJob(new Construct(two.stack, 'A'), sized('A', 50_000));
+    two.runtime.addJob(new Construct(two.stack, 'B'), sized('B', 50_000));
+    expect(Object.values(Template.fromStack(two.stack).findResources('Custom::CdkImmutableDeploysJobs')).map((r: any) => r.Properties.Jobs.length)).toEqual([2]);
+    const one = setUp('Exact');
+    one.runtime.addJob(new Construct(one.stack, 'A'), sized('A', 100_000));
+    expect(() => Template.fromStack(one.stack)).not.toThrow();
+  });
+
   test('a timeout known only at deploy time becomes the wait\'s timeout, as a string', () => {
     const { stack, runtime } = setUp();
     const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
@@ -132,8 +154,8 @@ describe('DeployTimeRuntime in a bare stack', () => {
   test('a job that reads another job\'s result goes to the next jobs resource; jobs of one level share one', () => {
     const { stack, runtime } = setUp();
     const base = runtime.addJob(new Construct(stack, 'Base'), { kind: 'ami-bake', fingerprint: 'b'.repeat(64), spec: {}, timeout: Duration.hours(1) });
-    runtime.addJob(new Construct(stack, 'Layer'), { kind: 'ami-bake', fingerprint: 'c'.repeat(64), spec: { ParentImage: base.data }, timeout: Duration.hours(1) });
     runtime.addJob(new Construct(stack, 'Other'), { kind: 'ami-bake', fingerprint: 'd'.repeat(64), spec: { Data: 'not a result' }, timeout: Duration.hours(1) });
+    runtime.addJob(new Construct(stack, 'Layer'), { kind: 'ami-bake', fingerprint: 'c'.repeat(64), spec: { ParentImage: base.data }, timeout: Duration.hours(1) });
     const resources = Template.fromStack(stack).toJSON().Resources;
     const jobs = Object.entries(resources).filter(([, r]: any) => r.Type === 'Custom::CdkImmutableDeploysJobs').map(([id, r]: any) => [id, r.Properties.Jobs.map((j: any) => j.Path)]);
     expect(jobs).toEqual([
