@@ -131,7 +131,7 @@ async function send(
 }
 
 const HANDLE = 'https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/own?X-Amz-Signature=SECRET';
-const jobOf = (fingerprint: string, minutes = 60, spec: object = { Image: fingerprint }): JobProperties =>
+const jobOf = (fingerprint: string, minutes = 60, spec: { [name: string]: unknown } = { Image: fingerprint }): JobProperties =>
   ({ Key: `Own${fingerprint}${minutes}`, Kind: 'container-build', Path: `app/Own-${fingerprint}`, Fingerprint: fingerprint, Handle: HANDLE, TimeoutSeconds: String(minutes * 60), Spec: spec });
 
 /** What the runtime keeps of each pending job (the harness's SSM). */
@@ -227,7 +227,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     const release = jest.spyOn(stack.builds, 'release');
     await send(stack, 'Create', 'Jobs', [jobOf('a')]);
     await send(stack, 'Delete', 'Jobs', [jobOf('a')], { PhysicalResourceId: physicalIdOf(STACK, [jobOf('a')]) });
-    expect(release.mock.calls[0][1]).toEqual([expect.objectContaining({ key: 'Owna60', fingerprint: 'a', spec: { Image: 'a' } })]);
+    expect((release.mock.calls[0] as unknown[])[1]).toEqual([expect.objectContaining({ key: 'Owna60', fingerprint: 'a', spec: { Image: 'a' } })]);
     expect(stack.logs).toContainEqual('Deleted the jobs resource of 1 job(s); no artifact was deleted.');
   });
 
@@ -408,10 +408,10 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     stack.builds.finish(F1, 'succeeded');
     stack.builds.finish(F2, 'succeeded');
     const put = transport.put;
-    transport.put = async (url: string, body: string) => {
+    transport.put = async (url: string, body: string, what: string) => {
       if (url.includes(`Wait${F1}`)) throw Object.assign(new Error('HTTP 403: AccessDenied'), { $metadata: { httpStatusCode: 403 } });
       if (url.includes(`Wait${F2}`)) throw Object.assign(new Error('HTTP 503: SlowDown'), { $metadata: { httpStatusCode: 503 } });
-      return put(url, body);
+      return put(url, body, what);
     };
     await stack.event();
     expect(saved(stack).map((p) => p.job.Fingerprint)).toEqual([F2]);
@@ -427,7 +427,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
       Object.assign(new Error('Stack app is in UPDATE_ROLLBACK_IN_PROGRESS state'), { name: 'ValidationError' }),
       Object.assign(new Error('Resource does not exist'), { name: 'AccessDeniedException' }),
     ]) {
-      jest.spyOn(CloudFormationClient.prototype, 'send').mockRejectedValueOnce(error);
+      (jest.spyOn(CloudFormationClient.prototype, 'send') as jest.SpyInstance).mockRejectedValueOnce(error);
       const answer = await send(stack, 'Update', 'Jobs', [jobOf(F1)], { PhysicalResourceId: 'p', OldResourceProperties: { Jobs: [] } });
       expect(answer.Status).toBe('FAILED');
     }
