@@ -102,6 +102,15 @@ describe('deploy-time runtime: errors and edges', () => {
     expect(attemptOf('request-1', 'WaitA')).toBe(sha('request-1\nWaitA').slice(0, 16));
   });
 
+  test('the last pending job failing in its check turns the schedule off', async () => {
+    await stack.deploy([{ fingerprint: F1 }], { rollback: false });
+    expect(stack.pollEnabled).toBe(true);
+    jest.spyOn(stack.builds, 'check').mockRejectedValue(new JobFailure('gone'));
+    await stack.event();
+    expect(stack.pending).toBe(0);
+    expect(stack.pollEnabled).toBe(false);
+  });
+
   test('a check that fails with a JobFailure sends no data with the failure', async () => {
     await stack.deploy([{ fingerprint: F1 }], { rollback: false });
     jest.spyOn(stack.builds, 'check').mockRejectedValue(new JobFailure('gone'));
