@@ -22,6 +22,8 @@ const SCOPE = {
   'src/internal/runtime/runtime.ts': ['test/internal/runtime/runtime-unit.test.ts'],
   'src/artifacts/container/build-job.ts': ['test/artifacts/container/build-job.test.ts'],
   'src/artifacts/ami/bake-job.ts': ['test/artifacts/ami/bake-job.test.ts'],
+  'src/artifacts/ami/lookup-job.ts': ['test/artifacts/ami/lookup-job.test.ts'],
+  'src/artifacts/container/lookup-job.ts': ['test/artifacts/container/lookup-job.test.ts'],
 };
 
 const mutate = process.env.MUTATE ? process.env.MUTATE.split(',').map((f) => f.trim()) : Object.keys(SCOPE);
