@@ -47,6 +47,36 @@ describe('errors', () => {
       .toBe('X.y(): alternateTargetGroup is missing. Pass it.');
   });
 
+  test('a value reads as the user wrote it: strings unquoted, odd numbers, booleans, objects as JSON, a token duration named', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const n = new CfnParameter(stack, 'N', { type: 'Number' }).valueAsNumber;
+    const message = (value: unknown) => optionError('X.y()', { prop: 'p', value, problem: 'is wrong', fix: 'Fix it.' }).message;
+    expect(message('t3.micro')).toBe('X.y(): p (t3.micro) is wrong. Fix it.');
+    expect(message(Infinity)).toBe('X.y(): p (Infinity) is wrong. Fix it.');
+    expect(message(NaN)).toBe('X.y(): p (NaN) is wrong. Fix it.');
+    expect(message(false)).toBe('X.y(): p (false) is wrong. Fix it.');
+    expect(message({ min: 1, max: 0 })).toBe('X.y(): p ({"min":1,"max":0}) is wrong. Fix it.');
+    expect(message(['a b', Duration.minutes(2), { k: 'v' }])).toBe('X.y(): p ([a b, 2 minutes, {"k":"v"}]) is wrong. Fix it.');
+    expect(message(undefined)).toBe('X.y(): p (undefined) is wrong. Fix it.');
+    expect(message(Duration.seconds(n))).toBe('X.y(): p ((a token)) is wrong. Fix it.');
+  });
+
+  test('a synth error is a SynthError by name, and says where it was raised', () => {
+    const error = optionError('EcsDeployment.rolling()', { prop: 'bakeTime', problem: 'is missing', fix: 'Pass it.' });
+    expect(error.name).toBe('SynthError');
+    expect(String(error)).toBe('SynthError: EcsDeployment.rolling(): bakeTime is missing. Pass it.');
+    expect(error.where).toBe('EcsDeployment.rolling()');
+    expect(error.prop).toBe('bakeTime');
+  });
+
+  test('known() is false when any one of several values is a token', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const s = new CfnParameter(stack, 'S').valueAsString;
+    expect(known('a', s, 1)).toBe(false);
+    expect(known(s, undefined)).toBe(false);
+    expect(known()).toBe(true);
+  });
+
   test('known() is false for unresolved tokens, numeric, string and duration alike', () => {
     const stack = new Stack(new App(), 'Stack');
     const n = new CfnParameter(stack, 'N', { type: 'Number' }).valueAsNumber;
@@ -73,6 +103,9 @@ describe('errors', () => {
     // THEN
     expect(Annotations.fromStack(other).findWarning('*', Match.anyValue())).toEqual([]);
     expect(() => warningId('Not A Slug')).toThrow(/slug 'Not A Slug' should be lower-case words joined by '-'/);
+    expect(() => warningId('plaintext-secret Extra')).toThrow(/slug 'plaintext-secret Extra'/);
+    expect(() => warningId('-secret')).toThrow(/slug '-secret'/);
+    expect(warningId('a1-b2')).toBe('cdk-immutable-deploys:a1-b2');
   });
 
   test('every warning the library raises is listed in the README\'s table of warnings', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
@@ -770,5 +771,184 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
       expect.stringMatching(new RegExp(`^image ${IMAGES}/1: .*ResourceDependencyException`)),
       `recipe ${RECIPES}/${VERSION}: an image of it is left`,
     ]);
+  });
+});
+
+describe('what AWS may leave out, and edges (mutation testing, issue 17)', () => {
+  const sha = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 36);
+  const logged = () => (console.log as jest.Mock).mock.calls.map((c) => c.join(' ')).join('\n');
+
+  test('the component documents are only for starting: the runtime leaves them out of a pending job', () => {
+    expect(amiBake.startOnly).toEqual(['Components']);
+  });
+
+  test('client tokens are derived from the fingerprint, the kind of request and its name, attempt or image (fixed values)', async () => {
+    nothingRunning();
+    imagebuilder.on(CancelImageCreationCommand).resolves({});
+    await amiBake.start(job(), ATTEMPT);
+    await amiBake.cancel(job(), IMAGE);
+    expect(inputs(imagebuilder, CreateComponentCommand)[0].clientToken).toBe(sha(FP, 'component', SPEC.Components[0].Name));
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].clientToken).toBe(sha(FP, 'recipe', SPEC.RecipeName));
+    expect(inputs(imagebuilder, CreateImageCommand)[0].clientToken).toBe(sha(FP, 'image', ATTEMPT.id));
+    expect(inputs(imagebuilder, CancelImageCreationCommand)[0].clientToken).toBe(sha(IMAGE, 'cancel'));
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].description).toBe(`cdk-immutable-deploys bake, fingerprint ${FP}`);
+    // Parts are separated: ('ab', 'c') and ('a', 'bc') give two tokens.
+    expect(sha('ab', 'c')).not.toBe(sha('a', 'bc'));
+  });
+
+  test('attaching to a running image is logged', async () => {
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves(builds([4, 'BUILDING']));
+    await amiBake.start(job(), ATTEMPT);
+    expect(logged()).toContain(`S/Web/Bake: an image of this recipe version is already running: ${IMAGES}/4`);
+  });
+
+  test('a recipe version\'s image listed without a state is not running; a spec without components creates none', async () => {
+    nothingRunning();
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: [{ arn: `${IMAGES}/1` }] });
+    const { Components: _c, ...rest } = SPEC;
+    expect(await amiBake.start({ ...job(), spec: rest as AmiBakeSpec }, ATTEMPT)).toEqual({ state: 'started', ref: `${IMAGES}/3` });
+    expect(imagebuilder.commandCalls(CreateComponentCommand)).toHaveLength(0);
+    expect(imagebuilder.commandCalls(CreateImageRecipeCommand)).toHaveLength(1);
+  });
+
+  test.each([
+    ['access denied', sdkError('AccessDeniedException', 403)],
+    ['throttling', throttling()],
+  ])('a listing of the recipe version\'s images that fails (%s) propagates, and nothing is created', async (_why, error) => {
+    nothingRunning();
+    imagebuilder.on(ListImageBuildVersionsCommand).rejects(error);
+    await expect(amiBake.start(job(), ATTEMPT)).rejects.toThrow(error.message);
+    expect(imagebuilder.commandCalls(CreateImageCommand)).toHaveLength(0);
+  });
+
+  test('an image described without a state fails as FAILED, with no reason part', async () => {
+    imagebuilder.on(GetImageCommand).resolves({ image: {} });
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [] });
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'Phase build' }] });
+    expect(await failureOf()).toBe([`S/Web/Bake: AMI bake FAILED: ${IMAGE}`, 'Log tail: Phase build', FULL_LOG].join('\n'));
+  });
+
+  test('an AVAILABLE image without output resources fails, naming no AMI', async () => {
+    imagebuilder.on(GetImageCommand).resolves(imageState('AVAILABLE'));
+    expect(await failureOf()).toBe(`S/Web/Bake: AMI bake ${IMAGE} is AVAILABLE but has no AMI in eu-west-1.\nAMIs: none`);
+  });
+
+  test('the failed component may be named only by the state\'s reason', async () => {
+    ended('FAILED', `Component ${COMPONENT(2)}/1 failed to execute`, ['Phase build']);
+    expect(await failureOf()).toContain('\nFailed component: s-web-1234abcd-abababababababab-s2\n');
+  });
+
+  test('failed steps: each named, joined; without type, action message or workflow message, plainly', async () => {
+    ended('FAILED', 'boom', ['Phase build']);
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({
+      workflowExecutions: [
+        { workflowExecutionId: 'wf-1', status: 'FAILED', message: 'Workflow failed at ApplyBuildComponents' },
+        { workflowExecutionId: 'wf-2', status: 'FAILED', type: 'TEST' },
+      ],
+    });
+    imagebuilder.on(ListWorkflowStepExecutionsCommand, { workflowExecutionId: 'wf-1' }).resolves({
+      steps: [{ name: 'A', action: 'ExecuteComponents', status: 'FAILED' }, { name: 'B', action: 'RunCommand', status: 'FAILED', message: 'exit 1' }],
+    });
+    imagebuilder.on(ListWorkflowStepExecutionsCommand, { workflowExecutionId: 'wf-2' }).resolves({ steps: [] });
+    expect(await failureOf()).toContain('\nFailed step: workflow step A (ExecuteComponents); workflow step B (RunCommand): exit 1\n');
+  });
+
+  test('a failed workflow without steps takes its message under "workflow" when it has no type', async () => {
+    ended('FAILED', 'boom', ['Phase build']);
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [{ workflowExecutionId: 'wf-1', status: 'FAILED', message: 'timed out' }] });
+    imagebuilder.on(ListWorkflowStepExecutionsCommand).resolves({ steps: [] });
+    expect(await failureOf()).toContain('\nFailed step: workflow: timed out\n');
+  });
+
+  test('the log tail is read from the end of the stream; events without a message add nothing', async () => {
+    ended('FAILED', 'boom', ['Phase build']);
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'first' }, {}, { message: 'last' }] });
+    expect(await failureOf()).toContain('\nLog tail: first\nlast\n');
+    expect(inputs(logs, GetLogEventsCommand)[0]).toMatchObject({ logGroupName: LOG.group, logStreamName: LOG.stream, startFromHead: false });
+  });
+
+  test('logLocation reads build numbers of any length, and nothing after them', () => {
+    expect(logLocation(`${IMAGES}/12`)).toEqual({ group: LOG.group, stream: `${VERSION}/12` });
+    expect(logLocation(`${IMAGE}/extra`)).toBeUndefined();
+  });
+
+  test('failedComponent: components of other partitions, and one named only on the first line', () => {
+    expect(failedComponent(['arn:aws-us-gov:imagebuilder:us-gov-west-1:123456789012:component/s-web-x1/1.0.0/1 failed'])).toBe('s-web-x1');
+    expect(failedComponent([`${COMPONENT(1)}/1 failed\nthen other lines\nand more`])).toBe('s-web-1234abcd-abababababababab-s1');
+  });
+
+  test('hold: an AMI that EC2 no longer lists is tagged all the same; a copy listed without an id is passed over', async () => {
+    ec2.on(DescribeImagesCommand, { ImageIds: [AMI] }).resolves({});
+    await amiBake.hold!(job(), AMI, HOLD);
+    expect(inputs(ec2, CreateTagsCommand)).toEqual([{ Resources: [AMI], Tags: [HELD, KEEP, KEPT_BY] }]);
+    expect(logged()).toContain(`Tagged ${AMI} as in use (S/Web/Bake): ${HOLD}, ${KEEP.Key}, ${KEPT_BY.Key}.`);
+    ec2.reset();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ Tags: [] }] });
+    await amiBake.hold!(job({ CopyRegions: ['us-east-1'] }), AMI, HOLD);
+    expect(inputs(ec2, CreateTagsCommand).map((i) => i.Resources)).toEqual([[AMI]]);
+  });
+
+  test('release: an image listed without an id, or with a tag without a key, is handled', async () => {
+    amis({ Tags: [HELD] }, { ImageId: AMI, Tags: [{ Value: 'no key' }, HELD, KEEP, KEPT_BY] });
+    await amiBake.release!(HOLD, []);
+    const deleted = inputs(ec2, DeleteTagsCommand).map((i) => [i.Resources[0], i.Tags.map((t: Tag) => t.Key)]);
+    expect(deleted).toEqual([[AMI, [HOLD]], [AMI, [KEEP.Key, KEPT_BY.Key]]]);
+    expect(logged()).toContain(`Released ${AMI}; 0 other user(s) keep it.`);
+  });
+
+  test('one EC2 client per other region, reused', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    await amiBake.release!(HOLD, [job({ CopyRegions: ['us-east-2'] })]);
+    await amiBake.release!(HOLD, [job({ CopyRegions: ['us-east-2'] })]);
+    const clients = ec2.commandCalls(DescribeImagesCommand).map((c) => c.thisValue as EC2Client);
+    const regions = await Promise.all(clients.map((c) => c.config.region()));
+    expect(regions).toEqual(['eu-west-1', 'us-east-2', 'eu-west-1', 'us-east-2']);
+    expect(clients[3]).toBe(clients[1]);
+  });
+
+  test('find: the newest AMI first, one without a creation date last, one without an id passed over', async () => {
+    amis(
+      { ImageId: 'ami-0000000000000none', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: `${IMAGES}/9` }] },
+      ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`),
+      { CreationDate: '2025-01-01T00:00:00Z' },
+      NEWEST,
+      ami('ami-000000000000mid1', '2024-03-01T00:00:00Z', `${IMAGES}/5`),
+    );
+    imagebuilder.on(GetImageCommand).resolves(imageState('DISTRIBUTING'));
+    await expect(findReusable(FP)).resolves.toBeUndefined();
+    expect(inputs(imagebuilder, GetImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([IMAGE, `${IMAGES}/5`, `${IMAGES}/0`, `${IMAGES}/9`]);
+  });
+
+  test('find: an AMI without tags is reused as one no Image Builder record names; the record is found among other tags', async () => {
+    amis({ ImageId: AMI, CreationDate: '2024-06-01T00:00:00Z' });
+    expect(await findReusable(FP)).toEqual({ amiId: AMI, imageArn: '' });
+    amis({ ImageId: AMI, CreationDate: '2024-06-01T00:00:00Z', Tags: [{ Key: 'Name', Value: 'web' }, { Key: 'Ec2ImageBuilderArn', Value: IMAGE }] });
+    imagebuilder.on(GetImageCommand).resolves(available([], FP));
+    expect(await findReusable(FP)).toEqual({ amiId: AMI, imageArn: IMAGE });
+    expect(inputs(imagebuilder, GetImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([IMAGE]);
+  });
+
+  test('find: an image record without tags or state is not reused, and the log says why of each AMI passed over', async () => {
+    amis(
+      NEWEST, ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), ami('ami-0000000000000old2', '2023-01-01T00:00:00Z', `${IMAGES}/00`),
+      ami('ami-0000000000000old3', '2022-01-01T00:00:00Z', `${IMAGES}/000`),
+    );
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves({});
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).resolves({ image: { tags: { 'cdk-immutable-deploys:fingerprint': 'cd'.repeat(32) } } });
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/00` }).rejects(sdkError('AccessDeniedException', 403));
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/000` }).resolves({ image: {} });
+    await expect(findReusable(FP)).resolves.toBeUndefined();
+    expect(logged()).toContain(`${AMI} has the fingerprint, but ${IMAGE} is undefined: not reused.`);
+    expect(logged()).toContain(`${OLD_AMI} has the fingerprint tag, but ${IMAGES}/0 was created for ${'cd'.repeat(32)}: not reused.`);
+    expect(logged()).toContain(`ami-0000000000000old2 has the fingerprint, but ${IMAGES}/00 cannot be read (AccessDeniedException): not reused.`);
+    expect(logged()).toContain(`ami-0000000000000old3 has the fingerprint, but ${IMAGES}/000 is undefined: not reused.`);
+  });
+
+  test('cancel logs what it did, or why it could not', async () => {
+    imagebuilder.on(CancelImageCreationCommand).resolvesOnce({}).rejects(sdkError('InvalidRequestException'));
+    await amiBake.cancel(job(), IMAGE);
+    await amiBake.cancel(job(), IMAGE);
+    expect(logged()).toContain(`Cancelled ${IMAGE}.`);
+    expect(logged()).toContain(`Could not cancel ${IMAGE}: InvalidRequestException: InvalidRequestException happened`);
   });
 });

@@ -124,3 +124,51 @@ describe('AMI lookup', () => {
     expect(Buffer.byteLength((error as Error).message)).toBeLessThanOrEqual(2_048);
   });
 });
+
+describe('AMI lookup: whole messages and edges (mutation testing, issue 17)', () => {
+  const failure = (spec: Partial<AmiLookupSpec> = {}) => amiLookup.lookup(lookup(spec)).then(() => '', (e: Error) => e.message);
+  const WHERE = `owned by account ${TOOLING}, in account ${PROD} and region us-east-1`;
+  const HEAD = 'Prod/Fleet/ImportedArtifact: AmiArtifact.fromFingerprint() found';
+
+  test('found: the summary names the path, the short fingerprint, the AMI and its name', async () => {
+    inRegions({ 'us-east-1': [image(AMI)] });
+    expect((await amiLookup.lookup(lookup())).summary).toBe(`Prod/Fleet/ImportedArtifact: fingerprint ${FP.slice(0, 16)} is ${AMI} (app-web-${FP.slice(0, 16)}-2026-12-01)`);
+  });
+
+  test('one AVAILABLE match without an id is no match', async () => {
+    inRegions({ 'us-east-1': [{ ...image(AMI), ImageId: undefined }] });
+    expect(await failure()).toBe(`${HEAD} no AVAILABLE AMI of fingerprint ${FP} ${WHERE}.\nAMIs: undefined is available\nWhat to do: The AMI was deregistered or failed: deploy the bake stack again (it bakes this fingerprint anew), then this stack.`);
+  });
+
+  test('two matches: each named with its name and date, and what to do', async () => {
+    inRegions({ 'us-east-1': [image(AMI), image(COPY)] });
+    expect(await failure()).toBe(`${HEAD} 2 AVAILABLE AMIs of fingerprint ${FP} ${WHERE}, and deploys only an exact one.\nAMIs: ${AMI} (app-web-${FP.slice(0, 16)}-2026-12-01, 2026-12-01T10:00:00Z), ${COPY} (app-web-${FP.slice(0, 16)}-2026-12-01, 2026-12-01T10:00:00Z)\nWhat to do: Deregister all but one of them in the owner account (they hold the same inputs), or import the one you mean with AmiArtifact.fromAmiId().`);
+  });
+
+  test('one pending beside a failed one: still being created; each named with its state and reason', async () => {
+    inRegions({ 'us-east-1': [image(AMI, 'failed'), { ...image(COPY, 'pending'), StateReason: { Message: 'copying' } }] });
+    expect(await failure()).toBe(`${HEAD} no AVAILABLE AMI of fingerprint ${FP} ${WHERE}.\nAMIs: ${AMI} is failed, ${COPY} is pending (copying)\nWhat to do: The AMI is still being created or copied to this region: deploy again once it is available (the bake stack's deploy ends when Image Builder has distributed it).`);
+  });
+
+  test('not copied here: the message names the AMIs there, and what to do, word for word', async () => {
+    inRegions({ 'eu-west-1': [image(AMI), image(COPY)] });
+    expect(await failure({ SourceRegion: 'eu-west-1' })).toBe(`${HEAD} the AMI of fingerprint ${FP} in eu-west-1 (${AMI}, ${COPY}), but none ${WHERE}: it was not copied to us-east-1.\nWhat to do: Add 'us-east-1' to distribution.regions of the AmiBake, deploy the bake stack (it copies new bakes; bake again, or copy this AMI, for an existing one), then this stack.`);
+  });
+
+  test('the source region is asked only when it is another region, and only an AVAILABLE AMI there counts', async () => {
+    const regions = inRegions({ 'eu-west-1': [image(AMI, 'deregistered')] });
+    expect(await failure({ SourceRegion: 'us-east-1' })).toMatch(/ no AMI of fingerprint /);
+    expect(regions).toEqual(['us-east-1']);
+    expect(await failure({ SourceRegion: 'eu-west-1' })).toBe(`${HEAD} no AMI of fingerprint ${FP} ${WHERE}.\nWhat to do: Check that the bake stack deployed this fingerprint (it is in the bake stack's template), that its AmiBake shares with account ${PROD} (distribution.accounts) and copies to us-east-1 (distribution.regions), and that the AMI was not deleted by its lifecycle policy.`);
+    inRegions({});
+    expect(await failure({ SourceRegion: 'eu-west-1' })).toMatch(/ no AMI of fingerprint .*\nWhat to do: Check that/);
+  });
+
+  test('one EC2 client per region, reused', async () => {
+    inRegions({ 'us-east-1': [image(AMI)] });
+    await amiLookup.lookup(lookup());
+    await amiLookup.lookup(lookup());
+    const clients = ec2.commandCalls(DescribeImagesCommand).map((c) => c.thisValue);
+    expect(clients[1]).toBe(clients[0]);
+  });
+});

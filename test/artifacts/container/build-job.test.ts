@@ -635,3 +635,194 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     expect(result.left).toEqual([expect.stringMatching(/^repository app-images \(eu-west-1\) and its images: .*AccessDeniedException/)]);
   });
 });
+
+describe('what AWS may leave out, and edges (mutation testing, issue 17)', () => {
+  test('with the cache off, the repository is not listed for a cache image', async () => {
+    projectBuilds();
+    startsBuild(1);
+    await containerBuild.start(job({ Cache: 'false' }), ATTEMPT);
+    expect(ecr.calls()).toHaveLength(0);
+    expect(startEnv()[BUILD_ENV.CACHE_FROM]).toEqual('');
+  });
+
+  test('a spec without a target, pull registries or timeouts passes them empty and overrides no timeout', async () => {
+    projectBuilds();
+    startsBuild(1);
+    const { Target: _t, PullRegistries: _p, TimeoutMinutes: _m, QueuedTimeoutMinutes: _q, ...rest } = SPEC;
+    await containerBuild.start({ ...job(), spec: rest as ContainerBuildSpec }, ATTEMPT);
+    expect(startEnv()).toMatchObject({ [BUILD_ENV.TARGET]: '', [BUILD_ENV.PULL_REGISTRIES]: '' });
+    expect([startInput().timeoutInMinutesOverride, startInput().queuedTimeoutInMinutesOverride]).toEqual([undefined, undefined]);
+  });
+
+  // StartBuild takes timeouts from 5 minutes (docs/aws-behaviour.md #81).
+  test('5 minutes is the shortest timeout CodeBuild takes; a queued timeout below it names its own setting', async () => {
+    projectBuilds();
+    startsBuild(1);
+    await containerBuild.start(job({ TimeoutMinutes: '5', QueuedTimeoutMinutes: '5' }), ATTEMPT);
+    expect([startInput().timeoutInMinutesOverride, startInput().queuedTimeoutInMinutesOverride]).toEqual([5, 5]);
+    codebuild.resetHistory();
+    expect(await jobFailure(containerBuild.start(job({ QueuedTimeoutMinutes: '3' }), ATTEMPT))).toMatch("App/Image: QueuedTimeoutMinutes '3' is not a whole number");
+  });
+
+  test('a StartBuild answer without a build is a JobFailure', async () => {
+    projectBuilds();
+    codebuild.on(StartBuildCommand).resolves({});
+    expect(await jobFailure(containerBuild.start(job(), ATTEMPT))).toMatch(/returned no build id/);
+  });
+
+  test('a full build quota without a compute type names the project\'s compute type', async () => {
+    projectBuilds();
+    codebuild.on(StartBuildCommand).rejects(awsError('AccountLimitExceededException', 'Cannot have more than 1 builds in queue'));
+    const started = await containerBuild.start(job({ ComputeType: '' }), ATTEMPT);
+    expect(started).toEqual({ state: 'throttled', reason: expect.stringContaining('quota for the project\'s compute type in Service Quotas') });
+  });
+
+  // BatchGetBuilds takes 1 to 100 ids (docs/aws-behaviour.md #82): a project without builds is not described.
+  test('a project without builds (no ids at all, or none) starts a build without describing any', async () => {
+    codebuild.on(ListBuildsForProjectCommand).resolves({});
+    startsBuild(1);
+    await expect(containerBuild.start(job(), ATTEMPT)).resolves.toEqual({ state: 'started', ref: 'cib-project:1' });
+    codebuild.on(ListBuildsForProjectCommand).resolves({ ids: [] });
+    await expect(containerBuild.start(job(), ATTEMPT)).resolves.toEqual({ state: 'started', ref: 'cib-project:1' });
+    expect(codebuild.commandCalls(BatchGetBuildsCommand)).toHaveLength(0);
+  });
+
+  test('builds without environment variables (started by hand) are passed over, not fatal', async () => {
+    const bare = (n: number, environment: Build['environment']): Build => ({ id: `cib-project:${n}`, buildStatus: 'SUCCEEDED', environment });
+    projectBuilds(bare(4, undefined), bare(3, {} as Build['environment']), bare(2, { environmentVariables: [{ name: 'OTHER', value: 'x' }] } as Build['environment']));
+    startsBuild(5);
+    await expect(containerBuild.start(job(), ATTEMPT)).resolves.toEqual({ state: 'started', ref: 'cib-project:5' });
+  });
+
+  test('a BatchGetBuilds answer without builds: the build no longer exists', async () => {
+    codebuild.on(BatchGetBuildsCommand).resolves({});
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'failed', reason: 'App/Image: CodeBuild build cib-project:3 no longer exists.' });
+  });
+
+  test('a succeeded build without its tag: pending for 2 minutes after its end, failed from then on, and at once without an end time', async () => {
+    const now = Date.parse('2026-12-01T10:00:00Z');
+    jest.spyOn(Date, 'now').mockReturnValue(now);
+    imageMissing();
+    projectBuilds(build(3, 'SUCCEEDED', { endTime: new Date(now - 119_999) }));
+    expect((await containerBuild.check(job(), 'cib-project:3')).state).toBe('pending');
+    projectBuilds(build(3, 'SUCCEEDED', { endTime: new Date(now - 120_000) }));
+    expect((await containerBuild.check(job(), 'cib-project:3')).state).toBe('failed');
+    projectBuilds(build(3, 'SUCCEEDED', { endTime: undefined }));
+    expect((await containerBuild.check(job(), 'cib-project:3')).state).toBe('failed');
+  });
+
+  test('a status CodeBuild may add later fails as unknown, naming it and the log, even when the tag exists', async () => {
+    projectBuilds(build(3, 'PAUSED'));
+    imageFound();
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:3'));
+    expect(reason).toMatch(/^App\/Image: build cib-project:3 ended with an unknown status PAUSED\.\nFull log: CloudWatch Logs group \/cib\/logs, stream 3 \(https:/);
+    expect(logs.calls()).toHaveLength(0);
+  });
+
+  test('the failed phase is the first that did not succeed, although later phases (POST_BUILD, FINALIZING) did', async () => {
+    const phases: BuildPhase[] = [
+      { phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' },
+      { phaseType: 'BUILD', phaseStatus: 'FAILED', contexts: [{ statusCode: 'COMMAND_EXECUTION_ERROR', message: 'exit status 1' }, { message: 'docker buildx build' }, {}] },
+      { phaseType: 'POST_BUILD', phaseStatus: 'SUCCEEDED', contexts: [{ statusCode: '', message: '' }] },
+      { phaseType: 'UPLOAD_ARTIFACTS', phaseStatus: 'SUCCEEDED' },
+      { phaseType: 'FINALIZING', phaseStatus: 'SUCCEEDED' },
+      { phaseType: 'COMPLETED' },
+    ];
+    projectBuilds(build(5, 'FAILED', { phases }));
+    imageMissing();
+    logLines('x');
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:5'));
+    expect(reason).toContain('\nFailed phase: BUILD FAILED (COMMAND_EXECUTION_ERROR: exit status 1; docker buildx build)\n');
+  });
+
+  test('when no phase failed, the last phase with a status is named, without contexts; without phases none is', async () => {
+    const phases: BuildPhase[] = [
+      { phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' },
+      { phaseType: 'PROVISIONING', phaseStatus: 'SUCCEEDED', contexts: [] },
+      { phaseType: 'COMPLETED' },
+    ];
+    projectBuilds(build(5, 'STOPPED', { phases }));
+    imageMissing();
+    logLines('x');
+    expect(await failureReason(containerBuild.check(job(), 'cib-project:5'))).toContain('\nFailed phase: PROVISIONING SUCCEEDED\n');
+    projectBuilds(build(6, 'STOPPED', { phases: undefined }));
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:6'));
+    expect(reason).not.toContain('Failed phase');
+    expect(reason).toContain('Full log: CloudWatch Logs group /cib/logs, stream 6');
+  });
+
+  test('a log group without a stream is no log: nothing is read, and the build is where the log is', async () => {
+    projectBuilds(failedBuild(5, 'FAILED', { logs: { groupName: '/cib/logs' } }));
+    imageMissing();
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:5'));
+    expect(reason).toContain('Full log: CodeBuild build cib-project:5\nLog tail: (the build wrote no log)');
+    expect(logs.calls()).toHaveLength(0);
+  });
+
+  test('log events are lines of their own, events without a message add nothing, and an empty log says so', async () => {
+    projectBuilds(failedBuild(5));
+    imageMissing();
+    logs.on(GetLogEventsCommand).resolves({ events: [{ message: 'first' }, {}, { message: 'second' }] });
+    expect(await failureReason(containerBuild.check(job(), 'cib-project:5'))).toMatch(/Log tail: first\nsecond$/);
+    logs.on(GetLogEventsCommand).resolves({ events: [] });
+    expect(await failureReason(containerBuild.check(job(), 'cib-project:5'))).toMatch(/Log tail: \(the log is empty\)$/);
+    logs.on(GetLogEventsCommand).resolves({});
+    expect(await failureReason(containerBuild.check(job(), 'cib-project:5'))).toMatch(/Log tail: \(the log is empty\)$/);
+  });
+
+  test('an ECR answer without image details reuses nothing', async () => {
+    ecr.on(DescribeImagesCommand, BY_TAG).resolves({});
+    await expect(containerBuild.find(job())).resolves.toBeUndefined();
+    ecr.on(DescribeImagesCommand, BY_TAG).resolves({ imageDetails: [] });
+    await expect(containerBuild.find(job())).resolves.toBeUndefined();
+  });
+
+  test('the cache image is the newest with a fingerprint tag among its tags; images without a push time count as oldest', async () => {
+    projectBuilds();
+    startsBuild(1);
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).resolves({
+      imageDetails: [
+        { imageDigest: 'sha256:0', imageTags: ['fp-undated'] },
+        { imageDigest: 'sha256:1', imageTags: ['fp-older'], imagePushedAt: new Date('2024-01-01') },
+        { imageDigest: 'sha256:2', imageTags: ['v2', 'fp-newest'], imagePushedAt: new Date('2024-02-01') },
+        { imageDigest: 'sha256:3', imageTags: ['fp-undated-2'] },
+      ],
+    });
+    await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
+    expect(startEnv()[BUILD_ENV.CACHE_FROM]).toEqual(`${URI}:fp-newest`);
+  });
+
+  test('a cache image that cannot be listed is logged with why, and the build goes on without it', async () => {
+    projectBuilds();
+    startsBuild(1);
+    ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform ecr:DescribeImages', 403));
+    await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
+    expect((console.log as jest.Mock).mock.calls.map((c) => c.join(' '))).toContainEqual(expect.stringMatching(/^No cache image: AccessDeniedException: not authorized/));
+  });
+
+  test('with requireImmutableTags, a repository ECR does not describe counts as mutable (ECR\'s default)', async () => {
+    ecr.on(DescribeRepositoriesCommand).resolves({});
+    imageFound();
+    expect(await jobFailure(containerBuild.find(job({ RequireImmutableTags: 'true' })))).toMatch(/repository app-images has MUTABLE tags, under which fp-a+ can be moved/);
+  });
+
+  test('ECR is asked in the repository\'s own region, by one client per region', async () => {
+    imageFound();
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST }] });
+    await containerBuild.find(job({ RepositoryUri: '123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/app-images' }));
+    await containerBuild.find(job({ RepositoryUri: '123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/other' }));
+    const clients = ecr.commandCalls(DescribeImagesCommand).map((c) => c.thisValue as ECRClient);
+    expect(await clients[0].config.region()).toEqual('ap-southeast-2');
+    expect(clients[1]).toBe(clients[0]);
+  });
+
+  test('a URI with anything before the account or after the name is not an ECR repository', () => {
+    expect(() => parseRepositoryUri(`evil.example.com/${URI}`)).toThrow(/not an ECR repository URI/);
+    expect(() => parseRepositoryUri(`${URI}\nextra`)).toThrow(/not an ECR repository URI/);
+  });
+
+  test('a StopBuild error of another kind that mentions completion propagates, to be retried', async () => {
+    codebuild.on(StopBuildCommand).rejects(awsError('ServiceUnavailableException', 'The request could not be completed', 503));
+    await expect(containerBuild.cancel(job(), 'cib-project:3')).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
+  });
+});

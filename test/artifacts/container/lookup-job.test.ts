@@ -79,3 +79,32 @@ describe('image lookup', () => {
     await expect(imageLookup.lookup(lookup('docker.io/library/nginx'))).rejects.toThrow(/is not an ECR repository URI/);
   });
 });
+
+describe('image lookup: whole messages (mutation testing, issue 17)', () => {
+  const HEAD = 'Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint()';
+  const WHERE = `repository web of account ${TOOLING} in eu-west-1`;
+  const failure = () => imageLookup.lookup(lookup()).then(() => '', (e: Error) => e.message);
+
+  test('found: the summary names the path, the short fingerprint and the image by digest', async () => {
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST }] });
+    expect((await imageLookup.lookup(lookup())).summary).toBe(`Staging/Web/ImportedArtifact: fingerprint ${FP.slice(0, 16)} is web@${DIGEST}`);
+  });
+
+  test('not shared, missing repository, not built: each message word for word, with its parts', async () => {
+    ecr.on(DescribeImagesCommand).rejects(sdkError('AccessDeniedException'));
+    expect(await failure()).toBe(`${HEAD} may not read ${WHERE} from account ${STAGING} (eu-central-1).\nError: AccessDeniedException: AccessDeniedException: not allowed to call DescribeImages\nWhat to do: Let account ${STAGING} read it: shareWith: ['${STAGING}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack.`);
+    ecr.on(DescribeImagesCommand).rejects(sdkError('RepositoryNotFoundException'));
+    expect(await failure()).toBe(`${HEAD} found no ${WHERE} for fingerprint ${FP}, looking from account ${STAGING} (eu-central-1).\nWhat to do: Pass the repository the ContainerImageBuild pushes to (its repositoryArn), and deploy the build stack first.`);
+    ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
+    expect(await failure()).toBe(`${HEAD} found no image tagged fp-${FP} (fingerprint ${FP}) in ${WHERE}, looking from account ${STAGING} (eu-central-1).\nWhat to do: Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository's lifecycle rules expired it (retainImages) or someone deleted the tag. `
+      + 'A replica (replicateTo) appears some time after the push: deploy again in a few minutes; ECR copies only images pushed after replication was configured, so an image built before it is never copied (change an input to build it anew).');
+  });
+
+  test('one ECR client per region, reused', async () => {
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST }] });
+    await imageLookup.lookup(lookup());
+    await imageLookup.lookup(lookup());
+    const clients = ecr.commandCalls(DescribeImagesCommand).map((c) => c.thisValue);
+    expect(clients[1]).toBe(clients[0]);
+  });
+});

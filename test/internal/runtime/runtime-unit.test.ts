@@ -1,0 +1,197 @@
+/**
+ * `DeployTimeRuntime` on its own, in a bare stack (no image build or bake): what it renders for its
+ * function, rules, policy, jobs and lookups. Fast enough to mutate (issue 17); the construct suites
+ * (`runtime-construct.test.ts`) check it with real jobs.
+ */
+import { App, CfnParameter, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { Fingerprint } from '../../../src/fingerprint';
+import { DeployTimeRuntime } from '../../../src/internal/runtime/runtime';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+const FP = 'a'.repeat(64);
+const PREFIX = `App-jobs-${Fingerprint.ofString('App').short.slice(0, 8)}`;
+
+function setUp(name = 'App') {
+  const stack = new Stack(new App(), name, { env: ENV });
+  return { stack, runtime: DeployTimeRuntime.of(stack) };
+}
+
+const only = (template: Template, type: string): [string, any] => {
+  const found = Object.entries(template.findResources(type));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+describe('DeployTimeRuntime in a bare stack', () => {
+  test('one per stack: a function of 10 minutes and 256 MB that knows its state path and schedule rule', () => {
+    const { stack, runtime } = setUp();
+    expect(DeployTimeRuntime.of(new Construct(stack, 'Deep'))).toBe(runtime);
+    const [, fn] = only(Template.fromStack(stack), 'AWS::Lambda::Function');
+    expect(fn.Properties).toMatchObject({
+      Description: 'cdk-immutable-deploys: runs the deploy-time jobs of this stack (image builds, AMI bakes)',
+      Timeout: 600,
+      MemorySize: 256,
+      Environment: { Variables: { CID_STATE_PATH: '/cdk-immutable-deploys/App', CID_POLL_RULE: `${PREFIX}-poll` } },
+    });
+  });
+
+  test('its rules: a schedule of one minute, off until a job is pending, and one rule of state changes; each targets the function', () => {
+    const { stack } = setUp();
+    const rules = Template.fromStack(stack).findResources('AWS::Events::Rule');
+    const poll = Object.values(rules).find((r: any) => r.Properties.ScheduleExpression) as any;
+    const changes = Object.values(rules).find((r: any) => r.Properties.EventPattern) as any;
+    expect(poll.Properties).toMatchObject({ Name: `${PREFIX}-poll`, ScheduleExpression: 'rate(1 minute)', State: 'DISABLED' });
+    expect(poll.Properties.Description).toContain('stack App');
+    expect(poll.Properties.Targets).toEqual([expect.objectContaining({ RetryPolicy: { MaximumRetryAttempts: 0 }, Arn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } })]);
+    expect(changes.Properties).toMatchObject({ Name: `${PREFIX}-events`, EventPattern: { source: ['cdk-immutable-deploys.none'] } });
+    expect(changes.Properties.Description).toContain('stack App');
+    expect(changes.Properties.Targets).toEqual([expect.objectContaining({ RetryPolicy: { MaximumRetryAttempts: 2 } })]);
+  });
+
+  test('the state-change rule hears each watched source: one as it is, several under $or by key', () => {
+    const one = setUp();
+    one.runtime.watch('b', { source: ['aws.imagebuilder'] });
+    expect(Object.values(Template.fromStack(one.stack).findResources('AWS::Events::Rule'))
+      .map((r: any) => r.Properties.EventPattern).filter((p) => p)).toEqual([{ source: ['aws.imagebuilder'] }]);
+    const two = setUp();
+    two.runtime.watch('b', { source: ['aws.imagebuilder'] });
+    two.runtime.watch('a', { source: ['aws.codebuild'] });
+    two.runtime.watch('b', { 'source': ['aws.imagebuilder'], 'detail-type': ['EC2 Image Builder Image State Change'] });
+    const patterns = Object.values(Template.fromStack(two.stack).findResources('AWS::Events::Rule')).map((r: any) => r.Properties.EventPattern).filter((p) => p);
+    expect(patterns).toEqual([{ $or: [{ source: ['aws.codebuild'] }, { 'source': ['aws.imagebuilder'], 'detail-type': ['EC2 Image Builder Image State Change'] }] }]);
+  });
+
+  test('one permission lets the stack\'s rules invoke the function, for this account only', () => {
+    const { stack } = setUp();
+    const [, permission] = only(Template.fromStack(stack), 'AWS::Lambda::Permission');
+    expect(permission.Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceAccount: '123456789012' });
+    expect(JSON.stringify(permission.Properties.SourceArn)).toContain(`:events:eu-west-1:123456789012:rule/${PREFIX}-*"`);
+  });
+
+  test('its own policy: the state parameters under the stack\'s path, its schedule rule, and its stack\'s resources', () => {
+    const { stack } = setUp();
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const text = (s: any) => JSON.stringify(s.Resource);
+    const ssm = statements.find((s) => JSON.stringify(s.Action).includes('ssm:'));
+    expect(ssm.Action).toEqual(['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParametersByPath']);
+    expect(text(ssm)).toContain(':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/App"');
+    expect(text(ssm)).toContain(':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/App/*"');
+    const events = statements.find((s) => JSON.stringify(s.Action).includes('events:'));
+    expect(events.Action).toEqual(['events:EnableRule', 'events:DisableRule']);
+    expect(text(events)).toContain(`:events:eu-west-1:123456789012:rule/${PREFIX}-poll"`);
+    const cfn = statements.find((s) => s.Action === 'cloudformation:DescribeStackResource');
+    expect(cfn.Resource).toEqual({ Ref: 'AWS::StackId' });
+  });
+
+  test('a grant is added once per key', () => {
+    const { stack, runtime } = setUp();
+    const statement = () => new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: ['arn:aws:ecr:eu-west-1:123456789012:repository/app-*'] });
+    runtime.grant('images', [statement()], 'the stack\'s repositories');
+    runtime.grant('images', [statement()], 'again');
+    runtime.grant('other', [new iam.PolicyStatement({ actions: ['ecr:ListImages'], resources: ['*'] })]);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(statements.filter((s) => s.Action === 'ecr:DescribeImages')).toHaveLength(1);
+    expect(statements.filter((s) => s.Action === 'ecr:ListImages')).toHaveLength(1);
+  });
+
+  test('a job: a handle and a wait named by fingerprint and timeout, one signal, its entry in the jobs resource, its data from the signal', () => {
+    const { stack, runtime } = setUp();
+    const owner = new Construct(stack, 'Image');
+    const dependency = new Construct(stack, 'Grant');
+    new iam.Role(dependency, 'Role', { assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com') });
+    const handle = runtime.addJob(owner, { kind: 'container-build', fingerprint: FP, spec: { Image: 'x' }, timeout: Duration.hours(1), dependencies: [dependency] });
+    runtime.addJob(new Construct(stack, 'Image2'), { kind: 'container-build', fingerprint: FP, spec: {}, timeout: Duration.hours(2) });
+    const suffix = Fingerprint.ofJson({ fingerprint: FP, timeout: 3600 }).short;
+    const template = Template.fromStack(stack).toJSON();
+    const waitId = Object.keys(template.Resources).find((id) => id.startsWith(`ImageWait${suffix}`))!;
+    const handleId = Object.keys(template.Resources).find((id) => id.startsWith(`ImageHandle${suffix}`))!;
+    expect(template.Resources[handleId].Type).toBe('AWS::CloudFormation::WaitConditionHandle');
+    const wait = template.Resources[waitId];
+    expect(wait.Properties).toEqual({ Handle: { Ref: handleId }, Count: 1, Timeout: '3600' });
+    const [jobsId, jobs] = Object.entries(template.Resources).find(([, r]: any) => r.Type === 'Custom::CdkImmutableDeploysJobs') as [string, any];
+    expect(jobsId).toMatch(/Jobs[A-F0-9]{8}$/);
+    expect(wait.DependsOn).toEqual([jobsId]);
+    expect(jobs.Properties.Jobs.slice(0, 1)).toEqual([{ Key: waitId, Kind: 'container-build', Path: 'App/Image', Fingerprint: FP, Handle: { Ref: handleId }, TimeoutSeconds: '3600', Spec: { Image: 'x' } }]);
+    expect(jobs.Properties.ServiceTimeout).toBe('900');
+    expect(jobs.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^cdkimmutabledeploysRuntimePoll/), expect.stringMatching(/^GrantRole/)]));
+    expect(stack.resolve(handle.data)).toEqual({ 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [waitId, 'Data'] }] }] });
+    // A new timeout is a new wait.
+    expect(Object.keys(template.Resources).some((id) => id.startsWith(`Image2Wait${Fingerprint.ofJson({ fingerprint: FP, timeout: 7200 }).short}`))).toBe(true);
+  });
+
+  test('a timeout given as a lazy number becomes the wait\'s timeout as a string', () => {
+    const { stack, runtime } = setUp();
+    runtime.addJob(new Construct(stack, 'Image'), { kind: 'container-build', fingerprint: FP, spec: {}, timeout: Duration.seconds(Lazy.number({ produce: () => 600 })) });
+    const wait = Object.values(Template.fromStack(stack).findResources('AWS::CloudFormation::WaitCondition'))[0] as any;
+    expect(wait.Properties.Timeout).toBe('600');
+  });
+
+  test('exactly 100,000 bytes still fit one request: two jobs of 50,000 share a resource, and one of 100,000 is no error', () => {
+    const sized = (path: string, bytes: number) => {
+      const empty = Buffer.byteLength(JSON.stringify({ Kind: 'ami-bake', Path: `Exact/${path}`, Fingerprint: FP, Spec: { Script: '' } }), 'utf8');
+      return { kind: 'ami-bake' as const, fingerprint: FP, spec: { Script: 'x'.repeat(bytes - 800 - empty) }, timeout: Duration.hours(1) };
+    };
+    const two = setUp('Exact');
+    two.runtime.addJob(new Construct(two.stack, 'A'), sized('A', 50_000));
+    two.runtime.addJob(new Construct(two.stack, 'B'), sized('B', 50_000));
+    expect(Object.values(Template.fromStack(two.stack).findResources('Custom::CdkImmutableDeploysJobs')).map((r: any) => r.Properties.Jobs.length)).toEqual([2]);
+    const one = setUp('Exact');
+    one.runtime.addJob(new Construct(one.stack, 'A'), sized('A', 100_000));
+    expect(() => Template.fromStack(one.stack)).not.toThrow();
+  });
+
+  test('a timeout known only at deploy time becomes the wait\'s timeout, as a string', () => {
+    const { stack, runtime } = setUp();
+    const seconds = new CfnParameter(stack, 'Seconds', { type: 'Number' }).valueAsNumber;
+    runtime.addJob(new Construct(stack, 'Image'), { kind: 'container-build', fingerprint: FP, spec: {}, timeout: Duration.seconds(seconds) });
+    const wait = Object.values(Template.fromStack(stack).findResources('AWS::CloudFormation::WaitCondition'))[0] as any;
+    expect(wait.Properties.Timeout).toEqual({ Ref: 'Seconds' });
+  });
+
+  test('a job that reads another job\'s result goes to the next jobs resource; jobs of one level share one', () => {
+    const { stack, runtime } = setUp();
+    const base = runtime.addJob(new Construct(stack, 'Base'), { kind: 'ami-bake', fingerprint: 'b'.repeat(64), spec: {}, timeout: Duration.hours(1) });
+    runtime.addJob(new Construct(stack, 'Other'), { kind: 'ami-bake', fingerprint: 'd'.repeat(64), spec: { Data: 'not a result' }, timeout: Duration.hours(1) });
+    runtime.addJob(new Construct(stack, 'Layer'), { kind: 'ami-bake', fingerprint: 'c'.repeat(64), spec: { ParentImage: base.data }, timeout: Duration.hours(1) });
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const jobs = Object.entries(resources).filter(([, r]: any) => r.Type === 'Custom::CdkImmutableDeploysJobs').map(([id, r]: any) => [id, r.Properties.Jobs.map((j: any) => j.Path)]);
+    expect(jobs).toEqual([
+      [expect.stringMatching(/RuntimeJobs[A-F0-9]{8}$/), ['App/Base', 'App/Other']],
+      [expect.stringMatching(/RuntimeJobs2[A-F0-9]{8}$/), ['App/Layer']],
+    ]);
+  });
+
+  test('jobs fill a resource up to 100,000 bytes with a handle each, then the next; a job too large alone is a synth error', () => {
+    const { stack, runtime } = setUp();
+    for (let i = 0; i < 4; i++) runtime.addJob(new Construct(stack, `Bake${i}`), { kind: 'ami-bake', fingerprint: `${i}`.repeat(64), spec: { Script: 'x'.repeat(30_000) }, timeout: Duration.hours(1) });
+    const counts = Object.values(Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysJobs')).map((r: any) => r.Properties.Jobs.length);
+    expect(counts).toEqual([3, 1]);
+    const big = setUp('Big');
+    big.runtime.addJob(new Construct(big.stack, 'Huge'), { kind: 'ami-bake', fingerprint: FP, spec: { Script: 'x'.repeat(99_500) }, timeout: Duration.hours(1) });
+    expect(() => Template.fromStack(big.stack)).toThrow(/The deploy-time job of Big\/Huge takes about \d+ bytes, more than the 100000 that fit one CloudFormation request to the runtime of stack Big .*Move long scripts into files/);
+    const fits = setUp('Fits');
+    fits.runtime.addJob(new Construct(fits.stack, 'Large'), { kind: 'ami-bake', fingerprint: FP, spec: { Script: 'x'.repeat(98_000) }, timeout: Duration.hours(1) });
+    expect(() => Template.fromStack(fits.stack)).not.toThrow();
+  });
+
+  test('a lookup: its own resource with the fingerprint and where to look, after the function, answering its Id', () => {
+    const { stack, runtime } = setUp();
+    const owner = new Construct(stack, 'Imported');
+    const id = runtime.addLookup(owner, { kind: 'ami-lookup', fingerprint: FP, spec: { Owner: '111111111111' } });
+    const [lookupId, lookup] = only(Template.fromStack(stack), 'Custom::CdkImmutableDeploysLookup');
+    expect(lookupId).toMatch(/^ImportedLookup/);
+    expect(lookup.Properties).toMatchObject({ Kind: 'ami-lookup', Path: 'App/Imported', Fingerprint: FP, Spec: { Owner: '111111111111' }, ServiceTimeout: '900' });
+    expect(lookup.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^CdkImmutableDeploysRuntime.*ServiceRole/)]));
+    expect(stack.resolve(id)).toEqual({ 'Fn::GetAtt': [lookupId, 'Id'] });
+  });
+
+  test('rule names: a long stack name is cut to 40 characters, and a hash of the whole name keeps them apart', () => {
+    const long = 'S'.repeat(60);
+    const { stack } = setUp(long);
+    const rule = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).find((r: any) => r.Properties.ScheduleExpression) as any;
+    expect(rule.Properties.Name).toBe(`${'S'.repeat(40)}-jobs-${Fingerprint.ofString(long).short.slice(0, 8)}-poll`);
+  });
+});
