@@ -12,10 +12,17 @@ const SCOPE = {
   'src/internal/paths.ts': ['test/fingerprint/fingerprint.test.ts', 'test/internal/paths.test.ts'],
   'src/internal/failure.ts': ['test/internal/failure.test.ts'],
   'src/internal/errors.ts': ['test/internal/errors.test.ts'],
-  'src/internal/runtime/runtime.singleton-lambda.ts': ['test/internal/runtime/runtime.test.ts', 'test/internal/runtime/runtime.mutation.test.ts'],
+  // key-grant-job.test.ts drives the lookup path (Create, Update, the cleanup Delete) through the handler.
+  'src/internal/runtime/runtime.singleton-lambda.ts': [
+    'test/internal/runtime/runtime.test.ts', 'test/internal/runtime/runtime.mutation.test.ts', 'test/artifacts/ami/key-grant-job.test.ts',
+  ],
   // The runtime's harness replaces the transport and its delays: its tests add time, not kills.
   'src/internal/runtime/http.ts': ['test/internal/runtime/http.test.ts'],
-  'src/internal/runtime/job.ts': ['test/internal/runtime/runtime.test.ts', 'test/internal/runtime/runtime.mutation.test.ts'],
+  // lookupFailure() and clientsByRegion() are the lookups' and the key grant's: their tests own them.
+  'src/internal/runtime/job.ts': [
+    'test/internal/runtime/runtime.test.ts', 'test/internal/runtime/runtime.mutation.test.ts',
+    'test/artifacts/ami/lookup-job.test.ts', 'test/artifacts/container/lookup-job.test.ts', 'test/artifacts/ami/key-grant-job.test.ts',
+  ],
   'src/internal/runtime/state.ts': ['test/internal/runtime/state.test.ts'],
   // The runtime construct in a bare stack; runtime-construct.test.ts (with real jobs) synthesizes 50 builds
   // and bakes and takes minutes a mutant, so it is left out of the run.
@@ -24,6 +31,7 @@ const SCOPE = {
   'src/artifacts/ami/bake-job.ts': ['test/artifacts/ami/bake-job.test.ts'],
   'src/artifacts/ami/lookup-job.ts': ['test/artifacts/ami/lookup-job.test.ts'],
   'src/artifacts/container/lookup-job.ts': ['test/artifacts/container/lookup-job.test.ts'],
+  'src/artifacts/ami/key-grant-job.ts': ['test/artifacts/ami/key-grant-job.test.ts'],
 };
 
 const mutate = process.env.MUTATE ? process.env.MUTATE.split(',').map((f) => f.trim()) : Object.keys(SCOPE);

@@ -184,3 +184,78 @@ describe('KMS grant for another account\'s AMI key', () => {
     expect(stack.logs.join('\n')).toMatch(/left it as it is after AccessDeniedException/);
   });
 });
+
+describe('KMS grant: whole messages, names and logs (mutation testing)', () => {
+  const PATH = 'app/Fleet/ImportedArtifact';
+  const HEAD = `${PATH}: the KMS grant that lets ${GRANTEE} use key ${KEY_A}`;
+
+  test('the grant\'s name is pinned to its derivation: a release that changed it would make a second grant on every replay', () => {
+    const lookup = { kind: 'key-grant' as const, path: 'p', fingerprint: FP[KEY_A], spec: specOf(FP[KEY_A]), account: '123456789012', region: 'eu-west-1', stackId: STACK_ID, logicalId: 'L' };
+    const identity = `${STACK_ID}\nL\n${KEY_A}\n${GRANTEE}`;
+    expect(grantNameOf(lookup)).toBe(`cdk-immutable-deploys-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`);
+    // The parts are separated: moving text from one to the next is another grant.
+    expect(grantNameOf({ ...lookup, logicalId: 'LA', spec: { ...lookup.spec, KeyArn: 'B' } }))
+      .not.toBe(grantNameOf({ ...lookup, logicalId: 'L', spec: { ...lookup.spec, KeyArn: 'AB' } }));
+  });
+
+  test('access denied: the whole reason, with the error and what to do', async () => {
+    kms.on(CreateGrantCommand).rejects(sdkError('AccessDeniedException'));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Reason).toBe([
+      `${HEAD} could not be created from account 123456789012: the key's policy does not let this account create grants.`,
+      'Error: AccessDeniedException: AccessDeniedException happened',
+      'What to do: In the key\'s account, let account 123456789012 call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one.',
+    ].join('\n'));
+  });
+
+  test.each(['NotFoundException', 'KMSInvalidStateException', 'DisabledException'])('%s: the key is missing, disabled or pending deletion (whole reason)', async (name) => {
+    kms.on(CreateGrantCommand).rejects(sdkError(name));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toBe([
+      `${HEAD} could not be created: the key is missing, disabled or pending deletion.`,
+      `Error: ${name}: ${name} happened`,
+      'What to do: Pass the ARN of the key that encrypts the AMI\'s snapshots in this region (encryptionKeyArn of AmiArtifact.fromFingerprint()), and check in its account that it is enabled.',
+    ].join('\n'));
+  });
+
+  test('another error that is not transient fails as the runtime\'s generic lookup failure, not as a missing key', async () => {
+    kms.on(CreateGrantCommand).rejects(sdkError('ValidationException'));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).not.toMatch(/missing, disabled|policy does not let/);
+    expect(answer.Reason).toMatch(/ValidationException: ValidationException happened/);
+  });
+
+  test('CreateGrant answering without a grant id fails the deploy, saying so', async () => {
+    kms.on(CreateGrantCommand).resolves({});
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toBe(`${HEAD}: CreateGrant answered without a grant id.`);
+  });
+
+  test('a Create logs its summary: the grant, the grantee and the key', async () => {
+    kms.on(CreateGrantCommand).resolves({ GrantId: 'ef'.repeat(32) });
+    await request('Create', KEY_A);
+    expect(stack.logs).toContain(`${PATH}: grant ${'ef'.repeat(32)} lets ${GRANTEE} use ${KEY_A}`);
+  });
+
+  test('a Delete logs the grant it retired; a Delete of a failed Create has nothing to retire and leaves no error in the log', async () => {
+    const v1 = deployed(KEY_A, await request('Create', KEY_A));
+    const [grantA] = [...grants.values()];
+    await stack.lookupRequest('Delete', FP[KEY_A], v1, 'key-grant', specOf);
+    expect(stack.logs).toContain(`${PATH}: retired grant ${grantA.id} on ${KEY_A}`);
+    stack.logs.length = 0;
+    const failedId = `key-grant:${FP[KEY_A].slice(0, 32)}`;
+    expect((await stack.lookupRequest('Delete', FP[KEY_A], { fingerprint: FP[KEY_A], physicalId: failedId, id: '' }, 'key-grant', specOf)).Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).not.toMatch(/left it as it is/);
+  });
+
+  test('only a physical id that is exactly key-grant:<grant id> names a grant to retire', async () => {
+    const id = 'ab'.repeat(32);
+    for (const physicalId of [`old-key-grant:${id}`, `key-grant:${id}-old`]) {
+      expect((await stack.lookupRequest('Delete', FP[KEY_A], { fingerprint: FP[KEY_A], physicalId, id: '' }, 'key-grant', specOf)).Status).toBe('SUCCESS');
+    }
+    expect(kms.commandCalls(RetireGrantCommand)).toHaveLength(0);
+  });
+});
