@@ -952,3 +952,123 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     expect(logged()).toContain(`Could not cancel ${IMAGE}: InvalidRequestException: InvalidRequestException happened`);
   });
 });
+
+describe('destroy: edges (mutation testing of the removal policy)', () => {
+  const RECIPE = `${ARN}:image-recipe/s-web-1234abcd/${VERSION}`;
+  const { retry } = throttlingRetry();
+  const tagged = (id: string | undefined, tags: Tag[] | undefined, snapshot = 'snap-1'): Ec2Image => ({
+    ImageId: id,
+    Tags: tags,
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshot } }],
+  });
+  /** One recipe version (no components of its own), with these image builds and component builds. */
+  function oneRecipe(images: Array<{ arn?: string }> = [], components: any = { componentSummaryList: [] }): void {
+    imagebuilder.on(ListImageRecipesCommand).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: RECIPE }] });
+    imagebuilder.on(GetImageRecipeCommand).resolves({ imageRecipe: { components: [] } });
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: images });
+    imagebuilder.on(ListComponentBuildVersionsCommand).resolves(components);
+    imagebuilder.on(DeleteImageCommand).resolves({});
+    imagebuilder.on(DeleteImageRecipeCommand).resolves({});
+    imagebuilder.on(DeleteComponentCommand).resolves({});
+    ec2.on(DeregisterImageCommand).resolves({});
+    ec2.on(DeleteSnapshotCommand).resolves({});
+  }
+  const deregistered = () => inputs(ec2, DeregisterImageCommand).map((i) => i.ImageId);
+
+  test('what was deleted is named, each with its region or ARN', async () => {
+    amis(tagged(AMI, []));
+    oneRecipe([{ arn: IMAGE }], { componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }] });
+    const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, HOLD);
+    expect(result).toEqual({
+      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`],
+      left: [],
+    });
+  });
+
+  test('without AWS_REGION the AMIs and snapshots are named as of this region', async () => {
+    delete process.env.AWS_REGION;
+    amis(tagged(AMI, undefined));
+    oneRecipe();
+    const result = await amiBake.destroy!(job({ ComponentArns: undefined }), retry, HOLD);
+    expect(result.deleted.slice(0, 2)).toEqual([`AMI ${AMI} (this region)`, 'snapshot snap-1 (this region)']);
+  });
+
+  test('an AMI listed without an id is passed over; one without block devices is deregistered alone', async () => {
+    amis(tagged(undefined, []), { ImageId: OLD_AMI, Tags: [] });
+    oneRecipe();
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(deregistered()).toEqual([OLD_AMI]);
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+    expect(result.left).toEqual([]);
+  });
+
+  test('the deleted stack\'s own hold tag, a tag without a key and a keep tag that is not "true" hold nothing', async () => {
+    amis(
+      tagged(AMI, [HELD]),
+      tagged(OLD_AMI, [{ Value: 'x' }, { Key: 'cdk-immutable-deploys:keep', Value: 'false' }, { Key: 'Team', Value: 'true' }]),
+    );
+    oneRecipe();
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(deregistered()).toEqual([AMI, OLD_AMI]);
+    expect(result.left).toEqual([]);
+  });
+
+  test('an AMI already gone still has its snapshots deleted; an error known by its Code alone is gone too', async () => {
+    amis(tagged(AMI, []), tagged(OLD_AMI, [], 'snap-0'));
+    oneRecipe();
+    ec2.on(DeregisterImageCommand, { ImageId: AMI }).rejects(sdkError('InvalidAMIID.NotFound'));
+    ec2.on(DeregisterImageCommand, { ImageId: OLD_AMI }).rejects(Object.assign(new Error('gone'), { name: 'Error', Code: 'InvalidAMIID.Unavailable' }));
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(inputs(ec2, DeleteSnapshotCommand).map((i) => i.SnapshotId)).toEqual(['snap-1', 'snap-0']);
+    expect(result.left).toEqual([]);
+  });
+
+  test('a recipe answered without its document, an image build without an ARN, and a component build without one are passed over', async () => {
+    amis();
+    oneRecipe([{}, { arn: IMAGE }], { componentSummaryList: [{}, { arn: `${COMPONENT(1)}/1` }] });
+    imagebuilder.on(GetImageRecipeCommand).resolves({});
+    const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, HOLD);
+    expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([IMAGE]);
+    expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([`${COMPONENT(1)}/1`]);
+    expect(result.left).toEqual([]);
+  });
+
+  test('every page of a component\'s build versions is deleted; a component that is gone has none', async () => {
+    amis();
+    oneRecipe();
+    imagebuilder.on(ListComponentBuildVersionsCommand, { componentVersionArn: COMPONENT(1), nextToken: undefined }).resolves({ componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }], nextToken: 'p2' });
+    imagebuilder.on(ListComponentBuildVersionsCommand, { componentVersionArn: COMPONENT(1), nextToken: 'p2' }).resolves({ componentSummaryList: [{ arn: `${COMPONENT(1)}/2` }] });
+    imagebuilder.on(ListComponentBuildVersionsCommand, { componentVersionArn: COMPONENT(2) }).rejects(sdkError('ResourceNotFoundException'));
+    await amiBake.destroy!(job(), retry, HOLD);
+    expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([`${COMPONENT(1)}/1`, `${COMPONENT(1)}/2`]);
+  });
+
+  test('a recipe naming a component by its build version, another bake\'s component of this account and an AWS-managed one: only the bake\'s own version is listed', async () => {
+    amis();
+    oneRecipe();
+    imagebuilder.on(GetImageRecipeCommand).resolves({
+      imageRecipe: {
+        components: [
+          { componentArn: `${COMPONENT(1)}/1` },
+          { componentArn: `${ARN}:component/s-api-99999999-abababababababab-s1/${VERSION}` },
+          { componentArn: 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x' },
+          {} as { componentArn: string },
+        ],
+      },
+    });
+    await amiBake.destroy!(job({ ComponentArns: [] }), retry, HOLD);
+    expect(inputs(imagebuilder, ListComponentBuildVersionsCommand).map((i) => i.componentVersionArn)).toEqual([COMPONENT(1)]);
+  });
+
+  test('a recipe or a component that cannot be read (other than gone) fails the destroy with its error, deleting nothing of Image Builder', async () => {
+    amis();
+    oneRecipe();
+    imagebuilder.on(GetImageRecipeCommand).rejects(sdkError('AccessDeniedException', 403));
+    await expect(amiBake.destroy!(job(), retry, HOLD)).rejects.toThrow(/AccessDeniedException happened/);
+    expect(imagebuilder.commandCalls(DeleteImageRecipeCommand)).toHaveLength(0);
+    imagebuilder.on(GetImageRecipeCommand).resolves({});
+    imagebuilder.on(ListComponentBuildVersionsCommand).rejects(sdkError('AccessDeniedException', 403));
+    await expect(amiBake.destroy!(job(), retry, HOLD)).rejects.toThrow(/AccessDeniedException happened/);
+    expect(imagebuilder.commandCalls(DeleteComponentCommand)).toHaveLength(0);
+  });
+});

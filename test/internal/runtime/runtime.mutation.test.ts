@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
  * The runtime's edges that mutation testing found untested (issue 17): what a job's error becomes,
  * requests the runtime cannot serve, and the ids it derives. Against the lifecycle harness.
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { StackHarness } from './harness';
 import { transport } from '../../../src/internal/runtime/http';
@@ -482,5 +482,120 @@ describe('lookups: edges (mutation testing, issue 17)', () => {
     expect(look.mock.calls[1][0].spec).toEqual({ Owner: '111111111111', SourceRegion: 'us-east-1' });
     expect(answer).toMatchObject({ Status: 'FAILED', Reason: 'app/Fleet/Imported: the lookup of fingerprint a1 failed.\nError: AccessDeniedException: not authorized' });
     expect(stack.logs).toContainEqual(expect.stringMatching(/^Failed: app\/Fleet\/Imported: the lookup of fingerprint a1 failed/));
+  });
+});
+
+describe('removal policy DESTROY: edges (mutation testing of the removal policy)', () => {
+  let stack: StackHarness;
+  beforeEach(() => {
+    stack = new StackHarness();
+    stack.stackStatus = 'DELETE_IN_PROGRESS';
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const doomed = (fingerprint: string, extra: Partial<JobProperties> = {}): JobProperties => ({ ...jobOf(fingerprint, 60, { Image: fingerprint, RemovalPolicy: 'destroy' }), ...extra });
+  const remove = (jobs: JobProperties[]) => stack.request('Delete', jobs, { jobs, physicalId: physicalIdOf(STACK, jobs) });
+  /** DescribeStacks answers this (the other CloudFormation calls go to the harness), and each input is kept. */
+  function describeStacks(answer: object): any[] {
+    const inputs: any[] = [];
+    const send = CloudFormationClient.prototype.send;
+    jest.spyOn(CloudFormationClient.prototype, 'send').mockImplementation(function (this: CloudFormationClient, command: any) {
+      if (command instanceof DescribeStacksCommand) {
+        inputs.push(command.input);
+        return Promise.resolve(answer);
+      }
+      return (send as any).call(this, command);
+    } as any);
+    return inputs;
+  }
+  /** The jobs' destroy records what it is told and returns this. */
+  function destroying(result: { deleted: string[]; left: string[] }): string[] {
+    const paths: string[] = [];
+    stack.builds.destroy = async (job) => {
+      paths.push(job.path);
+      return result;
+    };
+    return paths;
+  }
+
+  test('the stack asked about is the stack of the request, by its id', async () => {
+    const inputs = describeStacks({ Stacks: [{ StackName: 'app', StackStatus: 'DELETE_IN_PROGRESS' }] });
+    const paths = destroying({ deleted: ['a'], left: [] });
+    await remove([doomed(F1)]);
+    expect(inputs).toEqual([{ StackName: STACK }]);
+    expect(paths).toEqual([`app/Own-${F1}`]);
+  });
+
+  test('DescribeStacks without the stack (no list, an empty one) deletes nothing and says so', async () => {
+    for (const answer of [{}, { Stacks: [] }]) {
+      stack = new StackHarness();
+      describeStacks(answer);
+      const paths = destroying({ deleted: ['a'], left: [] });
+      expect((await remove([doomed(F1)])).Status).toBe('SUCCESS');
+      expect(paths).toEqual([]);
+      expect(stack.logs).toContain('Deleted the jobs resource of 1 job(s); no artifact was deleted.');
+      jest.restoreAllMocks();
+    }
+  });
+
+  test('a job without a spec, or of a kind without a runner, is kept: only a DESTROY job with a runner that deletes goes', async () => {
+    const paths = destroying({ deleted: [], left: [] });
+    const answer = await remove([{ ...doomed(F1), Spec: undefined } as any, doomed(F2, { Kind: 'no-such-kind' as any })]);
+    expect(answer.Status).toBe('SUCCESS');
+    expect(paths).toEqual([]);
+    expect(stack.logs).toContain('Deleted the jobs resource of 2 job(s); no artifact was deleted.');
+    expect(stack.logs.join('\n')).not.toMatch(/crash/);
+  });
+
+  test('the log names what was deleted and left: nothing as "0.", the first 20 of a list and how many more', async () => {
+    const items = (n: number, what: string) => Array.from({ length: n }, (_, i) => `${what}-${i + 1}`);
+    destroying({ deleted: [], left: items(21, 'left') });
+    await remove([doomed(F1)]);
+    expect(stack.logs).toContain(`app/Own-${F1}: removal policy DESTROY: deleted 0.`);
+    expect(stack.logs).toContain(`app/Own-${F1}: removal policy DESTROY: left 21: ${items(20, 'left').join('; ')}; and 1 more. Delete them by hand (README: What stays after cdk destroy).`);
+    stack.logs.length = 0;
+    destroying({ deleted: items(20, 'ami'), left: [] });
+    await remove([doomed(F2)]);
+    expect(stack.logs).toContain(`app/Own-${F2}: removal policy DESTROY: deleted 20: ${items(20, 'ami').join('; ')}.`);
+    expect(stack.logs.join('\n')).not.toMatch(/DESTROY: left/);
+  });
+
+  test('a call at exactly the deadline is still tried; only past it is a call refused', async () => {
+    const start = stack.now;
+    const tried: number[] = [];
+    stack.builds.destroy = async (_job, retry) => {
+      // The call's deadline: the function's remaining 10 minutes less 30 s.
+      stack.now = start + 570_000;
+      await retry(async () => tried.push(stack.now));
+      stack.now += 1;
+      const late = await retry(async () => tried.push(stack.now)).catch((e) => (e as Error).message);
+      return { deleted: [], left: [String(late)] };
+    };
+    await remove([doomed(F1)]);
+    expect(tried).toEqual([start + 570_000]);
+    expect(stack.logs.join('\n')).toMatch(/left 1: out of time for this call: not tried/);
+  });
+});
+
+describe('lookups: the Delete path (mutation testing of the key grant)', () => {
+  let stack: StackHarness;
+  beforeEach(() => {
+    stack = new StackHarness();
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test('a Delete of a lookup that makes nothing (no remove), or of an unknown kind, answers SUCCESS and logs nothing left', async () => {
+    for (const kind of ['ami-lookup', 'no-such-kind']) {
+      const answer = await stack.lookupRequest('Delete', F1, { fingerprint: F1, physicalId: `${kind}:${F1}`, id: '' }, kind as any);
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `${kind}:${F1}` });
+    }
+    expect(stack.logs.join('\n')).not.toMatch(/left it as it is|crash/);
+  });
+
+  test('a remove that fails is logged with the path, the physical id and the error, and the Delete still succeeds', async () => {
+    (stack.lookups as any).remove = async () => { throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' }); };
+    const answer = await stack.lookupRequest('Delete', F1, { fingerprint: F1, physicalId: 'key-grant:x', id: '' }, 'key-grant');
+    expect(answer.Status).toBe('SUCCESS');
+    expect(stack.logs).toContain('app/Fleet/ImportedArtifact: Delete of key-grant:x left it as it is after AccessDeniedException: denied');
   });
 });
