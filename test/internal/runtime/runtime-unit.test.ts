@@ -195,3 +195,35 @@ describe('DeployTimeRuntime in a bare stack', () => {
     expect(rule.Properties.Name).toBe(`${'S'.repeat(40)}-jobs-${Fingerprint.ofString(long).short.slice(0, 8)}-poll`);
   });
 });
+
+describe('the retry word (context cdk-immutable-deploys:retry), in a bare stack', () => {
+  /** The logical ids of one job's wait and handle, synthesized with this context. */
+  function ids(context: { [key: string]: unknown }) {
+    const stack = new Stack(new App({ context }), 'App', { env: ENV });
+    const handle = DeployTimeRuntime.of(stack).addJob(new Construct(stack, 'Image'), { kind: 'container-build', fingerprint: FP, spec: {}, timeout: Duration.hours(1) });
+    return { wait: stack.resolve(handle.wait.logicalId), handle: Object.keys(Template.fromStack(stack).findResources('AWS::CloudFormation::WaitConditionHandle'))[0] };
+  }
+  const suffix = (extra: { [key: string]: unknown }) => Fingerprint.ofJson({ fingerprint: FP, timeout: 3600, ...extra }).short;
+  /** `<construct><kind><suffix>` and the hash CDK appends to a logical id. */
+  const named = (kind: string, extra: { [key: string]: unknown }) => new RegExp(`^Image${kind}${suffix(extra)}[0-9A-F]{8}$`);
+
+  test('the wait and handle names: pinned without a word (existing stacks keep theirs), and with the word', () => {
+    expect(ids({}).wait).toMatch(named('Wait', {}));
+    expect(ids({}).handle).toMatch(named('Handle', {}));
+    expect(ids({ 'cdk-immutable-deploys:retry': '' })).toEqual(ids({}));
+    expect(ids({ 'cdk-immutable-deploys:retry': null })).toEqual(ids({}));
+    expect(ids({ 'cdk-immutable-deploys:retry': '2' }).wait).toMatch(named('Wait', { retry: '2' }));
+    expect(ids({ 'cdk-immutable-deploys:retry': 2 })).toEqual(ids({ 'cdk-immutable-deploys:retry': '2' }));
+  });
+
+  test('a word of 1 to 32 letters, digits, ".", "_" or "-" is taken; anything else is a synth error naming the stack, the value and what to pass', () => {
+    for (const word of ['a', 'x'.repeat(32), 'r.1_b-2']) expect(ids({ 'cdk-immutable-deploys:retry': word }).wait).toMatch(named('Wait', { retry: word }));
+    for (const bad of ['x'.repeat(33), 'bad word', 'word bad', 'two/words']) {
+      expect(() => ids({ 'cdk-immutable-deploys:retry': bad })).toThrow(
+        `App: context cdk-immutable-deploys:retry (${bad}) must be 1 to 32 letters, digits, '.', '_' or '-'. Pass a new word for each retry after a deploy with --no-rollback failed, e.g. \`cdk deploy -c cdk-immutable-deploys:retry=2\`.`,
+      );
+    }
+    expect(() => ids({ 'cdk-immutable-deploys:retry': true })).toThrow(/context cdk-immutable-deploys:retry \(true\) must be/);
+    expect(() => ids({ 'cdk-immutable-deploys:retry': { word: 'a' } })).toThrow(/context cdk-immutable-deploys:retry .* must be/);
+  });
+});
