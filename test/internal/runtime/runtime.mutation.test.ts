@@ -498,13 +498,13 @@ describe('removal policy DESTROY: edges (mutation testing of the removal policy)
   /** DescribeStacks answers this (the other CloudFormation calls go to the harness), and each input is kept. */
   function describeStacks(answer: object): any[] {
     const inputs: any[] = [];
-    const send = CloudFormationClient.prototype.send;
+    const original = CloudFormationClient.prototype.send;
     jest.spyOn(CloudFormationClient.prototype, 'send').mockImplementation(function (this: CloudFormationClient, command: any) {
       if (command instanceof DescribeStacksCommand) {
         inputs.push(command.input);
         return Promise.resolve(answer);
       }
-      return (send as any).call(this, command);
+      return (original as any).call(this, command);
     } as any);
     return inputs;
   }
