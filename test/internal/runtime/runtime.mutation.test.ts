@@ -577,6 +577,23 @@ describe('removal policy DESTROY: edges (mutation testing of the removal policy)
   });
 });
 
+describe('removal policy DESTROY: an earlier version\'s Delete (mutation testing of the removal policy)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('the cleanup Delete of a replaced version only releases its holds: it never asks whether the stack is being deleted', async () => {
+    const stack = new StackHarness();
+    for (const fingerprint of [F1, F2]) {
+      await stack.deploy([{ fingerprint, destroy: true }]);
+      stack.builds.finish(fingerprint, 'succeeded');
+      await stack.event();
+      expect(await stack.settle()).toBe('complete');
+    }
+    expect(stack.statusReads).toBe(0);
+    expect(stack.builds.destroyed).toEqual([]);
+    expect(stack.logs.join('\n')).not.toMatch(/Deleted the jobs resource/);
+  });
+});
+
 describe('lookups: the Delete path (mutation testing of the key grant)', () => {
   let stack: StackHarness;
   beforeEach(() => {
