@@ -826,3 +826,14 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     await expect(containerBuild.cancel(job(), 'cib-project:3')).rejects.toMatchObject({ name: 'ServiceUnavailableException' });
   });
 });
+
+describe('destroy: what a refusal reports (mutation testing of the removal policy)', () => {
+  test('a refused deletion deleted nothing: the repository is only left, with the whole reason', async () => {
+    const { retry } = throttlingRetry();
+    ecr.on(DeleteRepositoryCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({
+      deleted: [],
+      left: ['repository app-images (eu-west-1) and its images: AccessDeniedException: not authorized'],
+    });
+  });
+});

@@ -3,7 +3,7 @@
  * function, rules, policy, jobs and lookups. Fast enough to mutate (issue 17); the construct suites
  * (`runtime-construct.test.ts`) check it with real jobs.
  */
-import { App, CfnParameter, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -225,5 +225,75 @@ describe('the retry word (context cdk-immutable-deploys:retry), in a bare stack'
     }
     expect(() => ids({ 'cdk-immutable-deploys:retry': true })).toThrow(/context cdk-immutable-deploys:retry \(true\) must be/);
     expect(() => ids({ 'cdk-immutable-deploys:retry': { word: 'a' } })).toThrow(/context cdk-immutable-deploys:retry .* must be/);
+  });
+});
+
+describe('key grants and removal policies, in a bare stack', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-00000000000a';
+  /** This account's Auto Scaling service-linked role, in the stack's partition. */
+  const GRANTEE = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling']] };
+  const describeStacks = (stack: Stack) => statementsOf(stack).filter((s) => [s.Action].flat().includes('cloudformation:DescribeStacks'));
+  const statementsOf = (stack: Stack): any[] => Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+
+  test('a key grant: one lookup resource per key, named by it, with the key, this account\'s Auto Scaling role and the runtime as retiring principal', () => {
+    const { stack, runtime } = setUp();
+    const grant = runtime.addKeyGrant(KEY);
+    expect(runtime.addKeyGrant(KEY)).toBe(grant);
+    const other = runtime.addKeyGrant(KEY.replace('0a', '0b'));
+    expect(other).not.toBe(grant);
+    const identity = JSON.stringify(KEY);
+    const id = `KeyGrant${Fingerprint.ofString(identity).short.slice(0, 8)}`;
+    expect(grant.node.id).toBe(id);
+    const resources = Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysLookup');
+    expect(Object.keys(resources)).toHaveLength(2);
+    const [, resource] = Object.entries<any>(resources).find(([logicalId]) => logicalId.includes(id))!;
+    expect(resource.Properties).toMatchObject({
+      Kind: 'key-grant',
+      Path: `${runtime.node.path}/${id}`,
+      Fingerprint: Fingerprint.ofJson({ key: identity, grantee: JSON.stringify(GRANTEE) }).hex,
+      Spec: { KeyArn: KEY, Grantee: GRANTEE, RetiringPrincipal: { 'Fn::GetAtt': [expect.stringMatching(/ServiceRole/), 'Arn'] } },
+      ServiceTimeout: '900',
+    });
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^CdkImmutableDeploysRuntime.*ServiceRole/)]));
+  });
+
+  test('a key grant\'s policy: CreateGrant on that key only, for the Auto Scaling role and the operations it needs; RetireGrant on the key; once per key', () => {
+    const { stack, runtime } = setUp();
+    runtime.addKeyGrant(KEY);
+    runtime.addKeyGrant(KEY);
+    const statements = statementsOf(stack);
+    expect(statements.filter((s) => s.Action === 'kms:CreateGrant')).toEqual([{
+      Action: 'kms:CreateGrant',
+      Effect: 'Allow',
+      Resource: KEY,
+      Condition: {
+        'StringEquals': { 'kms:GranteePrincipal': GRANTEE },
+        'ForAllValues:StringEquals': { 'kms:GrantOperations': ['Encrypt', 'Decrypt', 'ReEncryptFrom', 'ReEncryptTo', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'DescribeKey', 'CreateGrant'] },
+      },
+    }]);
+    expect(statements.filter((s) => s.Action === 'kms:RetireGrant')).toEqual([{ Action: 'kms:RetireGrant', Effect: 'Allow', Resource: KEY }]);
+  });
+
+  test('removal policy: RETAIN or none adds nothing; DESTROY adds the setting and DescribeStacks on the stack, once; SNAPSHOT is refused', () => {
+    // (a stack is synthesized once: one stack for what keeps, one for what deletes)
+    const kept = setUp();
+    const owner = new Construct(kept.stack, 'Image');
+    expect(kept.runtime.removalSetting(owner, 'ContainerImageBuild', undefined)).toEqual({});
+    expect(kept.runtime.removalSetting(owner, 'ContainerImageBuild', RemovalPolicy.RETAIN)).toEqual({});
+    expect(describeStacks(kept.stack)).toEqual([]);
+    const deleted = setUp();
+    const doomed = new Construct(deleted.stack, 'Image');
+    expect(deleted.runtime.removalSetting(doomed, 'ContainerImageBuild', RemovalPolicy.DESTROY)).toEqual({ RemovalPolicy: 'destroy' });
+    expect(deleted.runtime.removalSetting(doomed, 'ContainerImageBuild', RemovalPolicy.DESTROY)).toEqual({ RemovalPolicy: 'destroy' });
+    const describes = describeStacks(deleted.stack);
+    expect(describes).toHaveLength(1);
+    expect([describes[0].Action].flat().filter((a: string) => a === 'cloudformation:DescribeStacks')).toHaveLength(1);
+    expect(describes[0].Resource).toEqual({ Ref: 'AWS::StackId' });
+    const runtime = kept.runtime;
+    for (const policy of [RemovalPolicy.SNAPSHOT, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE]) {
+      expect(() => runtime.removalSetting(owner, 'ContainerImageBuild', policy)).toThrow(
+        `App/Image [ContainerImageBuild]: removalPolicy (${policy}) has no meaning for an artifact, which is either kept or deleted with the stack. Pass RemovalPolicy.RETAIN (the default) or RemovalPolicy.DESTROY.`,
+      );
+    }
   });
 });
