@@ -297,3 +297,24 @@ describe('key grants and removal policies, in a bare stack', () => {
     }
   });
 });
+
+describe('levels and grant keys (mutation testing of the single resolve and the key grants)', () => {
+  test('a job reads only the level of the jobs it names: two layers on one base share the second jobs resource', () => {
+    const { stack, runtime } = setUp();
+    const base = runtime.addJob(new Construct(stack, 'Base'), { kind: 'ami-bake', fingerprint: 'b'.repeat(64), spec: {}, timeout: Duration.hours(1) });
+    runtime.addJob(new Construct(stack, 'Layer'), { kind: 'ami-bake', fingerprint: 'c'.repeat(64), spec: { ParentImage: base.data }, timeout: Duration.hours(1) });
+    runtime.addJob(new Construct(stack, 'Layer2'), { kind: 'ami-bake', fingerprint: 'e'.repeat(64), spec: { ParentImage: base.data }, timeout: Duration.hours(1) });
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const jobs = Object.values(resources).filter((r: any) => r.Type === 'Custom::CdkImmutableDeploysJobs').map((r: any) => r.Properties.Jobs.map((j: any) => j.Path));
+    expect(jobs).toEqual([['App/Base'], ['App/Layer', 'App/Layer2']]);
+  });
+
+  test('two keys, two grants in the policy: each key is its own grant', () => {
+    const { stack, runtime } = setUp();
+    const keys = ['0a', '0b'].map((k) => `arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-0000000000${k}`);
+    keys.forEach((k) => runtime.addKeyGrant(k));
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    expect(statements.filter((s) => s.Action === 'kms:CreateGrant').map((s) => s.Resource)).toEqual(keys);
+    expect(statements.filter((s) => s.Action === 'kms:RetireGrant').map((s) => s.Resource)).toEqual(keys);
+  });
+});
