@@ -222,6 +222,7 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   private ownProfile?: iam.CfnInstanceProfile;
   private readonly vpc: ec2.IVpc;
   private givenOrOwnSecurityGroup?: ec2.ISecurityGroup;
+  private ownConnections?: ec2.Connections;
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
@@ -271,7 +272,8 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
    * a security group of its own, so that the rules added to it open this fleet only.
    */
   public get connections(): ec2.Connections {
-    return new ec2.Connections({ securityGroups: [this.securityGroup] });
+    this.ownConnections ??= new ec2.Connections({ securityGroups: [this.securityGroup] });
+    return this.ownConnections;
   }
 
   /** The group's own security group (or the one given), created on first use. */

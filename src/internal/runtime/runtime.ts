@@ -227,15 +227,19 @@ export class DeployTimeRuntime extends Construct {
    */
   public addLookup(owner: Construct, options: { kind: LookupKind; fingerprint: string; spec: { [name: string]: string } }): string {
     const properties: LookupProperties = { Kind: options.kind, Path: owner.node.path, Fingerprint: options.fingerprint, Spec: options.spec };
-    const resource = new CustomResource(owner, 'Lookup', {
+    return this.newLookup(owner, 'Lookup', properties).getAttString(LOOKUP_ATTRIBUTE);
+  }
+
+  /** A `Custom::CdkImmutableDeploysLookup` resource, made after the function's policy (its grants). */
+  private newLookup(scope: Construct, id: string, properties: LookupProperties): CustomResource {
+    const resource = new CustomResource(scope, id, {
       serviceToken: this.function.functionArn,
       resourceType: LOOKUP_RESOURCE_TYPE,
       serviceTimeout: SERVICE_TIMEOUT,
       properties: { ...properties },
     });
-    // The function's policy (its grants) exists before the first lookup.
     resource.node.addDependency(this.function);
-    return resource.getAttString(LOOKUP_ATTRIBUTE);
+    return resource;
   }
 
   /**
@@ -260,12 +264,7 @@ export class DeployTimeRuntime extends Construct {
       Fingerprint: Fingerprint.ofJson({ key: identity, grantee: JSON.stringify(stack.resolve(grantee)) }).hex,
       Spec: { ...spec },
     };
-    const resource = new CustomResource(this, id, {
-      serviceToken: this.function.functionArn,
-      resourceType: LOOKUP_RESOURCE_TYPE,
-      serviceTimeout: SERVICE_TIMEOUT,
-      properties: { ...properties },
-    });
+    const resource = this.newLookup(this, id, properties);
     // Only grants for this account's Auto Scaling role, with the operations it needs, on this exact key;
     // retiring is allowed by the grant itself (the runtime's role is its retiring principal).
     this.grant(`key-grant:${identity}`, [
@@ -279,7 +278,6 @@ export class DeployTimeRuntime extends Construct {
       }),
       new iam.PolicyStatement({ actions: ['kms:RetireGrant'], resources: [keyArn] }),
     ]);
-    resource.node.addDependency(this.function);
     return resource;
   }
 
