@@ -353,19 +353,27 @@ export async function findReusable(
 }
 
 async function listImages(imageVersionArn: string): Promise<ImageSummary[]> {
-  const images: ImageSummary[] = [];
+  return allPages(async (nextToken) => {
+    const page = await imagebuilder.send(new ListImageBuildVersionsCommand({ imageVersionArn, nextToken }));
+    return { items: page.imageSummaryList, nextToken: page.nextToken };
+  }, true);
+}
+
+/** Every item of an Image Builder list, page by page; none when `goneIsEmpty` and what it lists is gone. */
+async function allPages<T>(page: (nextToken: string | undefined) => Promise<{ items?: T[]; nextToken?: string }>, goneIsEmpty: boolean): Promise<T[]> {
+  const items: T[] = [];
   let nextToken: string | undefined;
   try {
     do {
-      const page = await imagebuilder.send(new ListImageBuildVersionsCommand({ imageVersionArn, nextToken }));
-      images.push(...(page.imageSummaryList ?? []));
-      nextToken = page.nextToken;
+      const got = await page(nextToken);
+      items.push(...(got.items ?? []));
+      nextToken = got.nextToken;
     } while (nextToken);
   } catch (error) {
-    if ((error as Error).name === 'ResourceNotFoundException') return [];
+    if (goneIsEmpty && (error as Error).name === 'ResourceNotFoundException') return [];
     throw error;
   }
-  return images;
+  return items;
 }
 
 async function createIfAbsent(create: () => Promise<unknown>): Promise<void> {
@@ -470,29 +478,18 @@ function ownComponents(bakeName: string, arns: string[]): string[] {
 
 /** Every version of a recipe name of this account. */
 async function listRecipes(name: string): Promise<string[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
+  const recipes = await allPages(async (nextToken) => {
     const page = await imagebuilder.send(new ListImageRecipesCommand({ owner: 'Self', filters: [{ name: 'name', values: [name] }], nextToken }));
-    arns.push(...(page.imageRecipeSummaryList ?? []).filter((r) => r.name === name && r.arn).map((r) => r.arn!));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return arns;
+    return { items: page.imageRecipeSummaryList, nextToken: page.nextToken };
+  }, false);
+  return recipes.filter((r) => r.name === name && r.arn).map((r) => r.arn!);
 }
 
 /** The build versions of a component version; none when it is gone. */
 async function listComponentBuilds(componentVersionArn: string): Promise<string[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  try {
-    do {
-      const page = await imagebuilder.send(new ListComponentBuildVersionsCommand({ componentVersionArn, nextToken }));
-      arns.push(...(page.componentSummaryList ?? []).map((c) => c.arn ?? '').filter((a) => a));
-      nextToken = page.nextToken;
-    } while (nextToken);
-  } catch (error) {
-    if ((error as Error).name === 'ResourceNotFoundException') return [];
-    throw error;
-  }
-  return arns;
+  const builds = await allPages(async (nextToken) => {
+    const page = await imagebuilder.send(new ListComponentBuildVersionsCommand({ componentVersionArn, nextToken }));
+    return { items: page.componentSummaryList, nextToken: page.nextToken };
+  }, true);
+  return builds.map((c) => c.arn ?? '').filter((a) => a);
 }
