@@ -359,8 +359,11 @@ async function listImages(imageVersionArn: string): Promise<ImageSummary[]> {
   }, true);
 }
 
+/** One page of an Image Builder list. */
+type Page<T> = { items?: T[]; nextToken?: string };
+
 /** Every item of an Image Builder list, page by page; none when `goneIsEmpty` and what it lists is gone. */
-async function allPages<T>(page: (nextToken: string | undefined) => Promise<{ items?: T[]; nextToken?: string }>, goneIsEmpty: boolean): Promise<T[]> {
+async function allPages<T>(page: (nextToken: string | undefined) => Promise<Page<T>>, goneIsEmpty: boolean): Promise<T[]> {
   const items: T[] = [];
   let nextToken: string | undefined;
   try {
