@@ -49,15 +49,6 @@ export function managedPolicyFinding(policyName: string): string {
   return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policyName}]`;
 }
 
-/**
- * The options of a projen-generated singleton handler. Its props type extends
- * `SingletonFunctionProps`, whose code, handler, runtime and uuid the generated constructor sets
- * itself, so only the other options are passed.
- */
-export function handlerProps<T extends lambda.SingletonFunctionProps>(options: Omit<lambda.SingletonFunctionProps, 'uuid' | 'runtime' | 'handler' | 'code'>): T {
-  return options as T;
-}
-
 /** The stack-level function behind a singleton handler (where its role and policies live). */
 export function functionOf(fn: lambda.SingletonFunction): lambda.Function {
   const host = fn.role?.node.scope;

@@ -19,13 +19,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import { DESTROY, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
-import { RuntimeFunction, RuntimeFunctionProps } from './runtime-function';
+import { RuntimeFunction } from './runtime-function';
 import { KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
 import type { KeyGrantSpec } from '../../artifacts/ami/types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
 import { constructError, SynthError } from '../errors';
-import { acknowledgeHandler, acknowledgeWildcards, functionOf, handlerProps } from '../nag';
+import { acknowledgeHandler, acknowledgeWildcards, functionOf } from '../nag';
 import { stackSingleton } from '../singleton';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
@@ -112,13 +112,13 @@ export class DeployTimeRuntime extends Construct {
     const rulePrefix = rulePrefixOf(stack);
     const pollRuleName = `${rulePrefix}-poll`;
 
-    this.singleton = new RuntimeFunction(this, 'Function', handlerProps<RuntimeFunctionProps>({
+    this.singleton = new RuntimeFunction(this, 'Function', {
       lambdaPurpose: 'CdkImmutableDeploysRuntime',
       description: 'cdk-immutable-deploys: runs the deploy-time jobs of this stack (image builds, AMI bakes)',
       timeout: FUNCTION_TIMEOUT,
       memorySize: 256,
       environment: { [RUNTIME_ENV.STATE_PATH]: statePath, [RUNTIME_ENV.POLL_RULE]: pollRuleName },
-    }));
+    });
     this.function = functionOf(this.singleton);
     acknowledgeHandler(this.singleton);
     acknowledgeRuntimeFunction(this.function);

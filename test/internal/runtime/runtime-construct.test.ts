@@ -10,6 +10,7 @@ import { fullDiff } from '@aws-cdk/cloudformation-diff';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { runtimeStatements } from './jobs';
 import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform } from '../../../src';
@@ -73,6 +74,41 @@ describe('DeployTimeRuntime', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
     // Function, role, policy, jobs resource, event rule, schedule rule and one permission for both rules.
     expect(sharedOf(template)).toHaveLength(7);
+  });
+
+  test('its code is the bundled handler, staged as a file asset of the stack exactly as lambda.Code.fromAsset stages it', () => {
+    const bundle = path.join(__dirname, '..', '..', '..', 'assets', 'internal', 'runtime', 'runtime.singleton-lambda');
+    const build = (appContext: { [key: string]: unknown }) => {
+      const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-code-')), context: appContext });
+      const ours = new Stack(app, 'App', { env: ENV });
+      new AmiBake(ours, 'Bake', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo 1'])] });
+      // The same bundle through aws-cdk-lib's own asset code: the reference for hash, key and metadata.
+      const reference = new Stack(app, 'Reference', { env: ENV });
+      new lambda.Function(reference, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(bundle) });
+      const assembly = app.synth();
+      const fnOf = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+      const assetsOf = (stack: Stack) =>
+        JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8')).files;
+      return { ours: fnOf(ours), reference: fnOf(reference), ourAssets: assetsOf(ours), referenceAssets: assetsOf(reference), directory: assembly.directory };
+    };
+
+    const plain = build({});
+    expect(plain.ours.Properties.Code).toEqual(plain.reference.Properties.Code);
+    const hash = String(plain.ours.Properties.Code.S3Key).replace(/\.zip$/, '');
+    expect(plain.ourAssets[hash].source).toEqual(plain.referenceAssets[hash].source);
+    // The name cdk deploy prints while it publishes: the function's own path, as an Asset named 'Code' has.
+    expect(plain.ourAssets[hash].displayName).toEqual('CdkImmutableDeploysRuntime9ed933286eae197c5289645108040085/Code');
+    const staged: string = plain.ourAssets[hash].source.path;
+    expect(plain.ourAssets[hash].source).toEqual({ path: `asset.${hash}.singleton-lambda`, packaging: 'zip' });
+    expect(fs.readFileSync(path.join(plain.directory, staged, 'index.js'), 'utf8')).toEqual(fs.readFileSync(path.join(bundle, 'index.js'), 'utf8'));
+    expect(plain.ours.Metadata?.['aws:asset:path']).toBeUndefined();
+
+    // With asset metadata on (the CLI's default, read by the SAM CLI), the function names its staged code.
+    const withMetadata = build({ 'aws:cdk:enable-asset-metadata': true });
+    expect(withMetadata.ours.Metadata).toMatchObject({ 'aws:asset:path': staged, 'aws:asset:is-bundled': false, 'aws:asset:property': 'Code' });
+    for (const key of ['aws:asset:path', 'aws:asset:is-bundled', 'aws:asset:property']) {
+      expect(withMetadata.ours.Metadata[key]).toEqual(withMetadata.reference.Metadata[key]);
+    }
   });
 
   test('one permission lets both rules invoke the function: the source ARN (matched with ArnLike) is the stack\'s rule prefix, which both names start with', () => {
