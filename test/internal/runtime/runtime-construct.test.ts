@@ -89,7 +89,13 @@ describe('DeployTimeRuntime', () => {
       const fnOf = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
       const assetsOf = (stack: Stack) =>
         JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8')).files;
-      return { ours: fnOf(ours), reference: fnOf(reference), ourAssets: assetsOf(ours), referenceAssets: assetsOf(reference), directory: assembly.directory };
+      return {
+        ours: fnOf(ours),
+        reference: fnOf(reference),
+        ourAssets: assetsOf(ours),
+        referenceAssets: assetsOf(reference),
+        directory: assembly.directory,
+      };
     };
 
     const plain = build({});
