@@ -16,8 +16,8 @@ const RUNTIME_UUID = '9ed933286eae197c5289645108040085';
  * It stages and registers the bundle as `lambda.Code.fromAsset()` does (the same asset, hash, staged
  * path, display name and resource metadata) but without the `s3.Bucket` construct that
  * `aws_s3_assets.Asset` imports for the asset bucket: that import loads aws-cdk-lib's region tables,
- * about 80 ms of every synth of a stack that uses nothing else that needs them. The function needs
- * no grant on the bucket: Lambda reads its code with the permissions of whoever deploys.
+ * about 80 ms of every synth of a stack that uses nothing else that needs them. Like
+ * `Code.fromAsset()`, it grants the function's role nothing on the asset bucket.
  */
 class RuntimeCode extends lambda.Code {
   private staged?: { readonly stack: Stack; readonly path: string; readonly location: FileAssetLocation };
