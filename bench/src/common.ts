@@ -19,6 +19,12 @@ export const CONTEXT_ENV = 'BENCH_CONTEXT';
 /** Environment variable naming the directory of a one-file Lambda handler (the single-artifact variants' app function). */
 export const HANDLER_ENV = 'BENCH_HANDLER';
 
+/** Environment variable naming the synthesized template that the bound-replay variant replays. */
+export const REPLAY_ENV = 'BENCH_REPLAY';
+
+/** Environment variable choosing the family (`fleets` or `containers`) of the bound-one-function variant. */
+export const BOUND_FAMILY_ENV = 'BENCH_BOUND_FAMILY';
+
 /** What a variant module exports: it builds `n` artifacts, and what runs each, in `stack`. */
 export interface VariantModule {
   build?(stack: Stack, n: number): void;

@@ -8,7 +8,7 @@
  *
  * Environment: BENCH_ROUNDS (default 5, at least 5 for a result worth writing down); BENCH_SIZES
  * (default "1,10,50"), smaller only to try the script; BENCH_SECTIONS (default all of
- * "synthesis,context,single,bundles"), to run some sections again.
+ * "synthesis,context,single,bundles,bounds"), to run some sections again.
  */
 import { spawnSync } from 'child_process';
 import * as crypto from 'crypto';
@@ -19,7 +19,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import * as zlib from 'zlib';
 import { analyze, AssemblyCounts, sizeOf } from './analyze';
-import { CONTEXT_ENV, CONTEXTS_ENV, HANDLER_ENV } from './common';
+import { BOUND_FAMILY_ENV, CONTEXT_ENV, CONTEXTS_ENV, HANDLER_ENV, REPLAY_ENV } from './common';
 import { FrameLabel, summarize } from './cpuprofile';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -28,7 +28,7 @@ const RESOURCE_QUOTA = 500;
 const BENCH_DIR = path.resolve(__dirname, '..');
 const ROOT = path.resolve(BENCH_DIR, '..');
 const OUT = path.join(BENCH_DIR, 'out');
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'synthesis,context,single,bundles').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'synthesis,context,single,bundles,bounds').split(','));
 
 interface Family {
   readonly name: string;
@@ -507,6 +507,98 @@ function handlerBundles(): BundleRow[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. Bounds: how close to the floor any implementation of the same template can come
+
+/** One row of the bounds: a label, the variant and, for a replay, the template it replays. */
+interface BoundRow {
+  readonly label: string;
+  readonly wallMs: number;
+  readonly inProcessMs: number;
+  /** The fastest round: on a shared machine, the least disturbed by other work. */
+  readonly minWallMs: number;
+  readonly minInProcessMs: number;
+}
+
+/**
+ * At the largest N, validation off, ROUNDS rounds interleaved: each family's floor and this library,
+ * against (a) the library's own template replayed as literal L1 resources (bound-replay: the cost of
+ * the template's content alone, with no construct logic and no tokens), (b) the floor's template
+ * replayed the same way, and for containers (c) the floor plus each service's build context as a
+ * plain S3 asset (bound-containers-context: what any build at deploy time must upload), and (d) the
+ * floor (with those contexts, for containers) plus one Lambda function and one custom resource
+ * (bound-one-function: the fixed part of any design with one deploy-time function per stack).
+ */
+function bounds(): { [family: string]: BoundRow[] } {
+  const n = Math.max(...SIZES);
+  const env = { [CONTEXTS_ENV]: path.join(tmpRoot, 'contexts') };
+  const templates = path.join(tmpRoot, 'bound-templates');
+  fs.mkdirSync(templates, { recursive: true });
+  const templateOf = (variant: string): string => {
+    const r = child(variant, n, { validation: false, env });
+    const file = path.join(templates, `${variant}.template.json`);
+    fs.copyFileSync(path.join(r.outdir, 'Bench.template.json'), file);
+    rm(r.outdir);
+    return file;
+  };
+  const plans: { [family: string]: Array<{ label: string; variant: string; env: NodeJS.ProcessEnv }> } = {
+    containers: [
+      { label: 'plain containers (floor)', variant: 'containers-floor', env },
+      { label: 'floor + each build context as an S3 asset', variant: 'bound-containers-context', env },
+      { label: 'floor + build contexts + one function and custom resource', variant: 'bound-one-function', env: { ...env, [BOUND_FAMILY_ENV]: 'containers' } },
+      { label: 'the floor\'s template replayed as literal L1s', variant: 'bound-replay', env: { [REPLAY_ENV]: templateOf('containers-floor') } },
+      { label: 'this library\'s template replayed as literal L1s', variant: 'bound-replay', env: { [REPLAY_ENV]: templateOf('containers-library') } },
+      { label: 'this library, containers', variant: 'containers-library', env },
+    ],
+    fleets: [
+      { label: 'plain fleets (floor)', variant: 'fleets-floor', env },
+      { label: 'floor + one function and custom resource', variant: 'bound-one-function', env: { ...env, [BOUND_FAMILY_ENV]: 'fleets' } },
+      { label: 'the floor\'s template replayed as literal L1s', variant: 'bound-replay', env: { [REPLAY_ENV]: templateOf('fleets-floor') } },
+      { label: 'this library\'s template replayed as literal L1s', variant: 'bound-replay', env: { [REPLAY_ENV]: templateOf('fleets-library') } },
+      { label: 'this library, fleets', variant: 'fleets-library', env },
+    ],
+  };
+  const samples: { [key: string]: { wallMs: number[]; inProcessMs: number[] } } = {};
+  for (const plan of Object.values(plans)) for (const p of plan) rm(child(p.variant, 1, { validation: false, env: p.env }).outdir); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [family, plan] of Object.entries(plans)) {
+      for (const p of plan) {
+        const r = child(p.variant, n, { validation: false, env: p.env });
+        const s = (samples[`${family}|${p.label}`] ??= { wallMs: [], inProcessMs: [] });
+        s.wallMs.push(r.wallMs);
+        s.inProcessMs.push(r.metrics.constructMs + r.metrics.synthMs);
+        rm(r.outdir);
+      }
+    }
+    log(`bounds round ${round + 1}/${ROUNDS}`);
+  }
+  return Object.fromEntries(Object.entries(plans).map(([family, plan]) => [family, plan.map((p) => ({
+    label: p.label,
+    wallMs: median(samples[`${family}|${p.label}`].wallMs),
+    inProcessMs: median(samples[`${family}|${p.label}`].inProcessMs),
+    minWallMs: Math.min(...samples[`${family}|${p.label}`].wallMs),
+    minInProcessMs: Math.min(...samples[`${family}|${p.label}`].inProcessMs),
+  }))]));
+}
+
+function reportBounds(md: string[], rows: { [family: string]: BoundRow[] }): void {
+  md.push('');
+  md.push(`### Bounds (N = ${Math.max(...SIZES)}, validation off, ${ROUNDS} rounds: median, and the fastest round)`);
+  md.push('');
+  for (const [family, list] of Object.entries(rows)) {
+    const floor = list[0];
+    md.push(table([`${family}`, 'synth wall time, median (ms)', 'fastest (ms)', 'construct + app.synth() in the process, median (ms)', 'fastest (ms)'],
+      list.map((r) => [
+        r.label,
+        `${num(r.wallMs)}${ratio(r.wallMs, floor.wallMs)}`,
+        `${num(r.minWallMs)}${ratio(r.minWallMs, floor.minWallMs)}`,
+        `${num(r.inProcessMs)}${ratio(r.inProcessMs, floor.inProcessMs)}`,
+        `${num(r.minInProcessMs)}${ratio(r.minInProcessMs, floor.minInProcessMs)}`,
+      ])));
+    md.push('');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 const LABELS: { [variant: string]: string } = {
@@ -544,6 +636,7 @@ function report(
   context: ReturnType<typeof largeContext> | undefined,
   one: SingleResult | undefined,
   handlers: BundleRow[] | undefined,
+  bound: { [family: string]: BoundRow[] } | undefined,
   timing: { startedAt: string; minutes: number; loadBefore: number[]; loadAfter: number[] },
 ): string {
   const md: string[] = [];
@@ -605,6 +698,7 @@ function report(
   if (context) reportContext(md, context);
   if (one) reportSingle(md, one);
   if (handlers) reportHandlers(md, handlers);
+  if (bound) reportBounds(md, bound);
   return md.join('\n') + '\n';
 }
 
@@ -726,13 +820,15 @@ function main(): void {
     if (one) log('single ContainerImageBuild done');
     const handlers = SECTIONS.has('bundles') ? handlerBundles() : undefined;
     if (handlers) log('handler bundles done');
+    const bound = SECTIONS.has('bounds') ? bounds() : undefined;
+    if (bound) log('bounds done');
 
     const minutes = (performance.now() - t0) / 60_000;
     const loadAfter = os.loadavg();
     fs.mkdirSync(OUT, { recursive: true });
     fs.writeFileSync(path.join(OUT, 'results.json'),
-      JSON.stringify({ startedAt, minutes, loadBefore, loadAfter, versions, rounds: ROUNDS, synth, quota, context, one, handlers }, null, 1));
-    const md = report(versions, synth, quota, context, one, handlers, { startedAt, minutes, loadBefore, loadAfter });
+      JSON.stringify({ startedAt, minutes, loadBefore, loadAfter, versions, rounds: ROUNDS, synth, quota, context, one, handlers, bound }, null, 1));
+    const md = report(versions, synth, quota, context, one, handlers, bound, { startedAt, minutes, loadBefore, loadAfter });
     fs.writeFileSync(path.join(OUT, 'results.md'), md);
     process.stdout.write(md);
     log(`done in ${minutes.toFixed(1)} min: ${path.relative(process.cwd(), path.join(OUT, 'results.md'))}`);
