@@ -91,7 +91,7 @@ describe('ContainerImageBuild removalPolicy', () => {
     const template = Template.fromStack(stack);
     expect(jobsOf(template)[0].Spec.RemovalPolicy).toBeUndefined();
     expect(JSON.stringify(template.findResources('AWS::ECR::Repository'))).not.toContain('destroy-with');
-    expect(flat(stack)).not.toMatch(/ecr:DeleteRepository|cloudformation:DescribeStacks/);
+    expect(flat(stack)).not.toMatch(/ecr:DeleteRepository|kms:RetireGrant|cloudformation:DescribeStacks/);
   });
 
   test('DESTROY: same fingerprint and wait; the repository keeps CloudFormation\'s Retain (the runtime deletes it) and is tagged for this stack', () => {
@@ -118,6 +118,9 @@ describe('ContainerImageBuild removalPolicy', () => {
       'arn:aws:ecr:eu-west-1:123456789012:repository/*',
       { StringEquals: { 'ecr:ResourceTag/cdk-immutable-deploys:destroy-with': 'S' } },
     ]]);
+    // ECR retires its grants on the repository's aws/ecr key with the deleter's kms:RetireGrant.
+    const retires = statements.filter((s: any) => [s.Action].flat().includes('kms:RetireGrant'));
+    expect(retires.map((s: any) => [s.Action, arn(s.Resource), s.Condition])).toEqual([['kms:RetireGrant', 'arn:aws:kms:eu-west-1:123456789012:key/*', undefined]]);
   });
 
   test('DESTROY with a repository you pass is refused: it is yours, and stays', () => {

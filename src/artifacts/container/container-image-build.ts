@@ -400,6 +400,12 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
     })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
+    // The repositories are encrypted with the account's AWS managed key (aws/ecr). Deleting one, ECR
+    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it.
+    runtime.grant('container-build:destroy:kms', [new iam.PolicyStatement({
+      actions: ['kms:RetireGrant'],
+      resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. kms:RetireGrant alone lets no one retire a grant: each grant names who may retire it.');
     return removal;
   }
 

@@ -146,9 +146,10 @@ describe('DeployTimeRuntime', () => {
     // GIVEN the commands of the runtime and of every job
     const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
     // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
-    // components and the key; the first bake of an account creates Image Builder's service-linked role.
+    // components and the key; the first bake of an account creates Image Builder's service-linked role;
+    // DeleteRepository of a KMS-encrypted repository retires ECR's grants on its key with the caller's kms:RetireGrant.
     const dependent = ['imagebuilder:GetImageRecipe', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration',
-      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey'];
+      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey', 'kms:RetireGrant'];
     // WHEN
     // (with removal policy DESTROY, whose deletes a stack that keeps its artifacts is not granted)
     const template = Template.fromStack(stackWith(1, { key: true, strict: true, destroy: true }));
