@@ -19,7 +19,10 @@
  */
 import { createHash } from 'crypto';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand, DeleteSnapshotCommand, DeleteSnapshotReturnCode, DeleteTagsCommand, DeregisterImageCommand,
+  DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag,
+} from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
   CreateComponentCommand,
@@ -401,8 +404,8 @@ const GONE = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable', 'Inva
  * Deletes what a bake made over the stack's life (its removal policy is DESTROY and the stack is being
  * deleted). AMIs are found by the bake's tag, which the distribution puts on every AMI it creates, in
  * this region and in every region it copies to; an AMI that another stack still holds (an in-use tag
- * other than the deleted stack's own `holdTag`) or that a user keeps (the keep tag, not set by the runtime) stays. Deregistering an AMI leaves its
- * snapshots, so each is deleted after it; one that another AMI still uses stays. The Image Builder
+ * other than the deleted stack's own `holdTag`) or that a user keeps (the keep tag, not set by the runtime) stays. Each AMI is deregistered with
+ * its snapshots (`DeleteAssociatedSnapshots`); EC2 keeps one that another AMI still uses. The Image Builder
  * images (which never delete their AMIs), then the recipes, then the components of the bake go last:
  * a recipe cannot be deleted while an image of it exists.
  */
@@ -438,10 +441,24 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
         left.push(`${where}: kept by its ${KEEP_TAG} tag`);
         continue;
       }
-      if (!(await attempt(`AMI ${where}`, () => client.send(new DeregisterImageCommand({ ImageId: ami.ImageId }))))) continue;
-      for (const mapping of ami.BlockDeviceMappings ?? []) {
-        const snapshot = mapping.Ebs?.SnapshotId;
-        if (snapshot) await attempt(`snapshot ${snapshot} (${region || 'this region'})`, () => client.send(new DeleteSnapshotCommand({ SnapshotId: snapshot })));
+      // EC2 deletes the AMI's snapshots with it, except one that another AMI still uses, and says what it did with each.
+      let results: DeleteSnapshotReturnCode[] | undefined;
+      const deregistered = await attempt(`AMI ${where}`, async () => {
+        results = (await client.send(new DeregisterImageCommand({ ImageId: ami.ImageId, DeleteAssociatedSnapshots: true }))).DeleteSnapshotResults;
+      });
+      if (!deregistered) continue;
+      const snapshots = (ami.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id);
+      const snapshotName = (id: string) => `snapshot ${id} (${region || 'this region'})`;
+      if (results === undefined) {
+        // Deregistered before (a destroy that stopped half-way): its snapshots may be left, and are deleted one by one.
+        for (const id of snapshots) await attempt(snapshotName(id), () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+        continue;
+      }
+      for (const result of results) {
+        if (!result.SnapshotId) continue;
+        if (result.ReturnCode === 'success') deleted.push(snapshotName(result.SnapshotId));
+        else if (result.ReturnCode === 'skipped') left.push(`${snapshotName(result.SnapshotId)}: another AMI still uses it`);
+        else left.push(`${snapshotName(result.SnapshotId)}: not deleted (${result.ReturnCode ?? 'no result'}; the DeleteSnapshot event in CloudTrail says why)`);
       }
     }
   }

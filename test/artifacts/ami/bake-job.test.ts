@@ -650,7 +650,12 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
       const page = input.NextToken ? Number(input.NextToken) : 0;
       return { Images: pages[page], NextToken: page + 1 < pages.length ? String(page + 1) : undefined };
     }));
-    ec2.on(DeregisterImageCommand).callsFake(record('DeregisterImage', () => ({})));
+    // With DeleteAssociatedSnapshots, EC2 deletes the AMI's snapshots and answers with a result for each.
+    ec2.on(DeregisterImageCommand).callsFake(record('DeregisterImage', (input, region) => {
+      const image = (regions[region] ?? []).flat().find((i) => i.ImageId === input.ImageId);
+      const snapshots = (image?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId);
+      return { Return: true, DeleteSnapshotResults: input.DeleteAssociatedSnapshots ? snapshots.map((id) => ({ SnapshotId: id, ReturnCode: 'success' })) : [] };
+    }));
     ec2.on(DeleteSnapshotCommand).callsFake(record('DeleteSnapshot', () => ({})));
     return calls;
   }
@@ -685,15 +690,31 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     const result = await amiBake.destroy!(job({ CopyRegions: ['us-east-1'] }), retry, HOLD);
     // Found by the bake's tag, owned by this account
     expect(calls.find((c) => c.command === 'DescribeImages')?.input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag:cdk-immutable-deploys:bake', Values: ['s-web-1234abcd'] }] });
-    expect(calls.filter((c) => c.command !== 'DescribeImages').map((c) => [c.region, c.command, c.input.ImageId ?? c.input.SnapshotId])).toEqual([
-      ['eu-west-1', 'DeregisterImage', AMI],
-      ['eu-west-1', 'DeleteSnapshot', 'snap-1'],
-      ['eu-west-1', 'DeregisterImage', OLD_AMI],
-      ['eu-west-1', 'DeleteSnapshot', 'snap-0'],
-      ['us-east-1', 'DeregisterImage', COPY],
-      ['us-east-1', 'DeleteSnapshot', 'snap-c'],
+    // Each AMI is deregistered with its snapshots in one call: no DeleteSnapshot races the deregistration.
+    expect(calls.filter((c) => c.command !== 'DescribeImages').map((c) => [c.region, c.command, c.input.ImageId, c.input.DeleteAssociatedSnapshots])).toEqual([
+      ['eu-west-1', 'DeregisterImage', AMI, true],
+      ['eu-west-1', 'DeregisterImage', OLD_AMI, true],
+      ['us-east-1', 'DeregisterImage', COPY, true],
+    ]);
+    expect(result.deleted.slice(0, 6)).toEqual([
+      `AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)',
+      `AMI ${OLD_AMI} (eu-west-1)`, 'snapshot snap-0 (eu-west-1)',
+      `AMI ${COPY} (us-east-1)`, 'snapshot snap-c (us-east-1)',
     ]);
     expect(result.left).toEqual([]);
+  });
+
+  test('a snapshot EC2 keeps (another AMI uses it) or could not delete is left and named, with why; the rest goes on', async () => {
+    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+    ec2.on(DeregisterImageCommand, { ImageId: AMI }).resolves({ Return: true, DeleteSnapshotResults: [{ SnapshotId: 'snap-1', ReturnCode: 'skipped' }, { SnapshotId: 'snap-9', ReturnCode: 'missing-permissions' }, {}] });
+    builder();
+    const result = await amiBake.destroy!(job(), retry, HOLD);
+    expect(result.left).toEqual([
+      'snapshot snap-1 (eu-west-1): another AMI still uses it',
+      'snapshot snap-9 (eu-west-1): not deleted (missing-permissions; the DeleteSnapshot event in CloudTrail says why)',
+    ]);
+    expect(result.deleted).toEqual(expect.arrayContaining([`AMI ${AMI} (eu-west-1)`, `AMI ${OLD_AMI} (eu-west-1)`, 'snapshot snap-0 (eu-west-1)']));
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   });
 
   test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s)', async () => {
@@ -723,15 +744,17 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     builder();
     const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => c.input.ImageId)).toEqual([COPY]);
-    expect(calls.filter((c) => c.command === 'DeleteSnapshot').map((c) => c.input.SnapshotId)).toEqual(['snap-c']);
+    expect(result.deleted).toEqual(expect.arrayContaining(['snapshot snap-c (eu-west-1)']));
+    expect(result.deleted.join()).not.toMatch(/snap-1|snap-0/);
     expect(result.left).toEqual([
       `${AMI} (eu-west-1): 1 other stack(s) still use it`,
       `${OLD_AMI} (eu-west-1): kept by its cdk-immutable-deploys:keep tag`,
     ]);
   });
 
-  test('a snapshot in use by another AMI (InvalidSnapshot.InUse) is left and named; the rest goes on', async () => {
+  test('an AMI deregistered before (a destroy that stopped half-way) has its snapshots deleted one by one; one in use (InvalidSnapshot.InUse) is left and named', async () => {
     world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+    ec2.on(DeregisterImageCommand, { ImageId: AMI }).rejects(sdkError('InvalidAMIID.NotFound'));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-1' }).rejects(Object.assign(sdkError('InvalidSnapshot.InUse'), { message: 'The snapshot snap-1 is currently in use by ami-0aaaaaaaaaaaaaaaa' }));
     builder();
     const result = await amiBake.destroy!(job(), retry, HOLD);
