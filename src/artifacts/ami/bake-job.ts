@@ -447,11 +447,12 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
         results = (await client.send(new DeregisterImageCommand({ ImageId: ami.ImageId, DeleteAssociatedSnapshots: true }))).DeleteSnapshotResults;
       });
       if (!deregistered) continue;
-      const snapshots = (ami.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((id): id is string => !!id);
       const snapshotName = (id: string) => `snapshot ${id} (${region || 'this region'})`;
       if (results === undefined) {
         // Deregistered before (a destroy that stopped half-way): its snapshots may be left, and are deleted one by one.
-        for (const id of snapshots) await attempt(snapshotName(id), () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+        for (const id of (ami.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId)) {
+          if (id) await attempt(snapshotName(id), () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+        }
         continue;
       }
       for (const result of results) {

@@ -20,11 +20,12 @@ const RUNTIME_UUID = '9ed933286eae197c5289645108040085';
  * `Code.fromAsset()`, it grants the function's role nothing on the asset bucket.
  */
 class RuntimeCode extends lambda.Code {
-  private staged?: { readonly stack: Stack; readonly path: string; readonly location: FileAssetLocation };
+  private staged?: { readonly path: string; readonly location: FileAssetLocation };
 
+  /** Bound once: each runtime function (one per stack) has its own code. */
   public bind(scope: Construct): lambda.CodeConfig {
-    const stack = Stack.of(scope);
     if (!this.staged) {
+      const stack = Stack.of(scope);
       const code = new Construct(scope, 'Code');
       const staging = new AssetStaging(code, 'Stage', { sourcePath: RUNTIME_BUNDLE_DIR });
       const stagedPath = staging.relativeStagedPath(stack);
@@ -35,9 +36,7 @@ class RuntimeCode extends lambda.Code {
         deployTime: true,
         displayName: Names.stackRelativeConstructPath(code),
       });
-      this.staged = { stack, path: stagedPath, location };
-    } else if (this.staged.stack !== stack) {
-      throw new Error(`the runtime's code is bound in stack ${this.staged.stack.node.path}, not ${stack.node.path}: each stack has its own runtime function`);
+      this.staged = { path: stagedPath, location };
     }
     return { s3Location: { bucketName: this.staged.location.bucketName, objectKey: this.staged.location.objectKey } };
   }
