@@ -109,6 +109,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-imagebuilder',
     '@aws-sdk/client-ec2',
     '@aws-sdk/client-cloudformation',
+    // The plan's online mode: whose credentials it holds, and the bootstrap lookup role of another account.
+    '@aws-sdk/client-sts',
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-ssm',
     // The KMS grant that lets another account's encrypted AMI launch by this account's Auto Scaling role.
