@@ -16,6 +16,7 @@ import { Fingerprint } from '../../fingerprint';
 import { acknowledgeLogGroup } from '../../internal/baseline';
 import { constructError, warn } from '../../internal/errors';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { bakeInputDigests, recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -264,12 +265,13 @@ export class AmiBake extends Construct implements IAmiArtifact {
     // Steps: each becomes a component (or names an AWS-managed one); the fingerprint counts every input that shapes the image.
     const bound = this.bindSteps(props, base.osType);
     const volumeSize = props.rootVolumeSize ? props.rootVolumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
+    const rootVolume = { deviceName: base.rootDeviceName, sizeGiB: volumeSize ?? null, key: keyIdentity(props.rootVolumeKey) };
     const fingerprint = Fingerprint.combine(
       Fingerprint.ofJson({
         builderRevision: AMI_BUILDER_REVISION,
         baseImage: base.fingerprintInput,
         osType: ec2.OperatingSystemType[base.osType],
-        rootVolume: { deviceName: base.rootDeviceName, sizeGiB: volumeSize ?? null, key: keyIdentity(props.rootVolumeKey) },
+        rootVolume,
       }),
       Fingerprint.ofJson({ steps: bound.filter((b) => b.kind === 's').map((b) => b.config.fingerprint.hex) }),
       Fingerprint.ofJson({ testSteps: bound.filter((b) => b.kind === 't').map((b) => b.config.fingerprint.hex) }),
@@ -323,6 +325,15 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
 
     recordArtifact(this, job.wait, 'ami', this.fingerprint);
+    const stepInputs = (kind: 's' | 't') => bound.filter((b) => b.kind === kind).map((b) => ({ fingerprint: b.config.fingerprint.hex, files: b.config.files }));
+    recordInputs(this, this.fingerprint, bakeInputDigests({
+      baseImage: base.fingerprintInput,
+      os: ec2.OperatingSystemType[base.osType],
+      rootVolume,
+      builder: String(AMI_BUILDER_REVISION),
+      steps: stepInputs('s'),
+      testSteps: stepInputs('t'),
+    }));
     this.amiId = job.data;
     const artifact = AmiArtifact.fromAmiId(this.amiId, {
       osType: this.osType,

@@ -207,7 +207,7 @@ class FileStep extends BakeStep {
     const document = renderDocument('File', description, context.phase, steps);
     // The document holds the asset's bucket (a token); the fingerprint counts the file's content instead.
     const placeholder = renderDocument('File', description, context.phase, [{ ...steps[0], inputs: [{ source: `sha256:${content.hex}`, destination: this.remotePath, overwrite: true }] }]);
-    return { document, description, fingerprint: Fingerprint.ofString(placeholder) };
+    return { document, description, fingerprint: Fingerprint.ofString(placeholder), files: [['file', path.basename(this.localPath), content.hex]] };
   }
 }
 
@@ -217,7 +217,7 @@ class DirectoryStep extends BakeStep {
   }
 
   public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
-    const content = Fingerprint.ofDirectory(this.localPath, { exclude: this.exclude, useDockerignore: false });
+    const { fingerprint: content, entries } = Fingerprint._ofDirectoryEntries(this.localPath, { exclude: this.exclude, useDockerignore: false });
     const asset = new s3assets.Asset(scope, `${context.id}Directory`, {
       path: this.localPath,
       exclude: this.exclude,
@@ -239,7 +239,7 @@ class DirectoryStep extends BakeStep {
     const download = (source: string) => ({ name: 'Download', action: 'S3Download', inputs: [{ source, destination: zip, overwrite: true }] });
     const document = renderDocument('Directory', description, context.phase, [download(asset.s3ObjectUrl), shellAction(context, 'Extract', extract)]);
     const placeholder = renderDocument('Directory', description, context.phase, [download(`sha256:${content.hex}`), shellAction(context, 'Extract', extract)]);
-    return { document, description, fingerprint: Fingerprint.ofString(placeholder) };
+    return { document, description, fingerprint: Fingerprint.ofString(placeholder), files: entries };
   }
 }
 

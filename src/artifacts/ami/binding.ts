@@ -26,6 +26,8 @@ export interface BakeStepConfig {
   readonly componentArn?: string;
   /** What the step contributes to the bake's fingerprint: its document and the content of every file it ships. */
   readonly fingerprint: Fingerprint;
+  /** The files the step ships, as its fingerprint counts them (`[kind, relative path, detail]`), for the plan to name a changed one. */
+  readonly files?: string[][];
   /** A short description for the component. */
   readonly description: string;
 }

@@ -26,6 +26,7 @@ import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
+import { containerInputDigests, InputDigests, recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -301,6 +302,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     });
 
     recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
+    recordInputs(this, this.fingerprint, fingerprints.digests);
     this.imageDigest = job.data;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestImage(this);
@@ -696,11 +698,13 @@ interface BuildFingerprints {
   readonly context: Fingerprint;
   readonly dockerfile: Fingerprint;
   readonly image: Fingerprint;
+  /** The digest of each input, for the plan to name which changed. */
+  readonly digests: InputDigests;
 }
 
 /** The fingerprints of the context, of the Dockerfile, and of the image: every input that shapes its bits. */
 function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
-  const context = Fingerprint.ofDirectory(inputs.directory, { exclude: inputs.exclude });
+  const { fingerprint: context, entries } = Fingerprint._ofDirectoryEntries(inputs.directory, { exclude: inputs.exclude });
   const dockerfile = Fingerprint.ofFile(path.join(inputs.directory, inputs.dockerfile));
   const image = Fingerprint.combine(context, dockerfile, Fingerprint.ofJson({
     builder: BUILDER_REVISION,
@@ -709,7 +713,17 @@ function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
     platform: inputs.platform.platform,
     cache: inputs.cache,
   }));
-  return { context, dockerfile, image };
+  const digests = containerInputDigests({
+    context: entries,
+    dockerfile: inputs.dockerfile,
+    dockerfileText: inputs.dockerfileText,
+    buildArgs: inputs.buildArgs,
+    target: inputs.target,
+    platform: inputs.platform.platform,
+    cache: inputs.cache,
+    builder: BUILDER_REVISION,
+  });
+  return { context, dockerfile, image, digests };
 }
 
 function checkDirectory(scope: Construct, directory: string): string {
