@@ -8,7 +8,11 @@ import type { Plan, StackPlan } from './plan';
 /** Characters of a fingerprint in the table (`Fingerprint.short`). */
 const SHORT = 16;
 
-/** The plan as one JSON document: `{ "stacks": [ { "name", "artifacts", "deployments", "permissionsBroadened", "otherChanges" } ] }`. */
+/**
+ * The plan as one JSON document: `{ "mode", "stacks": [ { "name", "stackName", "account", "region",
+ * "nestedIn", "change", "status", "readWith", "artifacts", "deployments", "permissionsBroadened",
+ * "otherChanges", "notes" } ] }`.
+ */
 export function formatJson(plan: Plan): string {
   return `${JSON.stringify(plan, undefined, 2)}\n`;
 }
@@ -24,11 +28,30 @@ export function formatTable(plan: Plan): string {
   return `${out.join('\n').replace(/\n+$/, '')}\n`;
 }
 
+/** What the deploy does to a stack, in words. */
+const STACK_CHANGE: { [change in StackPlan['change']]: string } = {
+  'create': 'create',
+  'update': 'update',
+  'recreate': 'delete and create again',
+  'removed': 'removed from the assembly',
+  'not-planned': 'NOT PLANNED',
+};
+
+/** Changed inputs shown in the table; `--json` has them all. */
+const INPUTS_SHOWN = 3;
+
 function formatStack(stack: StackPlan): string[] {
-  const lines = [`Stack ${stack.name}`];
+  const where = `${stack.account ?? 'any account'}/${stack.region ?? 'any region'}`;
+  const lines = [`Stack ${stack.name} (${where})${stack.nestedIn ? `, nested in ${stack.nestedIn}` : ''}`];
+  const how = [stack.status, stack.readWith ? `read with ${stack.readWith.replace(/^arn:[^:]+:iam::\d+:role\//, 'role ')}` : undefined].filter((p) => p);
+  lines.push(`Deploy: ${STACK_CHANGE[stack.change]}${how.length > 0 ? ` (${how.join(', ')})` : ''}`);
   lines.push('Artifacts');
-  if (stack.artifacts.length === 0) lines.push('  (none)');
-  else lines.push(...table(['PATH', 'KIND', 'FINGERPRINT', 'CHANGE'], stack.artifacts.map((a) => [a.path, a.kind, a.fingerprint.slice(0, SHORT), a.change])));
+  if (stack.artifacts.length === 0) {
+    lines.push('  (none)');
+  } else {
+    lines.push(...table(['PATH', 'KIND', 'FINGERPRINT', 'CHANGE', 'BECAUSE'],
+      stack.artifacts.map((a) => [a.path, a.kind, a.fingerprint.slice(0, SHORT), a.change, inputWords(a.changedInputs)])));
+  }
   lines.push('Deployments');
   if (stack.deployments.length === 0) {
     lines.push('  (none)');
@@ -41,6 +64,12 @@ function formatStack(stack: StackPlan): string[] {
   lines.push(`Other resource changes: ${other.length === 0 ? 'none' : other.map(([impact, n]) => `${n} ${impact.toLowerCase().replace(/_/g, ' ')}`).join(', ')}`);
   for (const note of stack.notes) lines.push(`Note: ${note}`);
   return lines;
+}
+
+function inputWords(inputs: string[]): string {
+  if (inputs.length === 0) return '-';
+  const shown = inputs.slice(0, INPUTS_SHOWN).join(', ');
+  return inputs.length > INPUTS_SHOWN ? `${shown} and ${inputs.length - INPUTS_SHOWN} more` : shown;
 }
 
 function table(header: string[], rows: string[][]): string[] {
