@@ -69,7 +69,7 @@ export function readStatus(status: string, reason: string | undefined, nested: b
         change: 'recreate',
         compare: false,
         paused: false,
-        note: `${status}${why}: a create with --no-rollback failed. ${deploy} rolls it back first (it asks, or --force), then deletes it and creates it again, so every resource is new; cdk deploy --no-rollback ${RETRY_WORDS} retries from where it stopped instead.`,
+        note: `${status}${why}: a create with --no-rollback failed. ${deploy} rolls it back first (it asks, or --force), which deletes a stack that never completed a create, then creates it again, so every resource is new; cdk deploy --no-rollback ${RETRY_WORDS} retries from where it stopped instead.`,
       };
     case 'UPDATE_FAILED':
       return {

@@ -140,6 +140,8 @@ test('every status CloudFormation documents has a reading; only a settled one ne
     expect([status, reading.note === undefined]).toEqual([status, settled]);
   }
   expect(readStatus('SOMETHING_NEW', undefined, false)).toMatchObject({ change: 'update', compare: true, note: expect.stringMatching(/^SOMETHING_NEW: a status the plan does not know/) });
+  // A failed create paused by --no-rollback: the rollback deletes a stack with no stable state, then the deploy creates it.
+  expect(readStatus('CREATE_FAILED', undefined, false)).toMatchObject({ change: 'recreate', compare: false, note: expect.stringMatching(/rolls it back first .*, which deletes a stack that never completed a create/) });
   // A nested stack is deployed only through its parent.
   expect(readStatus('ROLLBACK_COMPLETE', undefined, true).note).toMatch(/the deploy of its parent deletes it and creates it again/);
 });
