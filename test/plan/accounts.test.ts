@@ -2,9 +2,8 @@ import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand } from 
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { bakeTemplate, cleanUp, handAssembly, lookupRoleOf } from './fixtures';
-import { EXIT, main } from '../../src/plan/cli';
-import type { Plan, StackPlan } from '../../src/plan/plan';
+import { bakeTemplate, cleanUp, handAssembly, lookupRoleOf, planOf, run, stackOf as stack } from './fixtures';
+import { EXIT } from '../../src/plan/cli';
 
 /**
  * Online mode with stacks in several accounts, as a pipeline plans them: two stages whose stacks are
@@ -55,23 +54,6 @@ afterAll(() => {
 async function accountOf(client: CloudFormationClient): Promise<string> {
   const key = (await client.config.credentials()).accessKeyId;
   return key === 'ASIAPROD' ? PROD : DEV;
-}
-
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['plan', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-async function planOf(...args: string[]): Promise<Plan> {
-  const result = await run(...args, '--json');
-  expect(result.stderr).toEqual('');
-  return JSON.parse(result.stdout);
-}
-
-function stack(plan: Plan, name: string): StackPlan {
-  return plan.stacks.find((s) => s.name === name)!;
 }
 
 const SAVED = { ...process.env };

@@ -13,6 +13,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ImmutableAutoScalingGroup, ImmutableFargateService, ReplacementStrategy } from '../../src';
+import { main } from '../../src/plan/cli';
+import type { Plan, StackPlan } from '../../src/plan/plan';
 
 export interface Variant {
   /** The web site's one line: a code change changes it. */
@@ -192,4 +194,33 @@ export function bakeTemplate(stack: string, fingerprint: string, options: { read
     };
   }
   return { Resources: resources };
+}
+
+/** What the command printed, and its exit code. */
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `cdk-immutable-deploys plan <args>`. */
+export async function run(...args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['plan', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+/** The plan of `plan <args> --json`, which must print nothing on stderr. */
+export async function planOf(...args: string[]): Promise<Plan> {
+  const result = await run(...args, '--json');
+  if (result.stderr !== '') throw new Error(`plan ${args.join(' ')} --json wrote to stderr: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** A stack of a plan, by name. */
+export function stackOf(plan: Plan, name: string): StackPlan {
+  const found = plan.stacks.find((s) => s.name === name);
+  if (!found) throw new Error(`no stack ${name} in ${plan.stacks.map((s) => s.name).join(', ')}`);
+  return found;
 }

@@ -5,10 +5,10 @@ import { DescribeImagesCommand as DescribeAmisCommand, EC2Client } from '@aws-sd
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { cleanUp, NESTED, synthesizeNested } from './fixtures';
+import { cleanUp, NESTED, planOf, run, stackOf as stack, synthesizeNested } from './fixtures';
 import { readAssembly } from '../../src/plan/assembly';
-import { EXIT, main } from '../../src/plan/cli';
-import type { Plan, StackPlan } from '../../src/plan/plan';
+import { EXIT } from '../../src/plan/cli';
+import type { StackPlan } from '../../src/plan/plan';
 
 /**
  * Nested stacks, synthesized for real: `Parent` holds `Inner` (an image and its Fargate service),
@@ -35,25 +35,6 @@ beforeAll(() => {
   plainSynthChange = synthesizeNested({ ...NESTED, site: '<h1>nested, changed</h1>', assetMetadata: false });
 });
 afterAll(() => cleanUp());
-
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['plan', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-async function planOf(...args: string[]): Promise<Plan> {
-  const result = await run(...args, '--json');
-  expect(result.stderr).toEqual('');
-  return JSON.parse(result.stdout);
-}
-
-function stack(plan: Plan, name: string): StackPlan {
-  const found = plan.stacks.find((s) => s.name === name);
-  if (!found) throw new Error(`no stack ${name} in ${plan.stacks.map((s) => s.name).join(', ')}`);
-  return found;
-}
 
 const rows = (s: StackPlan) => ({
   artifacts: Object.fromEntries(s.artifacts.map((a) => [a.path, a.change])),

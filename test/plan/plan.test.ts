@@ -6,9 +6,9 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { BASE, cleanUp, synthesize, tempDir } from './fixtures';
-import { EXIT, main } from '../../src/plan/cli';
-import type { Plan, StackPlan } from '../../src/plan/plan';
+import { BASE, cleanUp, planOf, run, stackOf as stack, synthesize, tempDir } from './fixtures';
+import { EXIT } from '../../src/plan/cli';
+import type { StackPlan } from '../../src/plan/plan';
 
 /**
  * The plan command end to end, on four synthesized assemblies of one app (an image on Fargate, an
@@ -27,31 +27,6 @@ beforeAll(() => {
   withStage = synthesize({ ...BASE, prodStage: true });
 });
 afterAll(() => cleanUp());
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['plan', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-async function planOf(...args: string[]): Promise<Plan> {
-  const result = await run(...args, '--json');
-  expect(result.stderr).toEqual('');
-  return JSON.parse(result.stdout);
-}
-
-function stack(plan: Plan, name: string): StackPlan {
-  const found = plan.stacks.find((s) => s.name === name);
-  if (!found) throw new Error(`no stack ${name} in ${plan.stacks.map((s) => s.name).join(', ')}`);
-  return found;
-}
 
 /** The changes of a stack's rows, by path. */
 function changes(s: StackPlan) {

@@ -2,9 +2,9 @@ import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksComma
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { bakeTemplate, cleanUp, handAssembly, lookupRoleOf } from './fixtures';
-import { EXIT, main } from '../../src/plan/cli';
-import type { Plan, StackPlan } from '../../src/plan/plan';
+import { bakeTemplate, cleanUp, handAssembly, lookupRoleOf, planOf, run } from './fixtures';
+import { EXIT } from '../../src/plan/cli';
+import type { StackPlan } from '../../src/plan/plan';
 import { readStatus } from '../../src/plan/stack-status';
 
 /**
@@ -49,17 +49,9 @@ function deployedIn(status: StackStatus, reason?: string): void {
   });
 }
 
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['plan', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
 
 async function web(): Promise<StackPlan> {
-  const result = await run(app(), '--json');
-  expect(result.stderr).toEqual('');
-  return (JSON.parse(result.stdout) as Plan).stacks[0];
+  return (await planOf(app())).stacks[0];
 }
 
 const rows = (s: StackPlan) => ({
