@@ -6,7 +6,7 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { BASE, cleanUp, planOf, run, stackOf as stack, synthesize, tempDir } from './fixtures';
+import { bakeTemplate, BASE, cleanUp, handAssembly, planOf, run, stackOf as stack, synthesize, tempDir } from './fixtures';
 import { EXIT } from '../../src/plan/cli';
 import type { StackPlan } from '../../src/plan/plan';
 
@@ -112,6 +112,16 @@ describe('offline: plan BEFORE AFTER', () => {
     // There is no old group to stand beside: the new one is created.
     expect(prod.deployments.find((d) => d.path === 'Prod/Web/Fleet')?.strategy).toEqual('new group, created on 2 signals, within 15 min');
     expect(prod.deployments.find((d) => d.path === 'Prod/Web/Web')?.strategy).toEqual('created');
+  });
+
+  test('a stack whose environment changed is another stack: the new one is created, the old one listed as left', async () => {
+    const stackIn = (environment: string) => handAssembly([{ id: 'Web', stackName: 'Web', environment, template: bakeTemplate('Web', 'a'.repeat(64)) }]);
+
+    const plan = await planOf(stackIn('aws://111111111111/eu-west-1'), stackIn('aws://222222222222/eu-west-1'));
+
+    expect(plan.stacks.map((s) => [s.name, s.account, s.change])).toEqual([['Web', '222222222222', 'create'], ['Web', '111111111111', 'removed']]);
+    expect(plan.stacks[0].notes).toEqual(['BEFORE has it in 111111111111/eu-west-1, AFTER in 222222222222/eu-west-1: another environment is another stack, so every resource is new.']);
+    expect(plan.stacks[0].artifacts).toEqual([expect.objectContaining({ path: 'Web/Ami', change: 'added' })]);
   });
 
   test('a stack in BEFORE and not in AFTER is listed: cdk deploy leaves it deployed as it is', async () => {
