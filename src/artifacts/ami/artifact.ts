@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { AmiLookupSpec } from './types';
 import { optionError, warn } from '../../internal/errors';
 import { checkFingerprint } from '../../internal/fingerprint-check';
+import { watchMachineImageUse } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 
 /**
@@ -178,7 +179,7 @@ export class AmiArtifact {
       osType,
       architecture: options.architecture,
       rootDeviceName: options.rootDeviceName,
-      machineImage: new PinnedMachineImage(amiId, osType, options.userData),
+      machineImage: new PinnedMachineImage(amiId, osType, options.userData, options.architecture),
     };
   }
 
@@ -243,7 +244,7 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
     this.architecture = props.architecture;
     this.rootDeviceName = props.rootDeviceName;
     this.encryptionKeyArn = props.encryptionKeyArn;
-    this.machineImage = new PinnedMachineImage(this.amiId, this.osType, props.userData);
+    this.machineImage = new PinnedMachineImage(this.amiId, this.osType, props.userData, props.architecture);
   }
 
   /** The same import in the stack of `scope`. */
@@ -256,9 +257,16 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
  * A machine image pinned to one AMI id in whatever region the stack is in.
  */
 class PinnedMachineImage implements ec2.IMachineImage {
-  constructor(private readonly amiId: string, private readonly osType: ec2.OperatingSystemType, private readonly userData?: ec2.UserData) {}
+  constructor(
+    private readonly amiId: string,
+    private readonly osType: ec2.OperatingSystemType,
+    private readonly userData?: ec2.UserData,
+    private readonly architecture?: ec2.InstanceArchitecture,
+  ) {}
 
-  public getImage(): ec2.MachineImageConfig {
+  public getImage(scope: Construct): ec2.MachineImageConfig {
+    // The launch template, instance or group that reads the image: its instance type and user data must suit it.
+    watchMachineImageUse(scope, this.architecture, this.osType);
     const userData = this.userData ?? (this.osType === ec2.OperatingSystemType.WINDOWS ? ec2.UserData.forWindows() : ec2.UserData.forLinux());
     return { imageId: this.amiId, osType: this.osType, userData };
   }

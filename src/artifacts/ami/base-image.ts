@@ -4,7 +4,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { IAmiArtifact } from './artifact';
 import type { BaseImageConfig } from './binding';
-import { constructError, optionError } from '../../internal/errors';
+import { constructError, describeConstruct, optionError } from '../../internal/errors';
+import { checkBaseImageOptions, checkReach } from '../../internal/pairing';
 
 /**
  * What a base image is, where it cannot be read from the image id.
@@ -76,8 +77,9 @@ export abstract class BaseImage {
     if (Token.isUnresolved(artifact.fingerprint)) {
       throw optionError('BaseImage.fromAmiArtifact()', { prop: 'artifact.fingerprint', problem: 'is an unresolved token', fix: "It counts in the bake's fingerprint; pass an artifact with a literal fingerprint (an AmiBake, or AmiArtifact.fromAmiId with a literal id)." });
     }
+    checkBaseImageOptions(artifact, options);
     const osType = options.osType ?? artifact.osType;
-    return new ResolvedBaseImage({
+    return new ArtifactBaseImage(artifact, {
       amiId: artifact.amiId,
       fingerprintInput: `artifact:${artifact.fingerprint}`,
       osType,
@@ -125,6 +127,18 @@ class ResolvedBaseImage extends BaseImage {
 
   public _bind(_scope: Construct): BaseImageConfig {
     return this.config;
+  }
+}
+
+/** The AMI of another artifact: it must exist where the bake runs. */
+class ArtifactBaseImage extends ResolvedBaseImage {
+  constructor(private readonly artifact: IAmiArtifact, config: BaseImageConfig) {
+    super(config);
+  }
+
+  public _bind(scope: Construct): BaseImageConfig {
+    checkReach(scope, describeConstruct(scope, 'AmiBake'), 'baseImage', this.artifact);
+    return super._bind(scope);
   }
 }
 

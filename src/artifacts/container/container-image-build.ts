@@ -23,6 +23,7 @@ import { Fingerprint } from '../../fingerprint';
 import { acknowledgeDockerBuildProject, acknowledgeLogGroup } from '../../internal/baseline';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
+import type { Reach } from '../../internal/pairing';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
@@ -263,12 +264,15 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   /** Where ECR copies the images, and the name of the copies' repository there (the same as here). */
   private replicatedTo: Destination[] = [];
   private replicaName?: string;
+  /** Where the images are copied, and who may read them, as given: where another stack may use this build. */
+  private readonly reachInputs: { readonly destinations: Destination[]; readonly shareWith: string[] };
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
     const inputs = resolveInputs(this, props);
     this.platform = inputs.platform;
     this.runtime = dockerfileRuntime(inputs.dockerfileText);
+    this.reachInputs = { destinations: inputs.replicateTo, shareWith: inputs.shareWith };
 
     // What the image is made of: the same inputs give the same tag on any machine.
     const fingerprints = fingerprintsOf(inputs);
@@ -349,6 +353,32 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => d.region === into.region && d.registryId === into.account);
     const repository = replica ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!) : this.repository;
     return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+  }
+
+  /**
+   * Where another stack may use this build passed as an object: its own account and region, and the
+   * regions and accounts it replicates to (a stack there imports the replica). Unknown when any of
+   * them is a token.
+   *
+   * @internal
+   */
+  public _reach(): Reach | undefined {
+    const stack = Stack.of(this);
+    const { destinations, shareWith } = this.reachInputs;
+    if ([stack.region, stack.account, ...destinations.flatMap((d) => [d.region, d.registryId])].some((v) => Token.isUnresolved(v))) return undefined;
+    return {
+      artifact: describeConstruct(this, TYPE),
+      region: stack.region,
+      account: stack.account,
+      reaches: (region, account) => destinations.some((d) => d.region === region && d.registryId === account),
+      fix: (region, account) => {
+        const target = account === stack.account ? `{ region: '${region}' }` : `{ region: '${region}', account: '${account}' }`;
+        const shared = region === stack.region && shareWith.includes(account)
+          ? ` (shareWith lets account ${account} read the repository in ${region}: pass it with ecr.Repository.fromRepositoryArn() and the repository's ARN)`
+          : '';
+        return `Add ${target} to replicateTo of ${this.node.path} (with a ReplicationDestination deployed there first), or import the image in this stack with ContainerArtifact.fromFingerprint() from a repository this account can read${shared}.`;
+      },
+    };
   }
 
   /**

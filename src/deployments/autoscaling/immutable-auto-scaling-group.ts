@@ -14,7 +14,7 @@ import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
 import { constructError, known, Problem } from '../../internal/errors';
-import { artifactInScope } from '../../internal/promotion';
+import { pairAmi } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { recordAutoScalingGroup } from '../../plan/metadata';
 
@@ -226,7 +226,13 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
-    props = { ...props, artifact: artifactInScope(this, props.artifact) };
+    props = {
+      ...props,
+      artifact: pairAmi(this, GROUP_TYPE, props.artifact, {
+        instanceTypes: [{ prop: 'instanceType', instanceType: props.instanceType }],
+        rootDevice: props.rootDeviceName !== undefined ? { prop: 'rootDeviceName', name: props.rootDeviceName } : undefined,
+      }),
+    };
 
     // resolve props
     const resolved = withDefaults(props);

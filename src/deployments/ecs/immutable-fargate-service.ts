@@ -14,7 +14,7 @@ import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { constructError, known, Problem, warn } from '../../internal/errors';
-import { artifactInScope } from '../../internal/promotion';
+import { pairContainer } from '../../internal/pairing';
 import { recordFargateService } from '../../plan/metadata';
 
 /**
@@ -328,7 +328,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   constructor(scope: Construct, id: string, props: ImmutableFargateServiceProps) {
     super(scope, id);
-    props = { ...props, artifact: artifactInScope(this, props.artifact) };
+    props = { ...props, artifact: pairContainer(this, SERVICE_TYPE, props.artifact, { platform: props.platform && { prop: 'platform', value: props.platform } }) };
 
     // resolve props
     const resolved = withDefaults(props);
@@ -480,16 +480,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     }
     if (props.cluster && props.vpc) {
       throw this.error({ prop: 'cluster', problem: 'and vpc are both given', fix: 'Pass cluster or vpc, not both; the service runs in the cluster\'s VPC.' });
-    }
-    const artifactPlatform = props.artifact.platform;
-    if (props.platform && artifactPlatform && props.platform.platform !== artifactPlatform.platform) {
-      const wanted = props.platform.platform;
-      throw this.error({
-        prop: 'platform',
-        value: wanted,
-        problem: `does not match the artifact, which is built for ${artifactPlatform.platform}: its image cannot run on a ${wanted} task`,
-        fix: `Remove platform to follow the artifact, or pass an artifact built for ${wanted}.`,
-      });
     }
   }
 
