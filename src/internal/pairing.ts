@@ -18,6 +18,7 @@ import { Construct, IConstruct } from 'constructs';
 import { constructError, describeConstruct, optionError, SynthError } from './errors';
 import { artifactInScope } from './promotion';
 import type { IAmiArtifact } from '../artifacts/ami/artifact';
+import type { BaseImageOptions } from '../artifacts/ami/base-image';
 import type { IContainerArtifact } from '../artifacts/container/artifact';
 import type { ContainerPlatform } from '../artifacts/container/platform';
 
@@ -136,7 +137,8 @@ export function pairAmi(consumer: Construct, type: string, artifact: IAmiArtifac
   const ami = `the artifact${Construct.isConstruct(artifact as unknown as IConstruct) ? ` (${(artifact as unknown as IConstruct).node.path})` : ''}`;
   checkArchitecture(where, ami, artifact.architecture, runner.instanceTypes ?? []);
   const root = runner.rootDevice;
-  if (root && artifact.rootDeviceName !== undefined && !Token.isUnresolved(root.name) && !Token.isUnresolved(artifact.rootDeviceName) && root.name !== artifact.rootDeviceName) {
+  const known = root && artifact.rootDeviceName !== undefined && !Token.isUnresolved(root.name) && !Token.isUnresolved(artifact.rootDeviceName);
+  if (root && known && root.name !== artifact.rootDeviceName) {
     throw new SynthError(where, {
       prop: root.prop,
       value: root.name,
@@ -152,7 +154,7 @@ export function pairAmi(consumer: Construct, type: string, artifact: IAmiArtifac
  * What `BaseImage.fromAmiArtifact()` is told about the artifact must not contradict what the artifact
  * says: the bake would pick build instances, a root device or a shell for the wrong image.
  */
-export function checkBaseImageOptions(artifact: IAmiArtifact, options: { osType?: ec2.OperatingSystemType; architecture?: ec2.InstanceArchitecture; rootDeviceName?: string }): void {
+export function checkBaseImageOptions(artifact: IAmiArtifact, options: BaseImageOptions): void {
   const factory = 'BaseImage.fromAmiArtifact()';
   const said: Array<[string, unknown, unknown, string]> = [
     ['osType', options.osType, artifact.osType, ec2.OperatingSystemType[artifact.osType]],
@@ -269,7 +271,8 @@ export function checkTaskPlatform(container: ecs.ContainerDefinition, artifact: 
   const taskDefinition = container.taskDefinition;
   const resource = taskDefinition.node.defaultChild;
   if (!(resource instanceof ecs.CfnTaskDefinition) || !artifact.platform) return;
-  const runtime = Stack.of(taskDefinition).resolve(resource.runtimePlatform) as { cpuArchitecture?: unknown; operatingSystemFamily?: unknown } | undefined;
+  type Platform = { cpuArchitecture?: unknown; operatingSystemFamily?: unknown } | undefined;
+  const runtime: Platform = Stack.of(taskDefinition).resolve(resource.runtimePlatform);
   const cpu = runtime?.cpuArchitecture ?? (taskDefinition.isFargateCompatible ? 'X86_64' : undefined);
   const os = runtime?.operatingSystemFamily;
   const wanted = cpuOf(artifact.platform);

@@ -335,7 +335,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       rootDeviceName: base.rootDeviceName,
     });
     // A plain launch template or instance of another stack must be where the AMI is.
-    this.machineImage = { getImage: (scope) => { checkReach(scope, scope.node.path, 'machineImage', this); return artifact.machineImage.getImage(scope); } };
+    this.machineImage = { getImage: (user) => { checkReach(user, user.node.path, 'machineImage', this); return artifact.machineImage.getImage(user); } };
     this.userData = props.userData;
   }
 
@@ -376,7 +376,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       artifact: describeConstruct(this, 'AmiBake'),
       region: stack.region,
       account: stack.account,
-      reaches: (region, account) => (region === stack.region || regions.includes(region)) && (account === stack.account || accounts.includes(account)),
+      reaches: (region, account) => [stack.region, ...regions].includes(region) && [stack.account, ...accounts].includes(account),
       fix: (region, account) => {
         const add = [
           ...(region === stack.region || regions.includes(region) ? [] : [`'${region}' to distribution.regions`]),
