@@ -14,9 +14,11 @@ import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG, KEEP_TAG } from './type
 import type { AmiBakeSpec, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeLogGroup } from '../../internal/baseline';
+import { checkConstraints } from '../../internal/constraints';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { checkArchitecture, checkReach, Reach } from '../../internal/pairing';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf, INSTANCE_ADVICE } from '../../internal/secrets';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -267,6 +269,12 @@ export class AmiBake extends Construct implements IAmiArtifact {
 
     // Steps: each becomes a component (or names an AWS-managed one); the fingerprint counts every input that shapes the image.
     const bound = this.bindSteps(props, base.osType);
+    checkPlaintextSecrets(this, 'AmiBake', [
+      ...bound.map((b) => ({ prop: `${b.kind === 's' ? 'steps' : 'testSteps'}[${b.index - 1}]`, value: b.config.document ?? '' })),
+      ...entriesOf('tags', props.tags),
+      ...(props.amiName !== undefined ? [{ prop: 'amiName', value: props.amiName }] : []),
+      ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
+    ], INSTANCE_ADVICE);
     const volumeSize = props.rootVolumeSize ? props.rootVolumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
     const fingerprint = Fingerprint.combine(
       Fingerprint.ofJson({
@@ -523,6 +531,7 @@ interface BoundStep {
 }
 
 function validateProps(bake: Construct, props: AmiBakeProps) {
+  checkConstraints(describeConstruct(bake, 'AmiBake'), [['AmiBake.distribution.kmsKeyId', 'distribution.kmsKeyId', props.distribution?.kmsKeyId], ['AmiBake.tags', 'tags', props.tags]]);
   if (props.vpc) {
     const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
     if (subnets.subnetIds.length === 0) {

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AmiLookupSpec } from './types';
+import { checkConstraint } from '../../internal/constraints';
 import { optionError, warn } from '../../internal/errors';
 import { checkFingerprint } from '../../internal/fingerprint-check';
 import { watchMachineImageUse } from '../../internal/pairing';
@@ -172,6 +173,7 @@ export class AmiArtifact {
     if (!Token.isUnresolved(amiId) && !AMI_ID.test(amiId)) {
       throw optionError('AmiArtifact.fromAmiId()', { prop: 'amiId', problem: `'${amiId}' is not an AMI id`, fix: "Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters." });
     }
+    checkConstraint('AmiArtifact.fromAmiId()', 'AmiArtifact.fromAmiId.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     const osType = options.osType ?? ec2.OperatingSystemType.LINUX;
     return {
       amiId,
@@ -197,6 +199,7 @@ export class AmiArtifact {
   public static fromFingerprint(scope: Construct, id: string, props: AmiArtifactFromFingerprintProps): IAmiArtifact {
     const factory = 'AmiArtifact.fromFingerprint()';
     checkFingerprint(factory, props.fingerprint);
+    checkConstraint(factory, 'AmiArtifact.fromFingerprint.rootDeviceName', 'rootDeviceName', props.rootDeviceName);
     if (props.owner !== undefined && !Token.isUnresolved(props.owner) && !ACCOUNT.test(props.owner)) {
       throw optionError(factory, { prop: 'owner', problem: `'${props.owner}' is not an AWS account id`, fix: 'Pass the 12-digit id of the account that baked and shares the AMI.' });
     }

@@ -26,6 +26,7 @@ import { acknowledgeWildcards } from '../../internal/nag';
 import type { Reach } from '../../internal/pairing';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
 import { stackSingleton } from '../../internal/singleton';
 import { recordArtifact } from '../../plan/metadata';
 
@@ -270,6 +271,10 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
     const inputs = resolveInputs(this, props);
+    checkPlaintextSecrets(this, TYPE, [...entriesOf('buildArgs', inputs.buildArgs), { prop: 'target', value: inputs.target }], {
+      storedIn: 'the template (the build job\'s BuildArgs) and the image\'s history (docker history)',
+      fix: () => 'Never build secrets into an image: let the service read them when it starts (ImmutableFargateService secrets), or have the build read them from Secrets Manager with the build project\'s role.',
+    });
     this.platform = inputs.platform;
     this.runtime = dockerfileRuntime(inputs.dockerfileText);
     this.reachInputs = { destinations: inputs.replicateTo, shareWith: inputs.shareWith };
@@ -356,9 +361,11 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   }
 
   /**
-   * Where another stack may use this build passed as an object: its own account and region, and the
-   * regions and accounts it replicates to (a stack there imports the replica). Unknown when any of
-   * them is a token.
+   * Where another stack may use this build passed as an object: its own account and region, the
+   * regions and accounts it replicates to (a stack there imports the replica), and the accounts of
+   * `shareWith` in its own region when the repository's name is known at synth time (a replicating
+   * build names it; another account cannot refer to a name CloudFormation generates). Unknown when any
+   * of them is a token.
    *
    * @internal
    */
@@ -370,12 +377,13 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       artifact: describeConstruct(this, TYPE),
       region: stack.region,
       account: stack.account,
-      reaches: (region, account) => destinations.some((d) => d.region === region && d.registryId === account),
+      reaches: (region, account) => destinations.some((d) => d.region === region && d.registryId === account)
+        || (region === stack.region && shareWith.includes(account) && this.replicaName !== undefined),
       fix: (region, account) => {
         const target = account === stack.account ? `{ region: '${region}' }` : `{ region: '${region}', account: '${account}' }`;
-        const shared = region === stack.region && shareWith.includes(account)
-          ? ` (shareWith lets account ${account} read the repository in ${region}: pass it with ecr.Repository.fromRepositoryArn() and the repository's ARN)`
-          : '';
+        const shared = region !== stack.region ? ''
+          : shareWith.includes(account) ? ` (shareWith lets account ${account} read the repository: pass it with ecr.Repository.fromRepositoryArn() and the repository's ARN)`
+            : `, or add '${account}' to shareWith`;
         return `Add ${target} to replicateTo of ${this.node.path} (with a ReplicationDestination deployed there first), or import the image in this stack with ContainerArtifact.fromFingerprint() from a repository this account can read${shared}.`;
       },
     };

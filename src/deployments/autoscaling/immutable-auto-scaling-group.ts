@@ -13,9 +13,11 @@ import { GROUP_TYPE } from './replacement-binding';
 import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
-import { constructError, known, Problem } from '../../internal/errors';
+import { checkConstraints } from '../../internal/constraints';
+import { constructError, describeConstruct, known, Problem } from '../../internal/errors';
 import { pairAmi } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, INSTANCE_ADVICE } from '../../internal/secrets';
 import { recordAutoScalingGroup } from '../../plan/metadata';
 
 /**
@@ -243,8 +245,16 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
     // validate
     this.validateCapacity(resolved);
+    checkConstraints(describeConstruct(this, GROUP_TYPE), [
+      ['ImmutableAutoScalingGroup.rootDeviceName', 'rootDeviceName', props.rootDeviceName],
+      ['ImmutableAutoScalingGroup.rootVolumeSize', 'rootVolumeSize', props.rootVolumeSize],
+    ]);
     const artifactCommands = this.unwrapUserData(props.artifact.machineImage.getImage(this).userData, 'the artifact\'s user data (artifact.machineImage)');
     if (props.userData) this.unwrapUserData(props.userData, 'userData'); // fail early on a mismatch
+    checkPlaintextSecrets(this, GROUP_TYPE, [
+      ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
+      { prop: 'healthCheck', value: this.healthCheck._linuxProbe },
+    ], INSTANCE_ADVICE);
 
     // create
     this.fleets = FleetIdentity.of(this);
