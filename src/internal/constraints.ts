@@ -40,6 +40,11 @@ export interface Limit {
    * merges, the matrix expects the limit not to hold yet, and fails once it does: then remove this.
    */
   readonly pendingOn?: 'ami' | 'containers';
+  /**
+   * Why a token cannot be taken here (it counts in a fingerprint, aws-cdk-lib renders the value as text
+   * at synth): `checkConstraint` then refuses one, naming the prop. Absent: a token is taken as it is.
+   */
+  readonly tokens?: string;
   /** Who enforces it today, when not `checkConstraint`: the construct's own validator, or aws-cdk-lib. */
   readonly enforcedBy?: 'construct' | 'aws-cdk-lib';
 }
@@ -92,7 +97,7 @@ const SRC = {
   serviceName: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html',
   ecsDeployment: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html',
   portMapping: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html',
-  listenerPriority: `${CFN}/aws-resource-elasticloadbalancingv2-listenerrule.html`,
+  listenerPriority: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RulePriorityPair.html',
   taskDefinitionSize: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html',
   userData: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html',
   asgCapacity: 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html',
@@ -114,6 +119,14 @@ const booleanNone: NoLimit = { none: 'a boolean: both values are valid' };
 const localNone: NoLimit = { none: 'a local file, directory or pattern read at synth time (checked to exist where it matters): never sent to AWS' };
 const libraryNone = (what: string): NoLimit => ({ none: `the library's own: ${what}` });
 const userDataUnchecked: Unchecked = { unchecked: 'the user data is one script with the library\'s own lines and tokens; its rendered size is known only at deploy time', rule: 'at most 16 KB of user data before base64 encoding', source: SRC.userData };
+const LIFECYCLE_TEXT = 'aws-cdk-lib writes the lifecycle policy as JSON text at synth time, where a token would be written as a number';
+const ISO_DURATION = 'CloudFormation takes an ISO 8601 duration, which aws-cdk-lib renders at synth time from a known value only';
+
+/** A valid component document of exactly `size` characters (padded with a comment). */
+function documentOf(size: number): string {
+  const body = 'name: D\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Run\n        action: ExecuteBash\n        inputs:\n          commands:\n            - "true"\n#';
+  return body + 'x'.repeat(Math.max(0, size - body.length));
+}
 const percentLimit = (low: number, high: number, source: string): Limit => ({ rule: `a whole percentage from ${low} to ${high}`, source, range: { min: low, max: high, integer: true }, enforcedBy: 'construct' });
 const alarmsUnchecked: Unchecked = { unchecked: 'aws-cdk-lib passes the list as it is', rule: 'at most 10 alarms', source: SRC.ecsDeployment };
 
@@ -144,13 +157,15 @@ function baseImageOptions(factory: string): { [key: string]: Entry } {
   return {
     [`${factory}.architecture`]: enumNone,
     [`${factory}.osType`]: enumNone,
-    [`${factory}.rootDeviceName`]: deviceLimit,
+    [`${factory}.rootDeviceName`]: { ...deviceLimit, tokens: 'the root device counts in the bake\'s fingerprint, which is known at synth time' },
   };
 }
 
 function importedAmi(factory: string): { [key: string]: Entry } {
   return {
-    ...baseImageOptions(factory),
+    [`${factory}.architecture`]: enumNone,
+    [`${factory}.osType`]: enumNone,
+    [`${factory}.rootDeviceName`]: deviceLimit,
     [`${factory}.userData`]: { none: 'user data for the launch template that runs the AMI: the consumer\'s, checked there (OS and secrets)' },
   };
 }
@@ -248,6 +263,7 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
     source: SRC.componentData,
     length: { max: 16000 },
     enforcedBy: 'construct',
+    probes: { accepted: [documentOf(16000)], refused: [documentOf(16001)] },
   },
   'BakeStep.file.localPath': localNone,
   'BakeStep.file.remotePath': libraryNone('an absolute path on the instance, checked as such'),
@@ -282,11 +298,11 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   },
   'ContainerImageBuild.removalPolicy': enumNone,
   'ContainerImageBuild.replicateTo': { rule: 'at most 25 unique destinations across the registry\'s replication rules', source: SRC.ecrReplication, count: { max: 25 }, pendingOn: 'containers' },
-  'ContainerImageBuild.replicateTo[].region': regionLimit,
+  'ContainerImageBuild.replicateTo[].region': { ...regionLimit, probes: { accepted: ['us-east-1', 'us-gov-west-1'], refused: ['us-east', 'US-EAST-1'] } },
   'ContainerImageBuild.replicateTo[].account': accountLimit,
   'ContainerImageBuild.repository': referenceNone,
   'ContainerImageBuild.requireImmutableTags': booleanNone,
-  'ContainerImageBuild.retainImages': { rule: 'a whole number of images, at least 1', source: SRC.ecrLifecycle, range: { min: 1, integer: true }, enforcedBy: 'construct' },
+  'ContainerImageBuild.retainImages': { rule: 'a whole number of images, at least 1', source: SRC.ecrLifecycle, range: { min: 1, integer: true }, enforcedBy: 'construct', tokens: LIFECYCLE_TEXT },
   'ContainerImageBuild.shareWith': accountsLimit,
   'ContainerImageBuild.target': { none: 'a Dockerfile stage name, which Docker checks; no AWS API reads it' },
   'ContainerImageBuild.vpc': referenceNone,
@@ -309,7 +325,9 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
 
   // EcsDeployment
   'EcsDeployment.rolling.minHealthyPercent': percentLimit(0, 100, SRC.ecsDeployment),
-  'EcsDeployment.rolling.maxHealthyPercent': { rule: 'a whole percentage of at least 100 for a rolling deployment that keeps its tasks', source: SRC.ecsDeployment, range: { min: 100, integer: true }, enforcedBy: 'construct' },
+  'EcsDeployment.rolling.maxHealthyPercent': {
+    rule: 'a whole percentage of at least 100, above minHealthyPercent (100 by default)', source: SRC.ecsDeployment, probes: { accepted: [101, 400], refused: [99, 100.5] }, enforcedBy: 'construct',
+  },
   'EcsDeployment.rolling.alarms': alarmsUnchecked,
   'EcsDeployment.rolling.healthCheckGracePeriod': trafficShift('EcsDeployment.rolling')['EcsDeployment.rolling.healthCheckGracePeriod'],
   ...trafficShift('EcsDeployment.blueGreen'),
@@ -334,9 +352,10 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   'ImmutableAutoScalingGroup.artifact': referenceNone,
   'ImmutableAutoScalingGroup.instanceType': { none: 'an EC2 instance type through aws-cdk-lib\'s InstanceType; its architecture must be the artifact\'s (the pairing checks)' },
   'ImmutableAutoScalingGroup.vpc': referenceNone,
-  'ImmutableAutoScalingGroup.desiredCapacity': { rule: 'a whole number of instances, 0 or more', source: SRC.asgCapacity, range: { min: 0, integer: true }, enforcedBy: 'construct' },
-  'ImmutableAutoScalingGroup.maxCapacity': { rule: 'a whole number of instances, 0 or more', source: SRC.asgCapacity, range: { min: 0, integer: true }, enforcedBy: 'construct' },
-  'ImmutableAutoScalingGroup.minCapacity': { rule: 'a whole number of instances, 0 or more', source: SRC.asgCapacity, range: { min: 0, integer: true }, enforcedBy: 'construct' },
+  // Whole numbers of instances, 0 or more; the probes keep min <= desired <= max, and minCapacity >= 1 for the default replaceGroup's signals.
+  'ImmutableAutoScalingGroup.desiredCapacity': { rule: 'a whole number of instances, 0 or more', source: SRC.asgCapacity, probes: { accepted: [1, 10], refused: [-1, 1.5] }, enforcedBy: 'construct' },
+  'ImmutableAutoScalingGroup.maxCapacity': { rule: 'a whole number of instances, 0 or more', source: SRC.asgCapacity, probes: { accepted: [1, 10], refused: [-1, 1.5] }, enforcedBy: 'construct' },
+  'ImmutableAutoScalingGroup.minCapacity': { rule: 'a whole number of instances, 0 or more', source: SRC.asgCapacity, probes: { accepted: [1, 10], refused: [-1, 1.5] }, enforcedBy: 'construct' },
   'ImmutableAutoScalingGroup.healthCheck': { none: 'an InstanceHealthCheck: its factories\' parameters have their own entries' },
   'ImmutableAutoScalingGroup.notificationTopic': referenceNone,
   'ImmutableAutoScalingGroup.replacement': { none: 'a ReplacementStrategy: its factories\' options have their own entries' },
@@ -362,7 +381,7 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   },
   'ImmutableFargateService.containerPort': { rule: 'a port from 1 to 65535', source: SRC.portMapping, range: { min: 1, max: 65535, integer: true }, enforcedBy: 'construct' },
   'ImmutableFargateService.cpu': {
-    rule: 'a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384', source: SRC.fargateSizes, probes: { accepted: [256, 16384], refused: [128, 32768] }, enforcedBy: 'construct',
+    rule: 'a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384 (with a memory it offers)', source: SRC.fargateSizes, probes: { accepted: [256], refused: [128, 32768] }, enforcedBy: 'construct',
   },
   'ImmutableFargateService.deployment': { none: 'an EcsDeployment: its factories\' options have their own entries' },
   'ImmutableFargateService.desiredCount': { rule: 'a whole number of tasks, 0 or more', source: SRC.serviceName, range: { min: 0, integer: true }, enforcedBy: 'construct' },
@@ -409,18 +428,18 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   'ReplacementStrategy.instanceRefresh.checkpoints': {
     rule: 'whole percentages from 1 to 100, ascending, ending with 100', source: SRC.instanceRefresh, probes: { accepted: [[100], [1, 100]], refused: [[0, 100], [50], [101]] }, enforcedBy: 'construct',
   },
-  'ReplacementStrategy.instanceRefresh.creationTimeout': { rule: 'at most 12 hours', source: SRC.creationPolicy, range: { min: 0, max: 43200, unit: 'seconds' } },
+  'ReplacementStrategy.instanceRefresh.creationTimeout': { rule: 'at most 12 hours', source: SRC.creationPolicy, range: { min: 0, max: 43200, unit: 'seconds' }, tokens: ISO_DURATION },
   'ReplacementStrategy.instanceRefresh.instanceWarmup': { unchecked: 'aws-cdk-lib renders it in seconds', rule: 'whole seconds, 0 or more', source: SRC.instanceRefresh },
   'ReplacementStrategy.instanceRefresh.maxHealthyPercentage': percentLimit(100, 200, SRC.instanceRefresh),
   'ReplacementStrategy.instanceRefresh.minHealthyPercentage': percentLimit(0, 100, SRC.instanceRefresh),
   'ReplacementStrategy.instanceRefresh.skipMatching': booleanNone,
   'ReplacementStrategy.replaceGroup.minSuccessPercentage': percentLimit(0, 100, SRC.creationPolicy),
   'ReplacementStrategy.replaceGroup.signalCount': { rule: 'a whole number of signals, at least 1', source: SRC.creationPolicy, range: { min: 1, integer: true }, enforcedBy: 'construct' },
-  'ReplacementStrategy.replaceGroup.timeout': { rule: 'at most 12 hours', source: SRC.creationPolicy, range: { min: 0, max: 43200, unit: 'seconds' } },
+  'ReplacementStrategy.replaceGroup.timeout': { rule: 'at most 12 hours', source: SRC.creationPolicy, range: { min: 0, max: 43200, unit: 'seconds' }, tokens: ISO_DURATION },
   'ReplacementStrategy.rolling.maxBatchSize': { rule: 'a whole number of instances, at least 1', source: SRC.updatePolicy, range: { min: 1, integer: true }, enforcedBy: 'construct' },
   'ReplacementStrategy.rolling.minInstancesInService': { rule: 'a number of instances, 0 or more', source: SRC.updatePolicy, range: { min: 0 }, enforcedBy: 'construct' },
-  'ReplacementStrategy.rolling.minSuccessPercentage': percentLimit(0, 100, SRC.updatePolicy),
-  'ReplacementStrategy.rolling.pauseTime': { rule: 'at most one hour', source: SRC.updatePolicy, range: { min: 0, max: 3600, unit: 'seconds' }, enforcedBy: 'construct' },
+  'ReplacementStrategy.rolling.minSuccessPercentage': { ...percentLimit(0, 100, SRC.updatePolicy), tokens: 'aws-cdk-lib checks the update policy\'s percentage at synth, and refuses a token' },
+  'ReplacementStrategy.rolling.pauseTime': { rule: 'at most one hour', source: SRC.updatePolicy, range: { min: 0, max: 3600, unit: 'seconds' }, enforcedBy: 'construct', tokens: ISO_DURATION },
   'ReplacementStrategy.rolling.waitOnResourceSignals': booleanNone,
 
   // ReplicationDestination
@@ -430,22 +449,47 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
     pattern: /^(?=.{2,256}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
     probes: { accepted: ['ab', 'a'.repeat(256)], refused: ['a'.repeat(257), 'Cdk/'] },
   },
-  'ReplicationDestination.retainImages': { rule: 'a whole number of images, at least 1', source: SRC.ecrLifecycle, range: { min: 1, integer: true }, enforcedBy: 'construct' },
+  'ReplicationDestination.retainImages': { rule: 'a whole number of images, at least 1', source: SRC.ecrLifecycle, range: { min: 1, integer: true }, enforcedBy: 'construct', tokens: LIFECYCLE_TEXT },
   'ReplicationDestination.sourceAccounts': accountsLimit,
 };
 
 /** A value as the table's units measure it: a Duration in its unit, a Size in GiB, a number as it is. */
 function measure(value: unknown, unit: string | undefined): number | undefined {
   if (value instanceof Duration) {
-    if (value.isUnresolved()) return undefined;
-    const seconds = value.toSeconds();
-    return unit === 'days' ? seconds / 86400 : unit === 'hours' ? seconds / 3600 : unit === 'minutes' ? seconds / 60 : seconds;
+    try {
+      const n = unit === 'days' ? value.toDays({ integral: false }) : unit === 'hours' ? value.toHours({ integral: false })
+        : unit === 'minutes' ? value.toMinutes({ integral: false }) : value.toSeconds({ integral: false });
+      return Token.isUnresolved(n) ? undefined : n;
+    } catch {
+      return undefined; // a token in another unit: aws-cdk-lib cannot convert it
+    }
   }
   if (value instanceof Size) {
     const gib = value.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
     return Token.isUnresolved(gib) ? undefined : gib;
   }
   return typeof value === 'number' && !Token.isUnresolved(value) ? value : undefined;
+}
+
+/** Whether aws-cdk-lib can express a token Duration in `unit` (only in the unit it was made with). */
+function convertible(value: Duration, unit: string): boolean {
+  try {
+    measure(value, unit);
+    const units: { [u: string]: () => number } = {
+      days: () => value.toDays({ integral: false }), hours: () => value.toHours({ integral: false }),
+      minutes: () => value.toMinutes({ integral: false }), seconds: () => value.toSeconds({ integral: false }),
+    };
+    units[unit]?.();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isToken(value: unknown): boolean {
+  if (value instanceof Duration) return value.isUnresolved();
+  if (value instanceof Size) return Token.isUnresolved(value.toMebibytes({ rounding: SizeRoundingBehavior.NONE }));
+  return Token.isUnresolved(value) || (Array.isArray(value) && value.some((v) => Token.isUnresolved(v)));
 }
 
 function describe(value: unknown): unknown {
@@ -466,6 +510,15 @@ export function checkConstraint(where: string, key: string, prop: string, value:
   const fail = (shown: unknown): never => {
     throw new SynthError(where, { prop, value: describe(shown), problem: `is not what AWS takes: ${limit.rule}`, fix: `Pass ${limit.rule} (${limit.source.split(' ')[0]}).` });
   };
+  if (isToken(value)) {
+    if (limit.tokens) throw new SynthError(where, { prop, problem: `is an unresolved token, which cannot be taken here: ${limit.tokens}`, fix: 'Pass a literal value.' });
+    if (value instanceof Duration && limit.range?.unit && !convertible(value, limit.range.unit)) {
+      throw new SynthError(where, { prop, problem: `is a token Duration that cannot be converted to ${limit.range.unit}`, fix: `Pass Duration.${limit.range.unit}(<token>).` });
+    }
+  }
+  // A pending limit is enforced by the branch that reads it from here once it merges, and one a
+  // construct enforces with its own message is not checked twice.
+  if (limit.pendingOn || limit.enforcedBy) return;
   if (limit.range) {
     const n = measure(value, limit.range.unit);
     const { min, max, integer } = limit.range;

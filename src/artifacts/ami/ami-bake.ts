@@ -531,7 +531,7 @@ interface BoundStep {
 }
 
 function validateProps(bake: Construct, props: AmiBakeProps) {
-  checkConstraints(describeConstruct(bake, 'AmiBake'), [['AmiBake.distribution.kmsKeyId', 'distribution.kmsKeyId', props.distribution?.kmsKeyId], ['AmiBake.tags', 'tags', props.tags]]);
+  checkConstraints(describeConstruct(bake, 'AmiBake'), [['AmiBake.distribution.kmsKeyId', 'distribution.kmsKeyId', props.distribution?.kmsKeyId], ['AmiBake.tags', 'tags', props.tags], ['AmiBake.keepLaunchedWithin', 'keepLaunchedWithin', props.keepLaunchedWithin]]);
   if (props.vpc) {
     const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
     if (subnets.subnetIds.length === 0) {

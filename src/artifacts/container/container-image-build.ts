@@ -21,6 +21,7 @@ import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeDockerBuildProject, acknowledgeLogGroup } from '../../internal/baseline';
+import { checkConstraints } from '../../internal/constraints';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 import type { Reach } from '../../internal/pairing';
@@ -270,6 +271,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
+    checkConstraints(describeConstruct(this, TYPE), [['ContainerImageBuild.buildTimeout', 'buildTimeout', props.buildTimeout], ['ContainerImageBuild.retainImages', 'retainImages', props.retainImages]]);
     const inputs = resolveInputs(this, props);
     checkPlaintextSecrets(this, TYPE, [...entriesOf('buildArgs', inputs.buildArgs), { prop: 'target', value: inputs.target }], {
       storedIn: 'the template (the build job\'s BuildArgs) and the image\'s history (docker history)',

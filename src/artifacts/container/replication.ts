@@ -88,6 +88,7 @@ export class ReplicationDestination extends Construct {
       throw constructError(this, type, { prop: 'repositoryPrefix', value: prefix, problem: 'is not a repository name prefix', fix: "Pass lowercase words separated by '/', without a trailing slash, such as 'cdk-immutable-deploys'." });
     }
     checkConstraint(describeConstruct(this, type), 'ReplicationDestination.repositoryPrefix', 'repositoryPrefix', prefix);
+    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.retainImages', 'retainImages', props.retainImages);
     const retainImages = props.retainImages ?? 10;
     if (!Token.isUnresolved(retainImages) && (!Number.isInteger(retainImages) || retainImages < 1)) {
       throw constructError(this, type, { prop: 'retainImages', value: retainImages, problem: 'must be a whole number of at least 1', fix: 'Keep at least the image a deployment runs: pass 1 or more (default 10).' });

@@ -452,7 +452,8 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   }
 
   private validateCapacity({ minCapacity: min, maxCapacity: max, desiredCapacity: desired }: ResolvedGroupProps): void {
-    for (const [prop, value] of [['minCapacity', min], ['maxCapacity', max], ['desiredCapacity', desired]] as const) {
+    // desiredCapacity first: maxCapacity defaults to it, and the error names the prop the user wrote.
+    for (const [prop, value] of [['desiredCapacity', desired], ['minCapacity', min], ['maxCapacity', max]] as const) {
       if (value !== undefined && known(value) && (!Number.isInteger(value) || value < 0)) {
         throw this.error({ prop, value, problem: 'must be a whole number of 0 or more', fix: `Pass a whole number of instances for ${prop}.` });
       }

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { DEFAULT_SIGNAL_TIMEOUT, groupError, renderCreationSignals, ReplacementPlan, ReplacementTarget } from './replacement-binding';
-import { checkConstraint } from '../../internal/constraints';
+import { checkConstraint, checkConstraints } from '../../internal/constraints';
 import { known, optionError, warn } from '../../internal/errors';
 
 /**
@@ -267,6 +267,7 @@ class RollingStrategy extends ReplacementStrategy {
   constructor(private readonly options: RollingReplacementOptions) {
     super('rolling');
     const factory = 'ReplacementStrategy.rolling()';
+    checkConstraints(factory, [['ReplacementStrategy.rolling.pauseTime', 'pauseTime', options.pauseTime], ['ReplacementStrategy.rolling.minSuccessPercentage', 'minSuccessPercentage', options.minSuccessPercentage]]);
     this.maxBatchSize = options.maxBatchSize ?? 1;
     this.wait = options.waitOnResourceSignals ?? true;
     checkWholeNumber(factory, 'maxBatchSize', this.maxBatchSize, 1, Number.MAX_SAFE_INTEGER, 'Pass 1 or more.');

@@ -384,7 +384,7 @@ class TrafficShiftDeployment extends EcsDeployment {
     const factory = this.factory;
     const key = factory.replace('()', '');
     const steps = options as CanaryDeploymentOptions;
-    checkConstraints(factory, [[`${key}.healthCheckGracePeriod`, 'healthCheckGracePeriod', options?.healthCheckGracePeriod], [`${key}.stepBakeTime`, 'stepBakeTime', steps?.stepBakeTime]]);
+    checkConstraints(factory, [[`${key}.healthCheckGracePeriod`, 'healthCheckGracePeriod', options?.healthCheckGracePeriod], [`${key}.stepBakeTime`, 'stepBakeTime', steps?.stepBakeTime], [`${key}.bakeTime`, 'bakeTime', options?.bakeTime]]);
     if (!options?.alternateTargetGroup) {
       throw optionError(factory, {
         prop: 'alternateTargetGroup',
