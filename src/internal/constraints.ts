@@ -476,8 +476,10 @@ function convertible(value: Duration, unit: string): boolean {
   try {
     measure(value, unit);
     const units: { [u: string]: () => number } = {
-      days: () => value.toDays({ integral: false }), hours: () => value.toHours({ integral: false }),
-      minutes: () => value.toMinutes({ integral: false }), seconds: () => value.toSeconds({ integral: false }),
+      days: () => value.toDays({ integral: false }),
+      hours: () => value.toHours({ integral: false }),
+      minutes: () => value.toMinutes({ integral: false }),
+      seconds: () => value.toSeconds({ integral: false }),
     };
     units[unit]?.();
     return true;
