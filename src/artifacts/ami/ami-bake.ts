@@ -14,8 +14,11 @@ import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG, KEEP_TAG } from './type
 import type { AmiBakeSpec, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeLogGroup } from '../../internal/baseline';
-import { constructError, warn } from '../../internal/errors';
+import { checkConstraints } from '../../internal/constraints';
+import { constructError, describeConstruct, warn } from '../../internal/errors';
+import { checkArchitecture, checkReach, Reach } from '../../internal/pairing';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf, INSTANCE_ADVICE } from '../../internal/secrets';
 import { bakeInputDigests, recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
 
@@ -244,6 +247,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
   public readonly instanceRole: iam.IRole;
 
   private readonly userData?: ec2.UserData;
+  private readonly distribution?: AmiDistribution;
 
   constructor(scope: Construct, id: string, props: AmiBakeProps) {
     super(scope, id);
@@ -257,13 +261,21 @@ export class AmiBake extends Construct implements IAmiArtifact {
     this.architecture = base.architecture;
     this.rootDeviceName = base.rootDeviceName;
     const instanceTypes = props.instanceTypes ?? defaultInstanceTypes(base.architecture);
-    instanceTypes.forEach((t, i) => checkArchitecture(this, t, i, base.architecture));
+    checkArchitecture(describeConstruct(this, 'AmiBake'), 'the base image', base.architecture,
+      instanceTypes.map((instanceType, i) => ({ prop: `instanceTypes[${i}]`, instanceType })), 'base image (its architecture option)');
+    this.distribution = props.distribution;
     const bakeName = bakeNameOf(this, shared.namePrefix);
     this.recipeName = bakeName;
     const buildTimeout = props.buildTimeout ?? Duration.hours(4);
 
     // Steps: each becomes a component (or names an AWS-managed one); the fingerprint counts every input that shapes the image.
     const bound = this.bindSteps(props, base.osType);
+    checkPlaintextSecrets(this, 'AmiBake', [
+      ...bound.map((b) => ({ prop: `${b.kind === 's' ? 'steps' : 'testSteps'}[${b.index - 1}]`, value: b.config.document ?? '' })),
+      ...entriesOf('tags', props.tags),
+      ...(props.amiName !== undefined ? [{ prop: 'amiName', value: props.amiName }] : []),
+      ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
+    ], INSTANCE_ADVICE);
     const volumeSize = props.rootVolumeSize ? props.rootVolumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
     const rootVolume = { deviceName: base.rootDeviceName, sizeGiB: volumeSize ?? null, key: keyIdentity(props.rootVolumeKey) };
     const fingerprint = Fingerprint.combine(
@@ -341,7 +353,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
       userData: props.userData,
       rootDeviceName: base.rootDeviceName,
     });
-    this.machineImage = artifact.machineImage;
+    // A plain launch template or instance of another stack must be where the AMI is.
+    this.machineImage = { getImage: (user) => { checkReach(user, user.node.path, 'machineImage', this); return artifact.machineImage.getImage(user); } };
     this.userData = props.userData;
   }
 
@@ -364,6 +377,33 @@ export class AmiBake extends Construct implements IAmiArtifact {
       rootDeviceName: this.rootDeviceName,
       userData: this.userData,
     });
+  }
+
+  /**
+   * Where the AMI is: the stack's region and account, the regions it is copied to and the accounts it
+   * is shared with (in every one of those regions). Unknown when any of them is a token.
+   *
+   * @internal
+   */
+  public _reach(): Reach | undefined {
+    const stack = Stack.of(this);
+    const regions = this.distribution?.regions ?? [];
+    const accounts = this.distribution?.accounts ?? [];
+    if ([stack.region, stack.account, ...regions, ...accounts].some((v) => Token.isUnresolved(v))) return undefined;
+    const path = this.node.path;
+    return {
+      artifact: describeConstruct(this, 'AmiBake'),
+      region: stack.region,
+      account: stack.account,
+      reaches: (region, account) => [stack.region, ...regions].includes(region) && [stack.account, ...accounts].includes(account),
+      fix: (region, account) => {
+        const add = [
+          ...(region === stack.region || regions.includes(region) ? [] : [`'${region}' to distribution.regions`]),
+          ...(account === stack.account || accounts.includes(account) ? [] : [`'${account}' to distribution.accounts (with a rootVolumeKey, and a distribution.kmsKeyId in other regions, that the account may use)`]),
+        ];
+        return `Add ${add.join(' and ')} of ${path}, or deploy an AMI that is there (AmiArtifact.fromFingerprint() with its owner).`;
+      },
+    };
   }
 
   private bindSteps(props: AmiBakeProps, osType: ec2.OperatingSystemType): BoundStep[] {
@@ -502,6 +542,7 @@ interface BoundStep {
 }
 
 function validateProps(bake: Construct, props: AmiBakeProps) {
+  checkConstraints(describeConstruct(bake, 'AmiBake'), [['AmiBake.distribution.kmsKeyId', 'distribution.kmsKeyId', props.distribution?.kmsKeyId], ['AmiBake.tags', 'tags', props.tags], ['AmiBake.keepLaunchedWithin', 'keepLaunchedWithin', props.keepLaunchedWithin]]);
   if (props.vpc) {
     const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
     if (subnets.subnetIds.length === 0) {
@@ -584,20 +625,6 @@ function defaultInstanceTypes(architecture: ec2.InstanceArchitecture): ec2.Insta
   return architecture === ec2.InstanceArchitecture.ARM_64
     ? [new ec2.InstanceType('m6g.large'), new ec2.InstanceType('m7g.large')]
     : [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large')];
-}
-
-function checkArchitecture(bake: Construct, instanceType: ec2.InstanceType, index: number, architecture: ec2.InstanceArchitecture) {
-  const name = instanceType.toString();
-  if (Token.isUnresolved(name)) return;
-  let actual: ec2.InstanceArchitecture;
-  try {
-    actual = instanceType.architecture;
-  } catch {
-    return; // an instance family this version of aws-cdk-lib does not know: nothing to check against
-  }
-  if (actual !== architecture) {
-    throw constructError(bake, 'AmiBake', { prop: `instanceTypes[${index}]`, value: name, problem: `is ${actual}, but the base image is ${architecture}`, fix: `Pass ${architecture} instance types, such as ${defaultInstanceTypes(architecture)[0]}, or set the base image's architecture.` });
-  }
 }
 
 /** A key's identity for the fingerprint: its ARN when known, else its place in the app. */

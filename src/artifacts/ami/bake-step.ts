@@ -40,9 +40,9 @@ export abstract class BakeStep {
     if (commands.length === 0) {
       throw optionError('BakeStep.shell()', { prop: 'commands', problem: 'is empty', fix: 'Pass at least one command.' });
     }
-    for (const c of commands) {
-      if (Token.isUnresolved(c)) {
-        throw optionError('BakeStep.shell()', { prop: 'commands', problem: `has '${c}', an unresolved token`, fix: "The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands." });
+    for (const c of Token.isUnresolved(commands) ? ['(a list token)'] : commands) {
+      if (Token.isUnresolved(commands) || Token.isUnresolved(c)) {
+        throw optionError('BakeStep.shell()', { prop: 'commands', problem: 'holds an unresolved token', fix: "The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands." });
       }
     }
     return new ShellStep([...commands]);

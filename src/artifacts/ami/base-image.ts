@@ -4,7 +4,9 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { IAmiArtifact } from './artifact';
 import type { BaseImageConfig } from './binding';
-import { constructError, optionError } from '../../internal/errors';
+import { checkConstraint } from '../../internal/constraints';
+import { constructError, describeConstruct, optionError } from '../../internal/errors';
+import { checkBaseImageOptions, checkReach } from '../../internal/pairing';
 
 /**
  * What a base image is, where it cannot be read from the image id.
@@ -54,6 +56,7 @@ export abstract class BaseImage {
     if (!AMI_ID.test(amiId)) {
       throw optionError('BaseImage.fromAmiId()', { prop: 'amiId', problem: `'${amiId}' is not an AMI id`, fix: "Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters." });
     }
+    checkConstraint('BaseImage.fromAmiId()', 'BaseImage.fromAmiId.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     const osType = options.osType ?? ec2.OperatingSystemType.LINUX;
     return new ResolvedBaseImage({
       amiId,
@@ -76,8 +79,10 @@ export abstract class BaseImage {
     if (Token.isUnresolved(artifact.fingerprint)) {
       throw optionError('BaseImage.fromAmiArtifact()', { prop: 'artifact.fingerprint', problem: 'is an unresolved token', fix: "It counts in the bake's fingerprint; pass an artifact with a literal fingerprint (an AmiBake, or AmiArtifact.fromAmiId with a literal id)." });
     }
+    checkBaseImageOptions(artifact, options);
+    checkConstraint('BaseImage.fromAmiArtifact()', 'BaseImage.fromAmiArtifact.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     const osType = options.osType ?? artifact.osType;
-    return new ResolvedBaseImage({
+    return new ArtifactBaseImage(artifact, {
       amiId: artifact.amiId,
       fingerprintInput: `artifact:${artifact.fingerprint}`,
       osType,
@@ -100,6 +105,8 @@ export abstract class BaseImage {
     if (Token.isUnresolved(parameterName)) {
       throw optionError('BaseImage.fromSsmParameter()', { prop: 'parameterName', problem: 'is an unresolved token', fix: 'Pass the literal name of the parameter, so it can be looked up at synth time.' });
     }
+    checkConstraint('BaseImage.fromSsmParameter()', 'BaseImage.fromSsmParameter.parameterName', 'parameterName', parameterName);
+    checkConstraint('BaseImage.fromSsmParameter()', 'BaseImage.fromSsmParameter.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     return new SsmBaseImage(parameterName, options);
   }
 
@@ -125,6 +132,18 @@ class ResolvedBaseImage extends BaseImage {
 
   public _bind(_scope: Construct): BaseImageConfig {
     return this.config;
+  }
+}
+
+/** The AMI of another artifact: it must exist where the bake runs. */
+class ArtifactBaseImage extends ResolvedBaseImage {
+  constructor(private readonly artifact: IAmiArtifact, config: BaseImageConfig) {
+    super(config);
+  }
+
+  public _bind(scope: Construct): BaseImageConfig {
+    checkReach(scope, describeConstruct(scope, 'AmiBake'), 'baseImage', this.artifact);
+    return super._bind(scope);
   }
 }
 

@@ -195,7 +195,7 @@ class ImportedContainerArtifact extends Construct implements IContainerArtifact 
     this.fingerprint = props.imageDigest;
     this.platform = props.platform ?? ContainerPlatform.LINUX_AMD64;
     this.imageUri = props.repository.repositoryUriForDigest(props.imageDigest);
-    this.containerImage = ecs.ContainerImage.fromEcrRepository(props.repository, props.imageDigest);
+    this.containerImage = new DigestImage(this);
   }
 
   public grantPull(grantee: iam.IGrantable): iam.Grant {

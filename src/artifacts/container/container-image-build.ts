@@ -21,10 +21,13 @@ import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeDockerBuildProject, acknowledgeLogGroup } from '../../internal/baseline';
+import { checkConstraints } from '../../internal/constraints';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
+import type { Reach } from '../../internal/pairing';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
 import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
 import { stackSingleton } from '../../internal/singleton';
 import { containerInputDigests, InputDigests, recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
@@ -264,12 +267,20 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   /** Where ECR copies the images, and the name of the copies' repository there (the same as here). */
   private replicatedTo: Destination[] = [];
   private replicaName?: string;
+  /** Where the images are copied, and who may read them, as given: where another stack may use this build. */
+  private readonly reachInputs: { readonly destinations: Destination[]; readonly shareWith: string[] };
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
+    checkConstraints(describeConstruct(this, TYPE), [['ContainerImageBuild.buildTimeout', 'buildTimeout', props.buildTimeout], ['ContainerImageBuild.retainImages', 'retainImages', props.retainImages]]);
     const inputs = resolveInputs(this, props);
+    checkPlaintextSecrets(this, TYPE, [...entriesOf('buildArgs', inputs.buildArgs), { prop: 'target', value: inputs.target }], {
+      storedIn: 'the template (the build job\'s BuildArgs) and the image\'s history (docker history)',
+      fix: () => 'Never build secrets into an image: let the service read them when it starts (ImmutableFargateService secrets), or have the build read them from Secrets Manager with the build project\'s role.',
+    });
     this.platform = inputs.platform;
     this.runtime = dockerfileRuntime(inputs.dockerfileText);
+    this.reachInputs = { destinations: inputs.replicateTo, shareWith: inputs.shareWith };
 
     // What the image is made of: the same inputs give the same tag on any machine.
     const fingerprints = fingerprintsOf(inputs);
@@ -351,6 +362,35 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => d.region === into.region && d.registryId === into.account);
     const repository = replica ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!) : this.repository;
     return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+  }
+
+  /**
+   * Where another stack may use this build passed as an object: its own account and region, the
+   * regions and accounts it replicates to (a stack there imports the replica), and the accounts of
+   * `shareWith` in its own region when the repository's name is known at synth time (a replicating
+   * build names it; another account cannot refer to a name CloudFormation generates). Unknown when any
+   * of them is a token.
+   *
+   * @internal
+   */
+  public _reach(): Reach | undefined {
+    const stack = Stack.of(this);
+    const { destinations, shareWith } = this.reachInputs;
+    if ([stack.region, stack.account, ...destinations.flatMap((d) => [d.region, d.registryId])].some((v) => Token.isUnresolved(v))) return undefined;
+    return {
+      artifact: describeConstruct(this, TYPE),
+      region: stack.region,
+      account: stack.account,
+      reaches: (region, account) => destinations.some((d) => d.region === region && d.registryId === account)
+        || (region === stack.region && shareWith.includes(account) && this.replicaName !== undefined),
+      fix: (region, account) => {
+        const target = account === stack.account ? `{ region: '${region}' }` : `{ region: '${region}', account: '${account}' }`;
+        const shared = region !== stack.region ? ''
+          : shareWith.includes(account) ? ` (shareWith lets account ${account} read the repository: pass it with ecr.Repository.fromRepositoryArn() and the repository's ARN)`
+            : `, or add '${account}' to shareWith`;
+        return `Add ${target} to replicateTo of ${this.node.path} (with a ReplicationDestination deployed there first), or import the image in this stack with ContainerArtifact.fromFingerprint() from a repository this account can read${shared}.`;
+      },
+    };
   }
 
   /**

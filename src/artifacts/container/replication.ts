@@ -3,7 +3,9 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
 import { TAG_PREFIX } from './buildspec';
 import { REPLICATED_PREFIX } from './registry-replication';
-import { constructError } from '../../internal/errors';
+import { checkConstraint } from '../../internal/constraints';
+import { constructError, describeConstruct } from '../../internal/errors';
+import { checkPlaintextSecrets } from '../../internal/secrets';
 
 /**
  * A region, and optionally another account, that a `ContainerImageBuild` replicates its images to.
@@ -85,10 +87,15 @@ export class ReplicationDestination extends Construct {
     if (!Token.isUnresolved(prefix) && !PREFIX.test(prefix)) {
       throw constructError(this, type, { prop: 'repositoryPrefix', value: prefix, problem: 'is not a repository name prefix', fix: "Pass lowercase words separated by '/', without a trailing slash, such as 'cdk-immutable-deploys'." });
     }
+    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.repositoryPrefix', 'repositoryPrefix', prefix);
+    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.retainImages', 'retainImages', props.retainImages);
     const retainImages = props.retainImages ?? 10;
     if (!Token.isUnresolved(retainImages) && (!Number.isInteger(retainImages) || retainImages < 1)) {
       throw constructError(this, type, { prop: 'retainImages', value: retainImages, problem: 'must be a whole number of at least 1', fix: 'Keep at least the image a deployment runs: pass 1 or more (default 10).' });
     }
+    checkPlaintextSecrets(this, type, [{ prop: 'repositoryPrefix', value: prefix }], {
+      storedIn: 'the template and every repository name', fix: () => 'Pass a prefix that is not a secret.',
+    });
     const accounts = props.sourceAccounts ?? [];
     for (const account of accounts) {
       if (!Token.isUnresolved(account) && !ACCOUNT.test(account)) {

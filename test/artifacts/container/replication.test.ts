@@ -108,9 +108,9 @@ describe('ContainerImageBuild replicateTo', () => {
     // GIVEN a build in the tooling account that replicates to production's region and account
     const app = new App();
     const bake = new Stack(app, 'Bake', { env: TOOLING });
-    const build = new ContainerImageBuild(bake, 'Web', { directory: DIR, replicateTo: [{ region: PROD.region, account: PROD.account }] });
+    const build = new ContainerImageBuild(bake, 'Web', { directory: DIR, replicateTo: [{ region: PROD.region, account: PROD.account }], shareWith: ['222222222222'] });
     const vpcOf = (stack: Stack) => ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['a', 'b'], privateSubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'] });
-    // WHEN services in production and in staging (not a destination) run it
+    // WHEN services in production and in staging (not a destination, but an account it shares with) run it
     const prod = new Stack(app, 'Prod', { env: PROD });
     new ImmutableFargateService(prod, 'Service', { vpc: vpcOf(prod), artifact: build });
     const staging = new Stack(app, 'Staging', { env: { account: '222222222222', region: 'eu-west-1' } });
