@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { IAmiArtifact } from './artifact';
 import type { BaseImageConfig } from './binding';
 import { constructError, optionError } from '../../internal/errors';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * What a base image is, where it cannot be read from the image id.
@@ -67,7 +68,9 @@ export abstract class BaseImage {
   /**
    * The AMI of another bake or artifact, for layered bakes: a foundation image, then an
    * application image on top of it. The artifact's fingerprint counts in this bake's fingerprint,
-   * so a new foundation gives a new application image.
+   * so a new foundation gives a new application image. A foundation baked in another stack is imported
+   * by its fingerprint through the layered bake's own stack (no export of its AMI id, which the
+   * foundation's next bake could not change).
    *
    * @param artifact the AMI artifact, such as an `AmiBake`
    * @param options OS type, architecture and root device, where the artifact does not say
@@ -76,14 +79,7 @@ export abstract class BaseImage {
     if (Token.isUnresolved(artifact.fingerprint)) {
       throw optionError('BaseImage.fromAmiArtifact()', { prop: 'artifact.fingerprint', problem: 'is an unresolved token', fix: "It counts in the bake's fingerprint; pass an artifact with a literal fingerprint (an AmiBake, or AmiArtifact.fromAmiId with a literal id)." });
     }
-    const osType = options.osType ?? artifact.osType;
-    return new ResolvedBaseImage({
-      amiId: artifact.amiId,
-      fingerprintInput: `artifact:${artifact.fingerprint}`,
-      osType,
-      architecture: options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
-      rootDeviceName: options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
-    });
+    return new ArtifactBaseImage(artifact, options);
   }
 
   /**
@@ -125,6 +121,25 @@ class ResolvedBaseImage extends BaseImage {
 
   public _bind(_scope: Construct): BaseImageConfig {
     return this.config;
+  }
+}
+
+/** The AMI of an artifact, as the stack of the bake that layers on it may use it. */
+class ArtifactBaseImage extends BaseImage {
+  constructor(private readonly artifact: IAmiArtifact, private readonly options: BaseImageOptions) {
+    super();
+  }
+
+  public _bind(scope: Construct): BaseImageConfig {
+    const artifact = artifactInScope(scope, this.artifact);
+    const osType = this.options.osType ?? artifact.osType;
+    return {
+      amiId: artifact.amiId,
+      fingerprintInput: `artifact:${artifact.fingerprint}`,
+      osType,
+      architecture: this.options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
+      rootDeviceName: this.options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
+    };
   }
 }
 
