@@ -195,13 +195,13 @@ export interface AmiBakeProps {
   /**
    * What happens to what the bake made when the stack is deleted. With `RemovalPolicy.DESTROY`, the
    * stack's deletion deletes every AMI this bake baked over the stack's life (in the stack's region and
-   * every distribution region) with its snapshots, and the Image Builder images, recipes and
-   * components the bake created; an AMI another stack still uses, or one you tagged
+   * every distribution region) with its snapshots, the Image Builder images, recipes and
+   * components the bake created, and its build log group; an AMI another stack still uses, or one you tagged
    * `cdk-immutable-deploys:keep=true`, stays. A deletion that cannot finish is logged and never fails
    * the stack's deletion. An update never deletes anything, also when the bake leaves the app: a
    * revert finds its AMIs again. It does not count in the fingerprint: changing it bakes nothing.
    *
-   * @default RemovalPolicy.RETAIN - the AMIs, snapshots, images, recipes and components stay
+   * @default RemovalPolicy.RETAIN - the AMIs, snapshots, images, recipes, components and build logs stay
    */
   readonly removalPolicy?: RemovalPolicy;
 }

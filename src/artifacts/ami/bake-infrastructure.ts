@@ -175,7 +175,11 @@ export class AmiBakeInfrastructure extends Construct {
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImageRecipe'], resources: [own('image-recipe')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [own('component')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes'], resources: ['*'] }),
-    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-'. ListImageRecipes has no resource-level permissions (read-only; the runtime filters by the bake's name).`);
+      new iam.PolicyStatement({
+        actions: ['logs:DeleteLogGroup'],
+        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes has no resource-level permissions (read-only; the runtime filters by the bake's name).`);
     for (const region of regions) {
       runtime.grant(`ami-bake:destroy:${region}`, [
         new iam.PolicyStatement({

@@ -18,11 +18,12 @@
  *   removes the keep tag this library set, never a user's).
  * - destroy (removal policy DESTROY, when the stack is deleted): every AMI of the bake (its bake tag)
  *   in this region and the distribution's, with its snapshots, except those another stack holds or a
- *   user keeps; then the Image Builder images, recipes and components of the bake.
+ *   user keeps; then the Image Builder images, recipes and components of the bake, and its build log
+ *   group (which the runtime created, not the stack).
  */
 import { createHash } from 'crypto';
 import {
-  CloudWatchLogsClient, CreateLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateTagsCommand, DeleteSnapshotCommand, DeleteSnapshotReturnCode, DeleteTagsCommand, DeregisterImageCommand,
@@ -552,6 +553,9 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
     for (const build of await retry(() => listComponentBuilds(componentArn))) {
       await attempt(`component ${build}`, () => imagebuilder.send(new DeleteComponentCommand({ componentBuildVersionArn: build })));
     }
+  }
+  if (spec.LogGroupName) {
+    await attempt(`log group ${spec.LogGroupName}`, () => logs.send(new DeleteLogGroupCommand({ logGroupName: spec.LogGroupName })));
   }
   return { deleted, left };
 }

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AmiBake, BakeStep, BaseImage } from '../../../src';
 import { arnText, jobOf, runtimeStatements } from '../../internal/runtime/jobs';
@@ -73,6 +73,11 @@ describe('the runtime\'s Image Builder permissions, by resource type', () => {
     for (const action of ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy', 'logs:GetLogEvents']) {
       expect([action, resourcesOf(template, action)]).toEqual([action, [logGroups]]);
     }
+    // Only with removal policy DESTROY may the runtime delete the group, with the rest of the bake.
+    expect(resourcesOf(template, 'logs:DeleteLogGroup')).toEqual([]);
+    const destroy = new Stack(new App(), 'Web', { env: ENV });
+    new AmiBake(destroy, 'Bake', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['true'])], removalPolicy: RemovalPolicy.DESTROY });
+    expect(resourcesOf(Template.fromStack(destroy), 'logs:DeleteLogGroup')).toEqual([logGroups]);
   });
 });
 

@@ -1,5 +1,7 @@
 import { createHash } from 'crypto';
-import { CloudWatchLogsClient, CreateLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand, CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, GetImageCommand, Image, Ami,
@@ -736,7 +738,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   });
 
-  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s)', async () => {
+  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s), and its build log group', async () => {
     world({});
     builder();
     const result = await amiBake.destroy!(job(), retry, HOLD);
@@ -748,8 +750,11 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
       `${COMPONENT(1)}/1`,
       `${COMPONENT(2)}/1`,
     ]);
+    // The build log group is the runtime's (not a resource of the stack): it goes with the bake.
+    expect(inputs(logs, DeleteLogGroupCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }]);
     expect(result.left).toEqual([]);
-    expect(result.deleted).toHaveLength(7);
+    expect(result.deleted).toHaveLength(8);
+    expect(result.deleted[7]).toBe(`log group ${SPEC.LogGroupName}`);
   });
 
   test('an AMI another stack still holds, or a user keeps, stays with its snapshot; a copy the runtime kept is deleted', async () => {
@@ -1022,7 +1027,7 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     oneRecipe([{ arn: IMAGE }], { componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }] });
     const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, HOLD);
     expect(result).toEqual({
-      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`],
+      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`, `log group ${SPEC.LogGroupName}`],
       left: [],
     });
   });
