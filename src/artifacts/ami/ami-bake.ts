@@ -28,6 +28,15 @@ import { recordArtifact } from '../../plan/metadata';
 const AMI_BUILDER_REVISION = 1;
 
 /**
+ * The revision of the component documents this library renders, beside the fingerprint: bump it when
+ * a document changes in a way that does not change the image and so not the fingerprint (where a
+ * file step downloads from), so that a bake after the upgrade creates new component versions instead
+ * of reusing ones whose documents the library no longer supports. It changes no fingerprint: AMIs
+ * baked before are still reused. 2: file steps download the runtime's copy of their asset.
+ */
+const COMPONENT_REVISION = 2;
+
+/**
  * Where a bake's AMI is copied and shared, besides the stack's own region and account.
  */
 export interface AmiDistribution {
@@ -247,7 +256,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
   public readonly recipeName: string;
 
   /**
-   * The version of the bake's components, derived from the fingerprint.
+   * The version of the bake's components, derived from the fingerprint and the revision of the
+   * component documents this library renders.
    *
    * @deprecated The recipe's own version is derived at deploy time from the fingerprint and the base
    * AMI and key the deploy resolves (a layered bake's parent AMI is known only then), so that no recipe
@@ -301,7 +311,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       Fingerprint.ofJson({ testSteps: bound.filter((b) => b.kind === 't').map((b) => b.config.fingerprint.hex) }),
     );
     this.fingerprint = fingerprint.hex;
-    const componentVersion = versionOf(fingerprint);
+    const componentVersion = versionOf(Fingerprint.combine(fingerprint, Fingerprint.ofJson({ componentRevision: COMPONENT_REVISION })));
     this.recipeVersion = componentVersion;
 
     // Per bake: its distribution and lifecycle policy; the rest is the stack's. The log group is the
@@ -520,8 +530,8 @@ function keyIdentity(key?: kms.IKey): string | null {
 
 /**
  * An Image Builder semantic version from a fingerprint: `1.<28 bits>.<28 bits>`, so that every
- * fingerprint has its own version of the components (the recipe's is derived the same way at deploy
- * time, from the fingerprint, the parent AMI and the key).
+ * fingerprint (and component revision) has its own version of the components (the recipe's is derived
+ * the same way at deploy time, from the fingerprint, the parent AMI and the key).
  */
 function versionOf(fingerprint: Fingerprint): string {
   return `1.${parseInt(fingerprint.hex.slice(0, 7), 16)}.${parseInt(fingerprint.hex.slice(7, 14), 16)}`;

@@ -74,7 +74,10 @@ describe('AmiBake template', () => {
     const template = Template.fromStack(stack);
     // THEN
     const short = bake.fingerprint.slice(0, 16);
-    const version = `1.${parseInt(bake.fingerprint.slice(0, 7), 16)}.${parseInt(bake.fingerprint.slice(7, 14), 16)}`;
+    // The components' version: the fingerprint and the revision of the rendered documents (2: file steps
+    // download the runtime's copy), so an upgrade makes new components without changing the fingerprint.
+    const versioned = Fingerprint.ofString(`combine:${bake.fingerprint},${Fingerprint.ofJson({ componentRevision: 2 }).hex}`).hex;
+    const version = `1.${parseInt(versioned.slice(0, 7), 16)}.${parseInt(versioned.slice(7, 14), 16)}`;
     expect(bake.recipeVersion).toEqual(version);
     const job = jobOf(template, 'Default/Bake');
     expect(job).toMatchObject({ Kind: 'ami-bake', Fingerprint: bake.fingerprint, TimeoutSeconds: '14400' });
