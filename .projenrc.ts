@@ -115,6 +115,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ssm',
     // The KMS grant that lets another account's encrypted AMI launch by this account's Auto Scaling role.
     '@aws-sdk/client-kms',
+    // The Auto Scaling service-linked role a KMS grant names must exist first (IAM); a bake's files are
+    // copied where only its instances read them (S3).
+    '@aws-sdk/client-iam',
+    '@aws-sdk/client-s3',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
     // AWS's Service Authorization Reference (actions, resource types, condition keys) as data: the

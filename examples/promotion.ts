@@ -34,8 +34,8 @@ const REPOSITORY_PREFIX = 'immutable-deploys-example';
 const REPOSITORY = `${REPOSITORY_PREFIX}/web`;
 /**
  * The keys that encrypt the AMI in each region, as the tooling account shows them (the Bake stack's
- * `AmiKeyArn` output, and the key behind `alias/immutable-deploys-example-ami` in eu-west-1): put
- * yours. A KMS grant names a key by its ARN, never by an alias.
+ * `AmiKeyArn` output, and the replica of a multi-Region key in eu-west-1): put yours. A KMS grant
+ * names a key by its ARN, never by an alias.
  */
 export const AMI_KEY_ARNS = {
   [BAKE_REGION]: `arn:aws:kms:${BAKE_REGION}:${ACCOUNTS.tooling}:key/1a2b3c4d-5e6f-1a2b-3c4d-5e6f1a2b3c4d`,
@@ -72,8 +72,10 @@ export class BakeStage extends Stage {
       testSteps: [BakeStep.shell(['rpm -q nginx', 'systemctl is-enabled nginx'])],
       buildTimeout: Duration.hours(2),
       rootVolumeKey: key,
-      // The copy in eu-west-1 is encrypted with a key of that region that both accounts may use.
-      distribution: { accounts: others, regions: [PRODUCTION_REGION], kmsKeyId: 'alias/immutable-deploys-example-ami' },
+      // The copy in eu-west-1 is encrypted with a key of that region (a multi-Region replica here). KMS never
+      // copies a key policy between replicas: that key's own policy must allow what AmiKey's does (README:
+      // "A key in another region").
+      distribution: { accounts: others, regions: [PRODUCTION_REGION], kmsKeyId: AMI_KEY_ARNS[PRODUCTION_REGION] },
       retainImages: 5,
     });
     const repository = new ecr.Repository(this.stack, 'WebRepository', {

@@ -4,8 +4,11 @@
  *
  * - find: the newest AMI of this account tagged with the fingerprint, whose Image Builder image is
  *   AVAILABLE and was created for this fingerprint (or whose Image Builder record is gone).
- * - start: attach to an image of this recipe version that is still running, or create the
- *   components and recipe (if absent) and one image, with a client token of the attempt.
+ * - start: attach to an image of this recipe version that is still running, or create (or adopt) the
+ *   build log group with its retention, copy the bake's files where its instances read them, create
+ *   the components and recipe (if absent) and one image, with a client token of the attempt. The
+ *   recipe's version follows the fingerprint, the parent AMI and the key, so that a recipe never names
+ *   a parent AMI that is gone (a layered bake reverted past its foundation's retention).
  * - check: a running image is pending; an AVAILABLE one gives its AMI in this region; a FAILED or
  *   CANCELLED one gives the state's reason, the failed workflow step and component, the tail of
  *   the build log and where the whole log is.
@@ -15,10 +18,13 @@
  *   removes the keep tag this library set, never a user's).
  * - destroy (removal policy DESTROY, when the stack is deleted): every AMI of the bake (its bake tag)
  *   in this region and the distribution's, with its snapshots, except those another stack holds or a
- *   user keeps; then the Image Builder images, recipes and components of the bake.
+ *   user keeps; then the Image Builder images, recipes and components of the bake, and its build log
+ *   group (which the runtime created, not the stack).
  */
 import { createHash } from 'crypto';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateTagsCommand, DeleteSnapshotCommand, DeleteSnapshotReturnCode, DeleteTagsCommand, DeregisterImageCommand,
   DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag,
@@ -43,17 +49,20 @@ import {
   ListWorkflowStepExecutionsCommand,
   Platform,
 } from '@aws-sdk/client-imagebuilder';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
-import type { AmiBakeSpec } from './types';
-import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
+import type { AmiBakeSpec, BakeAssetCopy } from './types';
+import { errorText, failureMessage, FailurePart, isRetryable, lastLines, MAX_REASON_BYTES } from '../../internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
 import type { Attempt, Destroyed, Job, JobRunner, Outcome, Retry, Started } from '../../internal/runtime/job';
+import { JobFailure } from '../../internal/runtime/job';
 import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
 
 const imagebuilder = new ImagebuilderClient({});
 const ec2 = new EC2Client({});
 const ec2Clients = new Map<string, EC2Client>();
 const logs = new CloudWatchLogsClient({});
+const s3 = new S3Client({});
 
 /** Image states from which an image still becomes AVAILABLE, FAILED or CANCELLED. */
 export const IN_PROGRESS = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);
@@ -63,8 +72,8 @@ export const LOG_TAIL_LINES = 20;
 type BakeJob = Job<AmiBakeSpec>;
 
 export const amiBake: JobRunner<AmiBakeSpec> = {
-  // The component documents are only needed to create the components.
-  startOnly: ['Components'],
+  // The component documents and the files to copy are only needed to start an image.
+  startOnly: ['Components', 'Assets'],
   find: (job) => findReusable(job.fingerprint).then((found) => found?.amiId),
   start: (job, attempt) => startImage(job, attempt),
   check: (job, ref) => checkImage(job, ref),
@@ -74,13 +83,28 @@ export const amiBake: JobRunner<AmiBakeSpec> = {
   destroy: (job, retry, holdTag) => destroyBake(job, retry, holdTag),
 };
 
+/**
+ * The recipe version of a bake: `1.<28 bits>.<28 bits>` of a hash of the fingerprint, the parent AMI
+ * and the root volume's key, as this deploy resolved them. A recipe (name and version) is created once
+ * and never changes; a layered bake's parent AMI is known only at deploy time, and a foundation baked
+ * again after its AMI was deleted has a new AMI id under the same fingerprint: a new version, so that
+ * the recipe never names an AMI that is gone.
+ */
+export function recipeVersionOf(fingerprint: string, spec: Pick<AmiBakeSpec, 'ParentImage' | 'BlockDevice'>): string {
+  const hex = createHash('sha256').update([fingerprint, spec.ParentImage, spec.BlockDevice?.KmsKeyId ?? ''].join('\n')).digest('hex');
+  return `1.${parseInt(hex.slice(0, 7), 16)}.${parseInt(hex.slice(7, 14), 16)}`;
+}
+
 async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   const spec = job.spec;
-  const running = (await listImages(spec.ImageVersionArn)).find((i) => IN_PROGRESS.has(i.state?.status ?? ''));
+  const version = recipeVersionOf(job.fingerprint, spec);
+  const running = (await listImages(`${spec.ImageNameArn}/${version}`)).find((i) => IN_PROGRESS.has(i.state?.status ?? ''));
   if (running?.arn) {
     console.log(`${job.path}: an image of this recipe version is already running: ${running.arn}`);
     return { state: 'started', ref: running.arn };
   }
+  await ensureLogGroup(spec);
+  for (const asset of spec.Assets ?? []) await copyAsset(job, asset);
   for (const component of spec.Components ?? []) {
     await createIfAbsent(() => imagebuilder.send(new CreateComponentCommand({
       name: component.Name,
@@ -93,7 +117,7 @@ async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   }
   await createIfAbsent(() => imagebuilder.send(new CreateImageRecipeCommand({
     name: spec.RecipeName,
-    semanticVersion: spec.RecipeVersion,
+    semanticVersion: version,
     description: `cdk-immutable-deploys bake, fingerprint ${job.fingerprint}`,
     parentImage: spec.ParentImage,
     components: spec.ComponentArns.map((componentArn) => ({ componentArn })),
@@ -113,10 +137,12 @@ async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   let created;
   try {
     created = await imagebuilder.send(new CreateImageCommand({
-      imageRecipeArn: spec.RecipeArn,
+      imageRecipeArn: `${spec.RecipeNameArn}/${version}`,
       infrastructureConfigurationArn: spec.InfrastructureConfigurationArn,
       distributionConfigurationArn: spec.DistributionConfigurationArn,
-      imageTestsConfiguration: { imageTestsEnabled: spec.TestsEnabled === 'true', timeoutMinutes: Number(spec.TestTimeoutMinutes) },
+      // No test timeout: Image Builder ignores it ("not currently active"); the runtime gives up on the
+      // whole bake at buildTimeout and cancels it.
+      imageTestsConfiguration: { imageTestsEnabled: spec.TestsEnabled === 'true' },
       enhancedImageMetadataEnabled: true,
       tags: { [FINGERPRINT_TAG]: job.fingerprint, [BAKE_TAG]: spec.BakeName },
       clientToken: token(job.fingerprint, 'image', attempt.id),
@@ -130,6 +156,45 @@ async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   }
   if (!created.imageBuildVersionArn) throw new Error(`${job.path}: CreateImage returned no image ARN`);
   return { state: 'started', ref: created.imageBuildVersionArn };
+}
+
+/**
+ * The build log group, `/aws/imagebuilder/<recipe name>`, with the bake's retention: created, or adopted
+ * when an earlier deploy (or a deleted stack) left it. It is not a resource of the stack, so a stack
+ * re-created, or a bake reverted into it, never collides with a group of the same name.
+ */
+async function ensureLogGroup(spec: AmiBakeSpec): Promise<void> {
+  const logGroupName = spec.LogGroupName;
+  if (!logGroupName) return;
+  try {
+    await logs.send(new CreateLogGroupCommand({ logGroupName }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+  }
+  if (spec.LogRetentionDays) {
+    await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: Number(spec.LogRetentionDays) }));
+  } else {
+    await logs.send(new DeleteRetentionPolicyCommand({ logGroupName }));
+  }
+}
+
+/** Copies one file asset of the bake to where only the bake instances read (see `AmiBakeInfrastructure.stageAsset`). */
+async function copyAsset(job: BakeJob, asset: BakeAssetCopy): Promise<void> {
+  const source = `${asset.Bucket}/${asset.Key.split('/').map(encodeURIComponent).join('/')}`;
+  try {
+    await s3.send(new CopyObjectCommand({ Bucket: asset.Bucket, Key: asset.CopyKey, CopySource: source }));
+  } catch (error) {
+    if (isRetryable(error)) throw error;
+    throw new JobFailure(failureMessage(`${job.path}: could not copy the bake's file s3://${asset.Bucket}/${asset.Key} to s3://${asset.Bucket}/${asset.CopyKey}.`, [
+      { label: 'Error', text: errorText(error) },
+      {
+        label: 'What to do',
+        text: (error as Error).name === 'NoSuchKey'
+          ? 'The CDK asset is missing from the assets bucket (deleted by cdk gc, or never published): deploy again with cdk deploy, which publishes it.'
+          : 'Check that the runtime\'s role may read the assets bucket and write under cdk-immutable-deploys/ (a bucket policy or a customer managed key of the bucket can refuse it).',
+      },
+    ], MAX_REASON_BYTES));
+  }
 }
 
 async function checkImage(job: BakeJob, imageArn: string): Promise<Outcome> {
@@ -488,6 +553,9 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
     for (const build of await retry(() => listComponentBuilds(componentArn))) {
       await attempt(`component ${build}`, () => imagebuilder.send(new DeleteComponentCommand({ componentBuildVersionArn: build })));
     }
+  }
+  if (spec.LogGroupName) {
+    await attempt(`log group ${spec.LogGroupName}`, () => logs.send(new DeleteLogGroupCommand({ logGroupName: spec.LogGroupName })));
   }
   return { deleted, left };
 }

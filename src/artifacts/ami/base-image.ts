@@ -7,6 +7,7 @@ import type { BaseImageConfig } from './binding';
 import { checkConstraint } from '../../internal/constraints';
 import { constructError, describeConstruct, optionError } from '../../internal/errors';
 import { checkBaseImageOptions, checkReach } from '../../internal/pairing';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * What a base image is, where it cannot be read from the image id.
@@ -70,7 +71,9 @@ export abstract class BaseImage {
   /**
    * The AMI of another bake or artifact, for layered bakes: a foundation image, then an
    * application image on top of it. The artifact's fingerprint counts in this bake's fingerprint,
-   * so a new foundation gives a new application image.
+   * so a new foundation gives a new application image. A foundation baked in another stack is imported
+   * by its fingerprint through the layered bake's own stack (no export of its AMI id, which the
+   * foundation's next bake could not change).
    *
    * @param artifact the AMI artifact, such as an `AmiBake`
    * @param options OS type, architecture and root device, where the artifact does not say
@@ -81,14 +84,7 @@ export abstract class BaseImage {
     }
     checkBaseImageOptions(artifact, options);
     checkConstraint('BaseImage.fromAmiArtifact()', 'BaseImage.fromAmiArtifact.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
-    const osType = options.osType ?? artifact.osType;
-    return new ArtifactBaseImage(artifact, {
-      amiId: artifact.amiId,
-      fingerprintInput: `artifact:${artifact.fingerprint}`,
-      osType,
-      architecture: options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
-      rootDeviceName: options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
-    });
+    return new ArtifactBaseImage(artifact, options);
   }
 
   /**
@@ -135,15 +131,23 @@ class ResolvedBaseImage extends BaseImage {
   }
 }
 
-/** The AMI of another artifact: it must exist where the bake runs. */
-class ArtifactBaseImage extends ResolvedBaseImage {
-  constructor(private readonly artifact: IAmiArtifact, config: BaseImageConfig) {
-    super(config);
+/** The AMI of an artifact, as the stack of the bake that layers on it may use it. */
+class ArtifactBaseImage extends BaseImage {
+  constructor(private readonly artifact: IAmiArtifact, private readonly options: BaseImageOptions) {
+    super();
   }
 
   public _bind(scope: Construct): BaseImageConfig {
     checkReach(scope, describeConstruct(scope, 'AmiBake'), 'baseImage', this.artifact);
-    return super._bind(scope);
+    const artifact = artifactInScope(scope, this.artifact);
+    const osType = this.options.osType ?? artifact.osType;
+    return {
+      amiId: artifact.amiId,
+      fingerprintInput: `artifact:${artifact.fingerprint}`,
+      osType,
+      architecture: this.options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
+      rootDeviceName: this.options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
+    };
   }
 }
 

@@ -401,14 +401,16 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   /**
    * An AMI encrypted with another account's key launches only when this account's Auto Scaling role
    * may use the key, through a KMS grant made from this account: the stack's runtime makes it (one per
-   * key in the stack) before the group exists, and retires it when the stack no longer has it.
+   * key in the stack, after creating the role in an account that has none yet) and waits until KMS has
+   * made it effective, before the group exists; it retires it when the stack no longer has it.
    */
   private grantKeyToAutoScaling(artifact: IAmiArtifact): void {
     const keyArn = artifact.encryptionKeyArn;
     if (!keyArn) return;
     const account = Stack.of(this).account;
     const keyAccount = Token.isUnresolved(keyArn) ? undefined : keyArn.split(':')[4];
-    // A key of this account: its own key policy lets the role use it (AmiBake writes that statement).
+    // A key of this account: its own key policy lets the role use it (an AmiBake's key names the role
+    // directly, since the role has no KMS permission an account principal could delegate to).
     if (keyAccount !== undefined && !Token.isUnresolved(account) && keyAccount === account) return;
     this.autoScalingGroup.node.addDependency(DeployTimeRuntime.of(this).addKeyGrant(keyArn));
   }

@@ -88,6 +88,15 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   /** The stack and the logical id of the lookup's resource: a lookup that makes something names it by them. */
   readonly stackId: string;
   readonly logicalId: string;
+  /**
+   * When the call must answer CloudFormation (ms since the epoch, on `now`'s clock): a lookup that waits
+   * for something to settle (a new KMS grant) stops waiting before it.
+   *
+   * @default - no wait
+   */
+  readonly deadline?: number;
+  /** The runtime's clock. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** What a lookup found. */

@@ -122,6 +122,8 @@ async function onLookup(event: LookupRequest, deadline: number): Promise<void> {
     region: process.env.AWS_REGION ?? region,
     stackId: event.StackId,
     logicalId: event.LogicalResourceId,
+    deadline,
+    now: () => world.now(),
   };
   if (event.RequestType === 'Delete') {
     if (runner?.remove) {

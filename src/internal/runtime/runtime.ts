@@ -245,9 +245,10 @@ export class DeployTimeRuntime extends Construct {
   /**
    * The KMS grant that lets this account's Auto Scaling service-linked role use `keyArn` (another
    * account's key, which encrypts an AMI shared with this one): one resource per key in the stack,
-   * however many groups launch AMIs it encrypts. The runtime creates the grant (from this account, as
-   * EC2 Auto Scaling requires) and retires it when the resource goes. What launches from the AMI must
-   * depend on the returned resource.
+   * however many groups launch AMIs it encrypts. The runtime creates the role if the account has none
+   * yet, creates the grant (from this account, as EC2 Auto Scaling requires), waits until KMS has made
+   * it effective, and retires it when the resource goes. What launches from the AMI must depend on the
+   * returned resource.
    */
   public addKeyGrant(keyArn: string): CustomResource {
     const stack = Stack.of(this);
@@ -276,8 +277,15 @@ export class DeployTimeRuntime extends Construct {
           'ForAllValues:StringEquals': { 'kms:GrantOperations': [...KEY_GRANT_OPERATIONS] },
         },
       }),
-      new iam.PolicyStatement({ actions: ['kms:RetireGrant'], resources: [keyArn] }),
+      new iam.PolicyStatement({ actions: ['kms:RetireGrant', 'kms:ListGrants'], resources: [keyArn] }),
     ]);
+    // The grantee must exist before the grant: in a new account, Auto Scaling's role does not until the
+    // first group. Only that role, in this account (the ARN IAM gives it, and the service's name).
+    this.grant('key-grant:service-linked-role', [new iam.PolicyStatement({
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [grantee],
+      conditions: { StringEquals: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
+    })]);
     return resource;
   }
 

@@ -1,5 +1,7 @@
 import { createHash } from 'crypto';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand, CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, GetImageCommand, Image, Ami,
@@ -7,8 +9,9 @@ import {
   DeleteComponentCommand, DeleteImageCommand, DeleteImageRecipeCommand, GetImageRecipeCommand, ListComponentBuildVersionsCommand,
   ListImageRecipesCommand,
 } from '@aws-sdk/client-imagebuilder';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { amiBake, describeFailure, failedComponent, findReusable, logLocation } from '../../../src/artifacts/ami/bake-job';
+import { amiBake, describeFailure, failedComponent, findReusable, logLocation, recipeVersionOf } from '../../../src/artifacts/ami/bake-job';
 import type { AmiBakeSpec } from '../../../src/artifacts/ami/types';
 import { jsonBytes } from '../../../src/internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
@@ -18,11 +21,16 @@ import { throttlingRetry } from '../../internal/runtime/jobs';
 const imagebuilder = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);
+const s3 = mockClient(S3Client);
 
 const FP = 'ab'.repeat(32);
+/** The components' version (from the fingerprint, at synth time). */
 const VERSION = '1.179027883.193031107';
+const PARENT = 'ami-0a1b2c3d4e5f67890';
+/** The recipe's version of FP on PARENT without a key: sha256("<FP>\n<PARENT>\n"), written out. */
+const RECIPE_VERSION = '1.51133583.222984343';
 const ARN = 'arn:aws:imagebuilder:eu-west-1:123456789012';
-const IMAGES = `${ARN}:image/s-web-1234abcd/${VERSION}`;
+const IMAGES = `${ARN}:image/s-web-1234abcd/${RECIPE_VERSION}`;
 const IMAGE = `${IMAGES}/1`;
 const AMI = 'ami-0123456789abcdef0';
 const OLD_AMI = 'ami-00000000000000old';
@@ -32,7 +40,7 @@ const HELD = { Key: HOLD, Value: 'S/Web/Bake' };
 const OTHER_HOLD = { Key: 'cdk-immutable-deploys:in-use:000000000000000000000000', Value: 'Prod/Web/Bake' };
 const KEEP = { Key: 'cdk-immutable-deploys:keep', Value: 'true' };
 const KEPT_BY = { Key: 'cdk-immutable-deploys:kept-by', Value: 'cdk-immutable-deploys' };
-const LOG = { group: '/aws/imagebuilder/s-web-1234abcd', stream: `${VERSION}/1` };
+const LOG = { group: '/aws/imagebuilder/s-web-1234abcd', stream: `${RECIPE_VERSION}/1` };
 const FULL_LOG = `Full log: CloudWatch Logs group ${LOG.group}, stream ${LOG.stream}`;
 const ATTEMPT = { id: '0123456789abcdef' };
 /** Written out, not read from the module: a state it forgot must fail here. */
@@ -40,18 +48,18 @@ const IN_PROGRESS = ['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING
 
 const SPEC: AmiBakeSpec = {
   RecipeName: 's-web-1234abcd',
-  RecipeVersion: VERSION,
-  RecipeArn: `${ARN}:image-recipe/s-web-1234abcd/${VERSION}`,
-  ImageVersionArn: IMAGES,
-  ParentImage: 'ami-0a1b2c3d4e5f67890',
+  RecipeNameArn: `${ARN}:image-recipe/s-web-1234abcd`,
+  ImageNameArn: `${ARN}:image/s-web-1234abcd`,
+  ParentImage: PARENT,
   Components: [1, 2].map((n) => ({ Name: `s-web-1234abcd-abababababababab-s${n}`, Version: VERSION, Platform: 'Linux', Description: `step ${n}`, Data: `{"n":${n}}` })),
   ComponentArns: [COMPONENT(1), COMPONENT(2), 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x'],
   BlockDevice: { DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: '' },
   InfrastructureConfigurationArn: `${ARN}:infrastructure-configuration/s-web-1234abcd`,
   DistributionConfigurationArn: `${ARN}:distribution-configuration/s-web-1234abcd`,
   TestsEnabled: 'true',
-  TestTimeoutMinutes: '240',
   BakeName: 's-web-1234abcd',
+  LogGroupName: '/aws/imagebuilder/s-web-1234abcd',
+  LogRetentionDays: '90',
 };
 
 const job = (spec: Partial<AmiBakeSpec> = {}, path = 'S/Web/Bake'): Job<AmiBakeSpec> => ({ key: 'WebBakeWait0123', kind: 'ami-bake', path, fingerprint: FP, spec: { ...SPEC, ...spec } });
@@ -106,7 +114,7 @@ async function failureOf(): Promise<string> {
 }
 
 beforeEach(() => {
-  [imagebuilder, ec2, logs].forEach((mock) => mock.reset());
+  [imagebuilder, ec2, logs, s3].forEach((mock) => mock.reset());
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   // Jest gives each test file a copy of process.env.
   process.env.AWS_REGION = 'eu-west-1';
@@ -234,7 +242,7 @@ describe('start', () => {
     })));
     expect(inputs(imagebuilder, CreateImageRecipeCommand)).toEqual([expect.objectContaining({
       name: SPEC.RecipeName,
-      semanticVersion: VERSION,
+      semanticVersion: RECIPE_VERSION,
       parentImage: SPEC.ParentImage,
       components: SPEC.ComponentArns.map((componentArn) => ({ componentArn })),
     })]);
@@ -286,16 +294,17 @@ describe('start', () => {
   });
 
   test.each([
-    ['enabled', { TestsEnabled: 'true', TestTimeoutMinutes: '240' }, { imageTestsEnabled: true, timeoutMinutes: 240 }],
-    ['disabled', { TestsEnabled: 'false', TestTimeoutMinutes: '60' }, { imageTestsEnabled: false, timeoutMinutes: 60 }],
-  ])('the image has the recipe, infrastructure, distribution, tests %s with their timeout, and the tags', async (_tests, spec, tests) => {
+    ['enabled', { TestsEnabled: 'true' }, { imageTestsEnabled: true }],
+    ['disabled', { TestsEnabled: 'false' }, { imageTestsEnabled: false }],
+  ])('the image has the recipe, infrastructure, distribution, tests %s (no test timeout: Image Builder ignores it), and the tags', async (_tests, spec, tests) => {
     // GIVEN
     nothingRunning();
     // WHEN
     await amiBake.start(job(spec), ATTEMPT);
     // THEN
+    expect(inputs(imagebuilder, CreateImageCommand)[0].imageTestsConfiguration).toEqual(tests);
     expect(inputs(imagebuilder, CreateImageCommand)[0]).toMatchObject({
-      imageRecipeArn: SPEC.RecipeArn,
+      imageRecipeArn: `${SPEC.RecipeNameArn}/${RECIPE_VERSION}`,
       infrastructureConfigurationArn: SPEC.InfrastructureConfigurationArn,
       distributionConfigurationArn: SPEC.DistributionConfigurationArn,
       imageTestsConfiguration: tests,
@@ -438,6 +447,18 @@ describe('check', () => {
     expect(reason).toMatch(/^S\/Web\/Bake: AMI bake FAILED: /);
     expect(reason).toContain('line 99');
     expect(reason.endsWith(FULL_LOG)).toBe(true);
+  });
+
+  test.each(['DEPRECATED', 'DISABLED', 'DELETED'])('an image that is %s (states ImageState lists beside the build\'s own) ends the attempt as failed, never pending', async (status) => {
+    // GIVEN
+    imagebuilder.on(GetImageCommand).resolves(imageState(status, { state: { status: status as any, reason: `image is ${status}` } }));
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [] });
+    logs.on(GetLogEventsCommand).resolves({ events: [] });
+    // WHEN / THEN
+    expect(await failureOf()).toMatch(new RegExp(`^S/Web/Bake: AMI bake ${status}: `));
+    // and no AMI of such an image is reused
+    amis(NEWEST);
+    expect(await findReusable(FP)).toBeUndefined();
   });
 
   test('an image that is gone (ResourceNotFoundException) fails', async () => {
@@ -603,7 +624,7 @@ describe('helpers', () => {
   test('logLocation: the log group and stream of an image build, none for another ARN', () => {
     // GIVEN / WHEN / THEN
     expect(logLocation(IMAGE)).toEqual(LOG);
-    expect(logLocation(SPEC.RecipeArn)).toBeUndefined();
+    expect(logLocation(`${SPEC.RecipeNameArn}/${RECIPE_VERSION}`)).toBeUndefined();
   });
 
   test('failedComponent: the last component named near a failure, else the last one named', () => {
@@ -663,7 +684,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
   /** Two recipe versions over two pages, each with one image build and the bake's own components. */
   function builder(): void {
     imagebuilder.on(ListImageRecipesCommand, { nextToken: undefined }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${OLD_VERSION}` }], nextToken: 'p2' });
-    imagebuilder.on(ListImageRecipesCommand, { nextToken: 'p2' }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${VERSION}` }, { name: 's-web-1234abcd-other', arn: `${RECIPES}-other/1.0.0` }] });
+    imagebuilder.on(ListImageRecipesCommand, { nextToken: 'p2' }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${RECIPE_VERSION}` }, { name: 's-web-1234abcd-other', arn: `${RECIPES}-other/1.0.0` }] });
     imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${OLD_VERSION}` }).resolves({
       imageRecipe: {
         components: [
@@ -672,7 +693,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
         ],
       },
     });
-    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${VERSION}` }).rejects(sdkError('ResourceNotFoundException'));
+    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${RECIPE_VERSION}` }).rejects(sdkError('ResourceNotFoundException'));
     imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async (input) => ({ imageSummaryList: [{ arn: `${input.imageVersionArn}/1`, state: { status: 'AVAILABLE' } }] }));
     imagebuilder.on(ListComponentBuildVersionsCommand).callsFake(async (input) => ({ componentSummaryList: [{ arn: `${input.componentVersionArn}/1` }] }));
     imagebuilder.on(DeleteImageCommand).resolves({});
@@ -717,20 +738,23 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   });
 
-  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s)', async () => {
+  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s), and its build log group', async () => {
     world({});
     builder();
     const result = await amiBake.destroy!(job(), retry, HOLD);
     expect(inputs(imagebuilder, ListImageRecipesCommand)[0]).toMatchObject({ owner: 'Self', filters: [{ name: 'name', values: ['s-web-1234abcd'] }] });
-    expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([`${IMAGES.replace(VERSION, OLD_VERSION)}/1`, `${IMAGES}/1`]);
-    expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`, `${RECIPES}/${VERSION}`]);
+    expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([`${IMAGES.replace(RECIPE_VERSION, OLD_VERSION)}/1`, `${IMAGES}/1`]);
+    expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`, `${RECIPES}/${RECIPE_VERSION}`]);
     expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([
       `${ARN}:component/s-web-1234abcd-0000000000000000-s1/${OLD_VERSION}/1`,
       `${COMPONENT(1)}/1`,
       `${COMPONENT(2)}/1`,
     ]);
+    // The build log group is the runtime's (not a resource of the stack): it goes with the bake.
+    expect(inputs(logs, DeleteLogGroupCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }]);
     expect(result.left).toEqual([]);
-    expect(result.deleted).toHaveLength(7);
+    expect(result.deleted).toHaveLength(8);
+    expect(result.deleted[7]).toBe(`log group ${SPEC.LogGroupName}`);
   });
 
   test('an AMI another stack still holds, or a user keeps, stays with its snapshot; a copy the runtime kept is deleted', async () => {
@@ -792,7 +816,7 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`]);
     expect(result.left).toEqual([
       expect.stringMatching(new RegExp(`^image ${IMAGES}/1: .*ResourceDependencyException`)),
-      `recipe ${RECIPES}/${VERSION}: an image of it is left`,
+      `recipe ${RECIPES}/${RECIPE_VERSION}: an image of it is left`,
     ]);
   });
 });
@@ -801,8 +825,8 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   const sha = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 36);
   const logged = () => (console.log as jest.Mock).mock.calls.map((c) => c.join(' ')).join('\n');
 
-  test('the component documents are only for starting: the runtime leaves them out of a pending job', () => {
-    expect(amiBake.startOnly).toEqual(['Components']);
+  test('the component documents and the files to copy are only for starting: the runtime leaves them out of a pending job', () => {
+    expect(amiBake.startOnly).toEqual(['Components', 'Assets']);
   });
 
   test('client tokens are derived from the fingerprint, the kind of request and its name, attempt or image (fixed values)', async () => {
@@ -891,7 +915,7 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   });
 
   test('logLocation reads build numbers of any length, and nothing after them', () => {
-    expect(logLocation(`${IMAGES}/12`)).toEqual({ group: LOG.group, stream: `${VERSION}/12` });
+    expect(logLocation(`${IMAGES}/12`)).toEqual({ group: LOG.group, stream: `${RECIPE_VERSION}/12` });
     expect(logLocation(`${IMAGE}/extra`)).toBeUndefined();
   });
 
@@ -1003,7 +1027,7 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     oneRecipe([{ arn: IMAGE }], { componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }] });
     const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, HOLD);
     expect(result).toEqual({
-      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`],
+      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`, `log group ${SPEC.LogGroupName}`],
       left: [],
     });
   });
@@ -1093,5 +1117,85 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     imagebuilder.on(ListComponentBuildVersionsCommand).rejects(sdkError('AccessDeniedException', 403));
     await expect(amiBake.destroy!(job(), retry, HOLD)).rejects.toThrow(/AccessDeniedException happened/);
     expect(imagebuilder.commandCalls(DeleteComponentCommand)).toHaveLength(0);
+  });
+});
+
+describe('start: the recipe version, the build log group and the bake\'s files', () => {
+  test('the recipe version follows the fingerprint, the parent AMI and the key: a foundation baked again (a new AMI under the same fingerprint) gets a new recipe, never the old one that names a deleted AMI', async () => {
+    // GIVEN the same fingerprint on the foundation's first AMI, then on the AMI it was baked again into
+    nothingRunning();
+    // WHEN
+    await amiBake.start(job(), ATTEMPT);
+    await amiBake.start(job({ ParentImage: 'ami-0fffffffffffffff0' }), ATTEMPT);
+    await amiBake.start(job({ BlockDevice: { ...SPEC.BlockDevice, KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/new' } }), ATTEMPT);
+    // THEN three recipe versions, each naming its own parent, and three images of those versions
+    const recipes = inputs(imagebuilder, CreateImageRecipeCommand);
+    expect(recipes.map((r) => r.semanticVersion)).toEqual([RECIPE_VERSION, expect.stringMatching(/^1\.\d+\.\d+$/), expect.stringMatching(/^1\.\d+\.\d+$/)]);
+    expect(new Set(recipes.map((r) => r.semanticVersion)).size).toBe(3);
+    expect(recipes.map((r) => r.parentImage)).toEqual([PARENT, 'ami-0fffffffffffffff0', PARENT]);
+    expect(inputs(imagebuilder, CreateImageCommand).map((i) => i.imageRecipeArn)).toEqual(recipes.map((r) => `${SPEC.RecipeNameArn}/${r.semanticVersion}`));
+    // A running image is looked for under the version of this parent and key.
+    expect(inputs(imagebuilder, ListImageBuildVersionsCommand).map((i) => i.imageVersionArn)).toEqual(recipes.map((r) => `${SPEC.ImageNameArn}/${r.semanticVersion}`));
+    // The components are the same (they do not depend on the parent): same names and versions every time.
+    expect(new Set(inputs(imagebuilder, CreateComponentCommand).map((c) => `${c.name}/${c.semanticVersion}`)).size).toBe(2);
+    // Image Builder's semantic version nodes are at most 2^30-1.
+    expect(recipeVersionOf(FP, SPEC).split('.').slice(1).every((n) => Number(n) < 2 ** 28)).toBe(true);
+  });
+
+  test('the build log group is created with the bake\'s retention before the image; one a deleted stack or an earlier deploy left is adopted, never a failure', async () => {
+    // GIVEN
+    nothingRunning();
+    logs.on(CreateLogGroupCommand).rejectsOnce(sdkError('ResourceAlreadyExistsException')).resolves({});
+    // WHEN: the group exists already (adopted), then a bake that keeps its logs for ever
+    await amiBake.start(job(), ATTEMPT);
+    await amiBake.start(job({ LogRetentionDays: '' }), ATTEMPT);
+    // THEN
+    expect(inputs(logs, CreateLogGroupCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }, { logGroupName: SPEC.LogGroupName }]);
+    expect(inputs(logs, PutRetentionPolicyCommand)).toEqual([{ logGroupName: SPEC.LogGroupName, retentionInDays: 90 }]);
+    expect(inputs(logs, DeleteRetentionPolicyCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }]);
+    // Before the image: Image Builder's instance would otherwise create it with no retention.
+    const order: string[] = [];
+    logs.on(PutRetentionPolicyCommand).callsFake(async () => { order.push('retention'); return {}; });
+    imagebuilder.on(CreateImageCommand).callsFake(async () => { order.push('image'); return { imageBuildVersionArn: `${IMAGES}/3` }; });
+    await amiBake.start(job(), ATTEMPT);
+    expect(order).toEqual(['retention', 'image']);
+    // Another error creating the group fails the start (retried by the runtime when transient).
+    logs.reset();
+    logs.on(CreateLogGroupCommand).rejects(sdkError('AccessDeniedException'));
+    await expect(amiBake.start(job(), ATTEMPT)).rejects.toThrow(/AccessDeniedException/);
+  });
+
+  test('the bake\'s files are copied under the stack\'s bake prefix before the components that download them are created', async () => {
+    // GIVEN
+    nothingRunning();
+    const assets = [
+      { Bucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1', Key: 'abc123.zip', CopyKey: 'cdk-immutable-deploys/bake-assets/s-123456/abc123.zip' },
+      { Bucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1', Key: 'prefix/def 456.conf', CopyKey: 'cdk-immutable-deploys/bake-assets/s-123456/prefix/def 456.conf' },
+    ];
+    const order: string[] = [];
+    s3.on(CopyObjectCommand).callsFake(async (input) => { order.push(`copy ${input.Key}`); return {}; });
+    imagebuilder.on(CreateComponentCommand).callsFake(async (input) => { order.push(`component ${input.name}`); return {}; });
+    // WHEN
+    await amiBake.start(job({ Assets: assets }), ATTEMPT);
+    // THEN
+    expect(inputs(s3, CopyObjectCommand)).toEqual([
+      { Bucket: assets[0].Bucket, Key: assets[0].CopyKey, CopySource: `${assets[0].Bucket}/abc123.zip` },
+      { Bucket: assets[1].Bucket, Key: assets[1].CopyKey, CopySource: `${assets[1].Bucket}/prefix/def%20456.conf` },
+    ]);
+    expect(order.slice(0, 2)).toEqual(assets.map((a) => `copy ${a.CopyKey}`));
+    // The documents are needed only to start: a pending job does not keep them.
+    expect(amiBake.startOnly).toEqual(expect.arrayContaining(['Components', 'Assets']));
+  });
+
+  test('a copy that fails for good (the asset is gone) fails the start with the asset, the error and what to do, bounded', async () => {
+    nothingRunning();
+    s3.on(CopyObjectCommand).rejects(sdkError('NoSuchKey', 404));
+    const asset = { Bucket: 'assets', Key: 'gone.zip', CopyKey: 'cdk-immutable-deploys/bake-assets/s/gone.zip' };
+    await expect(amiBake.start(job({ Assets: [asset] }), ATTEMPT)).rejects.toThrow(/S\/Web\/Bake: could not copy the bake's file s3:\/\/assets\/gone\.zip[\s\S]*NoSuchKey[\s\S]*deploy again/);
+    expect(inputs(imagebuilder, CreateImageCommand)).toEqual([]);
+    // Throttling is left to the runtime's retries.
+    s3.reset();
+    s3.on(CopyObjectCommand).rejects(throttling());
+    await expect(amiBake.start(job({ Assets: [asset] }), ATTEMPT)).rejects.toThrow(/ThrottlingException/);
   });
 });

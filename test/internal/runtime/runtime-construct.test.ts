@@ -34,7 +34,12 @@ function stackWith(n: number, options: { html?: string; step?: string; key?: boo
     new ContainerImageBuild(stack, `Image${i}`, { directory: dir, platform: ContainerPlatform.LINUX_ARM64, requireImmutableTags: options.strict, removalPolicy });
     new AmiBake(stack, `Bake${i}`, {
       baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'),
-      steps: [BakeStep.shell([options.step ?? `echo ${i}`]), BakeStep.awsManaged('update-linux', '1.0.2')],
+      steps: [
+        BakeStep.shell([options.step ?? `echo ${i}`]),
+        BakeStep.awsManaged('update-linux', '1.0.2'),
+        // A shipped file: the runtime copies it where the bake instances read it.
+        ...(options.key ? [BakeStep.file(path.join(dir, 'index.html'), '/srv/index.html')] : []),
+      ],
       rootVolumeKey: key,
       removalPolicy,
     });
@@ -54,12 +59,16 @@ function commandsSent(file: string): string[] {
     'client-ssm': 'ssm',
     'client-eventbridge': 'events',
     'client-cloudformation': 'cloudformation',
+    'client-s3': 's3',
   };
+  // A command authorized by other actions than its name: CopyObject reads the source and writes the copy.
+  const actionsOf: Record<string, string[]> = { 's3:CopyObject': ['s3:GetObject', 's3:PutObject'] };
   const out = new Set<string>();
   for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
     expect(Object.keys(services)).toContain(m[2]);
     for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) {
-      if (source.includes(`new ${name}(`)) out.add(`${services[m[2]]}:${name.replace(/Command$/, '')}`);
+      const action = `${services[m[2]]}:${name.replace(/Command$/, '')}`;
+      if (source.includes(`new ${name}(`)) (actionsOf[action] ?? [action]).forEach((a) => out.add(a));
     }
   }
   return [...out];
@@ -147,9 +156,10 @@ describe('DeployTimeRuntime', () => {
     const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
     // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
     // components and the key; the first bake of an account creates Image Builder's service-linked role;
+    // with no workflow named it reads the AWS-managed build and test workflows (GetWorkflow);
     // DeleteRepository of a KMS-encrypted repository retires ECR's grants on its key with the caller's kms:RetireGrant.
     const dependent = ['imagebuilder:GetImageRecipe', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration',
-      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey', 'kms:RetireGrant'];
+      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'imagebuilder:GetWorkflow', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey', 'kms:RetireGrant'];
     // WHEN
     // (with removal policy DESTROY, whose deletes a stack that keeps its artifacts is not granted)
     const template = Template.fromStack(stackWith(1, { key: true, strict: true, destroy: true }));
