@@ -65,16 +65,6 @@ const KNOWN_FINDINGS: Array<{ readonly finding: RegExp; readonly owner: string; 
     owner: 'aws-cdk-lib (codebuild.Project\'s default logging policy)',
     fix: 'nothing to change here: the same statement also names <log group>:*, which covers the streams; the bare log-group ARN only grants nothing more',
   },
-  {
-    finding: /imagebuilder:CreateImage on arn:aws:imagebuilder:[^ ]+:(image-recipe|infrastructure-configuration|distribution-configuration)\/.*which is none of its resource types \(image\)/,
-    owner: 'ami (src/artifacts/ami/bake-infrastructure.ts)',
-    fix: 'imagebuilder:CreateImage takes only the image resource type: grant it on own(\'image\') alone (the recipe, infrastructure and distribution are read with their Get actions, already granted).',
-  },
-  {
-    finding: /imagebuilder:Get(Distribution|Infrastructure)Configuration on arn:aws:imagebuilder:[^ ]+:(infrastructure|distribution)-configuration\/.*which is none of its resource types/,
-    owner: 'ami (src/artifacts/ami/bake-infrastructure.ts)',
-    fix: 'split the statement: GetInfrastructureConfiguration on own(\'infrastructure-configuration\'), GetDistributionConfiguration on own(\'distribution-configuration\').',
-  },
 ];
 
 interface Statement {

@@ -175,17 +175,17 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   // AmiBake
   'AmiBake.baseImage': { none: 'a BaseImage: its factories\' parameters have their own entries' },
   'AmiBake.steps': {
-    rule: 'at most 20 build and test components in a recipe, in any combination', source: SRC.recipeComponents, count: { max: 20 }, pendingOn: 'ami',
+    rule: 'at most 20 build and test components in a recipe, in any combination', source: SRC.recipeComponents, count: { max: 20 },
   },
   'AmiBake.testSteps': {
-    rule: 'at most 20 build and test components in a recipe, in any combination (with the one step of the probe: 19 test steps)', source: SRC.recipeComponents, count: { max: 19 }, pendingOn: 'ami',
+    rule: 'at most 20 build and test components in a recipe, in any combination (with the one step of the probe: 19 test steps)', source: SRC.recipeComponents, count: { max: 19 },
   },
   'AmiBake.amiName': {
-    rule: "1 to 81 characters (the name adds '-<fingerprint>-{{ imagebuilder:buildDate }}' up to Image Builder's 127) of letters, digits, '-', '_', '.', ':', spaces, '{' and '}', starting with a letter, digit, '-', '_' or '{'",
+    rule: "1 to 80 characters (the name adds '-<fingerprint>-{{ imagebuilder:buildDate }}', within Image Builder's 127 and EC2's 128) that both Image Builder's and EC2's AMI name patterns accept: letters, digits, '-', '_', '.' and spaces, starting with a letter, digit, '-' or '_'",
     source: SRC.amiName,
-    pattern: /^[-_A-Za-z0-9{][-_A-Za-z0-9\s:{}.]{0,80}$/,
-    probes: { accepted: ['a', 'a'.repeat(81), 'web-1.2_x'], refused: ['a'.repeat(82), 'web(1)', 'web/app', '.web'] },
-    pendingOn: 'ami',
+    pattern: /^[A-Za-z0-9_-][A-Za-z0-9_. -]{0,79}$/,
+    probes: { accepted: ['a', 'a'.repeat(80), 'web-1.2_x'], refused: ['a'.repeat(81), 'web(1)', 'web/app', '.web', 'web:1'] },
+    enforcedBy: 'construct',
   },
   'AmiBake.buildTimeout': { rule: 'from 1 minute to 12 hours (a wait condition\'s 43,200 seconds)', source: SRC.waitCondition, range: { min: 60, max: 43200, unit: 'seconds' }, enforcedBy: 'construct' },
   'AmiBake.distribution.accounts': accountsLimit,
@@ -197,7 +197,7 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   },
   'AmiBake.distribution.regions': { ...regionLimit, probes: { accepted: [['us-east-1']], refused: [['us-east']] } },
   'AmiBake.instanceTypes': { none: 'EC2 instance types, named through aws-cdk-lib\'s InstanceType; their architecture must be the base image\'s (the pairing checks)' },
-  'AmiBake.keepLaunchedWithin': { rule: 'whole days from 1 to 365', source: SRC.lastLaunched, range: { min: 1, max: 365, integer: true, unit: 'days' }, pendingOn: 'ami' },
+  'AmiBake.keepLaunchedWithin': { rule: 'whole days from 1 to 365', source: SRC.lastLaunched, range: { min: 1, max: 365, integer: true, unit: 'days' }, enforcedBy: 'construct' },
   'AmiBake.logRetention': enumNone,
   'AmiBake.removalPolicy': enumNone,
   'AmiBake.retainImages': { rule: 'a whole number of images from 1 to 1000', source: SRC.lifecycleCount, range: { min: 1, max: 1000, integer: true }, enforcedBy: 'construct' },

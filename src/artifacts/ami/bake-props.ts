@@ -54,7 +54,7 @@ export function validateProps(bake: Construct, props: AmiBakeProps): void {
   const components = props.steps.length + (props.testSteps?.length ?? 0);
   if (components > MAX_RECIPE_COMPONENTS) {
     throw constructError(bake, TYPE, {
-      prop: 'steps',
+      prop: props.testSteps?.length ? 'steps and testSteps' : 'steps',
       value: `${props.steps.length} steps and ${props.testSteps?.length ?? 0} test steps`,
       problem: `make ${components} components, and an Image Builder recipe takes at most ${MAX_RECIPE_COMPONENTS} build and test components together`,
       fix: 'Merge shell steps (BakeStep.shell takes many commands), ship a script with BakeStep.file() and run it in one step, or split the bake into layers (BaseImage.fromAmiArtifact).',

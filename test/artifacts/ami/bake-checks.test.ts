@@ -77,7 +77,7 @@ describe('refused at synth, with the prop, the value and what to do', () => {
 
   test('more than 20 steps and test steps together, the most components an Image Builder recipe takes', () => {
     const steps = (n: number) => Array.from({ length: n }, (_, i) => BakeStep.shell([`echo ${i}`]));
-    expect(make({ steps: steps(15), testSteps: steps(6) })).toThrow(/steps \(15 steps and 6 test steps\) make 21 components, and an Image Builder recipe takes at most 20 build and test components together\. Merge shell steps/);
+    expect(make({ steps: steps(15), testSteps: steps(6) })).toThrow(/steps and testSteps \(15 steps and 6 test steps\) make 21 components, and an Image Builder recipe takes at most 20 build and test components together\. Merge shell steps/);
     expect(make({ steps: steps(14), testSteps: steps(6) })).not.toThrow();
   });
 });
