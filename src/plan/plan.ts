@@ -15,6 +15,7 @@ import { OFFLINE_PACKAGES, requireOptional } from './errors';
 import { PLAN_METADATA_KEY } from './metadata';
 import type { ArtifactMetadata, DeploymentMetadata, PlanMetadata, RevisionMetadata, RunsArtifact } from './metadata';
 import { describeStrategy } from './strategy';
+import { estimateStack, StackEstimate } from './time/estimate';
 import { JOBS_RESOURCE_TYPE } from '../internal/runtime/protocol';
 
 /** What happens to an artifact. `build` and `added` start a build; `reuse` finds the fingerprint built already. */
@@ -48,6 +49,8 @@ export interface StackPlan {
   readonly otherChanges: { [impact: string]: number };
   /** What the plan could not tell, or how it told. */
   readonly notes: string[];
+  /** How long the deploy of this stack takes, phase by phase: a model's estimate (src/plan/time/). */
+  readonly estimate: StackEstimate;
 }
 
 export interface Plan {
@@ -191,7 +194,14 @@ async function planStack(diff: typeof cfnDiff, stack: AssemblyStack, before: Tem
     if (!explained.has(logicalId)) otherChanges[impact] = (otherChanges[impact] ?? 0) + 1;
   }
 
-  return { name: stack.name, artifacts, deployments, permissionsBroadened: templateDiff.permissionsBroadened, otherChanges, notes };
+  const estimate = estimateStack({
+    template: stack.template,
+    artifacts: now.artifacts.map((a) => ({ ...a, change: artifacts.find((row) => row.path === a.path)?.change ?? 'unchanged' })),
+    deployments: now.deployments.map((d) => ({ ...d, change: deployments.find((row) => row.path === d.path)?.change ?? 'unchanged' })),
+    changes: !before || !templateDiff.isEmpty,
+    otherChanges: Object.values(otherChanges).reduce((n, count) => n + count, 0),
+  });
+  return { name: stack.name, artifacts, deployments, permissionsBroadened: templateDiff.permissionsBroadened, otherChanges, notes, estimate };
 }
 
 function refOf(value: unknown): string | undefined {

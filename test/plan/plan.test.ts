@@ -151,7 +151,7 @@ describe('offline: plan BEFORE AFTER', () => {
     const plan = await planOf(base, codeChange);
 
     const web = stack(plan, 'Web');
-    expect(Object.keys(web).sort()).toEqual(['artifacts', 'deployments', 'name', 'notes', 'otherChanges', 'permissionsBroadened']);
+    expect(Object.keys(web).sort()).toEqual(['artifacts', 'deployments', 'estimate', 'name', 'notes', 'otherChanges', 'permissionsBroadened']);
     for (const a of web.artifacts) expect(Object.keys(a).sort()).toEqual(['change', 'fingerprint', 'kind', 'path']);
     for (const d of web.deployments) expect(Object.keys(d).sort()).toEqual(['because', 'change', 'kind', 'path', 'strategy']);
   });
