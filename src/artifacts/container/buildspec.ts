@@ -34,7 +34,7 @@ export const CACHE_IMAGES_KEPT = 2;
  */
 export const BUILDKIT_IMAGE = 'public.ecr.aws/vend/moby/buildkit:v0.29.0@sha256:0039c1d47e8748b5afea56f4e85f14febaf34452bd99d9552d2daa82262b5cc5';
 
-/** How long the builder may take to start (pull and boot) before the build goes on without it. */
+/** How long the builder may take to start (pull and boot) before the build goes on without it, once ECR Public answered. */
 export const BUILDKIT_START_SECONDS = 120;
 
 /** The cache tag of a build: its platform's architecture and its fingerprint. */
@@ -77,8 +77,9 @@ const E = BUILD_ENV;
  * which exports every stage's layers (`mode=max`) to the repository as an OCI image manifest under the
  * build's own cache tag, as ECR stores BuildKit caches (`image-manifest=true,oci-mediatypes=true`). A
  * cache that cannot be exported never fails the build (`ignore-error=true`). If the builder cannot
- * start (its image cannot be pulled: no route to ECR Public), the build runs on the Docker daemon's own
- * builder, explicitly named, with an inline cache of the final stage, as before.
+ * start (ECR Public does not answer within 5 s, as in a VPC without a route to it, or its image cannot
+ * be pulled), the build runs on the Docker daemon's own builder, explicitly named, with an inline cache
+ * of the final stage, as before.
  */
 const BUILD_SCRIPT = [
   'set -euo pipefail',
@@ -86,7 +87,9 @@ const BUILD_SCRIPT = [
   `if [ -n "\${${E.TARGET}:-}" ]; then args+=(--target "$${E.TARGET}"); fi`,
   `for ((i = 0; i < \${${E.BUILD_ARG_COUNT}:-0}; i++)); do name="${E.BUILD_ARG_PREFIX}$i"; args+=(--build-arg "\${!name}"); done`,
   `if [ "\${${E.CACHE}:-false}" = true ]; then`,
-  `  if timeout ${BUILDKIT_START_SECONDS} docker buildx create --name cid-cache --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap; then`,
+  // A quick probe first: in a VPC without a route to ECR Public, the pull would hang until the timeout.
+  `  if curl --silent --max-time 5 --output /dev/null https://${BUILDKIT_IMAGE.split('/')[0]}/v2/ \\`,
+  `    && timeout ${BUILDKIT_START_SECONDS} docker buildx create --name cid-cache --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap; then`,
   '    args+=(--builder cid-cache)',
   `    if [ -n "\${${E.CACHE_TAG}:-}" ]; then args+=(--cache-to "type=registry,ref=$${E.IMAGE_URI}:$${E.CACHE_TAG},mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true"); fi`,
   '  else',

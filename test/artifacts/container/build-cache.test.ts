@@ -28,30 +28,42 @@ interface ScriptRun {
   readonly status: number | null;
   /** Every `docker` call, one line each, arguments separated by `|`. */
   readonly docker: string[];
+  /** Every `curl` call, likewise. */
+  readonly curl: string[];
   readonly stdout: string;
+}
+
+/** What the build environment can reach: ECR Public (or not), and whether the builder's image can be pulled. */
+interface Network {
+  readonly ecrPublic: boolean;
+  readonly builderStarts: boolean;
 }
 
 /**
  * Runs the build script with bash, with a `docker` on the PATH that records its arguments (and fails
- * `buildx create` when `builderStarts` is false).
+ * `buildx create` unless the builder starts), and a `curl` that reaches ECR Public or does not.
  */
-function runScript(env: Record<string, string>, builderStarts = true): ScriptRun {
+function runScript(env: Record<string, string>, network: Network = { ecrPublic: true, builderStarts: true }): ScriptRun {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cib-script-'));
   const log = path.join(dir, 'docker.log');
   fs.writeFileSync(path.join(dir, 'docker'), [
     '#!/bin/bash',
     `(IFS='|'; echo "$*") >> '${log}'`,
-    `if [ "$1 $2" = "buildx create" ] && [ "${builderStarts ? 'yes' : 'no'}" = no ]; then echo 'ERROR: failed to pull image' >&2; exit 1; fi`,
+    `if [ "$1 $2" = "buildx create" ] && [ "${network.builderStarts ? 'yes' : 'no'}" = no ]; then echo 'ERROR: failed to pull image' >&2; exit 1; fi`,
     'exit 0',
   ].join('\n'), { mode: 0o755 });
+  // curl exits 28 when --max-time passes: no route to ECR Public (a VPC with endpoints only).
+  fs.writeFileSync(path.join(dir, 'curl'), ['#!/bin/bash', `(IFS='|'; echo "curl|$*") >> '${log}'`, `exit ${network.ecrPublic ? 0 : 28}`].join('\n'), { mode: 0o755 });
   const result = spawnSync('bash', ['-c', buildScript()], {
     cwd: dir,
     env: { PATH: `${dir}:${process.env.PATH}`, ...env },
     encoding: 'utf8',
   });
-  const docker = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  const docker = calls.filter((c) => !c.startsWith('curl|'));
+  const curl = calls.filter((c) => c.startsWith('curl|'));
   fs.rmSync(dir, { recursive: true, force: true });
-  return { status: result.status, docker, stdout: result.stdout };
+  return { status: result.status, docker, curl, stdout: result.stdout };
 }
 
 function buildEnv(cache: boolean, cacheFrom = ''): Record<string, string> {
@@ -81,6 +93,7 @@ describe('the build script', () => {
     // THEN
     expect(run.status).toEqual(0);
     expect(run.docker).toHaveLength(1);
+    expect(run.curl).toEqual([]);
     const args = buildCall(run);
     expect(args).not.toContain('--builder');
     expect(args.filter((a) => a.startsWith('--cache'))).toEqual([]);
@@ -94,6 +107,7 @@ describe('the build script', () => {
     const run = runScript(buildEnv(true, from));
     // THEN
     expect(run.status).toEqual(0);
+    expect(run.curl).toEqual(['curl|--silent|--max-time|5|--output|/dev/null|https://public.ecr.aws/v2/']);
     expect(run.docker[0].split('|')).toEqual(['buildx', 'create', '--name', 'cid-cache', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT_IMAGE}`, '--bootstrap']);
     expect(BUILDKIT_IMAGE).toMatch(/^public\.ecr\.aws\/[^@]+@sha256:[0-9a-f]{64}$/);
     const args = buildCall(run);
@@ -105,9 +119,20 @@ describe('the build script', () => {
     ]);
   });
 
-  test('with the cache on and a builder that cannot start (no route to ECR Public): the daemon\'s builder, named, with an inline cache, and the build goes on', () => {
+  test('with the cache on and no route to ECR Public (a VPC with endpoints only): no builder is started, the daemon\'s builder builds with an inline cache', () => {
     // WHEN
-    const run = runScript(buildEnv(true, `${URI}:fp-${'e'.repeat(64)}`), false);
+    const run = runScript(buildEnv(true, `${URI}:fp-${'e'.repeat(64)}`), { ecrPublic: false, builderStarts: true });
+    // THEN
+    expect(run.status).toEqual(0);
+    expect(run.docker.map((l) => l.split('|').slice(0, 2).join(' '))).toEqual(['buildx rm', 'buildx build']);
+    const args = buildCall(run);
+    expect(args[args.indexOf('--builder') + 1]).toEqual('default');
+    expect(args[args.indexOf('--cache-to') + 1]).toEqual('type=inline');
+  });
+
+  test('with the cache on and a builder that cannot start (its image cannot be pulled): the daemon\'s builder, named, with an inline cache, and the build goes on', () => {
+    // WHEN
+    const run = runScript(buildEnv(true, `${URI}:fp-${'e'.repeat(64)}`), { ecrPublic: true, builderStarts: false });
     // THEN
     expect(run.status).toEqual(0);
     expect(run.stdout).toContain('The BuildKit builder did not start');
