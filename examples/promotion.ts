@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
+import { Annotations, App, CfnOutput, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -85,6 +85,8 @@ export class BakeStage extends Stage {
       encryption: ecr.RepositoryEncryption.KMS,
     });
     repository.addLifecycleRule({ rulePriority: 1, description: 'Keep the last 20 fingerprint images', tagPrefixList: ['fp-'], maxImageCount: 20 });
+    // Each build writes a cache of every stage of its Dockerfile, tagged cache-<arch>-<fingerprint>: keep the newest two.
+    repository.addLifecycleRule({ rulePriority: 2, description: 'Keep the last 2 build caches', tagPrefixList: ['cache-'], maxImageCount: 2 });
     this.image = new ContainerImageBuild(this.stack, 'WebImage', {
       directory: path.join(__dirname, 'container-app'),
       platform: ContainerPlatform.LINUX_ARM64,
@@ -94,6 +96,7 @@ export class BakeStage extends Stage {
       // Production pulls from its own registry in its own region: the same tag, the same digest.
       replicateTo: [{ region: PRODUCTION_REGION, account: ACCOUNTS.production }],
     });
+    Annotations.of(this.image).acknowledgeWarning('cdk-immutable-deploys:build-cache-retention', 'WebRepository keeps the last 2 cache- images (its lifecycle rule 2).');
     new CfnOutput(this.stack, 'AmiKeyArn', {
       value: key.keyArn,
       description: 'The key that encrypts the baked AMIs here: the other stages name it (AMI_KEY_ARNS)',

@@ -17,6 +17,7 @@ import { OFFLINE_PACKAGES, requireOptional } from './errors';
 import type { ArtifactMetadata } from './metadata';
 import { changedInputs, modelOf } from './model';
 import { describeStrategy } from './strategy';
+import { estimateStack, StackEstimate } from './time/estimate';
 import { JOBS_RESOURCE_TYPE } from '../internal/runtime/protocol';
 
 export { modelOf } from './model';
@@ -73,6 +74,11 @@ export interface StackPlan {
   readonly otherChanges: { [impact: string]: number };
   /** What the plan could not tell, or how it told. */
   readonly notes: string[];
+  /**
+   * How long the deploy of this stack takes, phase by phase: a model's estimate (src/plan/time/);
+   * null for a stack the plan could not read, or that left the assembly.
+   */
+  readonly estimate: StackEstimate | null;
 }
 
 export interface Plan {
@@ -157,7 +163,7 @@ async function planStack(diff: typeof cfnDiff, stack: AssemblyStack, current: De
   };
   const notes = [...current.notes];
   if (current.change === 'not-planned') {
-    return { ...header, artifacts: [], deployments: [], permissionsBroadened: false, otherChanges: {}, notes };
+    return { ...header, artifacts: [], deployments: [], permissionsBroadened: false, otherChanges: {}, notes, estimate: null };
   }
   const before = current.template;
   const old = modelOf(before ?? {});
@@ -248,7 +254,14 @@ async function planStack(diff: typeof cfnDiff, stack: AssemblyStack, current: De
     if (!explained.has(logicalId)) otherChanges[impact] = (otherChanges[impact] ?? 0) + 1;
   }
 
-  return { ...header, artifacts, deployments, permissionsBroadened: templateDiff.permissionsBroadened, otherChanges, notes };
+  const estimate = estimateStack({
+    template: stack.template,
+    artifacts: now.artifacts.map((a) => ({ ...a, change: artifacts.find((row) => row.path === a.path)?.change ?? 'unchanged' })),
+    deployments: now.deployments.map((d) => ({ ...d, change: deployments.find((row) => row.path === d.path)?.change ?? 'unchanged' })),
+    changes: !before || !templateDiff.isEmpty,
+    otherChanges: Object.values(otherChanges).reduce((n, count) => n + count, 0),
+  });
+  return { ...header, artifacts, deployments, permissionsBroadened: templateDiff.permissionsBroadened, otherChanges, notes, estimate };
 }
 
 /** A stack that left the assembly: a nested stack is deleted with its artifacts and deployments; a top-level stack stays deployed. */
@@ -274,6 +287,7 @@ function removedPlan(removed: RemovedStack): StackPlan {
       notes: [removed.nestedIn
         ? `removed with ${removed.nestedIn}, which cdk deploy leaves deployed.`
         : 'not in the assembly: cdk deploy leaves it deployed as it is (cdk destroy deletes it, with what its removal policies let go).'],
+      estimate: null,
     };
   }
   const destroyed = Object.values(removed.template.Resources ?? {}).filter((r) => r.Type !== NESTED_STACK_TYPE).length;
@@ -284,6 +298,7 @@ function removedPlan(removed: RemovedStack): StackPlan {
     permissionsBroadened: false,
     otherChanges: destroyed > 0 ? { WILL_DESTROY: destroyed } : {},
     notes: [`no longer in ${removed.nestedIn}: CloudFormation deletes this nested stack when it updates ${removed.nestedIn}.`],
+    estimate: null,
   };
 }
 

@@ -151,7 +151,7 @@ describe('offline: plan BEFORE AFTER', () => {
 
     const web = stack(plan, 'Web');
     expect(Object.keys(web).sort()).toEqual([
-      'account', 'artifacts', 'change', 'deployments', 'name', 'nestedIn', 'notes', 'otherChanges', 'permissionsBroadened', 'readWith', 'region', 'stackName', 'status',
+      'account', 'artifacts', 'change', 'deployments', 'estimate', 'name', 'nestedIn', 'notes', 'otherChanges', 'permissionsBroadened', 'readWith', 'region', 'stackName', 'status',
     ]);
     expect(web).toMatchObject({ name: 'Web', stackName: 'Web', account: null, region: null, nestedIn: null, change: 'update', status: null, readWith: null });
     for (const a of web.artifacts) expect(Object.keys(a).sort()).toEqual(['change', 'changedInputs', 'fingerprint', 'kind', 'path']);

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ContainerArtifact, IContainerArtifact } from './artifact';
-import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { BUILDER_REVISION, buildSpecObject, CACHE_IMAGES_KEPT, CACHE_TAG_PREFIX, TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
 import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
@@ -106,11 +106,17 @@ export interface ContainerImageBuildProps {
   readonly computeType?: codebuild.ComputeType;
 
   /**
-   * Whether builds reuse the layers of the repository's most recent fingerprint image (a registry
-   * cache: the image carries inline cache metadata, and the next build reads it with `--cache-from`).
-   * As with a local Docker cache, a step whose instruction and inputs are unchanged (say
-   * `RUN apt-get update && apt-get install -y curl`) is taken from the cache rather than run again;
-   * the image is still built once per fingerprint and pinned by digest.
+   * Whether builds reuse the layers of earlier builds of the repository: each build writes the layers
+   * of every stage of its Dockerfile (a builder stage's `npm ci` or `mvn package` too, not only the
+   * final stage) to a build cache in the repository, tagged `cache-<arch>-<fingerprint>` (a tag of its
+   * own, so no tag ever moves), and the next build reads the newest one. As with a local Docker cache,
+   * a step whose instruction and inputs are unchanged is taken from the cache rather than run again;
+   * the image is still built once per fingerprint and pinned by digest. The repository this construct
+   * creates keeps the last 2 build caches; a `repository` you pass needs a lifecycle rule of its own
+   * for the `cache-` tags (a warning says so).
+   *
+   * The cache runs on a BuildKit builder whose image comes from ECR Public (nothing from Docker Hub);
+   * where it cannot be pulled, the build reuses only the final stage's layers of the newest image.
    *
    * @default true
    */
@@ -522,10 +528,22 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       tagStatus: ecr.TagStatus.UNTAGGED,
       maxImageAge: Duration.days(7),
     });
+    // Build caches carry only cache- tags, so no rule above counts them, and this rule never expires a fingerprint image.
+    repository.addLifecycleRule({
+      rulePriority: 3,
+      description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`,
+      tagPrefixList: [CACHE_TAG_PREFIX],
+      maxImageCount: CACHE_IMAGES_KEPT,
+    });
     return repository;
   }
 
   private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps): void {
+    if (props.cache ?? true) {
+      warn(this, 'build-cache-retention',
+        `builds write a build cache to ${repository.node.path}, one image per build tagged '${CACHE_TAG_PREFIX}<arch>-<fingerprint>', which its lifecycle rules must bound: add a rule that keeps the last ${CACHE_IMAGES_KEPT} images with the tag prefix '${CACHE_TAG_PREFIX}' `
+        + `(repository.addLifecycleRule({ tagPrefixList: ['${CACHE_TAG_PREFIX}'], maxImageCount: ${CACHE_IMAGES_KEPT} })), then acknowledge this warning; or set cache to false.`);
+    }
     if (props.retainImages !== undefined) {
       warn(this, 'retain-images-ignored',
         `retainImages (${props.retainImages}) applies only to the repository ContainerImageBuild creates; ${repository.node.path} keeps its own lifecycle rules. Add a rule that keeps the last '${TAG_PREFIX}' images to it, or leave out retainImages.`,

@@ -1,7 +1,7 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
-import { TAG_PREFIX } from './buildspec';
+import { CACHE_IMAGES_KEPT, CACHE_TAG_PREFIX, TAG_PREFIX } from './buildspec';
 import { REPLICATED_PREFIX } from './registry-replication';
 import { checkConstraint } from '../../internal/constraints';
 import { constructError, describeConstruct } from '../../internal/errors';
@@ -116,6 +116,8 @@ export class ReplicationDestination extends Construct {
       lifecyclePolicy: JSON.stringify({
         rules: [
           { rulePriority: 1, description: `Keep the last ${retainImages} fingerprint images`, selection: { tagStatus: 'tagged', tagPrefixList: [TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: retainImages }, action: { type: 'expire' } },
+          // Replication copies the build caches too: bound them as the source repository does.
+          { rulePriority: 2, description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`, selection: { tagStatus: 'tagged', tagPrefixList: [CACHE_TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: CACHE_IMAGES_KEPT }, action: { type: 'expire' } },
         ],
       }),
     });

@@ -1,4 +1,4 @@
-import { Annotations, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -9,6 +9,7 @@ import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
 import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
 import { ServiceShared } from './service-shared';
+import { TARGET_GROUP_DEFAULTS, TARGET_GROUP_LIMITS, unhealthyThresholdFor } from './target-group-defaults';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
@@ -182,11 +183,25 @@ export interface ImmutableFargateServiceProps {
   readonly listenerConditions?: elbv2.ListenerCondition[];
 
   /**
-   * The health check of the target group created for `listener`.
+   * The health check of the target group created for `listener`. Settings left out take the
+   * defaults: a new task counts healthy at its first passing check, so checks every 10 s let it
+   * take traffic within 10 s of being ready; a task that failed its first checks is back after 2
+   * passing ones; a task is taken out after 60 s of failed checks, as with the load balancer's
+   * own defaults (2 failures 30 s apart).
    *
-   * @default - HTTP GET / on the container port
+   * @default - HTTP GET / on the container port every 10 seconds, healthy after 2 passing checks,
+   * unhealthy after 60 seconds of failed checks (6 at 10 s)
    */
   readonly loadBalancerHealthCheck?: elbv2.HealthCheck;
+
+  /**
+   * How long the target group created for `listener` lets a replaced task finish its in-flight
+   * requests before ECS stops it (the deregistration delay). Every deployment waits for it once.
+   * Raise it for requests that last longer (uploads, streaming, long polling); 0 to 3600 seconds.
+   *
+   * @default Duration.seconds(30) - the load balancer's own default is 300 seconds
+   */
+  readonly deregistrationDelay?: Duration;
 
   /**
    * The role the application runs with.
@@ -421,7 +436,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
         port: containerPort,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
-        healthCheck: props.loadBalancerHealthCheck,
+        healthCheck: healthCheckOf(props.loadBalancerHealthCheck),
+        deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(TARGET_GROUP_DEFAULTS.deregistrationDelaySeconds),
       });
       group.addTarget(this.service.loadBalancerTarget({ containerName, containerPort }));
       props.listener.addTargetGroups(`${this.node.id}Targets`, {
@@ -529,13 +545,25 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if ((props.targetGroup || props.listener) && port === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
-    const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck];
+    const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck, props.deregistrationDelay];
     if (!props.listener && listenerOptions.some((option) => option !== undefined)) {
       throw this.error({
-        prop: 'listenerPriority, listenerConditions and loadBalancerHealthCheck',
+        prop: 'listenerPriority, listenerConditions, loadBalancerHealthCheck and deregistrationDelay',
         problem: 'apply only with listener',
         fix: 'Pass listener, or configure your targetGroup directly.',
       });
+    }
+    const delay = props.deregistrationDelay;
+    if (delay !== undefined && known(delay)) {
+      const seconds = delay.toSeconds({ integral: false });
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > TARGET_GROUP_LIMITS.maxDeregistrationDelaySeconds) {
+        throw this.error({
+          prop: 'deregistrationDelay',
+          value: delay,
+          problem: `should be whole seconds from 0 to ${TARGET_GROUP_LIMITS.maxDeregistrationDelaySeconds}, the load balancer's limits`,
+          fix: 'Pass Duration.seconds(n): as long as the longest request the service answers.',
+        });
+      }
     }
   }
 
@@ -610,6 +638,21 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   private error(problem: Problem): Error {
     return constructError(this, SERVICE_TYPE, problem);
   }
+}
+
+/**
+ * The health check of a target group the service creates: the given settings, and the defaults for
+ * those left out. The unhealthy threshold follows the interval, so that a target is taken out after
+ * about 60 s of failed checks at any interval (unless given).
+ */
+function healthCheckOf(given: elbv2.HealthCheck = {}): elbv2.HealthCheck {
+  const interval = given.interval ?? Duration.seconds(TARGET_GROUP_DEFAULTS.healthCheckIntervalSeconds);
+  return {
+    ...given,
+    interval,
+    healthyThresholdCount: given.healthyThresholdCount ?? TARGET_GROUP_DEFAULTS.healthyThresholdCount,
+    unhealthyThresholdCount: given.unhealthyThresholdCount ?? (interval.isUnresolved() ? undefined : unhealthyThresholdFor(interval.toSeconds())),
+  };
 }
 
 /** A task volume name for a writable directory: `/var/cache/nginx` gives `writable-var-cache-nginx`. */

@@ -252,7 +252,7 @@ describe('start', () => {
       [BUILD_ENV.IMAGE_URI, URI], [BUILD_ENV.IMAGE_TAG, TAG], [BUILD_ENV.REGISTRY_REGION, 'eu-west-1'],
       [BUILD_ENV.PULL_REGISTRIES, '111122223333.dkr.ecr.us-east-1.amazonaws.com'],
       [BUILD_ENV.DOCKERFILE, 'docker/Dockerfile'], [BUILD_ENV.TARGET, 'runtime'], [BUILD_ENV.PLATFORM, 'linux/arm64'],
-      [BUILD_ENV.CACHE, 'false'], [BUILD_ENV.CACHE_FROM, ''], [BUILD_ENV.FINGERPRINT, FINGERPRINT],
+      [BUILD_ENV.CACHE, 'false'], [BUILD_ENV.CACHE_FROM, ''], [BUILD_ENV.CACHE_TAG, ''], [BUILD_ENV.FINGERPRINT, FINGERPRINT],
       [BUILD_ENV.ATTEMPT, ATTEMPT.id], [BUILD_ENV.BUILD_ARG_COUNT, '2'],
       [`${BUILD_ENV.BUILD_ARG_PREFIX}0`, 'A_FIRST=x=y'],
       [`${BUILD_ENV.BUILD_ARG_PREFIX}1`, 'VERSION=1.2.3'],
@@ -314,7 +314,26 @@ describe('start', () => {
     // WHEN
     await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
     // THEN
-    expect(startEnv()).toMatchObject({ [BUILD_ENV.CACHE]: 'true', [BUILD_ENV.CACHE_FROM]: `${URI}:fp-newest` });
+    expect(startEnv()).toMatchObject({ [BUILD_ENV.CACHE]: 'true', [BUILD_ENV.CACHE_FROM]: `${URI}:fp-newest`, [BUILD_ENV.CACHE_TAG]: `cache-arm64-${FINGERPRINT}` });
+  });
+
+  test('with the cache on, reads the newest build cache of its own architecture first, then the newest fingerprint image, and writes a cache tag of its own', async () => {
+    // GIVEN: caches of both architectures; the newest image is an amd64 cache, which an arm64 build does not read
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).resolves({
+      imageDetails: [
+        { imageDigest: 'sha256:1', imageTags: [`cache-arm64-${'1'.repeat(64)}`], imagePushedAt: new Date('2024-01-01') },
+        { imageDigest: 'sha256:2', imageTags: [`cache-arm64-${'2'.repeat(64)}`], imagePushedAt: new Date('2024-02-01') },
+        { imageDigest: 'sha256:3', imageTags: [`cache-amd64-${'3'.repeat(64)}`], imagePushedAt: new Date('2024-04-01') },
+        { imageDigest: 'sha256:4', imageTags: ['fp-newest'], imagePushedAt: new Date('2024-03-01') },
+      ],
+    });
+    // WHEN
+    await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
+    // THEN
+    expect(startEnv()).toMatchObject({
+      [BUILD_ENV.CACHE_FROM]: `${URI}:cache-arm64-${'2'.repeat(64)} ${URI}:fp-newest`,
+      [BUILD_ENV.CACHE_TAG]: `cache-arm64-${FINGERPRINT}`,
+    });
   });
 
   test('with the cache on, a repository that cannot be listed builds without a cache image', async () => {
@@ -643,6 +662,7 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     await containerBuild.start(job({ Cache: 'false' }), ATTEMPT);
     expect(ecr.calls()).toHaveLength(0);
     expect(startEnv()[BUILD_ENV.CACHE_FROM]).toEqual('');
+    expect(startEnv()[BUILD_ENV.CACHE_TAG]).toEqual('');
   });
 
   test('a spec without a target, pull registries or timeouts passes them empty and overrides no timeout', async () => {

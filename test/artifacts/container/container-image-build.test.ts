@@ -103,6 +103,7 @@ describe('ContainerImageBuild', () => {
     expect(rules).toEqual([
       expect.objectContaining({ rulePriority: 1, selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 25 } }),
       expect.objectContaining({ rulePriority: 2, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' } }),
+      expect.objectContaining({ rulePriority: 3, selection: { tagStatus: 'tagged', tagPrefixList: ['cache-'], countType: 'imageCountMoreThan', countNumber: 2 } }),
     ]);
   });
 
@@ -520,9 +521,9 @@ describe('ContainerImageBuild validation', () => {
     }
   });
 
-  test('a repository with immutable tags gives no warning', () => {
+  test('a repository with immutable tags gives no warning (but that about its build caches, which the cache off removes)', () => {
     const s = stack();
-    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }) });
+    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }), cache: false });
     expect(Annotations.fromStack(s).findWarning('*', Match.anyValue())).toEqual([]);
   });
 

@@ -139,9 +139,11 @@ describe('ReplicationDestination', () => {
       ImageTagMutability: 'IMMUTABLE',
       EncryptionConfiguration: { EncryptionType: 'AES256' },
     });
-    expect(JSON.parse(created.Properties.LifecyclePolicy).rules).toEqual([expect.objectContaining({
-      selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' },
-    })]);
+    expect(JSON.parse(created.Properties.LifecyclePolicy).rules).toEqual([
+      expect.objectContaining({ selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }),
+      // Replication copies the build caches too: bounded as in the source repository.
+      expect.objectContaining({ selection: { tagStatus: 'tagged', tagPrefixList: ['cache-'], countType: 'imageCountMoreThan', countNumber: 2 }, action: { type: 'expire' } }),
+    ]);
     // Replication from this account's other regions needs no registry policy: none is set.
     template.resourceCountIs('AWS::ECR::RegistryPolicy', 0);
   });
