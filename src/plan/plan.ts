@@ -15,7 +15,7 @@ import { OFFLINE_PACKAGES, requireOptional } from './errors';
 import { PLAN_METADATA_KEY } from './metadata';
 import type { ArtifactMetadata, DeploymentMetadata, PlanMetadata, RevisionMetadata, RunsArtifact } from './metadata';
 import { describeStrategy } from './strategy';
-import { JOBS_RESOURCE_TYPE } from '../internal/runtime/protocol';
+import { JOBS_RESOURCE_TYPE, LOOKUP_RESOURCE_TYPE } from '../internal/runtime/protocol';
 
 /** What happens to an artifact. `build` and `added` start a build; `reuse` finds the fingerprint built already. */
 export type ArtifactChange = 'build' | 'reuse' | 'unchanged' | 'added' | 'removed';
@@ -181,6 +181,8 @@ async function planStack(diff: typeof cfnDiff, stack: AssemblyStack, before: Tem
   for (const template of [before ?? {}, stack.template]) {
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (resource.Type === JOBS_RESOURCE_TYPE) explained.add(logicalId);
+      // An artifact's result (what its job made, read back after its wait) changes with the artifact.
+      if (resource.Type === LOOKUP_RESOURCE_TYPE && resource.Properties?.Kind === 'job-result') explained.add(logicalId);
       // An artifact's wait condition waits on a handle of its own.
       const handle = explained.has(logicalId) && resource.Type === 'AWS::CloudFormation::WaitCondition' ? refOf(resource.Properties?.Handle) : undefined;
       if (handle) explained.add(handle);
