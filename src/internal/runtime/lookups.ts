@@ -19,7 +19,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { hold, release } from './holds';
 import { sendResponse } from './http';
-import type { Found, Job, Lookup, LookupRunner } from './job';
+import type { Found, Held, Job, Lookup, LookupRunner } from './job';
 import { JobFailure } from './job';
 import { LOOKUP_ATTRIBUTE, RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV } from './protocol';
 import type { JobKind, LookupProperties } from './protocol';
@@ -101,10 +101,18 @@ async function resolveAndHold(
   const physicalId = found.physicalId ?? defaultId;
   const held = found.held ?? [];
   if (stateRoot) {
-    const record: LookupRecord = { physicalId, fingerprint: lookup.fingerprint, data: found.data, spec: lookup.spec, held };
-    await retrying(() => putState(recordName(stateRoot, lookup.logicalId, physicalId), record, `cdk-immutable-deploys: what ${lookup.path} answered`), deadline, calls.policyIsNew);
+    const name = recordName(stateRoot, lookup.logicalId, physicalId);
+    const save = (kept: Held[]) => retrying(() => putState(name, { physicalId, fingerprint: lookup.fingerprint, data: found.data, spec: lookup.spec, held: kept }, `cdk-immutable-deploys: what ${lookup.path} answered`), deadline, calls.policyIsNew);
+    // The same version answered before with other properties (a region a bake no longer copies to): what it held then and not now goes.
+    const before = (await retrying(() => getState<LookupRecord>(name), deadline, calls.policyIsNew))?.held ?? [];
+    const dropped = before.filter((h) => !held.some((n) => n.region === h.region && n.id === h.id));
+    await save([...held, ...dropped]);
     const holder = holderOf(lookup.stackId, lookup.logicalId, physicalId, lookup.path);
     if (held.length > 0) await retrying(() => hold(world.keepers, holder, held), deadline, calls.policyIsNew);
+    if (dropped.length > 0) {
+      await retrying(() => release(world.keepers, holder, dropped), deadline, calls.policyIsNew);
+      await save(held);
+    }
   }
   console.log(found.summary);
   return { physicalId, data: found.data };

@@ -85,6 +85,19 @@ describe('lookups (imports by fingerprint) through the same runtime', () => {
     expect([...stack.keeper.kept]).toEqual([]);
   });
 
+  test('an Update that keeps the version (same fingerprint, other settings) and holds less releases what it no longer holds', async () => {
+    const copy = { kind: 'ami' as const, region: 'us-east-1', id: 'ami-0000000000000c001' };
+    const here = { kind: 'ami' as const, region: 'eu-west-1', id: 'ami-0000000000000a001' };
+    const look = jest.spyOn(stack.lookups, 'lookup').mockResolvedValueOnce({ data: here.id, summary: 's', held: [here, copy] });
+    const v1 = deployed(A1, await stack.lookupRequest('Create', A1, undefined, 'ami-lookup', () => ({ CopyRegions: 'us-east-1' })));
+    expect([...stack.keeper.kept].sort()).toEqual([here.id, copy.id]);
+    look.mockResolvedValueOnce({ data: here.id, summary: 's', held: [here] });
+    const v2 = await stack.lookupRequest('Update', A1, { ...v1, spec: { CopyRegions: 'us-east-1' } }, 'ami-lookup', () => ({ CopyRegions: '' }));
+    expect(v2.PhysicalResourceId).toBe(v1.physicalId);
+    expect([...stack.keeper.kept]).toEqual([here.id]);
+    expect([...stack.state.keys()].filter((k) => k.includes('/_holds/'))).toEqual([expect.stringContaining(`/_holds/${here.id}/`)]);
+  });
+
   test('an unknown kind or a missing fingerprint is refused, with no lookup', async () => {
     const answer = await stack.lookupRequest('Create', '', undefined, 'nothing' as any);
     expect(answer.Status).toBe('FAILED');
