@@ -18,7 +18,7 @@ import type { ArtifactMetadata } from './metadata';
 import { changedInputs, modelOf } from './model';
 import { describeStrategy } from './strategy';
 import { estimateStack, StackEstimate } from './time/estimate';
-import { JOBS_RESOURCE_TYPE } from '../internal/runtime/protocol';
+import { JOBS_RESOURCE_TYPE, LOOKUP_RESOURCE_TYPE } from '../internal/runtime/protocol';
 
 export { modelOf } from './model';
 export type { TemplateModel } from './model';
@@ -244,6 +244,8 @@ async function planStack(diff: typeof cfnDiff, stack: AssemblyStack, current: De
   for (const template of [before ?? {}, stack.template]) {
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (resource.Type === JOBS_RESOURCE_TYPE) explained.add(logicalId);
+      // An artifact's result (what its job made, read back after its wait) changes with the artifact.
+      if (resource.Type === LOOKUP_RESOURCE_TYPE && resource.Properties?.Kind === 'job-result') explained.add(logicalId);
       // An artifact's wait condition waits on a handle of its own.
       const handle = explained.has(logicalId) && resource.Type === 'AWS::CloudFormation::WaitCondition' ? refOf(resource.Properties?.Handle) : undefined;
       if (handle) explained.add(handle);

@@ -271,7 +271,8 @@ describe('online: plan AFTER against the account', () => {
     const fingerprint = fingerprintOf(amiChange, 'ami');
     ec2.on(DescribeAmisCommand, { Filters: [{ Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [fingerprint] }, { Name: 'state', Values: ['available'] }] })
       .resolves({ Images: [{ ImageId: 'ami-0fedcba9876543210', CreationDate: '2026-11-30T10:00:00.000Z', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: 'arn:aws:imagebuilder:eu-west-1:123456789012:image/web/1.0.0/1' }] }] });
-    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': fingerprint } } });
+    // Image Builder's own record of the image names the AMI among its outputs (a tag alone proves nothing).
+    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': fingerprint }, outputResources: { amis: [{ region: 'eu-west-1', image: 'ami-0fedcba9876543210' }] } } });
 
     const reused = stack(await planOf(amiChange), 'Web');
     expect(changes(reused).artifacts['Web/Ami']).toEqual('reuse');

@@ -154,9 +154,11 @@ export interface AmiBakeProps {
   /**
    * How many of this bake's most recent images to keep; older images, their AMIs and snapshots
    * are deleted by an Image Builder lifecycle policy (once a day), unless an instance was launched
-   * from them within `keepLaunchedWithin` or they carry the tag `cdk-immutable-deploys:keep=true`.
-   * The AMI a stack uses (the one a rollback returns to) always carries that tag: the bake sets it
-   * when a deployment starts using the AMI, and removes it once no stack uses it any more.
+   * from them within `keepLaunchedWithin`, they carry the tag `cdk-immutable-deploys:keep=true`, or
+   * they are shared with an account of `distribution.accounts`. An AMI a stack of this account runs
+   * (the bake's own, or one it imports by fingerprint or from this bake: a promoted stage) carries that
+   * tag while the stack holds it, in its region; one shared with another account is never deleted by
+   * the policy, because a stage there cannot mark it: deregister those by hand once no stage runs them.
    *
    * @default 3
    */
@@ -206,12 +208,14 @@ export interface AmiBakeProps {
 
   /**
    * What happens to what the bake made when the stack is deleted. With `RemovalPolicy.DESTROY`, the
-   * stack's deletion deletes every AMI this bake baked over the stack's life (in the stack's region and
-   * every distribution region) with its snapshots, the Image Builder images, recipes and
-   * components the bake created, and its build log group; an AMI another stack still uses, or one you tagged
-   * `cdk-immutable-deploys:keep=true`, stays. A deletion that cannot finish is logged and never fails
-   * the stack's deletion. An update never deletes anything, also when the bake leaves the app: a
-   * revert finds its AMIs again. It does not count in the fingerprint: changing it bakes nothing.
+   * stack's deletion deletes every AMI that Image Builder records as made by this bake over the
+   * stack's life (in the stack's region and every distribution region) with its snapshots, and the
+   * Image Builder images, recipes and components the bake created, and its build log group; an AMI another stack of this account
+   * still holds, one another account may launch (`distribution.accounts`), or one you tagged
+   * `cdk-immutable-deploys:keep=true` stays. A deletion that cannot finish is logged and never fails
+   * the stack's deletion. An update never deletes anything, also when the bake leaves the app (or a
+   * nested stack that holds it leaves its parent): a revert finds its AMIs again. It does not count in
+   * the fingerprint: changing it bakes nothing.
    *
    * @default RemovalPolicy.RETAIN - the AMIs, snapshots, images, recipes, components and build logs stay
    */
@@ -372,6 +376,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
       spec: { ...spec },
       timeout: buildTimeout,
       dependencies: [infrastructure, distribution, shared.instanceRole],
+      // The AMI is read back by the fingerprint (with its copies in these regions, which the stack holds).
+      readBack: copyRegions.length > 0 ? { CopyRegions: copyRegions.join(',') } : {},
     });
 
     recordArtifact(this, job.wait, 'ami', this.fingerprint);
@@ -384,7 +390,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
       steps: stepInputs('s'),
       testSteps: stepInputs('t'),
     }));
-    this.amiId = job.data;
+    // From the bake's read-back, never from its wait: the wait only says when the bake ended.
+    this.amiId = job.result;
     const artifact = AmiArtifact.fromAmiId(this.amiId, {
       osType: this.osType,
       architecture: base.architecture,
@@ -522,7 +529,11 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
   }
 
-  /** Retention: the last `retainImages` images of this bake, any AMI launched recently, and any AMI a stack uses. */
+  /**
+   * Retention: the last `retainImages` images of this bake, any AMI launched recently, any AMI a stack
+   * of this account holds (its keep tag), and any AMI shared with another account (`distribution.accounts`):
+   * a stage there cannot mark the AMI it runs, and this account cannot see whether one runs it.
+   */
   private newLifecyclePolicy(bakeName: string, role: iam.IRole, props: AmiBakeProps): void {
     const retainImages = props.retainImages ?? 3;
     if (!Token.isUnresolved(retainImages) && retainImages === 1) {
@@ -530,6 +541,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
         'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
     }
     const keepDays = props.keepLaunchedWithin ? props.keepLaunchedWithin.toDays() : 30;
+    const accounts = props.distribution?.accounts ?? [];
     new imagebuilder.CfnLifecyclePolicy(this, 'Lifecycle', {
       name: bakeName,
       description: `Keeps the last ${retainImages} images of AMI bake ${bakeName} and any AMI launched within ${keepDays} days`,
@@ -540,8 +552,14 @@ export class AmiBake extends Construct implements IAmiArtifact {
       policyDetails: [{
         action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
         filter: { type: 'COUNT', value: retainImages },
-        // The keep tag is on every AMI a stack uses (set by the runtime) and on any a user keeps.
-        exclusionRules: { amis: { lastLaunched: { value: keepDays, unit: 'DAYS' }, tagMap: { [KEEP_TAG]: 'true' } } },
+        // The keep tag is on every AMI a stack of this account holds (set by the runtime) and on any a user keeps.
+        exclusionRules: {
+          amis: {
+            lastLaunched: { value: keepDays, unit: 'DAYS' },
+            tagMap: { [KEEP_TAG]: 'true' },
+            ...(accounts.length > 0 ? { sharedAccounts: accounts } : {}),
+          },
+        },
       }],
     });
   }

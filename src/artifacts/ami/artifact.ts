@@ -1,7 +1,8 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { grantAmiHolds } from './hold';
 import type { AmiLookupSpec } from './types';
 import { checkConstraint } from '../../internal/constraints';
 import { optionError, warn } from '../../internal/errors';
@@ -241,6 +242,13 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
     const spec: AmiLookupSpec = { Owner: props.owner ?? '', SourceRegion: props.sourceRegion ?? '' };
     runtime.grant('ami-lookup', [new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] })],
       'ec2:DescribeImages has no resource-level permissions; it is read-only, and the lookup only asks for the owner\'s AMIs of one fingerprint.');
+    // An AMI of this account is held while this stack runs it (a promoted stage in the bake's account),
+    // so that no lifecycle policy or removal policy DESTROY of the bake deletes it. Another account's
+    // AMI cannot be marked from here: the bake's lifecycle policy keeps every AMI it shares.
+    const stack = Stack.of(this);
+    const owner = props.owner;
+    const sameAccount = owner === undefined || Token.isUnresolved(owner) || Token.isUnresolved(stack.account) || owner === stack.account;
+    if (sameAccount) grantAmiHolds(this, [stack.region]);
     this.amiId = runtime.addLookup(this, { kind: 'ami-lookup', fingerprint: props.fingerprint, spec: { ...spec } });
     this.fingerprint = props.fingerprint;
     this.osType = props.osType ?? ec2.OperatingSystemType.LINUX;

@@ -14,11 +14,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, IConstruct } from 'constructs';
 import { serviceLinkedRoleOf } from './bake-key';
-import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
+import { grantAmiHolds } from './hold';
+import { BAKE_TAG } from './types';
 import type { BakeAssetCopy } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeExact, acknowledgeWildcards, managedPolicyFinding } from '../../internal/nag';
-import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
 
@@ -150,15 +150,11 @@ export class AmiBakeInfrastructure extends Construct {
   }
 
   /**
-   * Lets the runtime tag the copies of held AMIs in other regions, with the same conditions as in the
-   * stack's region: once per region, whatever the number of bakes that copy there.
+   * Lets the runtime hold the AMIs a bake of this stack makes, and their copies in other regions, with
+   * the same conditions as in the stack's region: once per region, whatever the number of bakes.
    */
   public grantHoldIn(regions: string[]): void {
-    const stack = Stack.of(this);
-    for (const region of regions) {
-      DeployTimeRuntime.of(this).grant(`ami-bake:tags:${region}`, [holdStatement(stack, region)],
-        `AMI ids of copies are only known when a bake ends: the runtime tags the copy in ${region} of an AMI a stack uses as kept from lifecycle deletion, and untags it when no stack uses it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.`);
-    }
+    grantAmiHolds(this, regions);
   }
 
   /**
@@ -174,12 +170,14 @@ export class AmiBakeInfrastructure extends Construct {
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImage'], resources: [own('image')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImageRecipe'], resources: [own('image-recipe')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [own('component')] }),
-      new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes', 'ec2:DescribeImageAttribute'], resources: ['*'] }),
       new iam.PolicyStatement({
         actions: ['logs:DeleteLogGroup'],
         resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
-    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes has no resource-level permissions (read-only; the runtime filters by the bake's name).`);
+    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes and DescribeImageAttribute are read-only (the runtime filters recipes by the bake's name, and reads an AMI's launch permissions to leave one another account may launch).`);
+    // Another stack's hold, in the register of each region, keeps an AMI.
+    grantAmiHolds(this, regions);
     for (const region of regions) {
       runtime.grant(`ami-bake:destroy:${region}`, [
         new iam.PolicyStatement({
@@ -241,13 +239,13 @@ export class AmiBakeInfrastructure extends Construct {
       new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
     ], 'Read-only: an AMI with the same fingerprint may come from another stack\'s bake and is reused only when its Image Builder image is AVAILABLE; the recipe reads the AWS-managed components it names, and CreateImage the AWS-managed workflows; workflow execution ids are known only at run time; ec2:DescribeImages has no resource-level permissions.');
     runtime.grant('ami-bake:tags', [
-      holdStatement(stack, stack.region),
       new iam.PolicyStatement({
         actions: ['iam:CreateServiceLinkedRole'],
         resources: [serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder')],
         conditions: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
       }),
-    ], 'AMI ids are only known when a bake ends: the runtime tags the AMI a stack uses as kept from lifecycle deletion, and untags it when the stack stops using it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.');
+    ]);
+    grantAmiHolds(this, [stack.region]);
     runtime.watch('imagebuilder', {
       'source': ['aws.imagebuilder'],
       'detail-type': ['EC2 Image Builder Image State Change'],
@@ -255,18 +253,6 @@ export class AmiBakeInfrastructure extends Construct {
       'detail': { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
     });
   }
-}
-
-/** Tagging AMIs of a region as held or released: only bake AMIs (fingerprint tag), only the hold and keep tags. */
-function holdStatement(stack: Stack, region: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-    resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
-    conditions: {
-      'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
-      'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
-    },
-  });
 }
 
 /**

@@ -91,8 +91,8 @@ async function createGrant(lookup: Lookup<KeyGrantSpec>): Promise<Found> {
     if (name === 'AccessDeniedException') {
       throw failure(`${head} could not be created from account ${lookup.account}: the key's policy does not let this account create grants.`, [
         { label: 'Error', text: errorText(e) },
-        { label: 'What to do', text: `In the key's account, let account ${lookup.account} call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one.` },
-      ]);
+        { label: 'What to do', text: `In the key's account, let account ${lookup.account} call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one. (Right after a deploy changes the runtime's own permissions, a refusal is tried again until the call's deadline, so IAM catching up is not the cause.)` },
+      ], e);
     }
     if (name === 'NotFoundException' || name === 'KMSInvalidStateException' || name === 'DisabledException') {
       throw failure(`${head} could not be created: the key is missing, disabled or pending deletion.`, [

@@ -316,11 +316,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       spec: { ...this.specOf(inputs, shared.project, asset), ...removal },
       timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
       dependencies: [shared.project, ...(replication ? [replication] : [])],
+      // The digest is read back from the repository by the fingerprint tag once the build ended.
+      readBack: { RepositoryUri: this.repository.repositoryUri, ImageTag: this.imageTag, RequireImmutableTags: String(inputs.requireImmutableTags) },
     });
 
     recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
     recordInputs(this, this.fingerprint, fingerprints.digests);
-    this.imageDigest = job.data;
+    // From the build's read-back, never from its wait: the wait only says when the build ended.
+    this.imageDigest = job.result;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestImage(this);
   }
@@ -449,11 +452,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
     })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
     // The repositories are encrypted with the account's AWS managed key (aws/ecr). Deleting one, ECR
-    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it.
+    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it. The
+    // account that owns a key may delegate retiring its grants by IAM: only requests ECR makes for the
+    // runtime (kms:ViaService), so that the runtime itself can retire no grant of any key.
     runtime.grant('container-build:destroy:kms', [new iam.PolicyStatement({
       actions: ['kms:RetireGrant'],
       resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. kms:RetireGrant alone lets no one retire a grant: each grant names who may retire it.');
+      conditions: { StringEquals: { 'kms:ViaService': `ecr.${stack.region}.amazonaws.com` } },
+    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. The condition kms:ViaService limits it to requests ECR makes in this region on the runtime\'s behalf.');
     return removal;
   }
 

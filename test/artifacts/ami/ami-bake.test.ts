@@ -92,13 +92,13 @@ describe('AmiBake template', () => {
       ],
       TestsEnabled: 'true',
     });
-    // The handle and the wait are named by the fingerprint and the timeout: a new one of either gets new ones.
-    const [handleId] = Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle'));
-    expect(handleId).toMatch(/^BakeHandle[0-9a-f]{16}[0-9A-F]{8}$/);
+    // The wait is named by the fingerprint and the timeout: a new one of either gets a new one.
+    const [waitId] = Object.keys(template.findResources('AWS::CloudFormation::WaitCondition'));
+    expect(waitId).toMatch(/^BakeWait[0-9a-f]{16}[0-9A-F]{8}$/);
     const other = new Stack();
     new AmiBake(other, 'Bake', baseProps({ buildTimeout: Duration.hours(5) }));
-    expect(Object.keys(Template.fromStack(other).findResources('AWS::CloudFormation::WaitConditionHandle'))).not.toContain(handleId);
-    template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Count: 1, Timeout: String(4 * 3600) });
+    expect(Object.keys(Template.fromStack(other).findResources('AWS::CloudFormation::WaitCondition'))).not.toContain(waitId);
+    template.hasResource('AWS::CloudFormation::WaitCondition', { CreationPolicy: { ResourceSignal: { Count: 1, Timeout: `PT${4 * 3600}S` } } });
     // The AMI name carries the fingerprint.
     template.hasResourceProperties('AWS::ImageBuilder::DistributionConfiguration', {
       Distributions: [Match.objectLike({
@@ -186,7 +186,17 @@ describe('AmiBake template', () => {
     });
   });
 
-  test('completion: the runtime hears the state changes of the stack\'s images, and the AMI id is the data of the bake\'s wait', () => {
+  test('retention of a bake shared with other accounts: its lifecycle policy never deletes an AMI shared with them, which a stage there may run and cannot mark (F2)', () => {
+    const stack = new Stack();
+    new AmiBake(stack, 'Bake', baseProps({ distribution: { accounts: ['210987654321', '333333333333'] } }));
+    Template.fromStack(stack).hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
+      PolicyDetails: [Match.objectLike({
+        ExclusionRules: { Amis: Match.objectLike({ SharedAccounts: ['210987654321', '333333333333'], TagMap: { 'cdk-immutable-deploys:keep': 'true' } }) },
+      })],
+    });
+  });
+
+  test('completion: the runtime hears the state changes of the stack\'s images, and the AMI id is read back by the bake\'s result lookup after its wait', () => {
     const stack = new Stack(undefined, 'S');
     const bake = new AmiBake(stack, 'Bake', baseProps());
     const template = Template.fromStack(stack);
@@ -205,10 +215,13 @@ describe('AmiBake template', () => {
     const [waitId] = Object.keys(waits);
     expect(waits[waitId].DependsOn).toContain(jobsId);
     expect(jobOf(template, 'S/Bake').Key).toEqual(waitId);
-    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [waitId, 'Data'] }] }] });
+    const [resultId, result] = Object.entries<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).find(([, r]) => r.Properties.Kind === 'job-result')!;
+    expect(result.DependsOn).toContain(waitId);
+    expect(result.Properties).toMatchObject({ Path: 'S/Bake', Fingerprint: bake.fingerprint, Spec: { JobKind: 'ami-bake', Key: waitId } });
+    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::GetAtt': [resultId, 'Id'] });
   });
 
-  test('three bakes share the stack\'s one runtime, instance role and infrastructure; each adds its distribution, lifecycle policy, handle and wait', () => {
+  test('three bakes share the stack\'s one runtime, instance role and infrastructure; each adds its distribution, lifecycle policy, wait and result', () => {
     // GIVEN
     const stack = new Stack();
     // WHEN
@@ -221,9 +234,10 @@ describe('AmiBake template', () => {
     template.resourceCountIs('AWS::ImageBuilder::InfrastructureConfiguration', 1);
     template.resourceCountIs('AWS::IAM::InstanceProfile', 1);
     template.resourceCountIs('AWS::Logs::LogGroup', 0);
-    for (const type of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy', 'AWS::CloudFormation::WaitConditionHandle', 'AWS::CloudFormation::WaitCondition']) {
+    for (const type of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy', 'AWS::CloudFormation::WaitCondition', 'Custom::CdkImmutableDeploysLookup']) {
       template.resourceCountIs(type, 3);
     }
+    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 0);
   });
 
   test('IAM: the runtime acts on Image Builder names of this stack\'s prefix, and its policy does not grow with the bakes', () => {
@@ -249,7 +263,7 @@ describe('AmiBake template', () => {
     }));
   });
 
-  test('IAM: tagging AMIs in use is limited to bake AMIs and to the keep and in-use tags', () => {
+  test('IAM: tagging AMIs in use is limited to bake AMIs and to the keep tags (who holds what is the register: no tag per stack, F17)', () => {
     const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
     new AmiBake(stack, 'Bake', baseProps());
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -260,7 +274,7 @@ describe('AmiBake template', () => {
           Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1::image/*']] },
           Condition: {
             'Null': { 'aws:ResourceTag/cdk-immutable-deploys:fingerprint': 'false', 'aws:TagKeys': 'false' },
-            'ForAllValues:StringLike': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by', 'cdk-immutable-deploys:in-use:*'] },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by'] },
           },
         }]),
       },
@@ -495,7 +509,7 @@ describe('AmiBake synth-time errors', () => {
     // The values reach the template unchanged, for CloudFormation to judge.
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { InstanceTypes: ['c7g.large'] });
-    template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Timeout: '999999' });
+    template.hasResource('AWS::CloudFormation::WaitCondition', { CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT999999S' } } });
   });
 });
 

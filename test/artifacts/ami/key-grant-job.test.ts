@@ -224,7 +224,7 @@ describe('KMS grant: whole messages, names and logs (mutation testing)', () => {
     expect(answer.Reason).toBe([
       `${HEAD} could not be created from account 123456789012: the key's policy does not let this account create grants.`,
       'Error: AccessDeniedException: AccessDeniedException happened',
-      'What to do: In the key\'s account, let account 123456789012 call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one.',
+      'What to do: In the key\'s account, let account 123456789012 call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one. (Right after a deploy changes the runtime\'s own permissions, a refusal is tried again until the call\'s deadline, so IAM catching up is not the cause.)',
     ].join('\n'));
   });
 

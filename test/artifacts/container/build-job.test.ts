@@ -18,6 +18,9 @@ import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
 import { Job, JobFailure, Outcome } from '../../../src/internal/runtime/job';
 import { throttlingRetry } from '../../internal/runtime/jobs';
 
+/** The deleted stack, for a destroy: a repository is no artifact other stacks hold. */
+const STACK = { stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/S/1', holders: async () => [] };
+
 const codebuild = mockClient(CodeBuildClient);
 const ecr = mockClient(ECRClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -631,26 +634,26 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
 
   test('deletes the repository the construct created with every image in it (force), in the repository\'s own registry', async () => {
     ecr.on(DeleteRepositoryCommand).resolves({});
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK);
     expect(ecr.commandCalls(DeleteRepositoryCommand).map((c) => c.args[0].input)).toEqual([{ registryId: '123456789012', repositoryName: 'app-images', force: true }]);
     expect(result).toEqual({ deleted: ['repository app-images (eu-west-1) and its images'], left: [] });
   });
 
   test('throttling goes through the retry it is given', async () => {
     ecr.on(DeleteRepositoryCommand).rejectsOnce(sdk('ThrottlingException')).resolves({});
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK);
     expect(tries).toEqual(['ThrottlingException']);
     expect(result.left).toEqual([]);
   });
 
   test('a repository that is already gone is done, not left', async () => {
     ecr.on(DeleteRepositoryCommand).rejects(sdk('RepositoryNotFoundException'));
-    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({ deleted: [], left: [] });
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK)).toEqual({ deleted: [], left: [] });
   });
 
   test('a refusal is left and named, never thrown: the stack deletion goes on', async () => {
     ecr.on(DeleteRepositoryCommand).rejects(sdk('AccessDeniedException'));
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK);
     expect(result.left).toEqual([expect.stringMatching(/^repository app-images \(eu-west-1\) and its images: .*AccessDeniedException/)]);
   });
 });
@@ -851,7 +854,7 @@ describe('destroy: what a refusal reports (mutation testing of the removal polic
   test('a refused deletion deleted nothing: the repository is only left, with the whole reason', async () => {
     const { retry } = throttlingRetry();
     ecr.on(DeleteRepositoryCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
-    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK)).toEqual({
       deleted: [],
       left: ['repository app-images (eu-west-1) and its images: AccessDeniedException: not authorized'],
     });

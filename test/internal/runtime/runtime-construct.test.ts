@@ -9,11 +9,13 @@ import * as path from 'path';
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { runtimeStatements } from './jobs';
-import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform } from '../../../src';
+import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform, ImmutableAutoScalingGroup, ImmutableFargateService } from '../../../src';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -153,7 +155,8 @@ describe('DeployTimeRuntime', () => {
 
   test('its policy grants every AWS command the runtime and its jobs send, and nothing else but the dependent actions AWS documents', () => {
     // GIVEN the commands of the runtime and of every job
-    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
+    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/ami/hold-job.ts',
+      'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
     // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
     // components and the key; the first bake of an account creates Image Builder's service-linked role;
     // with no workflow named it reads the AWS-managed build and test workflows (GetWorkflow);
@@ -195,6 +198,32 @@ describe('DeployTimeRuntime', () => {
     expect(diff.permissionsBroadened).toBe(false);
   });
 
+  test('what consumers run comes from each artifact\'s result lookup, never from a wait: no handle, no Data of a wait anywhere (review #1)', () => {
+    // GIVEN a fleet of a layered bake and a service of a build
+    const stack = new Stack(new App(), 'App', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const base = new AmiBake(stack, 'Base', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo base'])] });
+    const web = new AmiBake(stack, 'Web', { baseImage: BaseImage.fromAmiArtifact(base), steps: [BakeStep.shell(['echo web'])] });
+    new ImmutableAutoScalingGroup(stack, 'Fleet', { vpc, artifact: web, instanceType: new ec2.InstanceType('t3.micro') });
+    const image = new ContainerImageBuild(stack, 'Image', { directory: context() });
+    new ImmutableFargateService(stack, 'Service', { cluster: new ecs.Cluster(stack, 'Cluster', { vpc }), artifact: image, desiredCount: 1 });
+    // WHEN
+    const template = Template.fromStack(stack).toJSON();
+    const text = JSON.stringify(template);
+    const resultOf = (at: string) => Object.entries<any>(template.Resources).find(([, r]) => r.Type === 'Custom::CdkImmutableDeploysLookup' && r.Properties.Path === at)![0];
+    // THEN
+    expect(text).not.toContain('AWS::CloudFormation::WaitConditionHandle');
+    expect(text).not.toMatch(/"Data"\]/);
+    expect(stack.resolve(web.amiId)).toEqual({ 'Fn::GetAtt': [resultOf('App/Web'), 'Id'] });
+    expect(stack.resolve(image.imageDigest)).toEqual({ 'Fn::GetAtt': [resultOf('App/Image'), 'Id'] });
+    const launchTemplate = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate');
+    expect(launchTemplate.Properties.LaunchTemplateData.ImageId).toEqual({ 'Fn::GetAtt': [resultOf('App/Web'), 'Id'] });
+    const layer = Object.values<any>(template.Resources).filter((r) => r.Type === 'Custom::CdkImmutableDeploysJobs').flatMap((r) => r.Properties.Jobs).find((j) => j.Path === 'App/Web');
+    expect(layer.Spec.ParentImage).toEqual({ 'Fn::GetAtt': [resultOf('App/Base'), 'Id'] });
+    const task = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    expect(JSON.stringify(task.Properties.ContainerDefinitions[0].Image)).toContain(`{"Fn::GetAtt":["${resultOf('App/Image')}","Id"]}`);
+  });
+
   test('hears the state changes of the stack\'s builds and bakes through one rule, with no input of its own (no handle in it)', () => {
     const template = Template.fromStack(stackWith(1));
     const rules = Object.values<any>(template.findResources('AWS::Events::Rule'));
@@ -220,7 +249,7 @@ describe('DeployTimeRuntime', () => {
     expect(() => Template.fromStack(stack)).toThrow(/deploy-time job of App\/Huge takes about \d+ bytes.*BakeStep\.file/s);
   });
 
-  test('a retry after --no-rollback (context cdk-immutable-deploys:retry) gives every job a new wait and handle; the same word gives the same ones', () => {
+  test('a retry after --no-rollback (context cdk-immutable-deploys:retry) gives every job a new wait (and its result a new key); the same word gives the same ones', () => {
     // GIVEN the same app, synthesized with no retry word, with one, again with it, and with another
     const build = (retry?: string | number) => {
       const app = new App({ context: retry === undefined ? {} : { 'cdk-immutable-deploys:retry': retry } });
@@ -229,18 +258,18 @@ describe('DeployTimeRuntime', () => {
       new AmiBake(stack, 'Bake', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo hi'])] });
       const template = Template.fromStack(stack);
       const waits = Object.keys(template.findResources('AWS::CloudFormation::WaitCondition')).sort();
-      const handles = Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle')).sort();
       const keys = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysJobs')).flatMap((r) => r.Properties.Jobs.map((j: any) => j.Key)).sort();
-      return { waits, handles, keys };
+      const results = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).map((r) => r.Properties.Spec.Key).sort();
+      return { waits, keys, results };
     };
     const none = build();
     const first = build('1');
 
-    // THEN a new word is a new wait and handle for every job, and the jobs resource names the new waits
+    // THEN a new word is a new wait for every job, and the jobs resource and the results name the new waits
     expect(first.waits).toHaveLength(2);
     expect(first.waits.filter((w) => none.waits.includes(w))).toEqual([]);
-    expect(first.handles.filter((h) => none.handles.includes(h))).toEqual([]);
     expect(first.keys).toEqual(first.waits);
+    expect(first.results).toEqual(first.waits);
     // the same word (a number or its text) keeps them, another word changes them again
     expect(build('1')).toEqual(first);
     expect(build(1)).toEqual(first);
