@@ -20,7 +20,7 @@ import { tokenOf, tokenTextFindings } from './prop-matrix/tokens';
 import { CONSTRAINTS, Entry, Limit } from '../src/internal/constraints';
 
 const { props, callables, constructs, structArrays } = publicProps(readAssembly());
-const isLimit = (e: Entry): e is Limit => 'rule' in e && !('unchecked' in e);
+const isLimit = (e: Entry | undefined): e is Limit => e !== undefined && 'rule' in e && !('unchecked' in e);
 
 /** Runs every validation of the tree, as synthesis does first. */
 function validateTree(root: IConstruct): void {

@@ -98,6 +98,7 @@ const SRC = {
   ecsDeployment: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html',
   portMapping: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_PortMapping.html',
   listenerPriority: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RulePriorityPair.html',
+  deregistrationDelay: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html',
   taskDefinitionSize: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html',
   userData: 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html',
   asgCapacity: 'https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CreateAutoScalingGroup.html',
@@ -382,6 +383,9 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
   'ImmutableFargateService.containerPort': { rule: 'a port from 1 to 65535', source: SRC.portMapping, range: { min: 1, max: 65535, integer: true }, enforcedBy: 'construct' },
   'ImmutableFargateService.cpu': {
     rule: 'a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384 (with a memory it offers)', source: SRC.fargateSizes, probes: { accepted: [256], refused: [128, 32768] }, enforcedBy: 'construct',
+  },
+  'ImmutableFargateService.deregistrationDelay': {
+    rule: 'whole seconds from 0 to 3600 (deregistration_delay.timeout_seconds)', source: SRC.deregistrationDelay, range: { min: 0, max: 3600, integer: true, unit: 'seconds' }, enforcedBy: 'construct',
   },
   'ImmutableFargateService.deployment': { none: 'an EcsDeployment: its factories\' options have their own entries' },
   'ImmutableFargateService.desiredCount': { rule: 'a whole number of tasks, 0 or more', source: SRC.serviceName, range: { min: 0, integer: true }, enforcedBy: 'construct' },

@@ -170,12 +170,13 @@ export class AmiBakeInfrastructure extends Construct {
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImage'], resources: [own('image')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImageRecipe'], resources: [own('image-recipe')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [own('component')] }),
-      new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes', 'ec2:DescribeImageAttribute'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes'], resources: ['*'] }),
+      new iam.PolicyStatement({ actions: ['ec2:DescribeImageAttribute'], resources: [`arn:${stack.partition}:ec2:*::image/*`] }),
       new iam.PolicyStatement({
         actions: ['logs:DeleteLogGroup'],
         resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
-    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes and DescribeImageAttribute are read-only (the runtime filters recipes by the bake's name, and reads an AMI's launch permissions to leave one another account may launch).`);
+    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes has no resource-level permissions and DescribeImageAttribute is read-only on any AMI (the runtime filters recipes by the bake's name, and reads an AMI's launch permissions, in every region the bake copies to, to leave one another account may launch).`);
     // Another stack's hold, in the register of each region, keeps an AMI.
     grantAmiHolds(this, regions);
     for (const region of regions) {
