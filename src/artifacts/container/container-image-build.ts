@@ -496,7 +496,6 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 }
 
 
-
 /** A build's props, checked and with their defaults: every default is applied here, once. */
 interface BuildInputs {
   readonly directory: string;
