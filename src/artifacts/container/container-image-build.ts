@@ -12,7 +12,7 @@ import { ContainerArtifact, IContainerArtifact } from './artifact';
 import { ContainerBuildProjects, MARGIN_MINUTES, MAX_BUILD_MINUTES, MIN_BUILD_MINUTES, PULL_ACTIONS, QUEUE_MINUTES } from './build-projects';
 import { BUILDER_REVISION, TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
-import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
+import { dockerfileRuntime, ImageRuntime, pullRegistries, stageNames } from './dockerfile';
 import { ContainerPlatform } from './platform';
 import { checkCachePrefixes, warnUnusedCachePrefixes } from './pull-through-cache';
 import { checkReplicationTargets, Destination, RegistryReplication, replicatedRepositoryName } from './registry-replication';
@@ -245,7 +245,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    */
   public readonly project: codebuild.IProject;
 
-  /** The user and volumes the Dockerfile's final stage declares. */
+  /** The user and volumes the Dockerfile declares for the stage that is built. */
   private readonly runtime: ImageRuntime;
   /** Where ECR copies the images, and the name of the copies' repository there (the same as here). */
   private replicatedTo: Destination[] = [];
@@ -255,7 +255,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     super(scope, id);
     const inputs = resolveInputs(this, props);
     this.platform = inputs.platform;
-    this.runtime = dockerfileRuntime(inputs.dockerfileText);
+    this.runtime = runtimeOf(this, inputs);
 
     // What the image is made of: the same inputs give the same tag on any machine.
     const fingerprints = fingerprintsOf(inputs);
@@ -294,8 +294,9 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   }
 
   /**
-   * The user and volumes of the image, as its Dockerfile's final stage declares them: a deployment
-   * checks that a read-only root filesystem leaves a non-root user a place to write.
+   * The user and volumes of the image, as its Dockerfile declares them for the stage that is built
+   * (`target`, or the last one) and the earlier stages it builds on: a deployment checks that a
+   * read-only root filesystem leaves a non-root user a place to write.
    *
    * @internal
    */
@@ -544,6 +545,19 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
     replicateTo: checkReplicationTargets(scope, TYPE, props.replicateTo ?? []),
     pullThroughCachePrefixes: checkCachePrefixes(scope, TYPE, props.pullThroughCachePrefixes ?? []),
   };
+}
+
+/** What the Dockerfile declares for the stage that is built; a target that names no stage is an error. */
+function runtimeOf(scope: Construct, inputs: BuildInputs): ImageRuntime {
+  const runtime = dockerfileRuntime(inputs.dockerfileText, inputs.target || undefined);
+  if (runtime) return runtime;
+  const names = stageNames(inputs.dockerfileText);
+  throw constructError(scope, TYPE, {
+    prop: 'target',
+    value: inputs.target,
+    problem: `names no stage of ${inputs.dockerfile} (${names.length > 0 ? `its stages are ${names.join(', ')}` : 'it names no stage'}), so the build would fail`,
+    fix: 'Pass the name of a stage (FROM <image> AS <name>), or leave out target to build the last stage.',
+  });
 }
 
 interface BuildFingerprints {

@@ -145,7 +145,8 @@ export interface ImmutableFargateServiceProps {
    * Directories that stay writable when the root filesystem is read-only, each a task-scoped volume:
    * empty and owned by root (mode 0755), or a copy of the image's directory when its Dockerfile
    * declares a `VOLUME` at the same path. With an artifact that knows its Dockerfile, a non-root `USER`
-   * without such a `VOLUME` fails synthesis.
+   * without such a `VOLUME` gives a warning (the base image may declare one), or fails synthesis when
+   * the Dockerfile describes the whole image (`FROM scratch`).
    *
    * @default ['/tmp']
    */
@@ -564,7 +565,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
    * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A non-root image
    * cannot write to a writable directory without one: it would crash-loop
    * (https://github.com/aws/containers-roadmap/issues/938). Checked when the artifact can say what
-   * its image declares.
+   * its image declares: an error only when the Dockerfile describes the whole image (its stages start
+   * from `scratch`); a base image may declare volumes of its own, so with one it is a warning.
    */
   private checkImageCanWrite(props: ResolvedServiceProps): void {
     const runtime = props.readonlyRootFilesystem && describesImageRuntime(props.artifact) ? props.artifact._imageRuntime() : undefined;
@@ -573,10 +575,18 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (unbacked.length === 0) return;
     const fix = `Declare ${unbacked.length > 1 ? 'them' : 'it'} in the Dockerfile, writable by that user (for example after a chown): VOLUME ${JSON.stringify(unbacked)}; `
       + 'ECS then copies the image\'s directory, with its owner and mode, into the volume. Or set readonlyRootFilesystem: false.';
+    const empty = `${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate`;
     if (runtime.user === undefined) {
       warn(this, 'writable-directory-without-volume',
-        `writableDirectories ${unbacked.join(', ')} ${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate, and the Dockerfile sets no USER: `
+        `writableDirectories ${unbacked.join(', ')} ${empty}, and the Dockerfile sets no USER: `
         + `if the base image runs as a non-root user, it cannot write there and the task fails to start. ${fix}`);
+      return;
+    }
+    if (runtime.baseImage !== undefined) {
+      // The base image may declare a VOLUME there itself, which the Dockerfile does not show: no verdict.
+      warn(this, 'writable-directory-without-volume',
+        `writableDirectories ${unbacked.join(', ')} ${empty}, and the Dockerfile declares no VOLUME there for the image's user (${runtime.user}): `
+        + `unless the base image ${runtime.baseImage} declares one, that user cannot write there and the task fails to start. ${fix}`);
       return;
     }
     throw this.error({

@@ -133,7 +133,7 @@ describe('ContainerImageBuild', () => {
   test('passes every build setting to its job as strings', () => {
     const s = stack();
     const image = new ContainerImageBuild(s, 'Image', {
-      directory: context({ 'docker/app.Dockerfile': 'FROM scratch\n' }),
+      directory: context({ 'docker/app.Dockerfile': 'FROM scratch AS runtime\n' }),
       file: 'docker/app.Dockerfile',
       buildArgs: { VERSION: '1.2.3', CHANNEL: 'stable' },
       target: 'runtime',
@@ -387,7 +387,7 @@ describe('ContainerImageBuild fingerprint', () => {
   });
 
   test('changes with the platform and the target', () => {
-    const dir = context();
+    const dir = context({ Dockerfile: 'FROM public.ecr.aws/docker/library/nginx:1.27-alpine AS test\nCOPY site/ /usr/share/nginx/html/\n' });
     expect(tagOf(dir, { platform: ContainerPlatform.LINUX_ARM64 })).not.toEqual(tagOf(dir, { platform: ContainerPlatform.LINUX_AMD64 }));
     expect(tagOf(dir, { target: 'test' })).not.toEqual(tagOf(dir));
   });
