@@ -4,8 +4,10 @@
  *
  * - find: the fingerprint tag exists in the repository (a single image manifest): its digest.
  * - start: the build this attempt started (found by its marker among the project's recent builds),
- *   else one new build, guarded by an idempotency token. A full build quota
- *   (`AccountLimitExceededException`) is not a failure: the runtime tries again later.
+ *   else one new build, guarded by an idempotency token. When every concurrent build the account may
+ *   run is busy, CodeBuild queues the build (pending, phase QUEUED); only a full queue (five times the
+ *   quota) refuses it (`AccountLimitExceededException`), which is not a failure: the runtime tries
+ *   again later. A build removed from the queue after its queued timeout fails naming the quota.
  * - check: a running build is pending; a succeeded one gives the digest of its tag; a failed one
  *   gives the failed phase, its context messages, the tail of the log and where the full log is.
  * - cancel: stops the build. No image is ever deleted: lifecycle rules keep the last fingerprint images.
@@ -131,7 +133,7 @@ async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
     if ((e as Error).name === 'AccountLimitExceededException') {
       return {
         state: 'throttled',
-        reason: `CodeBuild refused to queue another build (${errorText(e)}). Raise the account's concurrent build quota for ${spec.ComputeType || 'the project\'s compute type'} in Service Quotas (CodeBuild, "Concurrently running builds"), or deploy fewer image builds at once.`,
+        reason: `CodeBuild refused to queue another build (${errorText(e)}): its queue holds five times the concurrent builds the account may run. Raise the account's concurrent build quota for ${spec.ComputeType || 'the project\'s compute type'} in Service Quotas (AWS CodeBuild, "Concurrently running builds for ${quotaOf(spec)} environment"), or deploy fewer image builds at once.`,
       };
     }
     throw e;
@@ -143,7 +145,11 @@ async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
   const build = (await codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }))).builds?.[0];
   if (!build) return { state: 'failed', reason: `${job.path}: CodeBuild build ${buildId} no longer exists.` };
   const status = build.buildStatus ?? 'IN_PROGRESS';
-  if (status === 'IN_PROGRESS') return { state: 'pending', detail: `build ${build.id} is in phase ${build.currentPhase}` };
+  if (status === 'IN_PROGRESS') {
+    // Below a full queue, StartBuild succeeds and the build waits in CodeBuild's queue for a free slot.
+    if (build.currentPhase === 'QUEUED') return { state: 'pending', detail: `build ${build.id} is in phase QUEUED: it waits in CodeBuild's queue for a free build of ${quotaOf(spec)}` };
+    return { state: 'pending', detail: `build ${build.id} is in phase ${build.currentPhase}` };
+  }
   if (status === 'SUCCEEDED') {
     const digest = await findImage(job);
     if (digest) return { state: 'succeeded', data: digest, summary: `Built ${spec.RepositoryUri}@${digest} (CodeBuild build ${build.id})` };
@@ -161,6 +167,7 @@ async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
     // tag first, so that this one's push of the immutable tag failed: the image is there all the same.
     const digest = await findImage(job);
     if (digest) return { state: 'succeeded', data: digest, summary: `${spec.RepositoryUri}@${digest} was pushed by another build of the same fingerprint` };
+    if (neverLeftTheQueue(build)) return { state: 'failed', reason: queueFailureOf(job, build) };
     return { state: 'failed', reason: await failureOf(job, build) };
   }
   return { state: 'failed', reason: failureMessage(`${job.path}: build ${build.id} ended with an unknown status ${status}.`, [{ label: 'Full log', text: whereIsTheLog(build) }], MAX_SIGNAL_REASON_BYTES) };
@@ -197,6 +204,41 @@ async function failureOf(job: BuildJob, build: Build): Promise<string> {
   parts.push({ label: 'Full log', text: whereIsTheLog(build) });
   parts.push({ label: 'Log tail', text: await logTail(build), keepEnd: true });
   return failureMessage(`${job.path}: image build ${build.buildStatus} for ${job.spec.RepositoryUri}:${job.spec.ImageTag} (CodeBuild build ${build.id}).`, parts, MAX_SIGNAL_REASON_BYTES);
+}
+
+/**
+ * Whether a build that ended never left CodeBuild's queue: its QUEUED phase did not succeed, or it has
+ * no phase after it. A build that waits in the queue longer than its queued timeout is removed from
+ * it (the status it then ends with is not documented; TIMED_OUT is what is reported).
+ */
+function neverLeftTheQueue(build: Build): boolean {
+  const phases = build.phases ?? [];
+  const queued = phases.find((p) => p.phaseType === 'QUEUED');
+  if (!queued) return false;
+  if (queued.phaseStatus && queued.phaseStatus !== 'SUCCEEDED') return true;
+  return !phases.some((p) => p.phaseType === 'PROVISIONING');
+}
+
+/** The failure of a build that never left the queue: it names the concurrency quota that kept it there. */
+function queueFailureOf(job: BuildJob, build: Build): string {
+  const waited = build.queuedTimeoutInMinutes ?? job.spec.QueuedTimeoutMinutes;
+  return failureMessage(
+    `${job.path}: image build ${build.id} waited ${waited} minutes in CodeBuild's queue without starting, and CodeBuild removed it (${build.buildStatus}).`,
+    [
+      { label: 'Why', text: `Every concurrent build of ${quotaOf(job.spec)} that this account may run was busy all that time: other builds of this or other stacks, or other projects.` },
+      { label: 'What to do', text: `Raise the account's quota in Service Quotas (AWS CodeBuild, "Concurrently running builds for ${quotaOf(job.spec)} environment"; new accounts may have 1), or deploy fewer image builds at once, then deploy again: the images already built are reused.` },
+      { label: 'Full log', text: whereIsTheLog(build) },
+    ],
+    MAX_SIGNAL_REASON_BYTES,
+  );
+}
+
+/** The platform and size of a build's compute type, as CodeBuild's concurrency quotas name them: `Linux/Small`, `ARM/Medium`. */
+function quotaOf(spec: ContainerBuildSpec): string {
+  const platform = spec.Platform === 'linux/arm64' ? 'ARM' : 'Linux';
+  const size = /^BUILD_GENERAL1_(.+)$/.exec(spec.ComputeType || 'BUILD_GENERAL1_SMALL')?.[1] ?? 'SMALL';
+  const words: { [size: string]: string } = { 'SMALL': 'Small', 'MEDIUM': 'Medium', 'LARGE': 'Large', 'XLARGE': 'XLarge', '2XLARGE': '2XLarge' };
+  return `${platform}/${words[size] ?? size}`;
 }
 
 /** The phase that did not succeed: the first failed one, else the last one with a status. */

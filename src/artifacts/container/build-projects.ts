@@ -23,8 +23,10 @@ import { stackSingleton } from '../../internal/singleton';
 /** The construct id of the stack's projects: part of the public contract, never renamed. */
 const PROJECTS_ID = 'cdk-immutable-deploys.ContainerImageBuild';
 
-/** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
+/** The shortest wait in CodeBuild's queue a build is given (a build of the longest timeout gets this). */
 export const QUEUE_MINUTES = 60;
+/** The longest wait in CodeBuild's queue that CodeBuild allows (5 to 480 minutes). */
+export const MAX_QUEUE_MINUTES = 480;
 /** Time kept on top of queue and build for the runtime to notice the end and signal. */
 export const MARGIN_MINUTES = 5;
 /** CodeBuild's minimum build timeout. */

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ContainerArtifact, IContainerArtifact } from './artifact';
-import { ContainerBuildProjects, MARGIN_MINUTES, MAX_BUILD_MINUTES, MIN_BUILD_MINUTES, PULL_ACTIONS, QUEUE_MINUTES } from './build-projects';
+import { ContainerBuildProjects, MARGIN_MINUTES, MAX_BUILD_MINUTES, MAX_QUEUE_MINUTES, MIN_BUILD_MINUTES, PULL_ACTIONS, QUEUE_MINUTES } from './build-projects';
 import { BUILDER_REVISION, TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
 import { dockerfileRuntime, ImageRuntime, pullRegistries, stageNames } from './dockerfile';
@@ -22,7 +22,7 @@ import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { dockerignorePatterns, requirePath } from '../../internal/paths';
-import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -84,7 +84,9 @@ export interface ContainerImageBuildProps {
   /**
    * How long one build may run, in whole minutes. A deploy waits for the build through a
    * CloudFormation wait condition, which waits 12 hours at most, time in CodeBuild's queue
-   * included, so at most 655 minutes (10 hours 55 minutes).
+   * included, so at most 655 minutes (10 hours 55 minutes). A build waits in CodeBuild's queue while
+   * every concurrent build the account may run is busy, for what the 12 hours leave (at most 8 hours),
+   * and fails naming the concurrency quota if it never starts.
    *
    * @default Duration.minutes(30)
    */
@@ -283,7 +285,8 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       kind: 'container-build',
       fingerprint: this.fingerprint,
       spec: { ...this.specOf(inputs, shared.project, asset), ...removal },
-      timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
+      timeout: Duration.minutes(
+        (Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + queueMinutesOf(inputs) + MARGIN_MINUTES),
       dependencies: [shared.project, ...(replication ? [replication] : [])],
     });
 
@@ -443,7 +446,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       Cache: String(inputs.cache),
       ComputeType: inputs.computeType,
       TimeoutMinutes: Token.isUnresolved(inputs.buildMinutes) ? Token.asString(inputs.buildMinutes) : String(inputs.buildMinutes),
-      QueuedTimeoutMinutes: String(QUEUE_MINUTES),
+      QueuedTimeoutMinutes: String(queueMinutesOf(inputs)),
       RequireImmutableTags: String(inputs.requireImmutableTags),
       PullRegistries: pullRegistries(inputs.dockerfileText, inputs.buildArgs).join(' '),
     };
@@ -547,6 +550,16 @@ function resolveInputs(scope: Construct, props: ContainerImageBuildProps): Build
   };
 }
 
+/**
+ * How long a build may wait in CodeBuild's queue: what the wait condition's 12 hours leave after the
+ * build and the margin, at most CodeBuild's 480 minutes. A queued build starts when a concurrent
+ * build of its compute type frees up; with the default 30-minute build it may wait 8 hours.
+ */
+function queueMinutesOf(inputs: BuildInputs): number {
+  if (Token.isUnresolved(inputs.buildMinutes)) return QUEUE_MINUTES;
+  return Math.min(MAX_QUEUE_MINUTES, MAX_JOB_TIMEOUT.toMinutes() - MARGIN_MINUTES - inputs.buildMinutes);
+}
+
 /** What the Dockerfile declares for the stage that is built; a target that names no stage is an error. */
 function runtimeOf(scope: Construct, inputs: BuildInputs): ImageRuntime {
   const runtime = dockerfileRuntime(inputs.dockerfileText, inputs.target || undefined);
@@ -635,7 +648,7 @@ function checkBuildTimeout(scope: Construct, timeout: Duration | undefined): num
     throw constructError(scope, TYPE, {
       prop: 'buildTimeout',
       value: timeout,
-      problem: `must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, ${QUEUE_MINUTES} minutes of queue included`,
+      problem: `must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, at least ${QUEUE_MINUTES} minutes of CodeBuild's queue included`,
       fix: 'Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().',
     });
   }

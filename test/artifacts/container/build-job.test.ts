@@ -344,7 +344,7 @@ describe('start', () => {
     // WHEN
     const started = await containerBuild.start(job(), ATTEMPT);
     // THEN
-    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/Cannot have more than 1 builds in queue.*for BUILD_GENERAL1_MEDIUM in Service Quotas \(CodeBuild, "Concurrently running builds"\)/) });
+    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/Cannot have more than 1 builds in queue.*five times.*for BUILD_GENERAL1_MEDIUM in Service Quotas \(AWS CodeBuild, "Concurrently running builds for ARM\/Medium environment"\)/) });
   });
 
   test('other errors of StartBuild propagate', async () => {
@@ -590,8 +590,45 @@ describe('idempotency and in-progress states (issue 17)', () => {
   });
 
   test('a build CodeBuild describes without a status yet is still in progress, not failed', async () => {
-    projectBuilds(build(3, undefined as any, { currentPhase: 'QUEUED' }));
-    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase QUEUED' });
+    projectBuilds(build(3, undefined as any, { currentPhase: 'PROVISIONING' }));
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase PROVISIONING' });
+  });
+
+  test('a build waiting in CodeBuild\'s queue (every concurrent build of its compute type busy) is pending, and says for which quota', async () => {
+    // GIVEN: StartBuild succeeded; the build is IN_PROGRESS in phase QUEUED
+    projectBuilds(build(3, 'IN_PROGRESS', { currentPhase: 'QUEUED' }));
+    // WHEN / THEN
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({
+      state: 'pending',
+      detail: 'build cib-project:3 is in phase QUEUED: it waits in CodeBuild\'s queue for a free build of ARM/Medium',
+    });
+    await expect(containerBuild.check(job({ Platform: 'linux/amd64', ComputeType: '' }), 'cib-project:3')).resolves.toMatchObject({ detail: expect.stringMatching(/free build of Linux\/Small$/) });
+  });
+
+  test.each([
+    ['TIMED_OUT in phase QUEUED', [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'QUEUED', phaseStatus: 'TIMED_OUT' }, { phaseType: 'COMPLETED' }]],
+    ['no phase after QUEUED', [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'QUEUED' }]],
+  ])('a build removed from CodeBuild\'s queue (%s) fails naming the concurrency quota, not as a broken build', async (_case, phases) => {
+    // GIVEN
+    projectBuilds(build(5, 'TIMED_OUT', { phases: phases as BuildPhase[], queuedTimeoutInMinutes: 480, logs: undefined }));
+    imageMissing();
+    // WHEN
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:5'));
+    // THEN
+    expect(reason).toMatch(/^App\/Image: image build cib-project:5 waited 480 minutes in CodeBuild's queue without starting, and CodeBuild removed it \(TIMED_OUT\)\./);
+    expect(reason).toMatch(/Service Quotas \(AWS CodeBuild, "Concurrently running builds for ARM\/Medium environment"; new accounts may have 1\)/);
+    expect(reason).not.toMatch(/Log tail/);
+    expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+  });
+
+  test('a build that left the queue and failed later is a broken build: its phase and log tail, no word of the quota', async () => {
+    const phases: BuildPhase[] = [{ phaseType: 'QUEUED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'PROVISIONING', phaseStatus: 'SUCCEEDED' }, { phaseType: 'BUILD', phaseStatus: 'FAILED' }];
+    projectBuilds(build(6, 'FAILED', { phases }));
+    imageMissing();
+    logLines('error: step 3 failed');
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:6'));
+    expect(reason).toMatch(/Failed phase: BUILD FAILED/);
+    expect(reason).not.toMatch(/quota/i);
   });
 
   test.each(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'])('a build that ended %s without its image fails', async (status) => {

@@ -145,7 +145,8 @@ describe('ContainerImageBuild', () => {
     });
 
     const job = jobOf(Template.fromStack(s), 'Stack/Image');
-    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: '5100' });
+    // 20 minutes of build, 480 of CodeBuild's queue (its maximum, within the wait's 12 hours), 5 of margin
+    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: String((20 + 480 + 5) * 60) });
     expect(job.Spec).toEqual({
       ProjectName: { Ref: expect.stringMatching(/^cdkimmutabledeploysContainerImageBuildProjectLinuxArm64/) },
       RepositoryUri: expect.anything(),
@@ -159,10 +160,26 @@ describe('ContainerImageBuild', () => {
       Cache: 'false',
       ComputeType: 'BUILD_GENERAL1_MEDIUM',
       TimeoutMinutes: '20',
-      QueuedTimeoutMinutes: '60',
+      QueuedTimeoutMinutes: '480',
       RequireImmutableTags: 'true',
       PullRegistries: '',
     });
+  });
+
+  test.each([
+    [30, 480],
+    [300, 415],
+    [655, 60],
+  ])('a %i-minute build may wait %i minutes in CodeBuild\'s queue: what the wait condition\'s 12 hours leave, at most CodeBuild\'s 480', (build, queue) => {
+    // GIVEN: below a full queue, StartBuild succeeds and the build waits for a free concurrent build
+    const s = stack();
+    // WHEN
+    new ContainerImageBuild(s, 'Image', { directory: context(), buildTimeout: Duration.minutes(build) });
+    // THEN
+    const job = jobOf(Template.fromStack(s), 'Stack/Image');
+    expect(job.Spec.QueuedTimeoutMinutes).toBe(String(queue));
+    expect(Number(job.TimeoutSeconds)).toBe((build + queue + 5) * 60);
+    expect(Number(job.TimeoutSeconds)).toBeLessThanOrEqual(12 * 3600);
   });
 
   test('logs in to every ECR registry the Dockerfile or a build argument pulls from (a base image of another account or region)', () => {
@@ -434,7 +451,7 @@ describe('ContainerImageBuild validation', () => {
 
   test.each([
     [Duration.minutes(656), /buildTimeout \(10 hours 56 minutes\) must be whole minutes from 5 to 655/],
-    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, 60 minutes of queue included/],
+    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, at least 60 minutes of CodeBuild's queue included/],
     [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 655/],
     [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
   ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {
