@@ -268,7 +268,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const asset = this.newContext(inputs, fingerprints);
     const replicatedName = inputs.replicateTo.length > 0 ? replicatedRepositoryName(this) : undefined;
     this.repository = props.repository ?? this.newRepository(inputs.retainImages, replicatedName);
-    if (props.repository) this.checkRepository(props.repository, props);
+    if (props.repository) this.checkRepository(props.repository, props, inputs.shareWith);
     this.shareWith(inputs.shareWith);
     const replication = this.replicate(inputs.replicateTo);
     const projects = ContainerBuildProjects.of(this);
@@ -279,7 +279,8 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     warnUnusedCachePrefixes(this, inputs.pullThroughCachePrefixes, [inputs.dockerfileText, ...Object.values(inputs.buildArgs)]);
     const runtime = DeployTimeRuntime.of(this);
     projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
-    const removal = this.removalOf(runtime, props);
+    if (props.repository) grantForeignRepository(runtime, props.repository, inputs.requireImmutableTags);
+    const removal = this.removalOf(runtime, props, inputs.shareWith);
     // The build starts once the project's role may read the context and push to the repository.
     const job = runtime.addJob(this, {
       kind: 'container-build',
@@ -373,9 +374,18 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    * tag by which the runtime may delete it, scoped to this stack: one statement for every such
    * repository of the stack, whatever their number.
    */
-  private removalOf(runtime: DeployTimeRuntime, props: ContainerImageBuildProps): { RemovalPolicy?: string } {
+  private removalOf(runtime: DeployTimeRuntime, props: ContainerImageBuildProps, shareWith: string[]): { RemovalPolicy?: string } {
     const removal = runtime.removalSetting(this, TYPE, props.removalPolicy);
     if (!removal.RemovalPolicy) return removal;
+    if (shareWith.length > 0) {
+      // ECR cannot tell which of the images other accounts run: deleting them would stop those services.
+      throw constructError(this, TYPE, {
+        prop: 'removalPolicy',
+        value: props.removalPolicy,
+        problem: `would delete, with this stack, the images that accounts ${shareWith.join(', ')} may run (shareWith): their services would fail to start new tasks (CannotPullContainerError), and nothing here can tell which images they still use`,
+        fix: 'Keep RemovalPolicy.RETAIN (the default) for a build whose images other accounts run, and delete its repository by hand once they no longer do; or leave out shareWith.',
+      });
+    }
     if (props.repository) {
       throw constructError(this, TYPE, {
         prop: 'removalPolicy',
@@ -474,7 +484,15 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     return repository;
   }
 
-  private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps): void {
+  private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps, shareWith: string[]): void {
+    const foreign = foreignEnvOf(repository);
+    if (foreign?.account) {
+      // Another account's repository grants nothing through this account's IAM alone.
+      warn(this, 'repository-of-another-account',
+        `repository ${repository.node.path} is in account ${foreign.account}${foreign.region ? ` (${foreign.region})` : ''}: its repository policy must let this account's roles in, or the deploy fails. `
+        + `Let account ${Stack.of(this).account} call ecr:DescribeImages${props.requireImmutableTags ? ' and ecr:DescribeRepositories' : ''} (the stack's deploy-time runtime, which finds and reuses images) and push (${PUSH_ACTIONS.join(', ')}, the build project's role), `
+        + `${shareWith.length > 0 ? 'and the accounts of shareWith pull, ' : ''}in that repository's policy.`);
+    }
     if (props.retainImages !== undefined) {
       warn(this, 'retain-images-ignored',
         `retainImages (${props.retainImages}) applies only to the repository ContainerImageBuild creates; ${repository.node.path} keeps its own lifecycle rules. Add a rule that keeps the last '${TAG_PREFIX}' images to it, or leave out retainImages.`,
@@ -681,6 +699,32 @@ function checkLiterals(scope: Construct, prop: string, values: { [name: string]:
     }
   }
   return values;
+}
+
+/**
+ * The account and region of a repository, where they are not the stack's (a repository imported by
+ * ARN or URI of another account or region): undefined for one of the stack's own account and region.
+ */
+function foreignEnvOf(repository: ecr.IRepository): { account?: string; region?: string } | undefined {
+  const stack = Stack.of(repository);
+  const differs = (a: string, b: string) => JSON.stringify(stack.resolve(a)) !== JSON.stringify(stack.resolve(b));
+  const account = differs(repository.env.account, stack.account) ? repository.env.account : undefined;
+  const region = differs(repository.env.region, stack.region) ? repository.env.region : undefined;
+  return account || region ? { account, region } : undefined;
+}
+
+/**
+ * The runtime's grant on a repository of another account or region, which its grant on this account
+ * and region's `repository/*` does not cover: one statement per such repository.
+ */
+function grantForeignRepository(runtime: DeployTimeRuntime, repository: ecr.IRepository, requireImmutableTags: boolean): void {
+  if (!foreignEnvOf(repository)) return;
+  runtime.grant(`container-build:repository:${repository.node.addr}:${requireImmutableTags}`, [
+    new iam.PolicyStatement({
+      actions: requireImmutableTags ? ['ecr:DescribeImages', 'ecr:DescribeRepositories'] : ['ecr:DescribeImages'],
+      resources: [repository.repositoryArn],
+    }),
+  ]);
 }
 
 /** The tag mutability of a repository of this app and its exclusion filters, or undefined when synth cannot read them. */
