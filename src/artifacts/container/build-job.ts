@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
 import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { DescribedImage, describeImage, replicationOf, RepositoryRef, restoreImage } from './image-state';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
@@ -40,8 +41,8 @@ export const RECENT_BUILDS = 50;
 export const LOG_TAIL_LINES = 40;
 /** How long after a build succeeded its image may take to show in ECR before the build is called broken. */
 const SUCCEEDED_GRACE_MS = 2 * 60_000;
-/** Manifest media types that list other manifests: their platform images are untagged. */
-const INDEX_MEDIA_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+/** The ref of an attempt that builds nothing: the image exists, and is being restored or replicated. */
+const IMAGE_REF = 'image:';
 const FAILED_STATUSES = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']);
 
 const codebuild = new CodeBuildClient({});
@@ -49,6 +50,9 @@ const logs = new CloudWatchLogsClient({});
 const ecrClients = new Map<string, ECRClient>();
 
 type BuildJob = Job<ContainerBuildSpec>;
+
+export { findImageDigest } from './image-state';
+export type { RepositoryRef } from './image-state';
 
 export const containerBuild: JobRunner<ContainerBuildSpec> = {
   find: (job) => findImage(job),
@@ -76,18 +80,57 @@ async function destroyRepository(job: BuildJob, retry: Retry): Promise<Destroyed
   }
 }
 
+/** The repository of a job, and its region's ECR client. */
+function repositoryOf(job: BuildJob): { repository: RepositoryRef; ecr: ECRClient } {
+  const repository = parseRepositoryUri(job.spec.RepositoryUri);
+  return { repository, ecr: ecrClient(repository.region) };
+}
+
+/** The image of the job's fingerprint tag, as ECR describes it (checking the repository's tags first when asked). */
+async function imageOf(job: BuildJob): Promise<DescribedImage | undefined> {
+  const { repository, ecr } = repositoryOf(job);
+  if (job.spec.RequireImmutableTags === 'true') await assertImmutableTags(ecr, repository, job.spec.ImageTag, job.path);
+  return describeImage(ecr, repository, job.spec.ImageTag, job.path);
+}
+
+/** The image of this fingerprint, if it may be reused as it is: it can be pulled, and every destination of replicateTo has it. */
 async function findImage(job: BuildJob): Promise<string | undefined> {
-  const spec = job.spec;
-  const repository = parseRepositoryUri(spec.RepositoryUri);
-  const ecr = ecrClient(repository.region);
-  if (spec.RequireImmutableTags === 'true') await assertImmutableTags(ecr, repository, spec.ImageTag, job.path);
-  return findImageDigest(ecr, repository, spec.ImageTag, job.path);
+  const image = await imageOf(job);
+  if (!image || image.status !== 'ACTIVE') return undefined;
+  const { repository, ecr } = repositoryOf(job);
+  const replication = await replicationOf(ecr, repository, image, job.spec.ReplicateTo ?? [], job.path, Date.now());
+  return replication.state === 'complete' ? image.digest : undefined;
+}
+
+/**
+ * Where an image that exists stands: succeeded once it can be pulled and every destination has it,
+ * pending while ECR restores or replicates it, failed when a destination fails.
+ */
+async function availabilityOf(job: BuildJob, image: DescribedImage, summaryOf: (image: string) => string): Promise<Outcome> {
+  const { repository, ecr } = repositoryOf(job);
+  if (image.status !== 'ACTIVE') {
+    await restoreImage(ecr, repository, image);
+    return { state: 'pending', detail: `${repository.name}@${image.digest} is ${image.status}: ECR restores it from its archive (within 20 minutes, ECR says)` };
+  }
+  const replication = await replicationOf(ecr, repository, image, job.spec.ReplicateTo ?? [], job.path, Date.now());
+  if (replication.state === 'pending') return replication;
+  if (replication.state === 'failed') return { state: 'failed', reason: failureMessage(replication.reason, [], MAX_SIGNAL_REASON_BYTES) };
+  const replicated = (job.spec.ReplicateTo ?? []).length > 0 ? `, replicated to ${job.spec.ReplicateTo!.map((d) => `${d.Region} (${d.RegistryId})`).join(', ')}` : '';
+  return { state: 'succeeded', data: image.digest, summary: `${summaryOf(`${job.spec.RepositoryUri}@${image.digest}`)}${replicated}` };
 }
 
 async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
   const spec = job.spec;
   const mine = (await recentBuilds(spec.ProjectName)).find((b) => env(b, BUILD_ENV.ATTEMPT) === attempt.id);
   if (mine?.id) return { state: 'started', ref: mine.id };
+
+  // The image exists, but cannot be reused as it is yet (archived, or not replicated yet): no build.
+  const existing = await imageOf(job);
+  if (existing) {
+    const { repository: where, ecr } = repositoryOf(job);
+    await restoreImage(ecr, where, existing);
+    return { state: 'started', ref: `${IMAGE_REF}${existing.digest}` };
+  }
 
   const repository = parseRepositoryUri(spec.RepositoryUri);
   let buildArgs: Record<string, unknown>;
@@ -142,6 +185,14 @@ async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
 
 async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
   const spec = job.spec;
+  if (buildId.startsWith(IMAGE_REF)) {
+    const image = await imageOf(job);
+    const digest = buildId.slice(IMAGE_REF.length);
+    if (!image || image.digest !== digest) {
+      return { state: 'failed', reason: `${job.path}: ${spec.RepositoryUri}@${digest}, tagged ${spec.ImageTag}, was deleted or retagged while ECR restored or replicated it. Deploy again to build it anew.` };
+    }
+    return availabilityOf(job, image, (at) => `Reused ${at}`);
+  }
   const build = (await codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }))).builds?.[0];
   if (!build) return { state: 'failed', reason: `${job.path}: CodeBuild build ${buildId} no longer exists.` };
   const status = build.buildStatus ?? 'IN_PROGRESS';
@@ -151,8 +202,8 @@ async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
     return { state: 'pending', detail: `build ${build.id} is in phase ${build.currentPhase}` };
   }
   if (status === 'SUCCEEDED') {
-    const digest = await findImage(job);
-    if (digest) return { state: 'succeeded', data: digest, summary: `Built ${spec.RepositoryUri}@${digest} (CodeBuild build ${build.id})` };
+    const image = await imageOf(job);
+    if (image) return availabilityOf(job, image, (at) => `Built ${at} (CodeBuild build ${build.id})`);
     // A build without an end time has been over for long enough.
     const ended = build.endTime?.getTime() ?? 0;
     if (Date.now() - ended < SUCCEEDED_GRACE_MS) return { state: 'pending', detail: `build ${build.id} succeeded; its image is not listed yet` };
@@ -165,8 +216,8 @@ async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
   if (FAILED_STATUSES.has(status)) {
     // Another build of the same fingerprint (another stack sharing the repository) may have pushed the
     // tag first, so that this one's push of the immutable tag failed: the image is there all the same.
-    const digest = await findImage(job);
-    if (digest) return { state: 'succeeded', data: digest, summary: `${spec.RepositoryUri}@${digest} was pushed by another build of the same fingerprint` };
+    const image = await imageOf(job);
+    if (image) return availabilityOf(job, image, (at) => `${at} was pushed by another build of the same fingerprint`);
     if (neverLeftTheQueue(build)) return { state: 'failed', reason: queueFailureOf(job, build) };
     return { state: 'failed', reason: await failureOf(job, build) };
   }
@@ -174,6 +225,8 @@ async function checkBuild(job: BuildJob, buildId: string): Promise<Outcome> {
 }
 
 async function stopBuild(job: BuildJob, buildId: string): Promise<void> {
+  // Restoring and replicating an image run on their own, and stop nothing when left.
+  if (buildId.startsWith(IMAGE_REF)) return;
   try {
     await codebuild.send(new StopBuildCommand({ id: buildId }));
   } catch (e) {
@@ -267,28 +320,6 @@ function whereIsTheLog(build: Build): string {
   return build.logs?.deepLink ? `${where} (${build.logs.deepLink})` : where;
 }
 
-export async function findImageDigest(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<string | undefined> {
-  try {
-    const request = new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageTag: tag }] });
-    const got = await ecr.send(request);
-    const image = got.imageDetails?.find((d) => d.imageDigest);
-    if (image?.imageManifestMediaType && INDEX_MEDIA_TYPES.has(image.imageManifestMediaType)) {
-      // Builds push one image manifest (no provenance or SBOM attestations). An index names untagged
-      // platform images that a lifecycle rule expiring untagged images deletes under a running service.
-      throw new JobFailure(
-        `${path}: ${repository.name}:${tag} is an image index (${image.imageManifestMediaType}), not the single image manifest ContainerImageBuild pushes. Its platform images are untagged, and a lifecycle rule that expires untagged images would break it. Delete the tag ${tag} so that it is built again.`,
-      );
-    }
-    return image?.imageDigest;
-  } catch (e) {
-    if ((e as Error).name === 'ImageNotFoundException') return undefined;
-    if ((e as Error).name === 'RepositoryNotFoundException') {
-      throw new JobFailure(`${path}: repository ${repository.name} does not exist in registry ${repository.registryId} (${repository.region}). Create it, or let ContainerImageBuild create one by leaving out 'repository'.`);
-    }
-    throw e;
-  }
-}
-
 async function latestFingerprintImage(ecr: ECRClient, repository: RepositoryRef, uri: string): Promise<string | undefined> {
   try {
     const got = await ecr.send(new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, filter: { tagStatus: 'TAGGED' }, maxResults: 1000 }));
@@ -313,12 +344,6 @@ async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef, ta
       `${path}: repository ${repository.name} has ${describeMutability(found?.imageTagMutability, filters)} tags, under which ${tag} can be moved, and requireImmutableTags is true: a fingerprint tag that can be moved cannot prove what it names. Make the repository's tags IMMUTABLE (and exclude no 'fp-' tag), or set requireImmutableTags to false.`,
     );
   }
-}
-
-export interface RepositoryRef {
-  readonly registryId: string;
-  readonly region: string;
-  readonly name: string;
 }
 
 const REPOSITORY_URI = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/;

@@ -39,6 +39,14 @@ export interface ContainerBuildSpec {
   readonly PullRegistries: string;
   /** 'destroy' when the stack's deletion deletes the repository the construct created; absent to keep it. */
   readonly RemovalPolicy?: string;
+  /** Where ECR replicates the image (`replicateTo`): the build is done once every one has it. */
+  readonly ReplicateTo?: ReplicationDestinationSpec[];
+}
+
+/** A region and account that ECR replicates a build's images to. */
+export interface ReplicationDestinationSpec {
+  readonly Region: string;
+  readonly RegistryId: string;
 }
 
 /** The settings of one image lookup (`ContainerArtifact.fromFingerprint()`). */
