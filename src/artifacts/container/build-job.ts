@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
 import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
-import { DescribedImage, describeImage, replicationOf, RepositoryRef, restoreImage } from './image-state';
+import { DescribedImage, describeImage, replicationOf, RepositoryRef, restoreImage } from './image-state-job';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
@@ -51,8 +51,8 @@ const ecrClients = new Map<string, ECRClient>();
 
 type BuildJob = Job<ContainerBuildSpec>;
 
-export { findImageDigest } from './image-state';
-export type { RepositoryRef } from './image-state';
+export { findImageDigest } from './image-state-job';
+export type { RepositoryRef } from './image-state-job';
 
 export const containerBuild: JobRunner<ContainerBuildSpec> = {
   find: (job) => findImage(job),
