@@ -53,7 +53,7 @@ const awsError = (name: string, message = name): Error => Object.assign(new Erro
 /** The fingerprint tag's image, as DescribeImages describes it (`imageStatus` since ECR's archive). */
 function image(imageStatus?: string, pushedMinutesAgo = 1) {
   ecr.on(DescribeImagesCommand, BY_TAG).resolves({
-    imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG], imageStatus: imageStatus as any, imagePushedAt: new Date(NOW - pushedMinutesAgo * 60e3) }],
+    imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG], imageStatus: imageStatus as any, imagePushedAt: new Date(NOW - pushedMinutesAgo * 6e4) }],
   });
 }
 
