@@ -2,17 +2,22 @@
  * The container-build job of the deploy-time runtime: an image built by the stack's CodeBuild
  * project from a context in S3, pushed to ECR under its fingerprint tag.
  *
- * - find: the fingerprint tag exists in the repository (a single image manifest): its digest.
+ * - find: the fingerprint tag exists in the repository (a single image manifest), can be pulled (not
+ *   archived) and, with `replicateTo`, is in every destination: its digest (`image-state-job.ts`).
  * - start: the build this attempt started (found by its marker among the project's recent builds),
  *   else one new build, guarded by an idempotency token. When every concurrent build the account may
  *   run is busy, CodeBuild queues the build (pending, phase QUEUED); only a full queue (five times the
  *   quota) refuses it (`AccountLimitExceededException`), which is not a failure: the runtime tries
  *   again later. A build removed from the queue after its queued timeout fails naming the quota.
- * - check: a running build is pending; a succeeded one gives the digest of its tag; a failed one
- *   gives the failed phase, its context messages, the tail of the log and where the full log is.
+ * - check: a running build is pending; a succeeded one gives the digest of its tag once every
+ *   destination of `replicateTo` has it (pending while ECR replicates; failed with a destination's
+ *   failure code); a failed one gives the failed phase, its context messages, the tail of the log and
+ *   where the full log is. An image that exists but cannot be reused as it is (archived, or not
+ *   replicated yet) starts no build: it is restored, or waited for.
  * - cancel: stops the build. No image is ever deleted: lifecycle rules keep the last fingerprint images.
  * - destroy (removal policy DESTROY, when the stack is deleted): deletes the repository the construct
- *   created, with every image in it (`DeleteRepository` with `force`).
+ *   created, with every image in it (`DeleteRepository` with `force`), and with `replicateTo` also its
+ *   CloudFormation repository, which images went to before replication.
  */
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -68,16 +73,20 @@ export const containerBuild: JobRunner<ContainerBuildSpec> = {
  * (a repository passed in is the user's, and refused with DESTROY at synth time).
  */
 async function destroyRepository(job: BuildJob, retry: Retry): Promise<Destroyed> {
-  const repository = parseRepositoryUri(job.spec.RepositoryUri);
-  const what = `repository ${repository.name} (${repository.region}) and its images`;
-  try {
-    const request = new DeleteRepositoryCommand({ registryId: repository.registryId, repositoryName: repository.name, force: true });
-    await retry(() => ecrClient(repository.region).send(request));
-    return { deleted: [what], left: [] };
-  } catch (e) {
-    if ((e as Error).name === 'RepositoryNotFoundException') return { deleted: [], left: [] };
-    return { deleted: [], left: [`${what}: ${errorText(e)}`] };
+  const deleted: string[] = [];
+  const left: string[] = [];
+  for (const uri of [job.spec.RepositoryUri, ...(job.spec.AlsoDestroy ? [job.spec.AlsoDestroy] : [])]) {
+    const repository = parseRepositoryUri(uri);
+    const what = `repository ${repository.name} (${repository.region}) and its images`;
+    try {
+      const request = new DeleteRepositoryCommand({ registryId: repository.registryId, repositoryName: repository.name, force: true });
+      await retry(() => ecrClient(repository.region).send(request));
+      deleted.push(what);
+    } catch (e) {
+      if ((e as Error).name !== 'RepositoryNotFoundException') left.push(`${what}: ${errorText(e)}`);
+    }
   }
+  return { deleted, left };
 }
 
 /** The repository of a job, and its region's ECR client. */

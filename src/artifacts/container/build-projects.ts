@@ -34,6 +34,12 @@ export const MIN_BUILD_MINUTES = 5;
 /** The longest build timeout a deploy can wait for: a wait condition's 12 hours, less queue and margin. */
 export const MAX_BUILD_MINUTES = MAX_JOB_TIMEOUT.toMinutes() - QUEUE_MINUTES - MARGIN_MINUTES;
 
+/**
+ * What the runtime calls on a build's repository: whether the fingerprint tag exists (its digest and
+ * storage class), whether ECR has replicated it, and the restore of an archived image.
+ */
+export const IMAGE_STATE_ACTIONS = ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass'];
+
 /** What pulling an image needs on the repository (the login call is the puller's own). */
 export const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
 
@@ -53,6 +59,7 @@ export class ContainerBuildProjects extends Construct {
   }
 
   private readonly projects = new Map<string, SharedProject>();
+  /** The grants a project took once: pull-through cache prefixes, the replicated repositories. */
   private readonly cacheGrants = new Set<string>();
 
   /** The project that builds images of this platform in this VPC, created on first use. */
@@ -114,6 +121,20 @@ export class ContainerBuildProjects extends Construct {
     }
   }
 
+  /**
+   * Lets a project push to the repositories the runtime keeps for this stack's replicating builds,
+   * which have no policy of the app's: one statement per project, on the stack's own prefix.
+   */
+  public grantReplicatedPush(shared: SharedProject, prefix: string, actions: string[]): void {
+    const key = `${shared.id}:replicated`;
+    if (this.cacheGrants.has(key)) return;
+    this.cacheGrants.add(key);
+    shared.project.addToRolePolicy(new iam.PolicyStatement({
+      actions,
+      resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}*` })],
+    }));
+  }
+
   /** Lets the runtime drive this project's builds and read their logs, and read image metadata. */
   public grantRuntime(runtime: DeployTimeRuntime, shared: SharedProject, requireImmutableTags: boolean): void {
     runtime.grant(`container-build:${shared.id}`, [
@@ -126,10 +147,10 @@ export class ContainerBuildProjects extends Construct {
     const stack = Stack.of(this);
     runtime.grant(`container-build:images${requireImmutableTags ? ':tags' : ''}`, [
       new iam.PolicyStatement({
-        actions: requireImmutableTags ? ['ecr:DescribeImages', 'ecr:DescribeRepositories'] : ['ecr:DescribeImages'],
+        actions: [...IMAGE_STATE_ACTIONS, ...(requireImmutableTags ? ['ecr:DescribeRepositories'] : [])],
         resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       }),
-    ], 'Read-only metadata of this account\'s repositories in this region: whether a fingerprint tag exists (and its digest), which reuses an image of another stack or a user\'s repository; it grants no pull and no push, and stays the same whatever images the stack builds.');
+    ], 'Metadata of this account\'s repositories in this region: whether a fingerprint tag exists (and its digest), which reuses an image of another stack or a user\'s repository, and whether ECR has replicated it; and the restore of an archived fingerprint image before it is reused (a storage class change). It grants no pull and no push, and stays the same whatever images the stack builds.');
     runtime.watch('codebuild', {
       'source': ['aws.codebuild'],
       'detail-type': ['CodeBuild Build State Change'],

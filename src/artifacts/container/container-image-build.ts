@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, IgnoreMode, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, IgnoreMode, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -9,20 +9,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ContainerArtifact, IContainerArtifact } from './artifact';
-import { ContainerBuildProjects, MARGIN_MINUTES, MAX_BUILD_MINUTES, MAX_QUEUE_MINUTES, MIN_BUILD_MINUTES, PULL_ACTIONS, QUEUE_MINUTES } from './build-projects';
-import { BUILDER_REVISION, TAG_PREFIX } from './buildspec';
+import { BuildFingerprints, BuildInputs, fingerprintsOf, queueMinutesOf, resolveInputs, runtimeOf, TYPE } from './build-inputs';
+import { ContainerBuildProjects, IMAGE_STATE_ACTIONS, MARGIN_MINUTES, MAX_BUILD_MINUTES, PULL_ACTIONS } from './build-projects';
+import { TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
-import { dockerfileRuntime, ImageRuntime, pullRegistries, stageNames } from './dockerfile';
+import { ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
-import { checkCachePrefixes, warnUnusedCachePrefixes } from './pull-through-cache';
-import { checkReplicationTargets, Destination, RegistryReplication, replicatedRepositoryName } from './registry-replication';
+import { warnUnusedCachePrefixes } from './pull-through-cache';
+import { Destination, RegistryReplication, replicatedRepositoryName, replicatedRepositoryPrefix } from './registry-replication';
 import type { ReplicationTarget } from './replication';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { constructError, describeConstruct, warn } from '../../internal/errors';
-import { dockerignorePatterns, requirePath } from '../../internal/paths';
-import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { constructError, warn } from '../../internal/errors';
+import { dockerignorePatterns } from '../../internal/paths';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -190,9 +191,6 @@ export interface ContainerImageBuildProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const DEFAULT_BUILD_MINUTES = 30;
-const DEFAULT_RETAIN_IMAGES = 10;
-
 /** Whether two stacks are in one account: the same stack, or both in one known account. */
 function sameAccount(a: Stack, b: Stack): boolean {
   return a === b || (!Token.isUnresolved(a.account) && a.account === b.account);
@@ -249,9 +247,15 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   /** The user and volumes the Dockerfile declares for the stage that is built. */
   private readonly runtime: ImageRuntime;
-  /** Where ECR copies the images, and the name of the copies' repository there (the same as here). */
-  private replicatedTo: Destination[] = [];
-  private replicaName?: string;
+  /**
+   * The repository this construct made in CloudFormation (none with `repository`). With
+   * `replicateTo` the images go to the named repository the runtime keeps instead, and this one stays,
+   * so that what other stacks imported from it (its ARN and name) never changes.
+   */
+  private readonly storedRepository?: ecr.Repository;
+  /** Where ECR copies the images, and the name of their repository here and there (with `replicateTo`). */
+  private readonly replicatedTo: Destination[] = [];
+  private readonly replicaName?: string;
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
@@ -266,26 +270,49 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
     // Per image: its context, its repository, its job. The project and the runtime are the stack's.
     const asset = this.newContext(inputs, fingerprints);
-    const replicatedName = inputs.replicateTo.length > 0 ? replicatedRepositoryName(this) : undefined;
-    this.repository = props.repository ?? this.newRepository(inputs.retainImages, replicatedName);
+    const runtime = DeployTimeRuntime.of(this);
+    const removal = this.removalOf(runtime, props, inputs.shareWith);
+    const destroyTags: { [key: string]: string } = removal.RemovalPolicy ? { [DESTROY_TAG]: Stack.of(this).stackName } : {};
+    if (!props.repository) {
+      this.storedRepository = this.newRepository(inputs.retainImages);
+      for (const [key, value] of Object.entries(destroyTags)) Tags.of(this.storedRepository).add(key, value);
+    }
+    let replication: CustomResource | undefined;
+    if (inputs.replicateTo.length > 0) {
+      if (props.repository) {
+        throw constructError(this, TYPE, {
+          prop: 'replicateTo',
+          problem: `replicates the repository the build names and keeps (ECR replicates by repository name), not the repository you passed (${props.repository.node.path})`,
+          fix: 'Leave out repository, or replicate your repository with your registry\'s own replication configuration and import the copies with ContainerArtifact.fromFingerprint().',
+        });
+      }
+      this.replicaName = replicatedRepositoryName(this);
+      this.replicatedTo = inputs.replicateTo;
+      this.repository = ecr.Repository.fromRepositoryAttributes(this, 'ReplicatedRepository', {
+        repositoryName: this.replicaName,
+        repositoryArn: Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: this.replicaName }),
+      });
+      replication = this.replicate(inputs, destroyTags);
+    } else {
+      this.repository = props.repository ?? this.storedRepository!;
+      this.shareWith(inputs.shareWith);
+    }
     if (props.repository) this.checkRepository(props.repository, props, inputs.shareWith);
-    this.shareWith(inputs.shareWith);
-    const replication = this.replicate(inputs.replicateTo);
     const projects = ContainerBuildProjects.of(this);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
-    this.grantPush(shared.project);
+    if (this.replicaName) projects.grantReplicatedPush(shared, replicatedRepositoryPrefix(this), PUSH_ACTIONS);
+    else this.grantPush(shared.project);
     projects.grantPullThroughCache(shared, inputs.pullThroughCachePrefixes);
     warnUnusedCachePrefixes(this, inputs.pullThroughCachePrefixes, [inputs.dockerfileText, ...Object.values(inputs.buildArgs)]);
-    const runtime = DeployTimeRuntime.of(this);
     projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
     if (props.repository) grantForeignRepository(runtime, props.repository, inputs.requireImmutableTags);
-    const removal = this.removalOf(runtime, props, inputs.shareWith);
-    // The build starts once the project's role may read the context and push to the repository.
+    // The build starts once the project's role may read the context and push to the repository, and
+    // once the repository replicates (ECR replicates only what is pushed after).
     const job = runtime.addJob(this, {
       kind: 'container-build',
       fingerprint: this.fingerprint,
-      spec: { ...this.specOf(inputs, shared.project, asset), ...removal },
+      spec: { ...this.specOf(inputs, shared.project, asset), ...removal, ...this.replicationSpecOf(removal) },
       timeout: Duration.minutes(
         (Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + queueMinutesOf(inputs) + MARGIN_MINUTES),
       dependencies: [shared.project, ...(replication ? [replication] : [])],
@@ -319,6 +346,12 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     // as the stack's task execution role, does not grow a statement per image. ECR's login has no
     // resource, so it stays on the role.
     const principal = grantee.grantPrincipal;
+    if (this.replicaName && principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
+      // The repositories the runtime keeps have no policy of the app's: one statement for every replicating build of the stack.
+      const stack = Stack.of(this);
+      iam.Grant.addToPrincipal({ grantee, actions: PULL_ACTIONS, resourceArns: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${replicatedRepositoryPrefix(this)}*` })] });
+      return iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
+    }
     if (principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
       const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({ principals: [principal], actions: PULL_ACTIONS }));
       if (added.statementAdded) {
@@ -331,30 +364,62 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   /**
    * This image, imported by fingerprint into the stack of `scope` (a deployment in another stack): no
    * cross-stack reference to the digest, whose export would block the next build. The repository's
-   * ARN and URI, which never change with the image, are the only values the stacks share.
+   * ARN and URI, which never change with the image, are the only values the stacks share; a
+   * replicating build's repository has a name known when the app is synthesized, which the other
+   * stack names itself (its own region's replica, or this one), with no export at all.
    *
    * @internal
    */
   public _importInto(scope: Construct): IContainerArtifact {
-    // A stack in a region and account this build replicates to imports the replica there.
     const into = Stack.of(scope);
-    const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => d.region === into.region && d.registryId === into.account);
-    const repository = replica ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!) : this.repository;
-    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+    if (this.replicaName) {
+      // What a stack of this region imported before replicateTo was added (the stored repository's
+      // ARN and name) stays exported, unchanged, so that adding replicateTo never breaks its update.
+      if (this.storedRepository && sameEnvironment(into, Stack.of(this))) {
+        Stack.of(this).exportValue(this.storedRepository.repositoryArn);
+        Stack.of(this).exportValue(this.storedRepository.repositoryName);
+      }
+      // A stack in a region and account this build replicates to imports the replica there; any
+      // other imports this repository, by its name, in this account and region.
+      const replica = this.replicatedTo.some((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId)
+        && d.region === into.region && d.registryId === into.account);
+      const here = Stack.of(this);
+      const repository = replica
+        ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName)
+        : ecr.Repository.fromRepositoryAttributes(scope, 'ImportedRepository', {
+          repositoryName: this.replicaName,
+          repositoryArn: `arn:${into.partition}:ecr:${here.region}:${here.account}:repository/${this.replicaName}`,
+        });
+      return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+    }
+    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: this.repository, fingerprint: this.fingerprint, platform: this.platform });
   }
 
   /**
-   * Adds this build's repository to the stack's one replication configuration; returns it, so that
-   * the build pushes only once it exists (ECR replicates only images pushed after it).
+   * Adds this build's repository to the stack's replication, which creates or adopts it (tag-immutable,
+   * scanned, its lifecycle and shareWith policies, the removal policy's tags) and replicates it; returns
+   * the resource that keeps it, so that the build pushes only once it is there.
    */
-  private replicate(destinations: Destination[]): ecr.CfnReplicationConfiguration | undefined {
-    if (destinations.length === 0) return undefined;
-    const name = this.repository.repositoryName;
-    this.replicatedTo = destinations.filter((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId));
-    this.replicaName = Token.isUnresolved(name) ? (this.repository.node.defaultChild as ecr.CfnRepository | undefined)?.repositoryName : name;
+  private replicate(inputs: BuildInputs, tags: { [key: string]: string }): CustomResource {
+    const stack = Stack.of(this);
     const replication = RegistryReplication.of(this);
-    replication.add(this, name, destinations);
+    replication.add(this, {
+      name: this.replicaName!,
+      destinations: inputs.replicateTo,
+      lifecyclePolicy: stack.toJsonString(lifecyclePolicyOf(inputs.retainImages)),
+      policy: inputs.shareWith.length > 0 ? stack.toJsonString({ Version: '2012-10-17', Statement: [shareStatement(inputs.shareWith).toStatementJson()] }) : '',
+      tags,
+    });
     return replication.resource;
+  }
+
+  /** What the job needs of replication: where the images go, and, to delete with DESTROY, the stored repository too. */
+  private replicationSpecOf(removal: { RemovalPolicy?: string }): Partial<ContainerBuildSpec> {
+    if (!this.replicaName) return {};
+    return {
+      ReplicateTo: this.replicatedTo.map((d) => ({ Region: d.region, RegistryId: d.registryId })),
+      ...(removal.RemovalPolicy && this.storedRepository ? { AlsoDestroy: this.storedRepository.repositoryUri } : {}),
+    };
   }
 
   /**
@@ -395,7 +460,6 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       });
     }
     const stack = Stack.of(this);
-    Tags.of(this.repository).add(DESTROY_TAG, stack.stackName);
     runtime.grant('container-build:destroy', [new iam.PolicyStatement({
       actions: ['ecr:DeleteRepository'],
       resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
@@ -413,11 +477,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   /** Lets other accounts pull and look up the images of this repository: one statement of its policy. */
   private shareWith(accounts: string[]): void {
     if (accounts.length === 0) return;
-    const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CdkImmutableDeploysShareWith',
-      principals: accounts.map((a) => new iam.AccountPrincipal(a)),
-      actions: [...PULL_ACTIONS, 'ecr:DescribeImages'],
-    }));
+    const added = this.repository.addToResourcePolicy(shareStatement(accounts));
     if (!added.statementAdded) {
       warn(this, 'share-with-imported-repository',
         `shareWith (${accounts.join(', ')}) cannot change the policy of the imported repository ${this.repository.node.path}: let those accounts call ${[...PULL_ACTIONS, 'ecr:DescribeImages'].join(', ')} in its repository policy yourself.`);
@@ -462,9 +522,8 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     };
   }
 
-  private newRepository(retainImages: number, repositoryName?: string): ecr.IRepository {
+  private newRepository(retainImages: number): ecr.Repository {
     const repository = new ecr.Repository(this, 'Repository', {
-      repositoryName,
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
       imageScanOnPush: true,
       encryption: ecr.RepositoryEncryption.KMS,
@@ -518,189 +577,6 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 }
 
 
-/** A build's props, checked and with their defaults: every default is applied here, once. */
-interface BuildInputs {
-  readonly directory: string;
-  /** The Dockerfile's path inside the context, with forward slashes, and its text. */
-  readonly dockerfile: string;
-  readonly dockerfileText: string;
-  readonly retainImages: number;
-  readonly buildMinutes: number;
-  readonly computeType: string;
-  readonly buildArgs: { [name: string]: string };
-  readonly target: string;
-  readonly exclude: string[];
-  readonly platform: ContainerPlatform;
-  readonly cache: boolean;
-  readonly requireImmutableTags: boolean;
-  readonly shareWith: string[];
-  readonly replicateTo: Destination[];
-  readonly pullThroughCachePrefixes: string[];
-}
-
-/** Errors of this module start with the construct's path and this type. */
-const TYPE = 'ContainerImageBuild';
-
-function resolveInputs(scope: Construct, props: ContainerImageBuildProps): BuildInputs {
-  const directory = checkDirectory(scope, props.directory);
-  const dockerfile = checkDockerfile(scope, directory, props.file ?? 'Dockerfile');
-  checkLiterals(scope, 'target', { target: props.target ?? '' });
-  const exclude = props.exclude ?? [];
-  if (exclude.some((p) => Token.isUnresolved(p))) {
-    throw constructError(scope, TYPE, { prop: 'exclude', value: exclude, problem: 'holds an unresolved token', fix: 'Ignore patterns decide what is fingerprinted: pass literal patterns.' });
-  }
-  return {
-    directory,
-    dockerfile,
-    dockerfileText: fs.readFileSync(path.join(directory, dockerfile), 'utf8'),
-    retainImages: checkRetainImages(scope, props.retainImages),
-    buildMinutes: checkBuildTimeout(scope, props.buildTimeout),
-    computeType: checkComputeType(scope, props.computeType),
-    buildArgs: checkLiterals(scope, 'buildArgs', props.buildArgs ?? {}),
-    target: props.target ?? '',
-    exclude,
-    platform: props.platform ?? ContainerPlatform.LINUX_AMD64,
-    cache: props.cache ?? true,
-    requireImmutableTags: props.requireImmutableTags ?? false,
-    shareWith: checkAccounts(scope, props.shareWith ?? []),
-    replicateTo: checkReplicationTargets(scope, TYPE, props.replicateTo ?? []),
-    pullThroughCachePrefixes: checkCachePrefixes(scope, TYPE, props.pullThroughCachePrefixes ?? []),
-  };
-}
-
-/**
- * How long a build may wait in CodeBuild's queue: what the wait condition's 12 hours leave after the
- * build and the margin, at most CodeBuild's 480 minutes. A queued build starts when a concurrent
- * build of its compute type frees up; with the default 30-minute build it may wait 8 hours.
- */
-function queueMinutesOf(inputs: BuildInputs): number {
-  if (Token.isUnresolved(inputs.buildMinutes)) return QUEUE_MINUTES;
-  return Math.min(MAX_QUEUE_MINUTES, MAX_JOB_TIMEOUT.toMinutes() - MARGIN_MINUTES - inputs.buildMinutes);
-}
-
-/** What the Dockerfile declares for the stage that is built; a target that names no stage is an error. */
-function runtimeOf(scope: Construct, inputs: BuildInputs): ImageRuntime {
-  const runtime = dockerfileRuntime(inputs.dockerfileText, inputs.target || undefined);
-  if (runtime) return runtime;
-  const names = stageNames(inputs.dockerfileText);
-  throw constructError(scope, TYPE, {
-    prop: 'target',
-    value: inputs.target,
-    problem: `names no stage of ${inputs.dockerfile} (${names.length > 0 ? `its stages are ${names.join(', ')}` : 'it names no stage'}), so the build would fail`,
-    fix: 'Pass the name of a stage (FROM <image> AS <name>), or leave out target to build the last stage.',
-  });
-}
-
-interface BuildFingerprints {
-  readonly context: Fingerprint;
-  readonly dockerfile: Fingerprint;
-  readonly image: Fingerprint;
-}
-
-/** The fingerprints of the context, of the Dockerfile, and of the image: every input that shapes its bits. */
-function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
-  const context = Fingerprint.ofDirectory(inputs.directory, { exclude: inputs.exclude });
-  const dockerfile = Fingerprint.ofFile(path.join(inputs.directory, inputs.dockerfile));
-  const image = Fingerprint.combine(context, dockerfile, Fingerprint.ofJson({
-    builder: BUILDER_REVISION,
-    buildArgs: inputs.buildArgs,
-    target: inputs.target || null,
-    platform: inputs.platform.platform,
-    cache: inputs.cache,
-  }));
-  return { context, dockerfile, image };
-}
-
-function checkDirectory(scope: Construct, directory: string): string {
-  if (Token.isUnresolved(directory)) {
-    throw constructError(scope, TYPE, { prop: 'directory', value: directory, problem: 'is an unresolved token', fix: 'The build context is read at synth time: pass a path.' });
-  }
-  return requirePath(describeConstruct(scope, TYPE), 'directory', directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
-}
-
-/** The Dockerfile's path inside the context, with forward slashes. */
-function checkDockerfile(scope: Construct, directory: string, file: string): string {
-  const full = path.resolve(directory, file);
-  const relative = path.relative(directory, full);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw constructError(scope, TYPE, {
-      prop: 'file',
-      problem: `'${file}' is outside the build context '${directory}'`,
-      fix: "CodeBuild receives only the context: move the Dockerfile into it and pass its path relative to 'directory'.",
-    });
-  }
-  if (!fs.existsSync(full) || !fs.statSync(full).isFile()) {
-    throw constructError(scope, TYPE, { prop: 'file', problem: `'${file}' does not exist in '${directory}'`, fix: "Pass the Dockerfile's path relative to 'directory' (default 'Dockerfile')." });
-  }
-  return relative.split(path.sep).join('/');
-}
-
-function checkAccounts(scope: Construct, accounts: string[]): string[] {
-  for (const account of accounts) {
-    if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
-      throw constructError(scope, TYPE, { prop: 'shareWith', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
-    }
-  }
-  return [...new Set(accounts)];
-}
-
-function checkRetainImages(scope: Construct, retainImages: number | undefined): number {
-  const value = retainImages ?? DEFAULT_RETAIN_IMAGES;
-  if (Token.isUnresolved(value)) return value;
-  if (!Number.isInteger(value) || value < 1) {
-    throw constructError(scope, TYPE, {
-      prop: 'retainImages',
-      value: retainImages,
-      problem: 'must be a whole number of at least 1: lifecycle rules must keep the image a deployment runs',
-      fix: `Pass 1 or more (default ${DEFAULT_RETAIN_IMAGES}).`,
-    });
-  }
-  return value;
-}
-
-function checkBuildTimeout(scope: Construct, timeout: Duration | undefined): number {
-  if (timeout === undefined) return DEFAULT_BUILD_MINUTES;
-  if (timeout.isUnresolved()) return timeout.toMinutes();
-  const seconds = timeout.toSeconds();
-  if (seconds % 60 !== 0 || seconds < MIN_BUILD_MINUTES * 60 || seconds > MAX_BUILD_MINUTES * 60) {
-    throw constructError(scope, TYPE, {
-      prop: 'buildTimeout',
-      value: timeout,
-      problem: `must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, at least ${QUEUE_MINUTES} minutes of CodeBuild's queue included`,
-      fix: 'Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().',
-    });
-  }
-  return seconds / 60;
-}
-
-function checkComputeType(scope: Construct, computeType: codebuild.ComputeType | undefined): string {
-  const value = computeType ?? codebuild.ComputeType.SMALL;
-  if (Token.isUnresolved(value)) return value;
-  if (!/^BUILD_GENERAL1_/.test(value)) {
-    throw constructError(scope, TYPE, {
-      prop: 'computeType',
-      value,
-      problem: 'cannot run Docker builds, which need a privileged container',
-      fix: 'Pass a BUILD_GENERAL1 type: codebuild.ComputeType.SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE.',
-    });
-  }
-  return value;
-}
-
-function checkLiterals(scope: Construct, prop: string, values: { [name: string]: string }): { [name: string]: string } {
-  for (const [name, value] of Object.entries(values)) {
-    if (Token.isUnresolved(name) || Token.isUnresolved(value)) {
-      const what = prop === 'target' ? 'target' : `buildArgs.${name}`;
-      throw constructError(scope, TYPE, {
-        prop: what,
-        problem: `is an unresolved token (${value})`,
-        fix: 'It is part of the image fingerprint, which must be known at synth time: pass a literal value.',
-      });
-    }
-  }
-  return values;
-}
-
 /**
  * The account and region of a repository, where they are not the stack's (a repository imported by
  * ARN or URI of another account or region): undefined for one of the stack's own account and region.
@@ -721,10 +597,48 @@ function grantForeignRepository(runtime: DeployTimeRuntime, repository: ecr.IRep
   if (!foreignEnvOf(repository)) return;
   runtime.grant(`container-build:repository:${repository.node.addr}:${requireImmutableTags}`, [
     new iam.PolicyStatement({
-      actions: requireImmutableTags ? ['ecr:DescribeImages', 'ecr:DescribeRepositories'] : ['ecr:DescribeImages'],
+      actions: [...IMAGE_STATE_ACTIONS, ...(requireImmutableTags ? ['ecr:DescribeRepositories'] : [])],
       resources: [repository.repositoryArn],
     }),
   ]);
+}
+
+/** The statement of a repository's policy that lets other accounts pull and look up its images (`shareWith`). */
+function shareStatement(accounts: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'CdkImmutableDeploysShareWith',
+    principals: accounts.map((a) => new iam.AccountPrincipal(a)),
+    actions: [...PULL_ACTIONS, 'ecr:DescribeImages'],
+  });
+}
+
+/**
+ * The lifecycle policy of a repository the runtime keeps, the same rules as the construct's own
+ * repository: keep the last `retainImages` fingerprint images, expire untagged ones after 7 days.
+ */
+function lifecyclePolicyOf(retainImages: number): unknown {
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Keep the last ${retainImages} fingerprint images`,
+        selection: { tagStatus: 'tagged', tagPrefixList: [TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: retainImages },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 2,
+        description: 'Expire untagged images (left by interrupted pushes) after 7 days',
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' },
+        action: { type: 'expire' },
+      },
+    ],
+  };
+}
+
+/** Whether two stacks are in one account and region (where exports reach). */
+function sameEnvironment(a: Stack, b: Stack): boolean {
+  const key = (s: Stack) => JSON.stringify(s.resolve([s.account, s.region]));
+  return key(a) === key(b);
 }
 
 /** The tag mutability of a repository of this app and its exclusion filters, or undefined when synth cannot read them. */

@@ -88,6 +88,11 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   /** The stack and the logical id of the lookup's resource: a lookup that makes something names it by them. */
   readonly stackId: string;
   readonly logicalId: string;
+  /**
+   * On an Update, the spec the resource had before (on a rollback, the failed update's): a lookup
+   * that keeps a part of a shared setting takes out what the old spec put there and the new one does not.
+   */
+  readonly previousSpec?: S;
 }
 
 /** What a lookup found. */

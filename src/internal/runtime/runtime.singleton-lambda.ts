@@ -122,6 +122,7 @@ async function onLookup(event: LookupRequest, deadline: number): Promise<void> {
     region: process.env.AWS_REGION ?? region,
     stackId: event.StackId,
     logicalId: event.LogicalResourceId,
+    previousSpec: event.RequestType === 'Update' ? (event.OldResourceProperties as Partial<LookupProperties> | undefined)?.Spec : undefined,
   };
   if (event.RequestType === 'Delete') {
     if (runner?.remove) {

@@ -227,7 +227,12 @@ describe('ContainerImageBuild', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64/), 'Arn'] },
       },
       { Action: 'logs:GetLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64Logs/), 'Arn'] } },
-      { Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] } },
+      // whether the fingerprint tag exists, whether ECR replicated it, and the restore of an archived image
+      {
+        Action: ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
+      },
     ]));
 
     // THEN: the project reads the CDK assets bucket's objects (named by content) and may log in to ECR
@@ -294,7 +299,7 @@ describe('ContainerImageBuild', () => {
     const imported = ecr.Repository.fromRepositoryName(strict, 'Imported', 'team/app');
     new ContainerImageBuild(strict, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
     expect(runtimeStatements(Template.fromStack(strict))).toContainEqual({
-      Action: ['ecr:DescribeImages', 'ecr:DescribeRepositories'],
+      Action: ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass', 'ecr:DescribeRepositories'],
       Effect: 'Allow',
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
     });

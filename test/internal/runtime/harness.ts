@@ -214,7 +214,7 @@ export class StackHarness {
     world.now = () => this.now;
     world.retryDelayMs = 0;
     world.runners = { 'container-build': this.builds, 'ami-bake': this.builds };
-    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups };
+    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups, 'ecr-replication': this.lookups, 'ecr-registry-policy': this.lookups };
     process.env.CID_STATE_PATH = STATE_PATH;
     process.env.CID_POLL_RULE = 'app-jobs-poll';
     ssm.on(PutParameterCommand).callsFake(async (input) => {
