@@ -129,10 +129,10 @@ export class ContainerBuildProjects extends Construct {
     const key = `${shared.id}:replicated`;
     if (this.cacheGrants.has(key)) return;
     this.cacheGrants.add(key);
-    shared.project.addToRolePolicy(new iam.PolicyStatement({
-      actions,
-      resources: [Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}*` })],
-    }));
+    const kept = Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}*` });
+    shared.project.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [kept] }));
+    acknowledgeWildcards(shared.project.role!.node.tryFindChild('DefaultPolicy')!, [], [kept],
+      'Push to the repositories the deploy-time runtime keeps for this stack\'s replicating builds (cdk-immutable-deploys/<stack>/*), which have no policy of the app\'s: one statement for all of them, whatever their number.');
   }
 
   /** Lets the runtime drive this project's builds and read their logs, and read image metadata. */

@@ -22,6 +22,7 @@ import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { constructError, warn } from '../../internal/errors';
+import { acknowledgeWildcards } from '../../internal/nag';
 import { dockerignorePatterns } from '../../internal/paths';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { recordArtifact } from '../../plan/metadata';
@@ -253,9 +254,11 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    * so that what other stacks imported from it (its ARN and name) never changes.
    */
   private readonly storedRepository?: ecr.Repository;
-  /** Where ECR copies the images, and the name of their repository here and there (with `replicateTo`). */
+  /** Where ECR copies the images, and the name of their repository here and there (with `replicateTo`), when it is known now. */
   private readonly replicatedTo: Destination[] = [];
   private readonly replicaName?: string;
+  /** Whether the images go to a repository the stack's runtime keeps (`replicateTo` without `repository`). */
+  private readonly keepsRepository: boolean = false;
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
@@ -278,30 +281,29 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       for (const [key, value] of Object.entries(destroyTags)) Tags.of(this.storedRepository).add(key, value);
     }
     let replication: CustomResource | undefined;
-    if (inputs.replicateTo.length > 0) {
-      if (props.repository) {
-        throw constructError(this, TYPE, {
-          prop: 'replicateTo',
-          problem: `replicates the repository the build names and keeps (ECR replicates by repository name), not the repository you passed (${props.repository.node.path})`,
-          fix: 'Leave out repository, or replicate your repository with your registry\'s own replication configuration and import the copies with ContainerArtifact.fromFingerprint().',
-        });
-      }
+    if (inputs.replicateTo.length > 0 && !props.repository) {
+      // Replicated by name: a repository the runtime keeps, created or taken over, never AlreadyExists.
       this.replicaName = replicatedRepositoryName(this);
-      this.replicatedTo = inputs.replicateTo;
+      this.keepsRepository = true;
       this.repository = ecr.Repository.fromRepositoryAttributes(this, 'ReplicatedRepository', {
         repositoryName: this.replicaName,
         repositoryArn: Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: this.replicaName }),
       });
-      replication = this.replicate(inputs, destroyTags);
     } else {
       this.repository = props.repository ?? this.storedRepository!;
       this.shareWith(inputs.shareWith);
+    }
+    if (inputs.replicateTo.length > 0) {
+      this.replicatedTo = inputs.replicateTo;
+      // A repository you pass replicates under its own name, which a destination can import when it is known now.
+      this.replicaName ??= literalNameOf(this.repository);
+      replication = this.replicate(inputs, destroyTags);
     }
     if (props.repository) this.checkRepository(props.repository, props, inputs.shareWith);
     const projects = ContainerBuildProjects.of(this);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
-    if (this.replicaName) projects.grantReplicatedPush(shared, replicatedRepositoryPrefix(this), PUSH_ACTIONS);
+    if (this.keepsRepository) projects.grantReplicatedPush(shared, replicatedRepositoryPrefix(this), PUSH_ACTIONS);
     else this.grantPush(shared.project);
     projects.grantPullThroughCache(shared, inputs.pullThroughCachePrefixes);
     warnUnusedCachePrefixes(this, inputs.pullThroughCachePrefixes, [inputs.dockerfileText, ...Object.values(inputs.buildArgs)]);
@@ -346,10 +348,12 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     // as the stack's task execution role, does not grow a statement per image. ECR's login has no
     // resource, so it stays on the role.
     const principal = grantee.grantPrincipal;
-    if (this.replicaName && principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
+    if (this.keepsRepository && principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
       // The repositories the runtime keeps have no policy of the app's: one statement for every replicating build of the stack.
-      const stack = Stack.of(this);
-      iam.Grant.addToPrincipal({ grantee, actions: PULL_ACTIONS, resourceArns: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${replicatedRepositoryPrefix(this)}*` })] });
+      const kept = Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: `${replicatedRepositoryPrefix(this)}*` });
+      iam.Grant.addToPrincipal({ grantee, actions: PULL_ACTIONS, resourceArns: [kept] });
+      acknowledgeWildcards(principal.node.tryFindChild('DefaultPolicy') ?? principal, [], [kept],
+        'Pull from the repositories the deploy-time runtime keeps for this stack\'s replicating builds (cdk-immutable-deploys/<stack>/*), which have no policy of the app\'s: one statement for all of them, whatever their number.');
       return iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
     }
     if (principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
@@ -372,24 +376,26 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    */
   public _importInto(scope: Construct): IContainerArtifact {
     const into = Stack.of(scope);
-    if (this.replicaName) {
+    const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId)
+      && d.region === into.region && d.registryId === into.account);
+    if (replica) {
+      // A stack in a region and account this build replicates to imports the replica there.
+      const copy = ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!);
+      return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: copy, fingerprint: this.fingerprint, platform: this.platform });
+    }
+    if (this.keepsRepository) {
       // What a stack of this region imported before replicateTo was added (the stored repository's
       // ARN and name) stays exported, unchanged, so that adding replicateTo never breaks its update.
       if (this.storedRepository && sameEnvironment(into, Stack.of(this))) {
         Stack.of(this).exportValue(this.storedRepository.repositoryArn);
         Stack.of(this).exportValue(this.storedRepository.repositoryName);
       }
-      // A stack in a region and account this build replicates to imports the replica there; any
-      // other imports this repository, by its name, in this account and region.
-      const replica = this.replicatedTo.some((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId)
-        && d.region === into.region && d.registryId === into.account);
+      // Any other stack imports the repository here by its name, in this account and region.
       const here = Stack.of(this);
-      const repository = replica
-        ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName)
-        : ecr.Repository.fromRepositoryAttributes(scope, 'ImportedRepository', {
-          repositoryName: this.replicaName,
-          repositoryArn: `arn:${into.partition}:ecr:${here.region}:${here.account}:repository/${this.replicaName}`,
-        });
+      const repository = ecr.Repository.fromRepositoryAttributes(scope, 'ImportedRepository', {
+        repositoryName: this.replicaName!,
+        repositoryArn: `arn:${into.partition}:ecr:${here.region}:${here.account}:repository/${this.replicaName}`,
+      });
       return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
     }
     return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: this.repository, fingerprint: this.fingerprint, platform: this.platform });
@@ -404,21 +410,24 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const stack = Stack.of(this);
     const replication = RegistryReplication.of(this);
     replication.add(this, {
-      name: this.replicaName!,
+      name: this.replicaName ?? this.repository.repositoryName,
       destinations: inputs.replicateTo,
-      lifecyclePolicy: stack.toJsonString(lifecyclePolicyOf(inputs.retainImages)),
-      policy: inputs.shareWith.length > 0 ? stack.toJsonString({ Version: '2012-10-17', Statement: [shareStatement(inputs.shareWith).toStatementJson()] }) : '',
-      tags,
+      // A repository you pass stays yours: only its rule is the stack's.
+      keep: this.keepsRepository ? {
+        lifecyclePolicy: stack.toJsonString(lifecyclePolicyOf(inputs.retainImages)),
+        policy: inputs.shareWith.length > 0 ? stack.toJsonString({ Version: '2012-10-17', Statement: [shareStatement(inputs.shareWith).toStatementJson()] }) : '',
+        tags,
+      } : undefined,
     });
     return replication.resource;
   }
 
   /** What the job needs of replication: where the images go, and, to delete with DESTROY, the stored repository too. */
   private replicationSpecOf(removal: { RemovalPolicy?: string }): Partial<ContainerBuildSpec> {
-    if (!this.replicaName) return {};
+    if (this.replicatedTo.length === 0) return {};
     return {
       ReplicateTo: this.replicatedTo.map((d) => ({ Region: d.region, RegistryId: d.registryId })),
-      ...(removal.RemovalPolicy && this.storedRepository ? { AlsoDestroy: this.storedRepository.repositoryUri } : {}),
+      ...(removal.RemovalPolicy && this.keepsRepository && this.storedRepository ? { AlsoDestroy: this.storedRepository.repositoryUri } : {}),
     };
   }
 
@@ -633,6 +642,13 @@ function lifecyclePolicyOf(retainImages: number): unknown {
       },
     ],
   };
+}
+
+/** A repository's name when it is known now: a literal, or the literal name of a repository of the app. */
+function literalNameOf(repository: ecr.IRepository): string | undefined {
+  if (!Token.isUnresolved(repository.repositoryName)) return repository.repositoryName;
+  const name = (repository.node.defaultChild as ecr.CfnRepository | undefined)?.repositoryName;
+  return name !== undefined && !Token.isUnresolved(name) ? name : undefined;
 }
 
 /** Whether two stacks are in one account and region (where exports reach). */

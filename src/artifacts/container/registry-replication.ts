@@ -103,14 +103,12 @@ function slug(s: string, n: number): string {
 /** The construct id of the stack's replication: part of the public contract, never renamed. */
 const REPLICATION_ID = 'cdk-immutable-deploys.Replication';
 
-/** What a replicating build contributes: its repository and where ECR copies it. */
+/** What a replicating build contributes: its repository's name, where ECR copies it, and how the runtime keeps it. */
 export interface ReplicatedRepository {
   readonly name: string;
   readonly destinations: Destination[];
-  /** The repository's lifecycle policy, repository policy (or '') and tags. */
-  readonly lifecyclePolicy: string;
-  readonly policy: string;
-  readonly tags: { [key: string]: string };
+  /** The repository's lifecycle policy, repository policy (or '') and tags; absent for a repository the user passed, which stays theirs. */
+  readonly keep?: { readonly lifecyclePolicy: string; readonly policy: string; readonly tags: { [key: string]: string } };
 }
 
 /**
@@ -139,7 +137,7 @@ export class RegistryReplication extends Construct {
     const retainLegacy = this.node.tryGetContext(RETAIN_LEGACY_CONTEXT) === true || this.node.tryGetContext(RETAIN_LEGACY_CONTEXT) === 'true';
     const legacyLogicalId = this.legacyResource(retainLegacy);
     const spec: ReplicationSpec = {
-      Repositories: Lazy.string({ produce: () => stack.toJsonString(this.repositories.map((r) => this.repositorySpec(r))) }),
+      Repositories: Lazy.string({ produce: () => stack.toJsonString(this.repositories.filter((r) => r.keep).map((r) => this.repositorySpec(r))) }),
       Rules: Lazy.string({ produce: () => stack.toJsonString(this.ruleSpecs()) }),
       LegacyLogicalId: legacyLogicalId,
       ...(retainLegacy ? { LegacyRetained: 'true' } : {}),
@@ -166,7 +164,7 @@ export class RegistryReplication extends Construct {
   }
 
   private repositorySpec(r: ReplicatedRepository): ReplicatedRepositorySpec {
-    return { Name: r.name, LifecyclePolicy: r.lifecyclePolicy, Policy: r.policy, Tags: r.tags };
+    return { Name: r.name, LifecyclePolicy: r.keep!.lifecyclePolicy, Policy: r.keep!.policy, Tags: r.keep!.tags };
   }
 
   private ruleSpecs(): ReplicationRuleSpec[] {

@@ -133,11 +133,15 @@ describe('ContainerImageBuild replicateTo', () => {
     expect(() => Template.fromStack(fits)).not.toThrow();
   });
 
-  test('replicateTo with a repository you pass is refused: ECR replicates by name, and the build replicates only the repository it names and keeps', () => {
+  test('replicateTo with a repository you pass: a rule for its exact name, the repository itself stays yours (the runtime keeps no repository)', () => {
     const stack = new Stack(new App(), 'Bake', { env: TOOLING });
-    const repository = new ecr.Repository(stack, 'Mine', { imageTagMutability: ecr.TagMutability.IMMUTABLE });
-    expect(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, repository, replicateTo: [{ region: 'us-east-1' }] })).toThrow(
-      /^Bake\/Web \[ContainerImageBuild\]: replicateTo replicates the repository the build names and keeps.*not the repository you passed \(Bake\/Mine\)\. Leave out repository/);
+    const repository = new ecr.Repository(stack, 'Mine', { repositoryName: 'team/web', imageTagMutability: ecr.TagMutability.IMMUTABLE });
+    const build = new ContainerImageBuild(stack, 'Web', { directory: DIR, repository, replicateTo: [{ region: 'us-east-1' }] });
+    expect(build.repository).toBe(repository);
+    const { repositories: kept, rules } = replicationOf(stack);
+    expect(kept).toEqual([]);
+    expect(rules).toEqual([{ Destinations: [{ Region: 'us-east-1', RegistryId: TOOLING.account }], Repositories: ['team/web'] }]);
+    expect(jobOf(Template.fromStack(stack), 'Bake/Web').Spec.ReplicateTo).toEqual([{ Region: 'us-east-1', RegistryId: TOOLING.account }]);
   });
 
   test('a stack in a region and account the build replicates to imports the replica, another the source, both by name: no export, no Fn::ImportValue', () => {
