@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
 import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
+import { listenerDefaultActionProblem, warnIfNoRouteToRegistry } from './network-checks';
 import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
 import { ServiceShared } from './service-shared';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
@@ -161,7 +162,10 @@ export interface ImmutableFargateServiceProps {
   readonly targetGroup?: elbv2.IApplicationTargetGroup;
 
   /**
-   * An Application Load Balancer listener to route to the tasks, through a new target group.
+   * An Application Load Balancer listener to route to the tasks, through a new target group. Without
+   * `listenerPriority` and `listenerConditions` the target group becomes the listener's default
+   * action, which is an error when the listener has one already, another service was given it, or it
+   * is imported.
    *
    * @default - no listener
    */
@@ -210,7 +214,8 @@ export interface ImmutableFargateServiceProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * Whether tasks get a public IP address.
+   * Whether tasks get a public IP address. Tasks in public subnets need one to reach ECR (or VPC
+   * endpoints); without it, a warning says so.
    *
    * @default false
    */
@@ -338,12 +343,17 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     // validate: what the service owns, then what the deployment needs of the service
     this.validate(resolved);
     const plan = this.deployment._bind({ scope: this, targetGroup: props.targetGroup, hasListener: props.listener !== undefined });
+    if (props.listener && props.listenerPriority === undefined && props.listenerConditions === undefined) {
+      const problem = listenerDefaultActionProblem(this, props.listener);
+      if (problem) throw this.error(problem);
+    }
 
     // create
     this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    warnIfNoRouteToRegistry(this, this.cluster.vpc, props.vpcSubnets, resolved.assignPublicIp);
     this.logGroup = props.logGroup ?? ServiceShared.of(this).logGroup(resolved.logRetention);
     this.taskDefinition = this.createTaskDefinition(resolved);
     this.container = this.addAppContainer(resolved);
