@@ -65,7 +65,9 @@ function describeActions(actions: Array<{ Type?: string; type?: string }>): stri
  * isolated subnets of a VPC of the app that has no ECR endpoint. Subnets an imported VPC does not
  * describe (no type) are not judged.
  */
-export function warnIfNoRouteToRegistry(service: IConstruct, vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined, assignPublicIp: boolean): void {
+export function warnIfNoRouteToRegistry(
+  service: IConstruct, vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined, assignPublicIp: boolean,
+): void {
   let selected: ec2.SelectedSubnets;
   try {
     // As ecs.FargateService chooses them: public subnets when assignPublicIp, else the VPC's default choice.
