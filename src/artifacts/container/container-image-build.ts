@@ -157,10 +157,14 @@ export interface ContainerImageBuildProps {
    * digest unchanged, so that deploy stacks there pull from their own region
    * (`ContainerArtifact.fromFingerprint()` with the replica, or this build passed to a stack there).
    *
-   * The repository is then named `cdk-immutable-deploys/<stack>/<id>-<hash>` (known when the app is
-   * synthesized, the same name in every destination), and the stack's one replication configuration
-   * gets a rule for it. ECR's replication configuration is registry-wide, one per account and region:
-   * it replaces any configuration set elsewhere in this account and region. In each destination, a
+   * The images then go to a repository named `cdk-immutable-deploys/<stack>/<id>-<hash>` (known when
+   * the app is synthesized, the same name in every destination), which the stack's deploy-time
+   * runtime creates, or takes over when it exists (after a failed first deploy, a `cdk destroy` or a
+   * revert), so that no re-creation collides with it; the build's CloudFormation repository stays, so
+   * that what other stacks import from it never changes. With a `repository` you pass, that one is
+   * replicated, by its name. ECR's replication configuration is registry-wide, one per account and
+   * region, and shared: the runtime adds the stack's own rules beside everyone else's, and takes only
+   * those out again. A build is done once every destination has its image. In each destination, a
    * `ReplicationDestination` makes the replicated repositories tag-immutable and encrypted (without
    * it ECR creates them with mutable tags) and lets other accounts replicate; deploy it first.
    *
@@ -185,7 +189,8 @@ export interface ContainerImageBuildProps {
    * deleted. With `RemovalPolicy.DESTROY`, the stack's deletion deletes the repository with every
    * image in it. An update never deletes anything, also when the construct leaves the app: a revert
    * finds its images again. Only for the repository this construct creates: a `repository` you pass
-   * is yours and stays. It does not count in the fingerprint: changing it builds nothing.
+   * is yours and stays. Refused with `shareWith`: other accounts may still run the images. It does not
+   * count in the fingerprint: changing it builds nothing.
    *
    * @default RemovalPolicy.RETAIN - the repository and its images stay
    */
