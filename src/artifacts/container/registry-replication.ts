@@ -100,6 +100,29 @@ function slug(s: string, n: number): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, n).replace(/-+$/, '') || 'x';
 }
 
+/**
+ * The logical id of the resource an earlier version kept at `<scope>/<id>`: that resource, kept with
+ * DeletionPolicy Retain (the context `cdk-immutable-deploys:retain-legacy-registry-settings`), or,
+ * without it, the id the stack allocates for that path, with nothing left in the template.
+ */
+export function legacyLogicalId(scope: Construct, id: string, type: string, kept: CfnResource | undefined): string {
+  const stack = Stack.of(scope);
+  if (kept) {
+    kept.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return stack.resolve(kept.logicalId);
+  }
+  const probe = new CfnResource(scope, id, { type });
+  const logicalId = stack.resolve(probe.logicalId);
+  scope.node.tryRemoveChild(id);
+  return logicalId;
+}
+
+/** Whether the context asks to keep an earlier version's registry-wide resource (`cdk-immutable-deploys:retain-legacy-registry-settings`). */
+export function retainsLegacy(scope: IConstruct): boolean {
+  const value = scope.node.tryGetContext(RETAIN_LEGACY_CONTEXT);
+  return value === true || value === 'true';
+}
+
 /** The construct id of the stack's replication: part of the public contract, never renamed. */
 const REPLICATION_ID = 'cdk-immutable-deploys.Replication';
 
@@ -134,12 +157,12 @@ export class RegistryReplication extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const runtime = DeployTimeRuntime.of(this);
-    const retainLegacy = this.node.tryGetContext(RETAIN_LEGACY_CONTEXT) === true || this.node.tryGetContext(RETAIN_LEGACY_CONTEXT) === 'true';
-    const legacyLogicalId = this.legacyResource(retainLegacy);
+    const retainLegacy = retainsLegacy(this);
+    const legacyId = this.legacyResource(retainLegacy);
     const spec: ReplicationSpec = {
       Repositories: Lazy.string({ produce: () => stack.toJsonString(this.repositories.filter((r) => r.keep).map((r) => this.repositorySpec(r))) }),
       Rules: Lazy.string({ produce: () => stack.toJsonString(this.ruleSpecs()) }),
-      LegacyLogicalId: legacyLogicalId,
+      LegacyLogicalId: legacyId,
       ...(retainLegacy ? { LegacyRetained: 'true' } : {}),
     };
     const fingerprint = Lazy.string({
@@ -182,9 +205,9 @@ export class RegistryReplication extends Construct {
    * leave the stack without its Delete (which empties the registry's replication).
    */
   private legacyResource(retain: boolean): string {
-    const stack = Stack.of(this);
+    let legacy: CfnResource | undefined;
     if (retain) {
-      const legacy = new ecr.CfnReplicationConfiguration(this, 'Resource', {
+      legacy = new ecr.CfnReplicationConfiguration(this, 'Resource', {
         replicationConfiguration: {
           rules: Lazy.any({
             produce: () => this.ruleSpecs().map((r) => ({
@@ -194,14 +217,8 @@ export class RegistryReplication extends Construct {
           }),
         },
       });
-      legacy.applyRemovalPolicy(RemovalPolicy.RETAIN);
-      return stack.resolve(legacy.logicalId);
     }
-    // Its logical id, as the stack allocates it for that path, without it in the template.
-    const probe = new CfnResource(this, 'Resource', { type: 'AWS::ECR::ReplicationConfiguration' });
-    const logicalId = stack.resolve(probe.logicalId);
-    this.node.tryRemoveChild('Resource');
-    return logicalId;
+    return legacyLogicalId(this, 'Resource', 'AWS::ECR::ReplicationConfiguration', legacy);
   }
 
   /**

@@ -1,10 +1,10 @@
-import { CfnResource, CustomResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TAG_PREFIX } from './buildspec';
-import { REPLICATED_PREFIX } from './registry-replication';
-import { RETAIN_LEGACY_CONTEXT, STATEMENT_SID_PREFIX } from './registry-settings';
+import { legacyLogicalId, REPLICATED_PREFIX, retainsLegacy } from './registry-replication';
+import { STATEMENT_SID_PREFIX } from './registry-settings';
 import type { RegistryPolicySpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { constructError } from '../../internal/errors';
@@ -143,7 +143,7 @@ export class ReplicationDestination extends Construct {
       Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
       Resource: stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` }),
     };
-    const retain = this.node.tryGetContext(RETAIN_LEGACY_CONTEXT) === true || this.node.tryGetContext(RETAIN_LEGACY_CONTEXT) === 'true';
+    const retain = retainsLegacy(this);
     const spec: RegistryPolicySpec = {
       Statement: stack.toJsonString(statement),
       LegacyLogicalId: this.legacyPolicy(stack, accounts, prefix, retain),
@@ -163,8 +163,9 @@ export class ReplicationDestination extends Construct {
    * that version rendered it, with DeletionPolicy Retain.
    */
   private legacyPolicy(stack: Stack, accounts: string[], prefix: string, retain: boolean): string {
+    let legacy: CfnResource | undefined;
     if (retain) {
-      const legacy = new ecr.CfnRegistryPolicy(this, 'RegistryPolicy', {
+      legacy = new ecr.CfnRegistryPolicy(this, 'RegistryPolicy', {
         policyText: {
           Version: '2012-10-17',
           Statement: accounts.map((account, i) => ({
@@ -176,12 +177,7 @@ export class ReplicationDestination extends Construct {
           })),
         },
       });
-      legacy.applyRemovalPolicy(RemovalPolicy.RETAIN);
-      return stack.resolve(legacy.logicalId);
     }
-    const probe = new CfnResource(this, 'RegistryPolicy', { type: 'AWS::ECR::RegistryPolicy' });
-    const logicalId = stack.resolve(probe.logicalId);
-    this.node.tryRemoveChild('RegistryPolicy');
-    return logicalId;
+    return legacyLogicalId(this, 'RegistryPolicy', 'AWS::ECR::RegistryPolicy', legacy);
   }
 }
