@@ -20,6 +20,7 @@ import { Fingerprint } from '../../fingerprint';
 import { constructError, describeConstruct } from '../../internal/errors';
 import { requirePath } from '../../internal/paths';
 import { MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { containerInputDigests, InputDigests } from '../../plan/inputs';
 
 /** Errors of a build start with the construct's path and this type. */
 export const TYPE = 'ContainerImageBuild';
@@ -101,11 +102,13 @@ export interface BuildFingerprints {
   readonly context: Fingerprint;
   readonly dockerfile: Fingerprint;
   readonly image: Fingerprint;
+  /** The digest of each input, for the plan to name which changed. */
+  readonly digests: InputDigests;
 }
 
 /** The fingerprints of the context, of the Dockerfile, and of the image: every input that shapes its bits. */
 export function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
-  const context = Fingerprint.ofDirectory(inputs.directory, { exclude: inputs.exclude });
+  const { fingerprint: context, entries } = Fingerprint._ofDirectoryEntries(inputs.directory, { exclude: inputs.exclude });
   const dockerfile = Fingerprint.ofFile(path.join(inputs.directory, inputs.dockerfile));
   const image = Fingerprint.combine(context, dockerfile, Fingerprint.ofJson({
     builder: BUILDER_REVISION,
@@ -114,7 +117,17 @@ export function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
     platform: inputs.platform.platform,
     cache: inputs.cache,
   }));
-  return { context, dockerfile, image };
+  const digests = containerInputDigests({
+    context: entries,
+    dockerfile: inputs.dockerfile,
+    dockerfileText: inputs.dockerfileText,
+    buildArgs: inputs.buildArgs,
+    target: inputs.target,
+    platform: inputs.platform.platform,
+    cache: inputs.cache,
+    builder: BUILDER_REVISION,
+  });
+  return { context, dockerfile, image, digests };
 }
 
 function checkDirectory(scope: Construct, directory: string): string {

@@ -31,7 +31,7 @@ import {
   StopBuildCommand,
 } from '@aws-sdk/client-codebuild';
 import { DeleteRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, ImageDetail } from '@aws-sdk/client-ecr';
-import { BUILD_ENV, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { BUILD_ENV, buildSpecObject, cacheTagOf, TAG_PREFIX } from './buildspec';
 import { DescribedImage, describeImage, replicationOf, RepositoryRef, restoreImage } from './image-state-job';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
@@ -149,7 +149,8 @@ async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
     throw new JobFailure(`${job.path}: BuildArgs is not a JSON object: ${spec.BuildArgs}`);
   }
   const names = Object.keys(buildArgs).sort();
-  const cacheFrom = spec.Cache === 'true' ? await latestFingerprintImage(ecrClient(repository.region), repository, spec.RepositoryUri) : undefined;
+  const cache = spec.Cache === 'true';
+  const cacheFrom = cache ? await cacheImages(ecrClient(repository.region), repository, spec.RepositoryUri, spec.Platform) : [];
   const variables: Record<string, string> = {
     [BUILD_ENV.IMAGE_URI]: spec.RepositoryUri,
     [BUILD_ENV.IMAGE_TAG]: spec.ImageTag,
@@ -159,7 +160,8 @@ async function startBuild(job: BuildJob, attempt: Attempt): Promise<Started> {
     [BUILD_ENV.TARGET]: spec.Target ?? '',
     [BUILD_ENV.PLATFORM]: spec.Platform,
     [BUILD_ENV.CACHE]: spec.Cache === 'true' ? 'true' : 'false',
-    [BUILD_ENV.CACHE_FROM]: cacheFrom ?? '',
+    [BUILD_ENV.CACHE_FROM]: cacheFrom.join(' '),
+    [BUILD_ENV.CACHE_TAG]: cache ? cacheTagOf(spec.Platform, job.fingerprint) : '',
     [BUILD_ENV.FINGERPRINT]: job.fingerprint,
     [BUILD_ENV.ATTEMPT]: attempt.id,
     [BUILD_ENV.BUILD_ARG_COUNT]: String(names.length),
@@ -329,19 +331,30 @@ function whereIsTheLog(build: Build): string {
   return build.logs?.deepLink ? `${where} (${build.logs.deepLink})` : where;
 }
 
-async function latestFingerprintImage(ecr: ECRClient, repository: RepositoryRef, uri: string): Promise<string | undefined> {
+/**
+ * The images a build takes cached layers from: the newest build cache of its platform (every stage's
+ * layers, written by an earlier build with the cache on) and the newest fingerprint image (the final
+ * stage's layers, inline in images built before build caches were written). Newest by push date.
+ */
+async function cacheImages(ecr: ECRClient, repository: RepositoryRef, uri: string, platform: string): Promise<string[]> {
   try {
     const got = await ecr.send(new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, filter: { tagStatus: 'TAGGED' }, maxResults: 1000 }));
-    const latest = (got.imageDetails ?? [])
-      .filter((d: ImageDetail) => (d.imageTags ?? []).some((t) => t.startsWith(TAG_PREFIX)))
-      .sort((a, b) => (b.imagePushedAt?.getTime() ?? 0) - (a.imagePushedAt?.getTime() ?? 0))[0];
-    const tag = latest?.imageTags?.find((t) => t.startsWith(TAG_PREFIX));
-    return tag ? `${uri}:${tag}` : undefined;
+    const images = got.imageDetails ?? [];
+    const cachePrefix = cacheTagOf(platform, '');
+    return [newestTag(images, cachePrefix), newestTag(images, TAG_PREFIX)].filter((t): t is string => t !== undefined).map((t) => `${uri}:${t}`);
   } catch (e) {
     // The cache only saves time: build without it rather than wait or fail.
     console.log(`No cache image: ${errorText(e)}`);
-    return undefined;
+    return [];
   }
+}
+
+/** The tag starting with `prefix` of the newest image that carries one. */
+function newestTag(images: ImageDetail[], prefix: string): string | undefined {
+  const newest = images
+    .filter((d) => (d.imageTags ?? []).some((t) => t.startsWith(prefix)))
+    .sort((a, b) => (b.imagePushedAt?.getTime() ?? 0) - (a.imagePushedAt?.getTime() ?? 0))[0];
+  return newest?.imageTags?.find((t) => t.startsWith(prefix));
 }
 
 async function assertImmutableTags(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<void> {

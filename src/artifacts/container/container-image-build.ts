@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { ContainerArtifact, IContainerArtifact } from './artifact';
 import { BuildFingerprints, BuildInputs, fingerprintsOf, queueMinutesOf, resolveInputs, runtimeOf, TYPE } from './build-inputs';
 import { ContainerBuildProjects, IMAGE_STATE_ACTIONS, MARGIN_MINUTES, MAX_BUILD_MINUTES, PULL_ACTIONS } from './build-projects';
-import { TAG_PREFIX } from './buildspec';
+import { CACHE_IMAGES_KEPT, CACHE_TAG_PREFIX, TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
 import { ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
@@ -21,10 +21,14 @@ import type { ReplicationTarget } from './replication';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { constructError, warn } from '../../internal/errors';
+import { checkConstraints } from '../../internal/constraints';
+import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
+import type { Reach } from '../../internal/pairing';
 import { dockerignorePatterns } from '../../internal/paths';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
+import { recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -103,11 +107,17 @@ export interface ContainerImageBuildProps {
   readonly computeType?: codebuild.ComputeType;
 
   /**
-   * Whether builds reuse the layers of the repository's most recent fingerprint image (a registry
-   * cache: the image carries inline cache metadata, and the next build reads it with `--cache-from`).
-   * As with a local Docker cache, a step whose instruction and inputs are unchanged (say
-   * `RUN apt-get update && apt-get install -y curl`) is taken from the cache rather than run again;
-   * the image is still built once per fingerprint and pinned by digest.
+   * Whether builds reuse the layers of earlier builds of the repository: each build writes the layers
+   * of every stage of its Dockerfile (a builder stage's `npm ci` or `mvn package` too, not only the
+   * final stage) to a build cache in the repository, tagged `cache-<arch>-<fingerprint>` (a tag of its
+   * own, so no tag ever moves), and the next build reads the newest one. As with a local Docker cache,
+   * a step whose instruction and inputs are unchanged is taken from the cache rather than run again;
+   * the image is still built once per fingerprint and pinned by digest. The repository this construct
+   * creates keeps the last 2 build caches; a `repository` you pass needs a lifecycle rule of its own
+   * for the `cache-` tags (a warning says so).
+   *
+   * The cache runs on a BuildKit builder whose image comes from ECR Public (nothing from Docker Hub);
+   * where it cannot be pulled, the build reuses only the final stage's layers of the newest image.
    *
    * @default true
    */
@@ -264,12 +274,20 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   private readonly replicaName?: string;
   /** Whether the images go to a repository the stack's runtime keeps (`replicateTo` without `repository`). */
   private readonly keepsRepository: boolean = false;
+  /** Where the images are copied, and who may read them, as given: where another stack may use this build. */
+  private readonly reachInputs: { readonly destinations: Destination[]; readonly shareWith: string[] };
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
+    checkConstraints(describeConstruct(this, TYPE), [['ContainerImageBuild.buildTimeout', 'buildTimeout', props.buildTimeout], ['ContainerImageBuild.retainImages', 'retainImages', props.retainImages]]);
     const inputs = resolveInputs(this, props);
+    checkPlaintextSecrets(this, TYPE, [...entriesOf('buildArgs', inputs.buildArgs), { prop: 'target', value: inputs.target }], {
+      storedIn: 'the template (the build job\'s BuildArgs) and the image\'s history (docker history)',
+      fix: () => 'Never build secrets into an image: let the service read them when it starts (ImmutableFargateService secrets), or have the build read them from Secrets Manager with the build project\'s role.',
+    });
     this.platform = inputs.platform;
     this.runtime = runtimeOf(this, inputs);
+    this.reachInputs = { destinations: inputs.replicateTo, shareWith: inputs.shareWith };
 
     // What the image is made of: the same inputs give the same tag on any machine.
     const fingerprints = fingerprintsOf(inputs);
@@ -323,10 +341,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       timeout: Duration.minutes(
         (Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + queueMinutesOf(inputs) + MARGIN_MINUTES),
       dependencies: [shared.project, ...(replication ? [replication] : [])],
+      // The digest is read back from the repository by the fingerprint tag once the build ended.
+      readBack: { RepositoryUri: this.repository.repositoryUri, ImageTag: this.imageTag, RequireImmutableTags: String(inputs.requireImmutableTags) },
     });
 
     recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
-    this.imageDigest = job.data;
+    recordInputs(this, this.fingerprint, fingerprints.digests);
+    // From the build's read-back, never from its wait: the wait only says when the build ended.
+    this.imageDigest = job.result;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestImage(this);
   }
@@ -407,6 +429,35 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   }
 
   /**
+   * Where another stack may use this build passed as an object: its own account and region, the
+   * regions and accounts it replicates to (a stack there imports the replica), and the accounts of
+   * `shareWith` in its own region when the repository's name is known at synth time (a replicating
+   * build names it; another account cannot refer to a name CloudFormation generates). Unknown when any
+   * of them is a token.
+   *
+   * @internal
+   */
+  public _reach(): Reach | undefined {
+    const stack = Stack.of(this);
+    const { destinations, shareWith } = this.reachInputs;
+    if ([stack.region, stack.account, ...destinations.flatMap((d) => [d.region, d.registryId])].some((v) => Token.isUnresolved(v))) return undefined;
+    return {
+      artifact: describeConstruct(this, TYPE),
+      region: stack.region,
+      account: stack.account,
+      reaches: (region, account) => destinations.some((d) => d.region === region && d.registryId === account)
+        || (region === stack.region && shareWith.includes(account) && this.replicaName !== undefined),
+      fix: (region, account) => {
+        const target = account === stack.account ? `{ region: '${region}' }` : `{ region: '${region}', account: '${account}' }`;
+        const shared = region !== stack.region ? ''
+          : shareWith.includes(account) ? ` (shareWith lets account ${account} read the repository: pass it with ecr.Repository.fromRepositoryArn() and the repository's ARN)`
+            : `, or add '${account}' to shareWith`;
+        return `Add ${target} to replicateTo of ${this.node.path} (with a ReplicationDestination deployed there first), or import the image in this stack with ContainerArtifact.fromFingerprint() from a repository this account can read${shared}.`;
+      },
+    };
+  }
+
+  /**
    * Adds this build's repository to the stack's replication, which creates or adopts it (tag-immutable,
    * scanned, its lifecycle and shareWith policies, the removal policy's tags) and replicates it; returns
    * the resource that keeps it, so that the build pushes only once it is there.
@@ -480,11 +531,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
     })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
     // The repositories are encrypted with the account's AWS managed key (aws/ecr). Deleting one, ECR
-    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it.
+    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it. The
+    // account that owns a key may delegate retiring its grants by IAM: only requests ECR makes for the
+    // runtime (kms:ViaService), so that the runtime itself can retire no grant of any key.
     runtime.grant('container-build:destroy:kms', [new iam.PolicyStatement({
       actions: ['kms:RetireGrant'],
       resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. kms:RetireGrant alone lets no one retire a grant: each grant names who may retire it.');
+      conditions: { StringEquals: { 'kms:ViaService': `ecr.${stack.region}.amazonaws.com` } },
+    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. The condition kms:ViaService limits it to requests ECR makes in this region on the runtime\'s behalf.');
     return removal;
   }
 
@@ -554,10 +608,22 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       tagStatus: ecr.TagStatus.UNTAGGED,
       maxImageAge: Duration.days(7),
     });
+    // Build caches carry only cache- tags, so no rule above counts them, and this rule never expires a fingerprint image.
+    repository.addLifecycleRule({
+      rulePriority: 3,
+      description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`,
+      tagPrefixList: [CACHE_TAG_PREFIX],
+      maxImageCount: CACHE_IMAGES_KEPT,
+    });
     return repository;
   }
 
   private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps, shareWith: string[]): void {
+    if (props.cache ?? true) {
+      warn(this, 'build-cache-retention',
+        `builds write a build cache to ${repository.node.path}, one image per build tagged '${CACHE_TAG_PREFIX}<arch>-<fingerprint>', which its lifecycle rules must bound: add a rule that keeps the last ${CACHE_IMAGES_KEPT} images with the tag prefix '${CACHE_TAG_PREFIX}' `
+        + `(repository.addLifecycleRule({ tagPrefixList: ['${CACHE_TAG_PREFIX}'], maxImageCount: ${CACHE_IMAGES_KEPT} })), then acknowledge this warning; or set cache to false.`);
+    }
     const foreign = foreignEnvOf(repository);
     if (foreign?.account) {
       // Another account's repository grants nothing through this account's IAM alone.
@@ -643,6 +709,12 @@ function lifecyclePolicyOf(retainImages: number): unknown {
         rulePriority: 2,
         description: 'Expire untagged images (left by interrupted pushes) after 7 days',
         selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 3,
+        description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`,
+        selection: { tagStatus: 'tagged', tagPrefixList: [CACHE_TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: CACHE_IMAGES_KEPT },
         action: { type: 'expire' },
       },
     ],

@@ -35,8 +35,8 @@ async function lookupImage(lookup: Lookup<ImageLookupSpec>): Promise<Found> {
     if (name === 'AccessDeniedException') {
       throw failure(`${head} may not read ${where} from account ${lookup.account} (${lookup.region}).`, [
         { label: 'Error', text: errorText(e) },
-        { label: 'What to do', text: `Let account ${lookup.account} read it: shareWith: ['${lookup.account}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack.` },
-      ]);
+        { label: 'What to do', text: `Let account ${lookup.account} read it: shareWith: ['${lookup.account}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack. (Right after a deploy changes the runtime's own permissions, a refusal is tried again until the call's deadline, so IAM catching up is not the cause.)` },
+      ], e);
     }
     if (e instanceof JobFailure && /does not exist/.test(e.message)) {
       throw failure(`${head} found no ${where} for fingerprint ${lookup.fingerprint}, looking from account ${lookup.account} (${lookup.region}).`, [

@@ -28,6 +28,7 @@ const clientOf = clientsByRegion((region) => new ECRClient({ region }));
 export const ecrRegistryPolicy: LookupRunner<RegistryPolicySpec> = {
   lookup: (lookup) => keep(lookup),
   remove: (lookup, physicalId) => takeOut(lookup, physicalId),
+  keepsSharedSetting: true,
 };
 
 type Statement = { Sid?: string; [key: string]: unknown };

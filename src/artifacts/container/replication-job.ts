@@ -53,6 +53,7 @@ const clientOf = clientsByRegion((region) => new ECRClient({ region }));
 export const ecrReplication: LookupRunner<ReplicationSpec> = {
   lookup: (lookup) => keep(lookup),
   remove: (lookup, physicalId) => takeOut(lookup, physicalId),
+  keepsSharedSetting: true,
 };
 
 /** One of this stack's rules, parsed: its destination set's key, its destinations, its repositories. */

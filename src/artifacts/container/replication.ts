@@ -2,13 +2,15 @@ import { CfnResource, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TAG_PREFIX } from './buildspec';
+import { CACHE_IMAGES_KEPT, CACHE_TAG_PREFIX, TAG_PREFIX } from './buildspec';
 import { legacyLogicalId, REPLICATED_PREFIX, retainsLegacy } from './registry-replication';
 import { STATEMENT_SID_PREFIX } from './registry-settings';
 import type { RegistryPolicySpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { constructError } from '../../internal/errors';
+import { checkConstraint } from '../../internal/constraints';
+import { constructError, describeConstruct } from '../../internal/errors';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets } from '../../internal/secrets';
 
 /**
  * A region, and optionally another account, that a `ContainerImageBuild` replicates its images to.
@@ -96,10 +98,15 @@ export class ReplicationDestination extends Construct {
     if (!Token.isUnresolved(prefix) && !PREFIX.test(prefix)) {
       throw constructError(this, type, { prop: 'repositoryPrefix', value: prefix, problem: 'is not a repository name prefix', fix: "Pass lowercase words separated by '/', without a trailing slash, such as 'cdk-immutable-deploys'." });
     }
+    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.repositoryPrefix', 'repositoryPrefix', prefix);
+    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.retainImages', 'retainImages', props.retainImages);
     const retainImages = props.retainImages ?? 10;
     if (!Token.isUnresolved(retainImages) && (!Number.isInteger(retainImages) || retainImages < 1)) {
       throw constructError(this, type, { prop: 'retainImages', value: retainImages, problem: 'must be a whole number of at least 1', fix: 'Keep at least the image a deployment runs: pass 1 or more (default 10).' });
     }
+    checkPlaintextSecrets(this, type, [{ prop: 'repositoryPrefix', value: prefix }], {
+      storedIn: 'the template and every repository name', fix: () => 'Pass a prefix that is not a secret.',
+    });
     const accounts = props.sourceAccounts ?? [];
     for (const account of accounts) {
       if (!Token.isUnresolved(account) && !ACCOUNT.test(account)) {
@@ -120,6 +127,8 @@ export class ReplicationDestination extends Construct {
       lifecyclePolicy: JSON.stringify({
         rules: [
           { rulePriority: 1, description: `Keep the last ${retainImages} fingerprint images`, selection: { tagStatus: 'tagged', tagPrefixList: [TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: retainImages }, action: { type: 'expire' } },
+          // Replication copies the build caches too: bound them as the source repository does.
+          { rulePriority: 2, description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`, selection: { tagStatus: 'tagged', tagPrefixList: [CACHE_TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: CACHE_IMAGES_KEPT }, action: { type: 'expire' } },
         ],
       }),
     });

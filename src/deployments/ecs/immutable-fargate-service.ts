@@ -1,4 +1,4 @@
-import { Annotations, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -9,13 +9,15 @@ import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
 import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
 import { listenerDefaultActionProblem, warnIfNoRouteToRegistry } from './network-checks';
-import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
 import { ServiceShared } from './service-shared';
+import { TARGET_GROUP_DEFAULTS, TARGET_GROUP_LIMITS, unhealthyThresholdFor } from './target-group-defaults';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
-import { constructError, known, Problem, warn } from '../../internal/errors';
-import { artifactInScope } from '../../internal/promotion';
+import { checkConstraints } from '../../internal/constraints';
+import { constructError, describeConstruct, known, Problem, warn } from '../../internal/errors';
+import { pairContainer } from '../../internal/pairing';
+import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
 import { recordFargateService } from '../../plan/metadata';
 
 /**
@@ -186,11 +188,25 @@ export interface ImmutableFargateServiceProps {
   readonly listenerConditions?: elbv2.ListenerCondition[];
 
   /**
-   * The health check of the target group created for `listener`.
+   * The health check of the target group created for `listener`. Settings left out take the
+   * defaults: a new task counts healthy at its first passing check, so checks every 10 s let it
+   * take traffic within 10 s of being ready; a task that failed its first checks is back after 2
+   * passing ones; a task is taken out after 60 s of failed checks, as with the load balancer's
+   * own defaults (2 failures 30 s apart).
    *
-   * @default - HTTP GET / on the container port
+   * @default - HTTP GET / on the container port every 10 seconds, healthy after 2 passing checks,
+   * unhealthy after 60 seconds of failed checks (6 at 10 s)
    */
   readonly loadBalancerHealthCheck?: elbv2.HealthCheck;
+
+  /**
+   * How long the target group created for `listener` lets a replaced task finish its in-flight
+   * requests before ECS stops it (the deregistration delay). Every deployment waits for it once.
+   * Raise it for requests that last longer (uploads, streaming, long polling); 0 to 3600 seconds.
+   *
+   * @default Duration.seconds(30) - the load balancer's own default is 300 seconds
+   */
+  readonly deregistrationDelay?: Duration;
 
   /**
    * The role the application runs with.
@@ -334,7 +350,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   constructor(scope: Construct, id: string, props: ImmutableFargateServiceProps) {
     super(scope, id);
-    props = { ...props, artifact: artifactInScope(this, props.artifact) };
+    props = { ...props, artifact: pairContainer(this, SERVICE_TYPE, props.artifact, { platform: props.platform && { prop: 'platform', value: props.platform } }) };
 
     // resolve props
     const resolved = withDefaults(props);
@@ -431,7 +447,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
         port: containerPort,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
-        healthCheck: props.loadBalancerHealthCheck,
+        healthCheck: healthCheckOf(props.loadBalancerHealthCheck),
+        deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(TARGET_GROUP_DEFAULTS.deregistrationDelaySeconds),
       });
       group.addTarget(this.service.loadBalancerTarget({ containerName, containerPort }));
       props.listener.addTargetGroups(`${this.node.id}Targets`, {
@@ -475,7 +492,12 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     this.validateSize(props);
     this.validateLoadBalancing(props);
     this.validateWritableDirectories(props);
-    this.checkEnvironment(props.environment, props.secrets);
+    this.checkEnvironment(props);
+    checkConstraints(describeConstruct(this, SERVICE_TYPE), [
+      ['ImmutableFargateService.containerName', 'containerName', props.containerName],
+      ['ImmutableFargateService.serviceName', 'serviceName', props.serviceName],
+      ['ImmutableFargateService.listenerPriority', 'listenerPriority', props.listenerPriority],
+    ]);
   }
 
   private validateSources(props: ResolvedServiceProps): void {
@@ -491,16 +513,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     }
     if (props.cluster && props.vpc) {
       throw this.error({ prop: 'cluster', problem: 'and vpc are both given', fix: 'Pass cluster or vpc, not both; the service runs in the cluster\'s VPC.' });
-    }
-    const artifactPlatform = props.artifact.platform;
-    if (props.platform && artifactPlatform && props.platform.platform !== artifactPlatform.platform) {
-      const wanted = props.platform.platform;
-      throw this.error({
-        prop: 'platform',
-        value: wanted,
-        problem: `does not match the artifact, which is built for ${artifactPlatform.platform}: its image cannot run on a ${wanted} task`,
-        fix: `Remove platform to follow the artifact, or pass an artifact built for ${wanted}.`,
-      });
     }
   }
 
@@ -534,16 +546,35 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (props.targetGroup && props.listener) {
       throw this.error({ prop: 'targetGroup', problem: 'and listener are both given', fix: 'Pass targetGroup or listener, not both. With listener, the service creates its own target group.' });
     }
+    if (props.listener && !(props.listener instanceof elbv2.ApplicationListener) && props.listenerPriority === undefined) {
+      throw this.error({
+        prop: 'listener',
+        problem: 'is imported and no listenerPriority is given: aws-cdk-lib cannot make a target group the default action of an imported listener',
+        fix: 'Pass listenerPriority and listenerConditions, so that the service routes through a rule of its own.',
+      });
+    }
     if ((props.targetGroup || props.listener) && port === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
-    const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck];
+    const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck, props.deregistrationDelay];
     if (!props.listener && listenerOptions.some((option) => option !== undefined)) {
       throw this.error({
-        prop: 'listenerPriority, listenerConditions and loadBalancerHealthCheck',
+        prop: 'listenerPriority, listenerConditions, loadBalancerHealthCheck and deregistrationDelay',
         problem: 'apply only with listener',
         fix: 'Pass listener, or configure your targetGroup directly.',
       });
+    }
+    const delay = props.deregistrationDelay;
+    if (delay !== undefined && known(delay)) {
+      const seconds = delay.toSeconds({ integral: false });
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > TARGET_GROUP_LIMITS.maxDeregistrationDelaySeconds) {
+        throw this.error({
+          prop: 'deregistrationDelay',
+          value: delay,
+          problem: `should be whole seconds from 0 to ${TARGET_GROUP_LIMITS.maxDeregistrationDelaySeconds}, the load balancer's limits`,
+          fix: 'Pass Duration.seconds(n): as long as the longest request the service answers.',
+        });
+      }
     }
   }
 
@@ -607,45 +638,41 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     });
   }
 
-  private checkEnvironment(environment: { [key: string]: string }, secrets: { [key: string]: ecs.Secret }) {
-    const suspicious: string[] = [];
-    for (const [name, value] of Object.entries(environment)) {
-      if (Object.prototype.hasOwnProperty.call(secrets, name)) {
+  private checkEnvironment(props: ResolvedServiceProps) {
+    for (const name of Object.keys(props.environment)) {
+      if (Object.prototype.hasOwnProperty.call(props.secrets, name)) {
         throw this.error({ prop: `environment variable ${name}`, problem: 'is in both environment and secrets', fix: 'Keep it in secrets only.' });
       }
-      const fix = `Store it in Secrets Manager or SSM Parameter Store and pass it in secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`;
-      if (Token.isUnresolved(value) && isDynamicSecretReference(this.tryResolve(value))) {
-        throw this.error({
-          prop: `environment variable ${name}`,
-          problem: 'is a secret\'s value (a dynamic reference to Secrets Manager or SSM SecureString), which would be stored in plain text in the task definition',
-          fix: `Pass it in secrets instead: secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`,
-        });
-      }
-      const kind = Token.isUnresolved(value) ? undefined : secretValueKind(value);
-      if (kind) {
-        throw this.error({ prop: `environment variable ${name}`, problem: `holds what looks like ${kind}, which would be stored in plain text in the task definition`, fix });
-      }
-      if (looksLikeSecretName(name)) suspicious.push(name);
     }
-    if (suspicious.length > 0) {
-      const many = suspicious.length > 1;
-      warn(this, 'plaintext-secret',
-        `environment variable${many ? 's' : ''} ${suspicious.join(', ')} look${many ? '' : 's'} like ${many ? 'they hold secrets' : 'it holds a secret'}, but environment is plain text in the task definition. Move secrets to secrets (ecs.Secret.fromSecretsManager or fromSsmParameter); if the value is not secret (e.g. a secret's name), acknowledge this warning.`);
-    }
-  }
-
-  /** A token's value once resolved, or undefined when it cannot be resolved yet: nothing to judge. */
-  private tryResolve(value: string): unknown {
-    try {
-      return Stack.of(this).resolve(value);
-    } catch {
-      return undefined;
-    }
+    checkPlaintextSecrets(this, SERVICE_TYPE, [
+      ...entriesOf('environment variable', props.environment),
+      ...[['serviceName', props.serviceName], ['containerName', props.containerName]].flatMap(([prop, value]) => (value !== undefined ? [{ prop: prop!, value }] : [])),
+    ], {
+      storedIn: 'the task definition',
+      fix: (name) => (name !== undefined
+        ? `Store it in Secrets Manager or SSM Parameter Store and pass it in secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`
+        : 'Move secrets to secrets (ecs.Secret.fromSecretsManager or fromSsmParameter).'),
+    });
   }
 
   private error(problem: Problem): Error {
     return constructError(this, SERVICE_TYPE, problem);
   }
+}
+
+/**
+ * The health check of a target group the service creates: the given settings, and the defaults for
+ * those left out. The unhealthy threshold follows the interval, so that a target is taken out after
+ * about 60 s of failed checks at any interval (unless given).
+ */
+function healthCheckOf(given: elbv2.HealthCheck = {}): elbv2.HealthCheck {
+  const interval = given.interval ?? Duration.seconds(TARGET_GROUP_DEFAULTS.healthCheckIntervalSeconds);
+  return {
+    ...given,
+    interval,
+    healthyThresholdCount: given.healthyThresholdCount ?? TARGET_GROUP_DEFAULTS.healthyThresholdCount,
+    unhealthyThresholdCount: given.unhealthyThresholdCount ?? (interval.isUnresolved() ? undefined : unhealthyThresholdFor(interval.toSeconds())),
+  };
 }
 
 /** A task volume name for a writable directory: `/var/cache/nginx` gives `writable-var-cache-nginx`. */

@@ -77,9 +77,13 @@ describe('ContainerImageBuild', () => {
     expect(image.imageTag).toMatch(/^fp-[0-9a-f]{64}$/);
     expect(image.fingerprint).toEqual(image.imageTag.slice(3));
     expect(image.platform).toBe(ContainerPlatform.LINUX_AMD64);
-    // The digest is the data of the build's one wait-condition signal, {"<attempt>":"sha256:..."}.
-    const wait = jobOf(Template.fromStack(s), 'Stack/Image').Key;
-    const digest = { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [wait, 'Data'] }] }] };
+    // The digest is read back from the repository by the build's result lookup, after its wait: never a signal's data.
+    const template = Template.fromStack(s);
+    const wait = jobOf(template, 'Stack/Image').Key;
+    const [resultId, result] = Object.entries<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).find(([, r]) => r.Properties.Kind === 'job-result')!;
+    expect(result.DependsOn).toContain(wait);
+    expect(result.Properties.Spec).toMatchObject({ JobKind: 'container-build', Key: wait, ImageTag: image.imageTag, RequireImmutableTags: 'false', RepositoryUri: expect.anything() });
+    const digest = { 'Fn::GetAtt': [resultId, 'Id'] };
     expect(s.resolve(image.imageDigest)).toEqual(digest);
     expect(JSON.stringify(s.resolve(image.imageUri))).toContain('{"Ref":"ImageRepository');
     expect(JSON.stringify(s.resolve(image.imageUri))).toContain(`"@",${JSON.stringify(digest)}`);
@@ -103,6 +107,7 @@ describe('ContainerImageBuild', () => {
     expect(rules).toEqual([
       expect.objectContaining({ rulePriority: 1, selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 25 } }),
       expect.objectContaining({ rulePriority: 2, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' } }),
+      expect.objectContaining({ rulePriority: 3, selection: { tagStatus: 'tagged', tagPrefixList: ['cache-'], countType: 'imageCountMoreThan', countNumber: 2 } }),
     ]);
   });
 
@@ -196,7 +201,7 @@ describe('ContainerImageBuild', () => {
     expect(buildspec).toContain('get-login-password --region \\"$region\\" | docker login --username AWS --password-stdin \\"$registry\\"');
   });
 
-  test('shares one project and the stack\'s one runtime among three builds; each adds its repository, a handle and a wait', () => {
+  test('shares one project and the stack\'s one runtime among three builds; each adds its repository, a wait and a result', () => {
     const s = stack();
     for (const id of ['One', 'Two', 'Three']) {
       new ContainerImageBuild(s, id, { directory: context({ 'site/index.html': id }) });
@@ -209,8 +214,9 @@ describe('ContainerImageBuild', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::ECR::Repository', 3);
-    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 3);
+    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 0);
     template.resourceCountIs('AWS::CloudFormation::WaitCondition', 3);
+    template.resourceCountIs('Custom::CdkImmutableDeploysLookup', 3);
   });
 
   test('grants each role only what it uses, and no grant names one image, context or repository', () => {
@@ -313,8 +319,8 @@ describe('ContainerImageBuild', () => {
 
     const template = Template.fromStack(s);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      // The digest is the data of the build's wait condition: {"<attempt>":"sha256:..."}, its fourth '"'-separated part.
-      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageWait'), 'Data'] }] }] }])] } }],
+      // The digest is what the build's result lookup read back from the repository.
+      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageResult'), 'Id'] }])] } }],
     });
     // The repository's own policy lets the execution role pull; only ECR's login is on the role.
     template.hasResourceProperties('AWS::ECR::Repository', {
@@ -489,14 +495,12 @@ describe('ContainerImageBuild validation', () => {
   test('tokens skip validation and reach the build as they resolve', () => {
     // GIVEN
     const s = stack();
-    const retain = new CfnParameter(s, 'Retain', { type: 'Number' });
     const minutes = new CfnParameter(s, 'Minutes', { type: 'Number' });
     const computeType = new CfnParameter(s, 'ComputeTypeParameter');
 
     // WHEN
     new ContainerImageBuild(s, 'Image', {
       directory: context(),
-      retainImages: retain.valueAsNumber,
       buildTimeout: Duration.minutes(minutes.valueAsNumber),
       computeType: computeType.valueAsString as codebuild.ComputeType,
     });
@@ -508,8 +512,9 @@ describe('ContainerImageBuild validation', () => {
       QueuedTimeoutMinutes: '60',
       ComputeType: { Ref: 'ComputeTypeParameter' },
     });
-    const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0] as any;
-    expect(JSON.stringify(repository.Properties.LifecyclePolicy.LifecyclePolicyText)).toContain('Ref');
+    // retainImages is refused as a token: aws-cdk-lib writes the lifecycle policy as JSON text at synth time (the prop matrix found the token's reference inside it).
+    const retain = new CfnParameter(s, 'Retain', { type: 'Number' });
+    expect(() => new ContainerImageBuild(s, 'Retained', { directory: context(), retainImages: retain.valueAsNumber })).toThrow(/retainImages is an unresolved token, which cannot be taken here: aws-cdk-lib writes the lifecycle policy as JSON text/);
   });
 
   test('a repository of the app with mutable tags is a warning, or an error when asked', () => {
@@ -543,9 +548,9 @@ describe('ContainerImageBuild validation', () => {
     }
   });
 
-  test('a repository with immutable tags gives no warning', () => {
+  test('a repository with immutable tags gives no warning (but that about its build caches, which the cache off removes)', () => {
     const s = stack();
-    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }) });
+    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }), cache: false });
     expect(Annotations.fromStack(s).findWarning('*', Match.anyValue())).toEqual([]);
   });
 

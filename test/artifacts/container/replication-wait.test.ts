@@ -68,8 +68,7 @@ test('replication still in progress when the build ends: the wait completes only
   ecr.on(DescribeImageReplicationStatusCommand).resolves({ replicationStatuses: [{ region: 'us-east-1', registryId: '333333333333', status: 'COMPLETE' }] });
   await stack.advance(1);
 
-  // THEN the wait completes with the digest
+  // THEN the wait completes (its result lookup reads the digest back from the repository)
   expect(await stack.settle()).toBe('complete');
-  expect(stack.wait(FP)?.data).toBe(DIGEST);
-  expect(stack.signals(FP)[0].Reason).toMatch(/replicated to us-east-1 \(333333333333\)/);
+  expect(stack.signals(FP)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
 });

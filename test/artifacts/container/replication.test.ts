@@ -149,7 +149,7 @@ describe('ContainerImageBuild replicateTo', () => {
     const app = new App();
     const bake = new Stack(app, 'Bake', { env: TOOLING });
     const build = new ContainerImageBuild(bake, 'Web', { directory: DIR, replicateTo: [{ region: PROD.region, account: PROD.account }], shareWith: ['222222222222'] });
-    // WHEN services in production and in staging (not a destination) run it
+    // WHEN services in production and in staging (not a destination, but an account it shares with) run it
     const prod = new Stack(app, 'Prod', { env: PROD });
     new ImmutableFargateService(prod, 'Service', { vpc: vpcOf(prod), artifact: build });
     const staging = new Stack(app, 'Staging', { env: { account: '222222222222', region: 'eu-west-1' } });
@@ -261,10 +261,12 @@ describe('ReplicationDestination', () => {
       ImageTagMutability: 'IMMUTABLE',
       EncryptionConfiguration: { EncryptionType: 'AES256' },
     });
-    expect(JSON.parse(created.Properties.LifecyclePolicy).rules).toEqual([expect.objectContaining({
-      selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' },
-    })]);
-    // Replication from this account's other regions needs no registry policy: none is kept.
+    expect(JSON.parse(created.Properties.LifecyclePolicy).rules).toEqual([
+      expect.objectContaining({ selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }),
+      // Replication copies the build caches too: bounded as in the source repository.
+      expect.objectContaining({ selection: { tagStatus: 'tagged', tagPrefixList: ['cache-'], countType: 'imageCountMoreThan', countNumber: 2 }, action: { type: 'expire' } }),
+    ]);
+    // Replication from this account's other regions needs no registry policy: none is set.
     template.resourceCountIs('AWS::ECR::RegistryPolicy', 0);
     expect(lookups(template, 'ecr-registry-policy')).toHaveLength(0);
   });
