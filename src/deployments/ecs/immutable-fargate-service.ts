@@ -546,13 +546,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (props.targetGroup && props.listener) {
       throw this.error({ prop: 'targetGroup', problem: 'and listener are both given', fix: 'Pass targetGroup or listener, not both. With listener, the service creates its own target group.' });
     }
-    if (props.listener && !(props.listener instanceof elbv2.ApplicationListener) && props.listenerPriority === undefined) {
-      throw this.error({
-        prop: 'listener',
-        problem: 'is imported and no listenerPriority is given: aws-cdk-lib cannot make a target group the default action of an imported listener',
-        fix: 'Pass listenerPriority and listenerConditions, so that the service routes through a rule of its own.',
-      });
-    }
     if ((props.targetGroup || props.listener) && port === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
