@@ -131,6 +131,13 @@ describe('ContainerImageBuild removalPolicy', () => {
     ]);
   });
 
+  test('DESTROY with shareWith is refused at synth: deleting the stack would delete images other accounts run, which ECR cannot tell apart', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => image({ shareWith: ['222222222222'], removalPolicy: RemovalPolicy.DESTROY })).toThrow(
+      /^S\/Image \[ContainerImageBuild\]: removalPolicy \(destroy\) would delete, with this stack, the images that accounts 222222222222 may run \(shareWith\).*CannotPullContainerError.*Keep RemovalPolicy.RETAIN \(the default\) for a build whose images other accounts run/);
+    expect(() => image({ shareWith: ['222222222222'] })).not.toThrow();
+  });
+
   test('DESTROY with a repository you pass is refused: it is yours, and stays', () => {
     const stack = new Stack(new App(), 'S', { env: ENV });
     const repository = new ecr.Repository(stack, 'Mine', { imageTagMutability: ecr.TagMutability.IMMUTABLE });

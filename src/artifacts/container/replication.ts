@@ -1,10 +1,15 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CACHE_IMAGES_KEPT, CACHE_TAG_PREFIX, TAG_PREFIX } from './buildspec';
-import { REPLICATED_PREFIX } from './registry-replication';
+import { legacyLogicalId, REPLICATED_PREFIX, retainsLegacy } from './registry-replication';
+import { STATEMENT_SID_PREFIX } from './registry-settings';
+import type { RegistryPolicySpec } from './types';
+import { Fingerprint } from '../../fingerprint';
 import { checkConstraint } from '../../internal/constraints';
 import { constructError, describeConstruct } from '../../internal/errors';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { checkPlaintextSecrets } from '../../internal/secrets';
 
 /**
@@ -63,8 +68,11 @@ const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*
  * manages) and the same retention as the source (without it, ECR creates them with MUTABLE tags), and, for other
  * accounts, the registry policy that lets them replicate.
  *
- * Both are registry-wide: ECR keeps one registry policy per account and region, so this policy
- * replaces any other there; create one `ReplicationDestination` per account and region.
+ * Both are registry-wide. ECR keeps one registry policy per account and region, which others use too
+ * (other replication sources, pull-through cache, a landing zone's baseline): the stack's runtime adds
+ * this destination's statement to it, beside theirs, and takes only that statement out again when the
+ * stack is deleted; a registry that has a policy deploys. A template is one per prefix: create one
+ * `ReplicationDestination` per account, region and prefix.
  *
  * Deploy it before the build stack replicates there: ECR creates the repository on the first
  * replicated push, with the template that exists then.
@@ -76,8 +84,11 @@ export class ReplicationDestination extends Construct {
   /** The repository creation template. */
   public readonly template: ecr.CfnRepositoryCreationTemplate;
 
-  /** The registry policy, when `sourceAccounts` were given. */
-  public readonly registryPolicy?: ecr.CfnRegistryPolicy;
+  /**
+   * The resource that keeps this destination's statement in the registry policy (a deploy-time
+   * lookup of the stack's runtime), when `sourceAccounts` were given.
+   */
+  public readonly registryPolicy?: CustomResource;
 
   constructor(scope: Construct, id: string, props: ReplicationDestinationProps = {}) {
     super(scope, id);
@@ -123,10 +134,50 @@ export class ReplicationDestination extends Construct {
     });
 
     if (accounts.length > 0) {
-      this.registryPolicy = new ecr.CfnRegistryPolicy(this, 'RegistryPolicy', {
+      this.registryPolicy = this.keepStatement(stack, [...new Set(accounts)], prefix);
+    }
+  }
+
+  /**
+   * The statement that lets `accounts` replicate into, and create, repositories under the prefix, kept
+   * in the registry policy by the stack's runtime: its `Sid` is this construct's own, from the stack's
+   * name and the construct's path, so that it is the same on every deploy and no other stack's.
+   */
+  private keepStatement(stack: Stack, accounts: string[], prefix: string): CustomResource {
+    const runtime = DeployTimeRuntime.of(this);
+    const statement = {
+      Sid: `${STATEMENT_SID_PREFIX}ReplicationTo${Fingerprint.ofString(`${Token.isUnresolved(stack.stackName) ? '' : stack.stackName}\n${this.node.path}`).short.slice(0, 12)}`,
+      Effect: 'Allow',
+      Principal: { AWS: accounts.map((account) => `arn:${stack.partition}:iam::${account}:root`) },
+      Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
+      Resource: stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${prefix}/*` }),
+    };
+    const retain = retainsLegacy(this);
+    const spec: RegistryPolicySpec = {
+      Statement: stack.toJsonString(statement),
+      LegacyLogicalId: this.legacyPolicy(stack, accounts, prefix, retain),
+      ...(retain ? { LegacyRetained: 'true' } : {}),
+    };
+    runtime.grant('ecr-registry-policy', [
+      new iam.PolicyStatement({ actions: ['ecr:GetRegistryPolicy', 'ecr:PutRegistryPolicy', 'ecr:DeleteRegistryPolicy'], resources: ['*'] }),
+    ], 'ECR keeps one registry policy per account and region, and IAM scopes its actions to no resource: the runtime changes only this stack\'s own statement in it.');
+    runtime.addLookup(this, { kind: 'ecr-registry-policy', fingerprint: Fingerprint.ofString(JSON.stringify(stack.resolve(spec))).hex, spec: { ...spec } });
+    return this.node.findChild('Lookup') as CustomResource;
+  }
+
+  /**
+   * The logical id of the `AWS::ECR::RegistryPolicy` an earlier version kept at this path
+   * (`RegistryPolicy`), which the runtime refuses to let CloudFormation delete; with the context
+   * `cdk-immutable-deploys:retain-legacy-registry-settings`, that resource stays in the template, as
+   * that version rendered it, with DeletionPolicy Retain.
+   */
+  private legacyPolicy(stack: Stack, accounts: string[], prefix: string, retain: boolean): string {
+    let legacy: CfnResource | undefined;
+    if (retain) {
+      legacy = new ecr.CfnRegistryPolicy(this, 'RegistryPolicy', {
         policyText: {
           Version: '2012-10-17',
-          Statement: [...new Set(accounts)].map((account, i) => ({
+          Statement: accounts.map((account, i) => ({
             Sid: `CdkImmutableDeploysReplication${i}`,
             Effect: 'Allow',
             Principal: { AWS: `arn:${stack.partition}:iam::${account}:root` },
@@ -136,5 +187,6 @@ export class ReplicationDestination extends Construct {
         },
       });
     }
+    return legacyLogicalId(this, 'RegistryPolicy', 'AWS::ECR::RegistryPolicy', legacy);
   }
 }

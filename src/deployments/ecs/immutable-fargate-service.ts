@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
 import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
+import { listenerDefaultActionProblem, warnIfNoRouteToRegistry } from './network-checks';
 import { ServiceShared } from './service-shared';
 import { TARGET_GROUP_DEFAULTS, TARGET_GROUP_LIMITS, unhealthyThresholdFor } from './target-group-defaults';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
@@ -147,7 +148,8 @@ export interface ImmutableFargateServiceProps {
    * Directories that stay writable when the root filesystem is read-only, each a task-scoped volume:
    * empty and owned by root (mode 0755), or a copy of the image's directory when its Dockerfile
    * declares a `VOLUME` at the same path. With an artifact that knows its Dockerfile, a non-root `USER`
-   * without such a `VOLUME` fails synthesis.
+   * without such a `VOLUME` gives a warning (the base image may declare one), or fails synthesis when
+   * the Dockerfile describes the whole image (`FROM scratch`).
    *
    * @default ['/tmp']
    */
@@ -162,7 +164,10 @@ export interface ImmutableFargateServiceProps {
   readonly targetGroup?: elbv2.IApplicationTargetGroup;
 
   /**
-   * An Application Load Balancer listener to route to the tasks, through a new target group.
+   * An Application Load Balancer listener to route to the tasks, through a new target group. Without
+   * `listenerPriority` and `listenerConditions` the target group becomes the listener's default
+   * action, which is an error when the listener has one already, another service was given it, or it
+   * is imported.
    *
    * @default - no listener
    */
@@ -225,7 +230,8 @@ export interface ImmutableFargateServiceProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * Whether tasks get a public IP address.
+   * Whether tasks get a public IP address. Tasks in public subnets need one to reach ECR (or VPC
+   * endpoints); without it, a warning says so.
    *
    * @default false
    */
@@ -353,12 +359,17 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     // validate: what the service owns, then what the deployment needs of the service
     this.validate(resolved);
     const plan = this.deployment._bind({ scope: this, targetGroup: props.targetGroup, hasListener: props.listener !== undefined });
+    if (props.listener && props.listenerPriority === undefined && props.listenerConditions === undefined) {
+      const problem = listenerDefaultActionProblem(this, props.listener);
+      if (problem) throw this.error(problem);
+    }
 
     // create
     this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    warnIfNoRouteToRegistry(this, this.cluster.vpc, props.vpcSubnets, resolved.assignPublicIp);
     this.logGroup = props.logGroup ?? ServiceShared.of(this).logGroup(resolved.logRetention);
     this.taskDefinition = this.createTaskDefinition(resolved);
     this.container = this.addAppContainer(resolved);
@@ -535,13 +546,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (props.targetGroup && props.listener) {
       throw this.error({ prop: 'targetGroup', problem: 'and listener are both given', fix: 'Pass targetGroup or listener, not both. With listener, the service creates its own target group.' });
     }
-    if (props.listener && !(props.listener instanceof elbv2.ApplicationListener) && props.listenerPriority === undefined) {
-      throw this.error({
-        prop: 'listener',
-        problem: 'is imported and no listenerPriority is given: aws-cdk-lib cannot make a target group the default action of an imported listener',
-        fix: 'Pass listenerPriority and listenerConditions, so that the service routes through a rule of its own.',
-      });
-    }
     if ((props.targetGroup || props.listener) && port === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
@@ -595,7 +599,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
    * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A non-root image
    * cannot write to a writable directory without one: it would crash-loop
    * (https://github.com/aws/containers-roadmap/issues/938). Checked when the artifact can say what
-   * its image declares.
+   * its image declares: an error only when the Dockerfile describes the whole image (its stages start
+   * from `scratch`); a base image may declare volumes of its own, so with one it is a warning.
    */
   private checkImageCanWrite(props: ResolvedServiceProps): void {
     const runtime = props.readonlyRootFilesystem && describesImageRuntime(props.artifact) ? props.artifact._imageRuntime() : undefined;
@@ -604,10 +609,18 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (unbacked.length === 0) return;
     const fix = `Declare ${unbacked.length > 1 ? 'them' : 'it'} in the Dockerfile, writable by that user (for example after a chown): VOLUME ${JSON.stringify(unbacked)}; `
       + 'ECS then copies the image\'s directory, with its owner and mode, into the volume. Or set readonlyRootFilesystem: false.';
+    const empty = `${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate`;
     if (runtime.user === undefined) {
       warn(this, 'writable-directory-without-volume',
-        `writableDirectories ${unbacked.join(', ')} ${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate, and the Dockerfile sets no USER: `
+        `writableDirectories ${unbacked.join(', ')} ${empty}, and the Dockerfile sets no USER: `
         + `if the base image runs as a non-root user, it cannot write there and the task fails to start. ${fix}`);
+      return;
+    }
+    if (runtime.baseImage !== undefined) {
+      // The base image may declare a VOLUME there itself, which the Dockerfile does not show: no verdict.
+      warn(this, 'writable-directory-without-volume',
+        `writableDirectories ${unbacked.join(', ')} ${empty}, and the Dockerfile declares no VOLUME there for the image's user (${runtime.user}): `
+        + `unless the base image ${runtime.baseImage} declares one, that user cannot write there and the task fails to start. ${fix}`);
       return;
     }
     throw this.error({

@@ -122,6 +122,11 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   readonly stackId: string;
   readonly logicalId: string;
   /**
+   * On an Update, the spec the resource had before (on a rollback, the failed update's): a lookup
+   * that keeps a part of a shared setting takes out what the old spec put there and the new one does not.
+   */
+  readonly previousSpec?: S;
+  /**
    * When the call must answer CloudFormation (ms since the epoch, on `now`'s clock): a lookup that waits
    * for something to settle (a new KMS grant) stops waiting before it.
    *
@@ -167,6 +172,14 @@ export interface LookupRunner<S = any> {
    * which may be the template's newer ones.
    */
   remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
+  /**
+   * Whether the lookup keeps a part of a setting that others write too (a registry's replication
+   * rules or policy): it writes its part again on every Create and Update, and never answers from the
+   * record of an earlier answer, since another writer may have changed the setting since.
+   *
+   * @default false
+   */
+  readonly keepsSharedSetting?: boolean;
 }
 
 /**

@@ -57,6 +57,7 @@ export async function onLookup(event: LookupRequest, deadline: number, calls: St
     region: process.env.AWS_REGION ?? region,
     stackId: event.StackId,
     logicalId: event.LogicalResourceId,
+    previousSpec: event.RequestType === 'Update' ? (event.OldResourceProperties as Partial<LookupProperties> | undefined)?.Spec : undefined,
     deadline,
     now: () => world.now(),
   };
@@ -83,7 +84,7 @@ export async function onLookup(event: LookupRequest, deadline: number, calls: St
 
 /** The record of a standing version of this lookup made from exactly these properties, if there is one. */
 async function answered(lookup: Lookup, stateRoot: string | undefined, deadline: number, calls: StackCalls): Promise<LookupRecord | undefined> {
-  if (!stateRoot) return undefined;
+  if (!stateRoot || (world.lookups as { [kind: string]: LookupRunner | undefined })[lookup.kind]?.keepsSharedSetting) return undefined;
   const records = await retrying(() => lookupRecords(stateRoot, lookup.logicalId), deadline, calls.policyIsNew);
   const same = records.find((r) => r.fingerprint === lookup.fingerprint && sameSpec(r.spec, lookup.spec));
   if (same) console.log(`${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${same.data}, as its version ${same.physicalId} answered before`);

@@ -23,11 +23,14 @@ export const LOOKUP_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysLookup';
  * The lookups the runtime knows: each resolves a fingerprint to the exact artifact, at once. A
  * `key-grant` is the one that also makes something: the KMS grant that lets this account's Auto
  * Scaling role use another account's key (its "fingerprint" is that of the key and the grantee), and
- * that it retires again when its resource is deleted. A `job-result` reads back, from AWS and by the
- * fingerprint, what one of the stack's own jobs made, once the job's wait completed: the wait says
+ * that it retires again when its resource is deleted. `ecr-replication` and `ecr-registry-policy`
+ * keep this stack's part of a registry-wide ECR setting (its replication rules and the repositories
+ * they replicate; its statement of the registry policy), beside what others put there, and take only
+ * their own part out again when their resource is deleted. A `job-result` reads back, from AWS and by
+ * the fingerprint, what one of the stack's own jobs made, once the job's wait completed: the wait says
  * when, never what. Its spec names the job's kind (`JobKind`) and its wait (`Key`).
  */
-export type LookupKind = 'ami-lookup' | 'image-lookup' | 'key-grant' | 'job-result';
+export type LookupKind = 'ami-lookup' | 'image-lookup' | 'key-grant' | 'job-result' | 'ecr-replication' | 'ecr-registry-policy';
 
 /** The attribute of a lookup resource that holds what it resolved (an AMI id, an image digest). */
 export const LOOKUP_ATTRIBUTE = 'Id';

@@ -13,6 +13,8 @@ import { keyGrant } from '../../artifacts/ami/key-grant-job';
 import { amiLookup } from '../../artifacts/ami/lookup-job';
 import { containerBuild } from '../../artifacts/container/build-job';
 import { imageLookup } from '../../artifacts/container/lookup-job';
+import { ecrRegistryPolicy } from '../../artifacts/container/registry-policy-job';
+import { ecrReplication } from '../../artifacts/container/replication-job';
 
 export const RUNNERS: { [kind in JobKind]: JobRunner } = {
   'container-build': containerBuild,
@@ -28,6 +30,8 @@ export const LOOKUPS: { [kind in Exclude<LookupKind, 'job-result'>]: LookupRunne
   'ami-lookup': amiLookup,
   'image-lookup': imageLookup,
   'key-grant': keyGrant,
+  'ecr-replication': ecrReplication,
+  'ecr-registry-policy': ecrRegistryPolicy,
 };
 
 /** What marks a held artifact as kept, by kind. */

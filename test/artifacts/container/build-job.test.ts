@@ -133,6 +133,8 @@ beforeEach(() => {
   codebuild.reset();
   ecr.reset();
   logs.reset();
+  // By default the fingerprint tag does not exist: start builds it.
+  ecr.on(DescribeImagesCommand, BY_TAG).rejects(awsError('ImageNotFoundException'));
   jest.spyOn(console, 'log').mockImplementation(() => {});
 });
 
@@ -341,7 +343,7 @@ describe('start', () => {
 
   test('with the cache on, a repository that cannot be listed builds without a cache image', async () => {
     // GIVEN
-    ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'not authorized', 403));
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).rejects(awsError('AccessDeniedException', 'not authorized', 403));
     // WHEN
     await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
     // THEN
@@ -366,7 +368,7 @@ describe('start', () => {
     // WHEN
     const started = await containerBuild.start(job(), ATTEMPT);
     // THEN
-    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/Cannot have more than 1 builds in queue.*for BUILD_GENERAL1_MEDIUM in Service Quotas \(CodeBuild, "Concurrently running builds"\)/) });
+    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/Cannot have more than 1 builds in queue.*five times.*for BUILD_GENERAL1_MEDIUM in Service Quotas \(AWS CodeBuild, "Concurrently running builds for ARM\/Medium environment"\)/) });
   });
 
   test('other errors of StartBuild propagate', async () => {
@@ -612,8 +614,45 @@ describe('idempotency and in-progress states (issue 17)', () => {
   });
 
   test('a build CodeBuild describes without a status yet is still in progress, not failed', async () => {
-    projectBuilds(build(3, undefined as any, { currentPhase: 'QUEUED' }));
-    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase QUEUED' });
+    projectBuilds(build(3, undefined as any, { currentPhase: 'PROVISIONING' }));
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase PROVISIONING' });
+  });
+
+  test('a build waiting in CodeBuild\'s queue (every concurrent build of its compute type busy) is pending, and says for which quota', async () => {
+    // GIVEN: StartBuild succeeded; the build is IN_PROGRESS in phase QUEUED
+    projectBuilds(build(3, 'IN_PROGRESS', { currentPhase: 'QUEUED' }));
+    // WHEN / THEN
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({
+      state: 'pending',
+      detail: 'build cib-project:3 is in phase QUEUED: it waits in CodeBuild\'s queue for a free build of ARM/Medium',
+    });
+    await expect(containerBuild.check(job({ Platform: 'linux/amd64', ComputeType: '' }), 'cib-project:3')).resolves.toMatchObject({ detail: expect.stringMatching(/free build of Linux\/Small$/) });
+  });
+
+  test.each([
+    ['TIMED_OUT in phase QUEUED', [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'QUEUED', phaseStatus: 'TIMED_OUT' }, { phaseType: 'COMPLETED' }]],
+    ['no phase after QUEUED', [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'QUEUED' }]],
+  ])('a build removed from CodeBuild\'s queue (%s) fails naming the concurrency quota, not as a broken build', async (_case, phases) => {
+    // GIVEN
+    projectBuilds(build(5, 'TIMED_OUT', { phases: phases as BuildPhase[], queuedTimeoutInMinutes: 480, logs: undefined }));
+    imageMissing();
+    // WHEN
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:5'));
+    // THEN
+    expect(reason).toMatch(/^App\/Image: image build cib-project:5 waited 480 minutes in CodeBuild's queue without starting, and CodeBuild removed it \(TIMED_OUT\)\./);
+    expect(reason).toMatch(/Service Quotas \(AWS CodeBuild, "Concurrently running builds for ARM\/Medium environment"; new accounts may have 1\)/);
+    expect(reason).not.toMatch(/Log tail/);
+    expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+  });
+
+  test('a build that left the queue and failed later is a broken build: its phase and log tail, no word of the quota', async () => {
+    const phases: BuildPhase[] = [{ phaseType: 'QUEUED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'PROVISIONING', phaseStatus: 'SUCCEEDED' }, { phaseType: 'BUILD', phaseStatus: 'FAILED' }];
+    projectBuilds(build(6, 'FAILED', { phases }));
+    imageMissing();
+    logLines('error: step 3 failed');
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:6'));
+    expect(reason).toMatch(/Failed phase: BUILD FAILED/);
+    expect(reason).not.toMatch(/quota/i);
   });
 
   test.each(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'])('a build that ended %s without its image fails', async (status) => {
@@ -663,7 +702,8 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     projectBuilds();
     startsBuild(1);
     await containerBuild.start(job({ Cache: 'false' }), ATTEMPT);
-    expect(ecr.calls()).toHaveLength(0);
+    // Only the fingerprint tag is looked up (it does not exist): no listing for a cache image.
+    expect(ecr.calls().map((c) => c.args[0].input)).toEqual([expect.objectContaining(BY_TAG)]);
     expect(startEnv()[BUILD_ENV.CACHE_FROM]).toEqual('');
     expect(startEnv()[BUILD_ENV.CACHE_TAG]).toEqual('');
   });
@@ -818,7 +858,7 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   test('a cache image that cannot be listed is logged with why, and the build goes on without it', async () => {
     projectBuilds();
     startsBuild(1);
-    ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform ecr:DescribeImages', 403));
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).rejects(awsError('AccessDeniedException', 'not authorized to perform ecr:DescribeImages', 403));
     await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
     expect((console.log as jest.Mock).mock.calls.map((c) => c.join(' '))).toContainEqual(expect.stringMatching(/^No cache image: AccessDeniedException: not authorized/));
   });

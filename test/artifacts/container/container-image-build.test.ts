@@ -138,7 +138,7 @@ describe('ContainerImageBuild', () => {
   test('passes every build setting to its job as strings', () => {
     const s = stack();
     const image = new ContainerImageBuild(s, 'Image', {
-      directory: context({ 'docker/app.Dockerfile': 'FROM scratch\n' }),
+      directory: context({ 'docker/app.Dockerfile': 'FROM scratch AS runtime\n' }),
       file: 'docker/app.Dockerfile',
       buildArgs: { VERSION: '1.2.3', CHANNEL: 'stable' },
       target: 'runtime',
@@ -150,7 +150,8 @@ describe('ContainerImageBuild', () => {
     });
 
     const job = jobOf(Template.fromStack(s), 'Stack/Image');
-    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: '5100' });
+    // 20 minutes of build, 480 of CodeBuild's queue (its maximum, within the wait's 12 hours), 5 of margin
+    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: String((20 + 480 + 5) * 60) });
     expect(job.Spec).toEqual({
       ProjectName: { Ref: expect.stringMatching(/^cdkimmutabledeploysContainerImageBuildProjectLinuxArm64/) },
       RepositoryUri: expect.anything(),
@@ -164,10 +165,26 @@ describe('ContainerImageBuild', () => {
       Cache: 'false',
       ComputeType: 'BUILD_GENERAL1_MEDIUM',
       TimeoutMinutes: '20',
-      QueuedTimeoutMinutes: '60',
+      QueuedTimeoutMinutes: '480',
       RequireImmutableTags: 'true',
       PullRegistries: '',
     });
+  });
+
+  test.each([
+    [30, 480],
+    [300, 415],
+    [655, 60],
+  ])('a %i-minute build may wait %i minutes in CodeBuild\'s queue: what the wait condition\'s 12 hours leave, at most CodeBuild\'s 480', (build, queue) => {
+    // GIVEN: below a full queue, StartBuild succeeds and the build waits for a free concurrent build
+    const s = stack();
+    // WHEN
+    new ContainerImageBuild(s, 'Image', { directory: context(), buildTimeout: Duration.minutes(build) });
+    // THEN
+    const job = jobOf(Template.fromStack(s), 'Stack/Image');
+    expect(job.Spec.QueuedTimeoutMinutes).toBe(String(queue));
+    expect(Number(job.TimeoutSeconds)).toBe((build + queue + 5) * 60);
+    expect(Number(job.TimeoutSeconds)).toBeLessThanOrEqual(12 * 3600);
   });
 
   test('logs in to every ECR registry the Dockerfile or a build argument pulls from (a base image of another account or region)', () => {
@@ -216,7 +233,12 @@ describe('ContainerImageBuild', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64/), 'Arn'] },
       },
       { Action: 'logs:GetLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64Logs/), 'Arn'] } },
-      { Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] } },
+      // whether the fingerprint tag exists, whether ECR replicated it, and the restore of an archived image
+      {
+        Action: ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
+      },
     ]));
 
     // THEN: the project reads the CDK assets bucket's objects (named by content) and may log in to ECR
@@ -283,7 +305,7 @@ describe('ContainerImageBuild', () => {
     const imported = ecr.Repository.fromRepositoryName(strict, 'Imported', 'team/app');
     new ContainerImageBuild(strict, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
     expect(runtimeStatements(Template.fromStack(strict))).toContainEqual({
-      Action: ['ecr:DescribeImages', 'ecr:DescribeRepositories'],
+      Action: ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass', 'ecr:DescribeRepositories'],
       Effect: 'Allow',
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
     });
@@ -393,7 +415,7 @@ describe('ContainerImageBuild fingerprint', () => {
   });
 
   test('changes with the platform and the target', () => {
-    const dir = context();
+    const dir = context({ Dockerfile: 'FROM public.ecr.aws/docker/library/nginx:1.27-alpine AS test\nCOPY site/ /usr/share/nginx/html/\n' });
     expect(tagOf(dir, { platform: ContainerPlatform.LINUX_ARM64 })).not.toEqual(tagOf(dir, { platform: ContainerPlatform.LINUX_AMD64 }));
     expect(tagOf(dir, { target: 'test' })).not.toEqual(tagOf(dir));
   });
@@ -440,7 +462,7 @@ describe('ContainerImageBuild validation', () => {
 
   test.each([
     [Duration.minutes(656), /buildTimeout \(10 hours 56 minutes\) must be whole minutes from 5 to 655/],
-    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, 60 minutes of queue included/],
+    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, at least 60 minutes of CodeBuild's queue included/],
     [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 655/],
     [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
   ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {

@@ -50,7 +50,7 @@ describe('image lookup', () => {
   test('not found (never built, or deleted or expired): names the fingerprint, the repository, its account and region, this account, and what to do', async () => {
     ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
     await expect(imageLookup.lookup(lookup())).rejects.toThrow(new RegExp(
-      `Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint\\(\\) found no image tagged fp-${FP} \\(fingerprint ${FP}\\) in repository web of account ${TOOLING} in eu-west-1, looking from account ${STAGING} \\(eu-central-1\\)\\..*Deploy the stack that builds this fingerprint first.*retainImages.*A replica \\(replicateTo\\) appears some time after the push`, 's'));
+      `Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint\\(\\) found no image tagged fp-${FP} \\(fingerprint ${FP}\\) in repository web of account ${TOOLING} in eu-west-1, looking from account ${STAGING} \\(eu-central-1\\)\\..*Deploy the stack that builds this fingerprint first.*retainImages.*A replica \\(replicateTo\\) is there once the build stack.s deploy ends`, 's'));
   });
 
   test('not shared: the repository policy refuses this account, and the message says to add it to shareWith', async () => {
@@ -97,7 +97,7 @@ describe('image lookup: whole messages (mutation testing, issue 17)', () => {
     expect(await failure()).toBe(`${HEAD} found no ${WHERE} for fingerprint ${FP}, looking from account ${STAGING} (eu-central-1).\nWhat to do: Pass the repository the ContainerImageBuild pushes to (its repositoryArn), and deploy the build stack first.`);
     ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
     expect(await failure()).toBe(`${HEAD} found no image tagged fp-${FP} (fingerprint ${FP}) in ${WHERE}, looking from account ${STAGING} (eu-central-1).\nWhat to do: Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository's lifecycle rules expired it (retainImages) or someone deleted the tag. `
-      + 'A replica (replicateTo) appears some time after the push: deploy again in a few minutes; ECR copies only images pushed after replication was configured, so an image built before it is never copied (change an input to build it anew).');
+      + 'A replica (replicateTo) is there once the build stack\'s deploy ends, which waits for ECR to copy it; ECR copies only images pushed or restored after replication was configured, so for an image built before, start a replication backfill (aws ecr start-replication-backfill) or change an input to build it anew.');
   });
 
   test('one ECR client per region, reused', async () => {

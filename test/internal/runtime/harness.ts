@@ -244,7 +244,7 @@ export class StackHarness {
     world.retryDelayMs = 0;
     world.sleep = async (ms: number) => { this.now += ms; };
     world.runners = { 'container-build': this.builds, 'ami-bake': this.builds };
-    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups };
+    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups, 'ecr-replication': this.lookups, 'ecr-registry-policy': this.lookups };
     world.keepers = { ami: this.keeper };
     process.env.CID_STATE_PATH = STATE_PATH;
     process.env.CID_POLL_RULE = 'app-jobs-poll';

@@ -155,7 +155,7 @@ describe('DeployTimeRuntime', () => {
 
   test('its policy grants every AWS command the runtime and its jobs send, and nothing else but the dependent actions AWS documents', () => {
     // GIVEN the commands of the runtime and of every job
-    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/ami/hold-job.ts',
+    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/container/image-state-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/ami/hold-job.ts',
       'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
     // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
     // components and the key; the first bake of an account creates Image Builder's service-linked role;

@@ -21,7 +21,7 @@ test('outside tests the runtime keeps the real clock, the jobs\' code and a firs
   expect(Math.abs(DEFAULTS.now() - Date.now())).toBeLessThan(1_000);
   expect(DEFAULTS.retryDelayMs).toBe(500);
   expect(Object.keys(DEFAULTS.runners).sort()).toEqual(['ami-bake', 'container-build']);
-  expect(Object.keys(DEFAULTS.lookups).sort()).toEqual(['ami-lookup', 'image-lookup', 'key-grant']);
+  expect(Object.keys(DEFAULTS.lookups).sort()).toEqual(['ami-lookup', 'ecr-registry-policy', 'ecr-replication', 'image-lookup', 'key-grant']);
 });
 
 describe('deploy-time runtime: errors and edges', () => {
