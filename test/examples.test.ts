@@ -1,6 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import { defaultVpcContext, defaultVpcKey } from './default-vpc';
 import { jobsOf } from './internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from './kit';
+import { defaultVpcApp } from '../examples/default-vpc';
 import { promotionApp } from '../examples/promotion';
 import { ExampleStack } from '../examples/stack';
 
@@ -67,5 +69,27 @@ describe('the reference promotion app (examples/app.ts)', () => {
       const grants = Object.values<any>(Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysLookup')).filter((l) => l.Properties.Kind === 'key-grant');
       expect(grants.map((g) => g.Properties.Spec.KeyArn)).toEqual([expect.stringContaining(`:kms:${stack.region}:${bake.stack.account}:key/`)]);
     }
+  });
+});
+
+describe('the default-VPC app (examples/default-vpc.ts)', () => {
+  test('synthesizes valid and clean against a default VPC of public subnets only: public IPs for the tasks, public subnets for the fleet, the Bake stack first', () => {
+    // GIVEN a default VPC as a real account has it (public subnets only)
+    const env = { account: '111111111111', region: 'us-east-1' };
+    const app = newTestApp({ context: { [defaultVpcKey(env.account, env.region)]: defaultVpcContext(['us-east-1a', 'us-east-1b']) } });
+
+    // WHEN
+    const { bakeStack, serviceStack } = defaultVpcApp(app, env);
+
+    // THEN
+    for (const stack of [bakeStack, serviceStack]) {
+      expect({ stack: stack.node.path, findings: describeFindings(validate(stack).findings) }).toEqual({ stack: stack.node.path, findings: [] });
+    }
+    expect(serviceStack.dependencies).toContain(bakeStack);
+    const template = Template.fromStack(serviceStack);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED', Subnets: ['subnet-0a1b2c3d4e5f60710', 'subnet-0a1b2c3d4e5f60711'] } },
+    });
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { VPCZoneIdentifier: ['subnet-0a1b2c3d4e5f60710', 'subnet-0a1b2c3d4e5f60711'] });
   });
 });
