@@ -148,8 +148,10 @@ project.addTask('benchmark', {
 });
 
 // The deploy-time runtime (issue 9): one handler, one `lambda.SingletonFunction` per stack however many
-// artifacts it builds. esbuild bundles it into assets/ for the Node.js 24 Lambda runtime, which ships
-// AWS SDK v3, so the SDK stays out of the bundle. The function's construct is written by hand
+// artifacts it builds. It runs on aws-cdk-lib's `Runtime.NODEJS_LATEST` (runtime-function.ts), which
+// is Node.js 24 in aws-cdk-lib 2.271.0, the floor of the peer range, and never older after it: esbuild
+// bundles it into assets/ for Node.js 24, which every runtime it can run on runs. Lambda's Node.js
+// runtimes ship AWS SDK v3, so the SDK stays out of the bundle. The function's construct is written by hand
 // (runtime-function.ts), not generated: it stages this bundle without an S3 bucket construct, whose
 // import loads aws-cdk-lib's region tables (about 80 ms of every synth).
 project.bundler.addBundle('src/internal/runtime/runtime.singleton-lambda.ts', {
