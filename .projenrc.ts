@@ -9,11 +9,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
   authorAddress: 'maintainers@cdk-immutable-deploys.dev',
   authorOrganization: true,
   repositoryUrl: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys.git',
+  homepage: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys#readme',
+  bugsUrl: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys/issues',
   license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
+  // No source maps in lib/: inline, with the sources inlined too, they were 70 % of lib/'s bytes, and
+  // they point a stack trace at src/*.ts, which does not ship. Without them a trace names the
+  // lib/*.js line that ran: tsc's ES2022 output is the source without its types, as readable.
+  // (ts-jest and ts-node map the tests' traces to src/ by themselves.)
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
 
   // GitHub workflows (RELEASING.md): `build` on every pull request, with projen's self-mutation
   // check; `release` on every push to main, which bumps the version from the conventional commits
@@ -172,8 +179,10 @@ project.eslint?.allowDevDeps('src/**/*-job.ts');
 project.eslint?.allowDevDeps('src/plan/online.ts');
 
 // The npm package ships what users run, by an allowlist (test/package.test.ts packs it and checks):
-// - package.json, README.md, LICENSE (npm adds them whatever the rules), API.md, .jsii (the
-//   assembly the other languages load), the bundled dependencies (yaml);
+// - package.json, README.md, LICENSE (npm adds them whatever the rules), CHANGELOG.md (below), .jsii
+//   (the assembly the other languages load, and Construct Hub's API reference), the bundled
+//   dependencies (yaml, without its browser build: below). Not API.md: the same reference as the
+//   doc comments of the .d.ts files an editor shows, and Construct Hub renders its own from .jsii;
 // - assets/: the deploy-time code, bundled by esbuild;
 // - lib/: the .js and .d.ts of the library's modules only: those src/index.ts reaches through its
 //   imports and exports, transitively, type-only imports included (a shipped .d.ts names them), and
@@ -188,7 +197,7 @@ const npmignore = project.npmignore!;
 npmignore.removePatterns('!/lib/', '!/lib/**/*.js', '!/lib/**/*.d.ts', '!/assets/', '!.jsii');
 npmignore.exclude('/*');
 // `!.jsii` exactly as jsii-pacmak writes it: package:js appends it to .npmignore when it is missing.
-npmignore.include('/API.md', '.jsii', '/assets/', '/lib/');
+npmignore.include('/CHANGELOG.md', '.jsii', '/assets/', '/lib/');
 npmignore.exclude('/lib/**');
 npmignore.include('/lib/**/');
 // - and the plan command (issue 15, `bin` below): lib/plan/cli.js and the modules it reaches, among
@@ -198,6 +207,25 @@ for (const module of new Set([...libraryModules('src'), ...libraryModules('src',
   npmignore.include(`/lib/${module}.js`, `/lib/${module}.d.ts`);
 }
 npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));
+
+// Before each build (pre-compile, after the bundle), what the package ships besides the compiled code:
+// - CHANGELOG.md: in a release, the notes `bump` wrote to dist/changelog.md for the version it
+//   releases; always, the link to every release's notes (projenrc/changelog.ts). Not in git.
+// - yaml (bundled) without its browser build (browser/, about 280 KB): a bundled dependency ships
+//   as it lies in node_modules (with its own `files`), and Node loads yaml's dist/ (the `node`
+//   condition of its `exports`, and `main`), never browser/, which only bundlers for browsers pick.
+const releasesUrl = `${project.package.manifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')}/releases`;
+project.gitignore.exclude('/CHANGELOG.md');
+const changelog = project.addTask('changelog', {
+  description: 'Write CHANGELOG.md (this release\'s notes, and where every release\'s are)',
+  exec: `ts-node --project projenrc/tsconfig.json projenrc/changelog.ts ${releasesUrl}`,
+});
+const pruneBundled = project.addTask('prune-bundled', {
+  description: 'Leave the bundled yaml\'s browser build out of the package',
+  exec: 'rm -rf node_modules/yaml/browser',
+});
+project.preCompileTask.spawn(changelog);
+project.preCompileTask.spawn(pruneBundled);
 
 // Mutation testing (issue 17, test/MUTATION.md): `npx projen mutation`, or one file with
 // `MUTATE=src/internal/failure.ts npx projen mutation`. StrykerJS with its jest runner and
