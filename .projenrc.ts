@@ -122,6 +122,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-kms',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
+    // The base of the tests' environment (test/jest-environment.ts), jest's own.
+    'jest-environment-node@^30',
   ],
 
   eslintOptions: {
@@ -135,8 +137,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     // Snapshots are asserted, never silently rewritten.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // No coverage table in the test log (`npx projen coverage` writes the reports when wanted).
+    coverageText: false,
     jestConfig: {
       testTimeout: 60_000,
+      // Nothing reads coverage (no threshold, no upload; mutation testing measures the tests), and
+      // V8's precise coverage slows every synthesis: `npx projen coverage` collects it on demand.
+      collectCoverage: false,
+      // One CloudFormation validator engine per worker instead of one per test file (about 5 s of
+      // CPU each), and console output only for failed tests: test/jest-environment.ts says how.
+      testEnvironment: '<rootDir>/test/jest-environment.ts',
+      moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/cloudformation-validate.ts' },
     },
   },
 
@@ -207,6 +218,13 @@ for (const module of new Set([...libraryModules('src'), ...libraryModules('src',
   npmignore.include(`/lib/${module}.js`, `/lib/${module}.d.ts`);
 }
 npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));
+
+// Coverage on demand (the test task collects none): reports in coverage/, a summary in the log.
+project.addTask('coverage', {
+  description: 'Run every test with coverage (reports in coverage/)',
+  exec: 'jest --coverage --coverageReporters=text-summary --coverageReporters=lcov --coverageReporters=json',
+  receiveArgs: true,
+});
 
 // Before each build (pre-compile, after the bundle), what the package ships besides the compiled code:
 // - CHANGELOG.md: in a release, the notes `bump` wrote to dist/changelog.md for the version it
