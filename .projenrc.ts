@@ -283,6 +283,12 @@ project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 project.tsconfigDev.addExclude('bench');
 project.eslint?.addIgnorePattern('bench/');
 
+// The other end of the peer range: after the build (which tests against the dev dependencies'
+// aws-cdk-lib 2.271.0, the floor), the type check, the security baseline and the example apps
+// against the newest aws-cdk-lib, constructs and cdk-nag on npm, as a user's `cdk init` gets them.
+// `.ci/run` runs it too.
+project.buildWorkflow?.addPostBuildSteps({ name: 'Newest aws-cdk-lib, constructs and cdk-nag', run: '.ci/newest' });
+
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
 
