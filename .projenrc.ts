@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, TextFile } from 'projen';
 import { HANDLER_SUFFIXES, libraryModules, PLAN_CLI } from './projenrc/package-contents';
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -147,6 +147,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // One CloudFormation validator engine per worker instead of one per test file (about 5 s of
       // CPU each), and console output only for failed tests: test/jest-environment.ts says how.
       testEnvironment: '<rootDir>/test/jest-environment.ts',
+      // A worker per core: jest's default (cores - 1) runs the whole suite in one process on the
+      // 2-core machines we have, on one core, growing to 4 GB; two workers peak near 0.6 GB of heap each.
+      maxWorkers: '100%',
       moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/cloudformation-validate.ts' },
     },
   },
@@ -269,6 +272,12 @@ project.tsconfigDev.addExclude('reports');
 // deploy-time functions run on the Lambda runtime chosen above, whatever Node synthesizes them.
 // (`minNodeVersion` would say the same but also re-pin @types/node to ^20, a new lockfile.)
 project.package.addEngine('node', '>= 20.0.0');
+// Contributors need more: the release tooling (commit-and-tag-version 13 and its conventional-changelog
+// packages) wants Node.js 22 or later (17 EBADENGINE warnings on 20), and jsii and the AWS SDK warn that
+// 20 is end-of-life. The workflows run 24 (workflowNodeVersion), which .nvmrc gives nvm, fnm and
+// volta users; on an older Node.js, npm says so once, in this project's own words, and goes on.
+new TextFile(project, '.nvmrc', { lines: ['24'] });
+project.package.file.addOverride('devEngines.runtime', { name: 'node', version: '>=22', onFail: 'warn' });
 
 // `npx projen build` packages JavaScript only (dist/js), on every machine, as it does in CI. Outside
 // CI projen would package all five languages, and jsii-pacmak's Python, Java, .NET and Go builds
