@@ -122,7 +122,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-kms',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
-    // The base of the tests' environment (test/jest-environment.ts), jest's own.
+    // The base of the tests' environment (test/jest-environment.js), jest's own.
     'jest-environment-node@^30',
   ],
 
@@ -145,8 +145,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // V8's precise coverage slows every synthesis: `npx projen coverage` collects it on demand.
       collectCoverage: false,
       // One CloudFormation validator engine per worker instead of one per test file (about 5 s of
-      // CPU each), and console output only for failed tests: test/jest-environment.ts says how.
-      testEnvironment: '<rootDir>/test/jest-environment.ts',
+      // CPU each), and console output only for failed tests: test/jest-environment.js says how.
+      testEnvironment: '<rootDir>/test/jest-environment.js',
       // A worker per core: jest's default (cores - 1) runs the whole suite in one process on the
       // 2-core machines we have, on one core, growing to 4 GB; two workers peak near 0.6 GB of heap each.
       maxWorkers: '100%',
@@ -273,11 +273,11 @@ project.tsconfigDev.addExclude('reports');
 // (`minNodeVersion` would say the same but also re-pin @types/node to ^20, a new lockfile.)
 project.package.addEngine('node', '>= 20.0.0');
 // Contributors need more: the release tooling (commit-and-tag-version 13 and its conventional-changelog
-// packages) wants Node.js 22 or later (17 EBADENGINE warnings on 20), and jsii and the AWS SDK warn that
-// 20 is end-of-life. The workflows run 24 (workflowNodeVersion), which .nvmrc gives nvm, fnm and
-// volta users; on an older Node.js, npm says so once, in this project's own words, and goes on.
+// packages) wants Node.js 22 or later (17 EBADENGINE warnings from `npm ci` on 20), and jsii and the
+// AWS SDK warn that 20 is end-of-life. The workflows run 24 (workflowNodeVersion), which .nvmrc gives
+// nvm, fnm and volta users. (Not `devEngines.runtime`: npm 11 checks it on every npm and npx command,
+// so on 20 each `npx projen ...` would print seven more lines.)
 new TextFile(project, '.nvmrc', { lines: ['24'] });
-project.package.file.addOverride('devEngines.runtime', { name: 'node', version: '>=22', onFail: 'warn' });
 
 // `npx projen build` packages JavaScript only (dist/js), on every machine, as it does in CI. Outside
 // CI projen would package all five languages, and jsii-pacmak's Python, Java, .NET and Go builds
@@ -300,6 +300,10 @@ project.buildWorkflow?.addPostBuildSteps({ name: 'Newest aws-cdk-lib, constructs
 
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The tests' environment is JavaScript (StrykerJS loads it with Node's require), type-checked with
+// the rest: `// @ts-check` in it.
+project.tsconfigDev.addInclude('test/jest-environment.js');
+project.tsconfigDev.file.addOverride('compilerOptions.allowJs', true);
 
 // Every code sample in the README and in doc comments compiles: Construct Hub translates them
 // into Python, Java, C# and Go.
