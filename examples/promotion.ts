@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
+import { Annotations, App, CfnOutput, Duration, Stack, Stage, StageProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -34,8 +34,8 @@ const REPOSITORY_PREFIX = 'immutable-deploys-example';
 const REPOSITORY = `${REPOSITORY_PREFIX}/web`;
 /**
  * The keys that encrypt the AMI in each region, as the tooling account shows them (the Bake stack's
- * `AmiKeyArn` output, and the key behind `alias/immutable-deploys-example-ami` in eu-west-1): put
- * yours. A KMS grant names a key by its ARN, never by an alias.
+ * `AmiKeyArn` output, and the replica of a multi-Region key in eu-west-1): put yours. A KMS grant
+ * names a key by its ARN, never by an alias.
  */
 export const AMI_KEY_ARNS = {
   [BAKE_REGION]: `arn:aws:kms:${BAKE_REGION}:${ACCOUNTS.tooling}:key/1a2b3c4d-5e6f-1a2b-3c4d-5e6f1a2b3c4d`,
@@ -72,8 +72,10 @@ export class BakeStage extends Stage {
       testSteps: [BakeStep.shell(['rpm -q nginx', 'systemctl is-enabled nginx'])],
       buildTimeout: Duration.hours(2),
       rootVolumeKey: key,
-      // The copy in eu-west-1 is encrypted with a key of that region that both accounts may use.
-      distribution: { accounts: others, regions: [PRODUCTION_REGION], kmsKeyId: 'alias/immutable-deploys-example-ami' },
+      // The copy in eu-west-1 is encrypted with a key of that region (a multi-Region replica here). KMS never
+      // copies a key policy between replicas: that key's own policy must allow what AmiKey's does (README:
+      // "A key in another region").
+      distribution: { accounts: others, regions: [PRODUCTION_REGION], kmsKeyId: AMI_KEY_ARNS[PRODUCTION_REGION] },
       retainImages: 5,
     });
     const repository = new ecr.Repository(this.stack, 'WebRepository', {
@@ -83,6 +85,8 @@ export class BakeStage extends Stage {
       encryption: ecr.RepositoryEncryption.KMS,
     });
     repository.addLifecycleRule({ rulePriority: 1, description: 'Keep the last 20 fingerprint images', tagPrefixList: ['fp-'], maxImageCount: 20 });
+    // Each build writes a cache of every stage of its Dockerfile, tagged cache-<arch>-<fingerprint>: keep the newest two.
+    repository.addLifecycleRule({ rulePriority: 2, description: 'Keep the last 2 build caches', tagPrefixList: ['cache-'], maxImageCount: 2 });
     this.image = new ContainerImageBuild(this.stack, 'WebImage', {
       directory: path.join(__dirname, 'container-app'),
       platform: ContainerPlatform.LINUX_ARM64,
@@ -92,6 +96,7 @@ export class BakeStage extends Stage {
       // Production pulls from its own registry in its own region: the same tag, the same digest.
       replicateTo: [{ region: PRODUCTION_REGION, account: ACCOUNTS.production }],
     });
+    Annotations.of(this.image).acknowledgeWarning('cdk-immutable-deploys:build-cache-retention', 'WebRepository keeps the last 2 cache- images (its lifecycle rule 2).');
     new CfnOutput(this.stack, 'AmiKeyArn', {
       value: key.keyArn,
       description: 'The key that encrypts the baked AMIs here: the other stages name it (AMI_KEY_ARNS)',

@@ -32,9 +32,10 @@ const bake = new AmiBake(stack, 'Web', {
   buildTimeout: Duration.hours(2),
   retainImages: 2,
   logRetention: logs.RetentionDays.ONE_WEEK,
+  // An integration test leaves nothing behind: the AMI, its snapshots, the Image Builder resources and
+  // the build log group (which the runtime creates, not the stack) go with the stack.
+  removalPolicy: RemovalPolicy.DESTROY,
 });
-// An integration test leaves no log group behind (the lifecycle policy cleans up the AMIs).
-bake.logGroup.applyRemovalPolicy(RemovalPolicy.DESTROY);
 
 new CfnOutput(stack, 'AmiId', { value: bake.amiId });
 

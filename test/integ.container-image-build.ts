@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, App, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { ContainerImageBuild, ContainerPlatform } from '../src';
@@ -23,6 +23,9 @@ const repository = new ecr.Repository(stack, 'Repository', {
   removalPolicy: RemovalPolicy.DESTROY,
   emptyOnDelete: true,
 });
+
+// Each build writes a build cache of every stage, tagged cache-<arch>-<fingerprint>: keep the newest two.
+repository.addLifecycleRule({ rulePriority: 1, description: 'Keep the last 2 build caches', tagPrefixList: ['cache-'], maxImageCount: 2 });
 
 const directory = path.join(__dirname, 'artifacts', 'container', 'fixtures', 'app');
 const images = [
@@ -48,6 +51,7 @@ const integ = new IntegTest(app, 'ContainerImageBuildTest', {
 });
 
 for (const image of images) {
+  Annotations.of(image).acknowledgeWarning('cdk-immutable-deploys:build-cache-retention', 'The repository keeps the last 2 cache- images (its lifecycle rule).');
   new CfnOutput(stack, `${image.node.id}ImageUri`, { value: image.imageUri });
   // The image exists in ECR by the digest the deployment returned, under its fingerprint tag.
   integ.assertions

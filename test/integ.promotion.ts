@@ -18,7 +18,7 @@
  */
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, App, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AmiArtifact, AmiBake, BakeStep, BaseImage, ContainerArtifact, ContainerImageBuild, ReplicationDestination } from '../src';
@@ -67,6 +67,8 @@ const repository = new ecr.Repository(bakeStack, 'Repository', {
   removalPolicy: RemovalPolicy.DESTROY,
   emptyOnDelete: true,
 });
+// Each build writes a build cache tagged cache-<arch>-<fingerprint>: keep the newest two.
+repository.addLifecycleRule({ rulePriority: 1, description: 'Keep the last 2 build caches', tagPrefixList: ['cache-'], maxImageCount: 2 });
 const image = new ContainerImageBuild(bakeStack, 'Image', {
   directory: path.join(__dirname, 'artifacts', 'container', 'fixtures', 'app'),
   repository,
@@ -75,6 +77,7 @@ const image = new ContainerImageBuild(bakeStack, 'Image', {
   shareWith: deployAccount && deployAccount !== bakeAccount ? [deployAccount] : undefined,
   replicateTo: [{ region: DEPLOY_REGION, account: deployAccount }],
 });
+Annotations.of(image).acknowledgeWarning('cdk-immutable-deploys:build-cache-retention', 'The repository keeps the last 2 cache- images (its lifecycle rule).');
 
 // The deploy side: the fingerprints are synth-time strings, so no value crosses the stacks at deploy time.
 const deployStack = new Stack(app, 'PromotionDeployInteg', { env: { account: deployAccount, region: DEPLOY_REGION } });

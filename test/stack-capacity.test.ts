@@ -29,7 +29,7 @@ function synthesized(build: (stack: Stack, vpc: ec2.Vpc) => void): { resources: 
   return { resources: Object.keys(template.Resources).length, bytes: fs.statSync(file).size, byType };
 }
 
-test(`${N} fleets fit one stack: 7 resources each, under 500 resources and 1 MB`, () => {
+test(`${N} fleets fit one stack: 6 resources each (4 for the bake beyond its launch template and group), under 500 resources and 1 MB`, () => {
   const { resources, bytes, byType } = synthesized((stack, vpc) => {
     for (let i = 0; i < N; i++) {
       const artifact = new AmiBake(stack, `Bake${i}`, { baseImage: BaseImage.fromAmiId('ami-0c614dee691cbbf37'), steps: [BakeStep.shell([`echo ${i} > /etc/artifact`])] });
@@ -38,14 +38,19 @@ test(`${N} fleets fit one stack: 7 resources each, under 500 resources and 1 MB`
   });
   expect(resources).toBeLessThanOrEqual(MAX_RESOURCES);
   expect(bytes).toBeLessThan(MAX_TEMPLATE_BYTES);
-  // per fleet: launch template, group, wait, handle, log group, distribution, lifecycle policy; one shared security group
-  for (const type of ['AWS::EC2::LaunchTemplate', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::CloudFormation::WaitCondition', 'AWS::CloudFormation::WaitConditionHandle',
-    'AWS::Logs::LogGroup', 'AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy']) {
+  // per fleet: launch template, group, wait, result lookup (the AMI read back), distribution, lifecycle policy;
+  // one shared security group; no wait-condition handle (a wait takes SignalResource through its creation policy).
+  // No log group per bake: the runtime creates or adopts /aws/imagebuilder/<bake> (a retained group of a
+  // fixed name in the template would collide on a re-created stack or a revert).
+  for (const type of ['AWS::EC2::LaunchTemplate', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::CloudFormation::WaitCondition', 'Custom::CdkImmutableDeploysLookup',
+    'AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy']) {
     expect([type, byType.get(type)]).toEqual([type, N]);
   }
+  expect(byType.get('AWS::Logs::LogGroup') ?? 0).toBe(0);
+  expect(byType.get('AWS::CloudFormation::WaitConditionHandle')).toBeUndefined();
   expect(byType.get('AWS::EC2::SecurityGroup')).toBe(1);
   expect([...byType.values()].reduce((a, b) => a + b, 0)).toBe(resources);
-  expect(resources - 7 * N).toBeLessThan(45); // the VPC (21) and what the stack shares
+  expect(resources - 6 * N).toBeLessThan(45); // the VPC (21) and what the stack shares
   expect(byType.get('AWS::Lambda::Function')).toBe(1);
 });
 
@@ -65,5 +70,10 @@ test(`${N} services fit one stack: 7 resources each, under 500 resources and 1 M
   expect(resources).toBeLessThanOrEqual(MAX_RESOURCES);
   expect(bytes).toBeLessThan(MAX_TEMPLATE_BYTES);
   expect(byType.get('AWS::ECS::Service')).toBe(N);
+  // per service: its build's repository, wait and result lookup (the digest read back); no wait-condition handle
+  expect(byType.get('AWS::CloudFormation::WaitCondition')).toBe(N);
+  expect(byType.get('Custom::CdkImmutableDeploysLookup')).toBe(N);
+  expect(byType.get('AWS::CloudFormation::WaitConditionHandle')).toBeUndefined();
+  expect(resources - 7 * N).toBeLessThan(45);
   expect(byType.get('AWS::Lambda::Function')).toBe(1);
 });

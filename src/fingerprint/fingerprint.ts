@@ -61,9 +61,20 @@ export class Fingerprint {
    * @param options ignore rules
    */
   public static ofDirectory(directory: string, options: DirectoryFingerprintOptions = {}): Fingerprint {
+    return Fingerprint._ofDirectoryEntries(directory, options).fingerprint;
+  }
+
+  /**
+   * `ofDirectory()`, with the entries it counts: `[kind, relative path, detail]`, where a file's detail
+   * is its executable bit and content hash. The plan's metadata records digests of them.
+   *
+   * @internal
+   */
+  public static _ofDirectoryEntries(directory: string, options: DirectoryFingerprintOptions = {}): { fingerprint: Fingerprint; entries: string[][] } {
     const root = statDirectory(directory);
     const ignore = IgnoreStrategy.docker(root, ignorePatterns(root, options));
-    return Fingerprint.ofJson({ kind: 'directory', entries: walk(root, ignore) });
+    const entries = walk(root, ignore);
+    return { fingerprint: Fingerprint.ofJson({ kind: 'directory', entries }), entries };
   }
 
   /**

@@ -155,6 +155,25 @@ export function isRetryable(error: unknown): boolean {
   return status === 429 || (status !== undefined && status >= 500);
 }
 
+/**
+ * Error names of a call IAM refused (EC2 says `UnauthorizedOperation`, Image Builder
+ * `ForbiddenException`, most services `AccessDenied` or `AccessDeniedException`).
+ */
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'ForbiddenException']);
+
+/**
+ * Whether a call was refused by IAM (also behind a failure that explains it: its `origin`). Right
+ * after CloudFormation changed the caller's policy this may be IAM propagating the change (its
+ * eventual consistency), not a missing grant: the runtime tries such a call again while its policy
+ * is new.
+ */
+export function isAccessDenied(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; origin?: unknown } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (e.origin !== undefined && e.origin !== error) return isAccessDenied(e.origin);
+  return (e.name !== undefined && ACCESS_DENIED.has(e.name)) || (e.code !== undefined && ACCESS_DENIED.has(e.code));
+}
+
 /** The message of an unknown thrown value. */
 export function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

@@ -4,14 +4,14 @@
  * and services are replaced, by which strategy.
  *
  *   cdk-immutable-deploys plan BEFORE AFTER   two cloud assemblies, no AWS account
- *   cdk-immutable-deploys plan AFTER          against the account of the current credentials
+ *   cdk-immutable-deploys plan [AFTER]        against the accounts the stacks deploy to (AFTER: cdk.out)
  *
  * Exit codes: 0 the plan was made (and no --fail-on check tripped), 1 an error, 2 a --fail-on check tripped.
  *
  * Internal: the package's `bin`, never exported from the package.
  */
 import type { AssemblyStack } from './assembly';
-import { readAssembly } from './assembly';
+import { defaultAssembly, readAssembly } from './assembly';
 import { OFFLINE_PACKAGES, ONLINE_PACKAGES, PlanError, requireInstalled } from './errors';
 import { formatJson, formatTable } from './format';
 import { offline } from './offline';
@@ -24,14 +24,17 @@ export interface Io {
   readonly stderr: (text: string) => void;
 }
 
-const USAGE = `Usage: cdk-immutable-deploys plan [BEFORE] AFTER [--json] [--fail-on replace|build|broaden]...
+const USAGE = `Usage: cdk-immutable-deploys plan [[BEFORE] AFTER] [--json] [--fail-on replace|build|broaden]...
 
-  BEFORE, AFTER   cloud assemblies (the output of 'cdk synth', cdk.out by default); nested stage
-                  assemblies are included. Without BEFORE, AFTER is compared with the stacks
-                  deployed in the account of the current AWS credentials.
+  BEFORE, AFTER   cloud assemblies (the output of 'cdk synth'); AFTER is cdk.out (or the output
+                  of cdk.json) when left out. Stages and nested stacks are included. Without
+                  BEFORE, AFTER is compared with the stacks deployed in each stack's account,
+                  read as 'cdk diff' reads them (the bootstrap lookup role, or the current
+                  credentials when they are of that account).
   --json          print the plan as one JSON document
   --fail-on X     exit with code 2 when a deployment is replaced (replace), an artifact is built
-                  (build) or IAM permissions broaden (broaden); repeat it or list with commas
+                  (build) or IAM permissions broaden (broaden), or a stack could not be planned;
+                  repeat it or list with commas
 `;
 
 /** Exit codes. */
@@ -70,7 +73,7 @@ export async function main(args: string[], io: Io): Promise<number> {
   } catch (e) {
     if (e instanceof PlanError) {
       io.stderr(`cdk-immutable-deploys plan: ${e.message}\n`);
-      if (e.message.startsWith('Usage') || /^(unknown|missing|too many)/.test(e.message)) io.stderr(USAGE);
+      if (/^(unknown|missing|too many)/.test(e.message)) io.stderr(USAGE);
       return EXIT.ERROR;
     }
     io.stderr(`cdk-immutable-deploys plan failed: ${(e as Error).stack ?? e}\n`);
@@ -115,7 +118,7 @@ function parseArgs(args: string[]): Options | undefined {
       positional.push(arg);
     }
   }
-  if (positional.length === 0) throw new PlanError('missing AFTER: pass the cloud assembly to deploy (cdk.out).');
+  if (positional.length === 0) positional.push(defaultAssembly());
   if (positional.length > 2) throw new PlanError(`too many arguments (${positional.join(' ')}): pass BEFORE AFTER, or AFTER alone.`);
   return positional.length === 2 ? { before: positional[0], after: positional[1], json, failOn } : { after: positional[0], json, failOn };
 }

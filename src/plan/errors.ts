@@ -12,9 +12,10 @@ export class PlanError extends Error {
 
 /** The packages the plan loads from the user's project, and why. */
 export const OFFLINE_PACKAGES = ['@aws-cdk/cloudformation-diff'];
-/** The packages online mode needs on top: the clients of the lookups the deploy-time runtime makes. */
+/** The packages online mode needs on top: whose credentials read each stack, and the clients of the lookups the deploy-time runtime makes. */
 export const ONLINE_PACKAGES = [
   '@aws-sdk/client-cloudformation',
+  '@aws-sdk/client-sts',
   '@aws-sdk/client-ecr',
   '@aws-sdk/client-ec2',
   '@aws-sdk/client-imagebuilder',

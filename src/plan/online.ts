@@ -1,54 +1,62 @@
 /**
- * Online mode: what is deployed is what the account of the current credentials runs. Templates come
- * from CloudFormation (`GetTemplate`, the original template); whether a fingerprint exists is asked
- * the way the deploy-time runtime asks it, through the same functions: the image tag `fp-<fingerprint>`
- * in the artifact's repository (`findImageDigest`), an AVAILABLE Image Builder image and AMI tagged
- * with the fingerprint (`findReusable`).
+ * Online mode: what is deployed is what each stack's account runs, read as `cdk diff` reads it (the
+ * stack's bootstrap lookup role, or the current credentials when they are of its account; see
+ * `credentials.ts`). Each stack's status first (`DescribeStacks`), then its template (`GetTemplate`,
+ * the original template), its nested stacks through their parent's resources, recursively. Whether a
+ * fingerprint exists is asked the way the deploy-time runtime asks it, through the same functions:
+ * the image tag `fp-<fingerprint>` in the artifact's repository (`findImageDigest`), an AVAILABLE
+ * Image Builder image and AMI tagged with the fingerprint (`findReusable`).
  *
  * Loaded only in online mode (its imports are the AWS SDK clients the user installs for it).
  *
  * Internal to the plan command: never exported from the package.
  */
-import { CloudFormationClient, DescribeStackResourceCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeRegistryCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { parse as parseYaml } from 'yaml';
 import type { AssemblyStack, Template } from './assembly';
-import { PlanError } from './errors';
+import { nestedStackIds } from './assembly';
+import { ask, isMissing } from './aws';
+import { Access, Accounts } from './credentials';
 import type { ArtifactMetadata } from './metadata';
-import type { Deployed, Existence } from './plan';
+import { modelOf } from './model';
+import type { Deployed, DeployedStack, Existence, RemovedStack } from './plan';
+import { isFailed, readStatus, RETRY_WORDS } from './stack-status';
 import { findReusable } from '../artifacts/ami/bake-job';
 import { findImageDigest } from '../artifacts/container/build-job';
 import { TAG_PREFIX } from '../artifacts/container/buildspec';
 import { JobFailure } from '../internal/runtime/job';
 
-/** The clients of one region. Tests replace them with mocks (aws-sdk-client-mock mocks every instance). */
-interface RegionClients {
+export { ONLINE_PERMISSIONS } from './aws';
+
+/** The clients of one region and credentials. Tests replace them with mocks (aws-sdk-client-mock mocks every instance). */
+interface Clients {
   readonly cloudformation: CloudFormationClient;
   readonly ecr: ECRClient;
   readonly ec2: EC2Client;
   readonly imagebuilder: ImagebuilderClient;
 }
 
-/** The permissions online mode needs, as the README lists them. */
-export const ONLINE_PERMISSIONS = [
-  'cloudformation:GetTemplate',
-  'cloudformation:DescribeStackResource',
-  'ecr:DescribeImages',
-  'ecr:DescribeRegistry',
-  'ec2:DescribeImages',
-  'imagebuilder:GetImage',
-];
+/** A stack as read: how, its id in CloudFormation (the stack ARN), and what the plan made of it. */
+interface Read {
+  readonly access: Access;
+  readonly clients: Clients;
+  readonly id?: string;
+  readonly deployed: DeployedStack;
+}
 
-/** The account of the current credentials as what is deployed. */
+/** The accounts as what is deployed. */
 export function online(): Deployed {
-  const clients = new Map<string, RegionClients>();
-  const clientsOf = (stack: AssemblyStack): RegionClients => {
-    const key = stack.region ?? '(default)';
+  const accounts = new Accounts();
+  const clients = new Map<string, Clients>();
+  const reads = new Map<AssemblyStack, Promise<Read>>();
+  const clientsOf = (access: Access): Clients => {
+    const key = `${access.region}/${access.readWith}`;
     let found = clients.get(key);
     if (!found) {
-      const config = stack.region ? { region: stack.region } : {};
+      const config = { region: access.region, ...(access.credentials ? { credentials: access.credentials } : {}) };
       found = {
         cloudformation: new CloudFormationClient(config),
         ecr: new ECRClient(config),
@@ -59,22 +67,107 @@ export function online(): Deployed {
     }
     return found;
   };
+  const read = (stack: AssemblyStack): Promise<Read> => {
+    let found = reads.get(stack);
+    if (!found) {
+      found = stack.nested ? readNested(stack, read(stack.nested.parent)) : readTop(stack, accounts, clientsOf);
+      reads.set(stack, found);
+    }
+    return found;
+  };
   return {
     mode: 'online',
-    template: (stack) => deployedTemplate(clientsOf(stack), stack),
-    exists: (stack, artifact) => (artifact.kind === 'ami' ? amiExists(clientsOf(stack), stack, artifact) : imageExists(clientsOf(stack), stack, artifact)),
+    stack: async (stack) => (await read(stack)).deployed,
+    exists: async (stack, artifact) => {
+      const r = await read(stack);
+      return artifact.kind === 'ami' ? amiExists(r, stack, artifact) : imageExists(r, stack, artifact);
+    },
+    removed: async (after) => {
+      const removed: RemovedStack[] = [];
+      for (const stack of after) {
+        const r = await read(stack);
+        if (!r.id || !r.deployed.template) continue;
+        const kept = nestedStackIds(stack.template);
+        for (const logicalId of nestedStackIds(r.deployed.template).filter((id) => !kept.includes(id))) {
+          removed.push(...await removedNested(r, stack.name, r.deployed.template, logicalId));
+        }
+      }
+      return removed;
+    },
   };
 }
 
-async function deployedTemplate(clients: RegionClients, stack: AssemblyStack): Promise<Template | undefined> {
-  const got = await ask(stack, 'cloudformation:GetTemplate', async () => {
+/** A top-level stack: whose credentials read it, then its status, then its template. */
+async function readTop(stack: AssemblyStack, accounts: Accounts, clientsOf: (access: Access) => Clients): Promise<Read> {
+  const access = await accounts.access(stack);
+  const clients = clientsOf(access);
+  const where = { account: access.account, region: access.region, readWith: access.readWith };
+  if (access.notPlanned) return { access, clients, deployed: { change: 'not-planned', ...where, notes: [access.notPlanned] } };
+  const described = await ask(stack.stackName, 'cloudformation:DescribeStacks', async () => {
     try {
-      return await clients.cloudformation.send(new GetTemplateCommand({ StackName: stack.stackName, TemplateStage: 'Original' }));
+      return (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stack.stackName }))).Stacks?.[0];
     } catch (e) {
-      if (isMissingStack(e)) return undefined;
+      if (isMissing(e)) return undefined;
       throw e;
     }
-  });
+  }, access.readWith);
+  if (!described?.StackId) {
+    return { access, clients, deployed: { change: 'create', ...where, notes: [...access.notes, `${stack.stackName} is not deployed: every resource is new.`] } };
+  }
+  return readStatusAndTemplate(stack, access, clients, described.StackId, described.StackStatus ?? 'UNKNOWN', described.StackStatusReason);
+}
+
+/** A nested stack: through its parent's resource, when its parent is deployed. */
+async function readNested(stack: AssemblyStack, parentRead: Promise<Read>): Promise<Read> {
+  const parent = await parentRead;
+  const { access, clients } = parent;
+  const where = { account: access.account, region: access.region, readWith: access.readWith };
+  const logicalId = stack.nested!.logicalId;
+  if (parent.deployed.change === 'not-planned') return { access, clients, deployed: { ...parent.deployed, notes: [`not planned with ${stack.nested!.parent.name}: ${parent.deployed.notes[0]}`] } };
+  if (!parent.id || !parent.deployed.template) {
+    return { access, clients, deployed: { change: 'create', ...where, notes: [`created with ${stack.nested!.parent.name}: every resource is new.`] } };
+  }
+  const physicalId = await physicalIdOf(parent, stack.nested!.parent.name, logicalId);
+  if (!physicalId) return { access, clients, deployed: { change: 'create', ...where, notes: ['a new nested stack: every resource is new.'] } };
+  const described = await ask(stack.name, 'cloudformation:DescribeStacks', async () =>
+    (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: physicalId }))).Stacks?.[0], access.readWith);
+  return readStatusAndTemplate(stack, access, clients, physicalId, described?.StackStatus ?? 'UNKNOWN', described?.StackStatusReason);
+}
+
+async function readStatusAndTemplate(
+  stack: AssemblyStack, access: Access, clients: Clients, id: string, status: string, reason: string | undefined,
+): Promise<Read> {
+  const reading = readStatus(status, reason, stack.nested !== undefined);
+  const base = { account: access.account, region: access.region, readWith: access.readWith, status };
+  const notes = [...access.notes, ...(reading.note ? [reading.note] : [])];
+  if (!reading.compare) return { access, clients, id, deployed: { ...base, change: reading.change, notes } };
+  const template = await templateOf(clients, stack.name, id, access.readWith);
+  const failed = reading.paused && template ? await failedWaits(clients, stack.name, id, template, access.readWith) : undefined;
+  return { access, clients, id, deployed: { ...base, change: template ? reading.change : 'create', template, notes, ...(failed ? { failed } : {}) } };
+}
+
+/** The waits of a paused stack whose create failed: their artifacts are built again. */
+async function failedWaits(clients: Clients, name: string, id: string, template: Template, readWith: string): Promise<DeployedStack['failed']> {
+  const failed: { [logicalId: string]: string } = {};
+  for (const artifact of modelOf(template).artifacts) {
+    const resource = await resourceOf(clients, name, id, artifact.logicalId, readWith);
+    if (isFailed(resource?.ResourceStatus)) {
+      const reason = (resource!.ResourceStatusReason ?? '').slice(0, 300);
+      failed[artifact.logicalId] = `its last build failed (wait ${artifact.logicalId} ${resource!.ResourceStatus}${reason ? `: ${reason}` : ''}). It is built again after the rollback; with --no-rollback only under a new retry word (${RETRY_WORDS}), or the wait fails again at once.`;
+    }
+  }
+  return Object.keys(failed).length > 0 ? failed : undefined;
+}
+
+async function templateOf(clients: Clients, name: string, id: string, readWith: string): Promise<Template | undefined> {
+  const got = await ask(name, 'cloudformation:GetTemplate', async () => {
+    try {
+      return await clients.cloudformation.send(new GetTemplateCommand({ StackName: id, TemplateStage: 'Original' }));
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }, readWith);
   if (!got?.TemplateBody) return undefined;
   try {
     return JSON.parse(got.TemplateBody) as Template;
@@ -84,73 +177,68 @@ async function deployedTemplate(clients: RegionClients, stack: AssemblyStack): P
   }
 }
 
-async function amiExists(clients: RegionClients, stack: AssemblyStack, artifact: ArtifactMetadata): Promise<Existence> {
-  const found = await ask(stack, 'ec2:DescribeImages and imagebuilder:GetImage', () =>
-    findReusable(artifact.fingerprint, { ec2: clients.ec2, imagebuilder: clients.imagebuilder }));
+/** The physical id of a resource of a deployed stack (a nested stack's is its stack ARN), or undefined when it has none. */
+async function physicalIdOf(r: Read, name: string, logicalId: string): Promise<string | undefined> {
+  const resource = await resourceOf(r.clients, name, r.id!, logicalId, r.access.readWith);
+  return resource?.ResourceStatus === 'DELETE_COMPLETE' ? undefined : resource?.PhysicalResourceId || undefined;
+}
+
+/** A resource of a deployed stack, or undefined when the stack does not hold it (yet). */
+async function resourceOf(clients: Clients, name: string, stackId: string, logicalId: string, readWith: string) {
+  return ask(name, 'cloudformation:DescribeStackResource', async () => {
+    try {
+      const request = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
+      return (await clients.cloudformation.send(request)).StackResourceDetail;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }, readWith);
+}
+
+/** A nested stack the deployed parent holds and AFTER's does not: it is deleted, and its own nested stacks with it. */
+async function removedNested(parent: Read, parentName: string, parentTemplate: Template, logicalId: string): Promise<RemovedStack[]> {
+  const id = await physicalIdOf(parent, parentName, logicalId);
+  if (!id) return [];
+  const template = await templateOf(parent.clients, parentName, id, parent.access.readWith);
+  if (!template) return [];
+  const cdkPath = parentTemplate.Resources?.[logicalId]?.Metadata?.['aws:cdk:path'];
+  const name = (typeof cdkPath === 'string' ? /^(.+)\.NestedStack\/[^/]+\.NestedStackResource$/.exec(cdkPath)?.[1] : undefined) ?? `${parentName}/${logicalId}`;
+  const self: RemovedStack = { name, nestedIn: parentName, account: parent.access.account, region: parent.access.region, template, deleted: true };
+  const child: Read = { ...parent, id };
+  const below: RemovedStack[] = [];
+  for (const nested of nestedStackIds(template)) below.push(...await removedNested(child, name, template, nested));
+  return [self, ...below];
+}
+
+async function amiExists(r: Read, stack: AssemblyStack, artifact: ArtifactMetadata): Promise<Existence> {
+  const found = await ask(stack.name, 'ec2:DescribeImages and imagebuilder:GetImage', () =>
+    findReusable(artifact.fingerprint, { ec2: r.clients.ec2, imagebuilder: r.clients.imagebuilder }), r.access.readWith);
   return found ? { exists: true, note: `reuses ${found.amiId}` } : { exists: false };
 }
 
-async function imageExists(clients: RegionClients, stack: AssemblyStack, artifact: ArtifactMetadata): Promise<Existence> {
+async function imageExists(r: Read, stack: AssemblyStack, artifact: ArtifactMetadata): Promise<Existence> {
   const repository = artifact.lookup?.repository;
   let name: string | undefined;
-  let account = stack.account;
   if (typeof repository === 'string') {
     name = repository;
   } else if (typeof (repository as { Ref?: unknown } | undefined)?.Ref === 'string') {
     // A repository of this stack: its name is known once CloudFormation created it.
     const logicalId = (repository as { Ref: string }).Ref;
-    const resource = await ask(stack, 'cloudformation:DescribeStackResource', async () => {
-      try {
-        const request = new DescribeStackResourceCommand({ StackName: stack.stackName, LogicalResourceId: logicalId });
-        return (await clients.cloudformation.send(request)).StackResourceDetail;
-      } catch (e) {
-        if (isMissingStack(e)) return undefined;
-        throw e;
-      }
-    });
-    if (!resource?.PhysicalResourceId) return { exists: false, note: `its repository (${logicalId}) is not deployed yet, so the image is built.` };
-    name = resource.PhysicalResourceId;
-    account = account ?? /^arn:[^:]+:cloudformation:[^:]+:(\d{12}):/.exec(resource.StackId ?? '')?.[1];
+    if (r.deployed.change !== 'update' || !r.id) return { exists: false, note: `its repository (${logicalId}) is created with the stack, so the image is built.` };
+    name = await physicalIdOf(r, stack.name, logicalId);
+    if (!name) return { exists: false, note: `its repository (${logicalId}) is not deployed yet, so the image is built.` };
   } else {
     const tag = `${TAG_PREFIX}${artifact.fingerprint.slice(0, 16)}...`;
     return { exists: false, note: `its repository (${JSON.stringify(repository)}) is known only at deploy time, so whether ${tag} exists was not asked.` };
   }
-  if (!account) {
-    account = await ask(stack, 'ecr:DescribeRegistry', async () => (await clients.ecr.send(new DescribeRegistryCommand({}))).registryId);
-  }
-  const region = stack.region ?? (await clients.ecr.config.region());
   try {
-    const digest = await ask(stack, 'ecr:DescribeImages', () =>
-      findImageDigest(clients.ecr, { registryId: account!, region, name: name! }, `${TAG_PREFIX}${artifact.fingerprint}`, artifact.path));
+    const digest = await ask(stack.name, 'ecr:DescribeImages', () =>
+      findImageDigest(r.clients.ecr, { registryId: r.access.account, region: r.access.region, name: name! }, `${TAG_PREFIX}${artifact.fingerprint}`, artifact.path), r.access.readWith);
     return digest ? { exists: true, note: `reuses ${name}@${digest}` } : { exists: false };
   } catch (e) {
     // What would fail the deploy (a missing repository, an image index) is said, not hidden.
     if (e instanceof JobFailure) return { exists: false, note: e.message.replace(`${artifact.path}: `, '') };
-    throw e;
-  }
-}
-
-/** A stack (or a resource of it) that does not exist: `ValidationError`, "... does not exist". */
-function isMissingStack(e: unknown): boolean {
-  return (e as Error).name === 'ValidationError' && /does not exist/.test((e as Error).message);
-}
-
-/** Runs a call, turning missing credentials, region or permissions into a message that names them. */
-async function ask<T>(stack: AssemblyStack, permission: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    const name = (e as Error).name;
-    const message = (e as Error).message;
-    if (name === 'CredentialsProviderError' || /Could not load credentials/.test(message)) {
-      throw new PlanError(`No AWS credentials (${message}). Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role is attached; or pass BEFORE to plan offline against another cloud assembly.`);
-    }
-    if (/Region is missing/i.test(message)) {
-      throw new PlanError(`No AWS region for stack ${stack.name}, which is environment-agnostic: set AWS_REGION (or a region in your AWS profile), or give the stack an env.`);
-    }
-    if (['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException'].includes(name)) {
-      throw new PlanError(`${permission} for stack ${stack.stackName} was refused (${name}: ${message}). The plan needs ${ONLINE_PERMISSIONS.join(', ')}, and credentials that are valid.`);
-    }
     throw e;
   }
 }

@@ -8,12 +8,23 @@ import type { DeploymentMetadata } from './metadata';
 
 type Settings = { readonly [name: string]: any };
 
-/** How the deployment replaces what runs, e.g. "rolling, 100%/200%, circuit breaker rolls back". */
-export function describeStrategy(deployment: DeploymentMetadata): string {
+/**
+ * How the deployment replaces what runs, e.g. "rolling, 100%/200%, circuit breaker rolls back"; for
+ * a deployment the deploy adds, how it is created (there is nothing to replace yet).
+ */
+export function describeStrategy(deployment: DeploymentMetadata, change?: 'added'): string {
   const settings = (deployment.settings ?? {}) as Settings;
+  if (change === 'added') return describeCreation(deployment.kind, settings.creationPolicy ?? {});
   if (deployment.kind === 'auto-scaling-group') return describeGroup(deployment.strategy, settings.updatePolicy ?? {}, settings.creationPolicy ?? {});
   if (deployment.kind === 'fargate-service') return describeService(settings.deploymentConfiguration ?? {});
   return deployment.strategy;
+}
+
+function describeCreation(kind: string, creation: Settings): string {
+  const signals = creation.resourceSignal;
+  if (kind !== 'auto-scaling-group' || !signals) return 'created';
+  const count = signals.count ?? 1;
+  return `new group, created on ${count} signal${count === 1 ? '' : 's'}${signals.timeout ? `, within ${duration(signals.timeout)}` : ''}`;
 }
 
 function describeGroup(strategy: string, update: Settings, creation: Settings): string {

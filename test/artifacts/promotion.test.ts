@@ -114,17 +114,22 @@ describe('ContainerArtifact.fromFingerprint', () => {
     const [taskDefinition] = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'));
     expect(JSON.stringify(taskDefinition.Properties.ContainerDefinitions[0].Image)).toMatch(/"\/web@",\{"Fn::GetAtt":\["ImageLookup[0-9A-F]+","Id"\]\}/);
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain('ecr:BatchGetImage');
-    // The runtime reads this repository only.
-    expect(runtimeStatements(template).filter((s) => [s.Action].flat().includes('ecr:DescribeImages')).map((s) => s.Resource)).toEqual([repositoryArn]);
+    // One read-only statement for every import (review #20): a repository of another account allows it in its own policy.
+    expect(runtimeStatements(template).filter((s) => [s.Action].flat().includes('ecr:DescribeImages')).map((s) => s.Resource))
+      .toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:*:*:repository/*']] }]);
   });
 
-  test('two fingerprints of one repository share one grant; another repository adds one', () => {
-    const stack = new Stack(new App(), 'Staging', { env: STAGING });
-    const repository = ecr.Repository.fromRepositoryArn(stack, 'Repo', repositoryArn);
-    ContainerArtifact.fromFingerprint(stack, 'A', { repository, fingerprint: FP });
-    ContainerArtifact.fromFingerprint(stack, 'B', { repository, fingerprint: FP2 });
-    const statements = () => runtimeStatements(Template.fromStack(stack)).filter((s) => [s.Action].flat().includes('ecr:DescribeImages'));
-    expect(statements()).toHaveLength(1);
+  test('two fingerprints of one repository, and another repository, share one grant: an import never changes IAM (no broadening, no approval; review #20)', () => {
+    const policyOf = (repositories: number) => {
+      const stack = new Stack(new App(), 'Staging', { env: STAGING });
+      const repository = ecr.Repository.fromRepositoryArn(stack, 'Repo', repositoryArn);
+      ContainerArtifact.fromFingerprint(stack, 'A', { repository, fingerprint: FP });
+      ContainerArtifact.fromFingerprint(stack, 'B', { repository, fingerprint: FP2 });
+      if (repositories > 1) ContainerArtifact.fromFingerprint(stack, 'C', { repository: ecr.Repository.fromRepositoryArn(stack, 'Other', repositoryArn.replace('/web', '/api')), fingerprint: FP });
+      return runtimeStatements(Template.fromStack(stack));
+    };
+    expect(policyOf(1).filter((s) => [s.Action].flat().includes('ecr:DescribeImages'))).toHaveLength(1);
+    expect(policyOf(2)).toEqual(policyOf(1));
   });
 
   test('a value that is not a fingerprint is an error', () => {

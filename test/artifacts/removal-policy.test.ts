@@ -39,7 +39,7 @@ describe('AmiBake removalPolicy', () => {
     const { stack } = bake();
     const explicit = bake({ removalPolicy: RemovalPolicy.RETAIN }).stack;
     expect(jobsOf(Template.fromStack(stack))[0].Spec.RemovalPolicy).toBeUndefined();
-    expect(flat(stack)).not.toMatch(/imagebuilder:Delete|ec2:DeregisterImage|ec2:DeleteSnapshot|ImageRecipes|cloudformation:DescribeStacks/);
+    expect(flat(stack)).not.toMatch(/imagebuilder:Delete|ec2:DeregisterImage|ec2:DeleteSnapshot|ImageRecipes|DescribeImageAttribute/);
     expect(JSON.stringify(Template.fromStack(explicit).toJSON())).toEqual(JSON.stringify(Template.fromStack(stack).toJSON()));
   });
 
@@ -62,7 +62,12 @@ describe('AmiBake removalPolicy', () => {
     expect(arn(find('imagebuilder:DeleteImageRecipe')[0].Resource)).toBe(`arn:aws:imagebuilder:eu-west-1:123456789012:image-recipe/${prefix}-*`);
     expect(find('imagebuilder:DeleteComponent')[0].Action).toEqual(['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent']);
     expect(arn(find('imagebuilder:DeleteComponent')[0].Resource)).toBe(`arn:aws:imagebuilder:eu-west-1:123456789012:component/${prefix}-*`);
-    expect(find('imagebuilder:ListImageRecipes')[0].Resource).toBe('*');
+    expect(find('imagebuilder:ListImageRecipes')[0]).toMatchObject({ Action: ['imagebuilder:ListImageRecipes', 'ec2:DescribeImageAttribute'], Resource: '*' });
+    // Another stack's hold keeps an AMI: the register of each region is read
+    expect(find('ssm:GetParametersByPath').flatMap((s: any) => [s.Resource].flat()).map(arn).filter((r: string) => r.includes('_holds'))).toEqual([
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/_holds/*',
+      'arn:aws:ssm:us-east-1:123456789012:parameter/cdk-immutable-deploys/_holds/*',
+    ]);
     expect(find('ec2:DeregisterImage').map((s: any) => [arn(s.Resource), s.Condition])).toEqual([
       ['arn:aws:ec2:eu-west-1::image/*', { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': `${prefix}-*` } }],
       ['arn:aws:ec2:us-east-1::image/*', { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': `${prefix}-*` } }],
@@ -91,7 +96,7 @@ describe('ContainerImageBuild removalPolicy', () => {
     const template = Template.fromStack(stack);
     expect(jobsOf(template)[0].Spec.RemovalPolicy).toBeUndefined();
     expect(JSON.stringify(template.findResources('AWS::ECR::Repository'))).not.toContain('destroy-with');
-    expect(flat(stack)).not.toMatch(/ecr:DeleteRepository|kms:RetireGrant|cloudformation:DescribeStacks/);
+    expect(flat(stack)).not.toMatch(/ecr:DeleteRepository|kms:RetireGrant/);
   });
 
   test('DESTROY: same fingerprint and wait; the repository keeps CloudFormation\'s Retain (the runtime deletes it) and is tagged for this stack', () => {
@@ -118,9 +123,19 @@ describe('ContainerImageBuild removalPolicy', () => {
       'arn:aws:ecr:eu-west-1:123456789012:repository/*',
       { StringEquals: { 'ecr:ResourceTag/cdk-immutable-deploys:destroy-with': 'S' } },
     ]]);
-    // ECR retires its grants on the repository's aws/ecr key with the deleter's kms:RetireGrant.
+    // ECR retires its grants on the repository's aws/ecr key with the deleter's kms:RetireGrant: only through ECR (review #7),
+    // so that the runtime itself may retire no grant of any key of the account.
     const retires = statements.filter((s: any) => [s.Action].flat().includes('kms:RetireGrant'));
-    expect(retires.map((s: any) => [s.Action, arn(s.Resource), s.Condition])).toEqual([['kms:RetireGrant', 'arn:aws:kms:eu-west-1:123456789012:key/*', undefined]]);
+    expect(retires.map((s: any) => [s.Action, arn(s.Resource), s.Condition])).toEqual([
+      ['kms:RetireGrant', 'arn:aws:kms:eu-west-1:123456789012:key/*', { StringEquals: { 'kms:ViaService': 'ecr.eu-west-1.amazonaws.com' } }],
+    ]);
+  });
+
+  test('DESTROY with shareWith is refused at synth: deleting the stack would delete images other accounts run, which ECR cannot tell apart', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => image({ shareWith: ['222222222222'], removalPolicy: RemovalPolicy.DESTROY })).toThrow(
+      /^S\/Image \[ContainerImageBuild\]: removalPolicy \(destroy\) would delete, with this stack, the images that accounts 222222222222 may run \(shareWith\).*CannotPullContainerError.*Keep RemovalPolicy.RETAIN \(the default\) for a build whose images other accounts run/);
+    expect(() => image({ shareWith: ['222222222222'] })).not.toThrow();
   });
 
   test('DESTROY with a repository you pass is refused: it is yours, and stays', () => {

@@ -1,4 +1,4 @@
-import { errorText, failureMessage, isRetryable, jsonBytes, keepHead, keepTail, lastLines, MAX_REASON_BYTES, printable } from '../../src/internal/failure';
+import { errorText, failureMessage, isAccessDenied, isRetryable, jsonBytes, keepHead, keepTail, lastLines, MAX_REASON_BYTES, printable } from '../../src/internal/failure';
 
 describe('failure messages', () => {
   test('printable() strips ANSI colours and control characters but keeps newlines and tabs', () => {
@@ -335,5 +335,24 @@ describe('failureMessage() edges, and codes that are not transient (issue 17)', 
 
   test.each(['ENOENT', 'ERR_INVALID_ARG_TYPE', 'ValidationError'])('an error with the code %s, which is not transient, is not retried', (code) => {
     expect(isRetryable(Object.assign(new Error('bad'), { code }))).toBe(false);
+  });
+});
+
+describe('isAccessDenied() (review 2026-12-06-runtime #2)', () => {
+  test.each(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'ForbiddenException'])('%s is a refusal by IAM, by its name or its code', (name) => {
+    expect(isAccessDenied(Object.assign(new Error('x'), { name }))).toBe(true);
+    expect(isAccessDenied({ code: name })).toBe(true);
+  });
+
+  test('a failure that explains a refusal is one (its origin); throttling, other errors and non-errors are not', () => {
+    const refused = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    expect(isAccessDenied(Object.assign(new Error('may not read ...'), { name: 'JobFailure', origin: refused }))).toBe(true);
+    expect(isAccessDenied(Object.assign(new Error('no image'), { name: 'JobFailure', origin: new Error('ImageNotFoundException') }))).toBe(false);
+    expect(isAccessDenied(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))).toBe(false);
+    expect(isAccessDenied(undefined)).toBe(false);
+    expect(isAccessDenied('AccessDenied')).toBe(false);
+    const loop: any = Object.assign(new Error('self'), { name: 'JobFailure' });
+    loop.origin = loop;
+    expect(isAccessDenied(loop)).toBe(false);
   });
 });

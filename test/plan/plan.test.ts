@@ -1,13 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CloudFormationClient, DescribeStackResourceCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, GetTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeImagesCommand as DescribeAmisCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { BASE, cleanUp, synthesize } from './fixtures';
-import { EXIT, main } from '../../src/plan/cli';
-import type { Plan, StackPlan } from '../../src/plan/plan';
+import { bakeTemplate, BASE, cleanUp, handAssembly, planOf, run, stackOf as stack, synthesize, tempDir } from './fixtures';
+import { EXIT } from '../../src/plan/cli';
+import type { StackPlan } from '../../src/plan/plan';
 
 /**
  * The plan command end to end, on four synthesized assemblies of one app (an image on Fargate, an
@@ -26,31 +27,6 @@ beforeAll(() => {
   withStage = synthesize({ ...BASE, prodStage: true });
 });
 afterAll(() => cleanUp());
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function run(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['plan', ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
-
-async function planOf(...args: string[]): Promise<Plan> {
-  const result = await run(...args, '--json');
-  expect(result.stderr).toEqual('');
-  return JSON.parse(result.stdout);
-}
-
-function stack(plan: Plan, name: string): StackPlan {
-  const found = plan.stacks.find((s) => s.name === name);
-  if (!found) throw new Error(`no stack ${name} in ${plan.stacks.map((s) => s.name).join(', ')}`);
-  return found;
-}
 
 /** The changes of a stack's rows, by path. */
 function changes(s: StackPlan) {
@@ -80,7 +56,7 @@ describe('offline: plan BEFORE AFTER', () => {
       deployments: { 'Web/Web': 'replace because Web/Image', 'Web/Fleet': 'unchanged' },
     });
     expect(web.artifacts.find((a) => a.path === 'Web/Image')).toEqual({
-      path: 'Web/Image', kind: 'container-image', fingerprint: fingerprintOf(codeChange, 'container-image'), change: 'build',
+      path: 'Web/Image', kind: 'container-image', fingerprint: fingerprintOf(codeChange, 'container-image'), change: 'build', changedInputs: ['context: index.html'],
     });
     expect(web.deployments.find((d) => d.path === 'Web/Web')?.strategy).toEqual('rolling, 100%/200%, circuit breaker rolls back');
     // What `cdk diff` shows (the jobs resource's properties, a new wait) is the artifact's, not another change.
@@ -133,6 +109,29 @@ describe('offline: plan BEFORE AFTER', () => {
     expect(prod.permissionsBroadened).toBe(true);
     expect(prod.otherChanges.WILL_CREATE).toBeGreaterThan(10);
     expect(prod.notes).toEqual(['not in BEFORE: every resource is new.']);
+    // There is no old group to stand beside: the new one is created.
+    expect(prod.deployments.find((d) => d.path === 'Prod/Web/Fleet')?.strategy).toEqual('new group, created on 2 signals, within 15 min');
+    expect(prod.deployments.find((d) => d.path === 'Prod/Web/Web')?.strategy).toEqual('created');
+  });
+
+  test('a stack whose environment changed is another stack: the new one is created, the old one listed as left', async () => {
+    const stackIn = (environment: string) => handAssembly([{ id: 'Web', stackName: 'Web', environment, template: bakeTemplate('Web', 'a'.repeat(64)) }]);
+
+    const plan = await planOf(stackIn('aws://111111111111/eu-west-1'), stackIn('aws://222222222222/eu-west-1'));
+
+    expect(plan.stacks.map((s) => [s.name, s.account, s.change])).toEqual([['Web', '222222222222', 'create'], ['Web', '111111111111', 'removed']]);
+    expect(plan.stacks[0].notes).toEqual(['BEFORE has it in 111111111111/eu-west-1, AFTER in 222222222222/eu-west-1: another environment is another stack, so every resource is new.']);
+    expect(plan.stacks[0].artifacts).toEqual([expect.objectContaining({ path: 'Web/Ami', change: 'added' })]);
+  });
+
+  test('a stack in BEFORE and not in AFTER is listed: cdk deploy leaves it deployed as it is', async () => {
+    const plan = await planOf(withStage, base);
+
+    expect(plan.stacks.map((s) => [s.name, s.change])).toEqual([['Web', 'update'], ['Prod/Web', 'removed']]);
+    expect(stack(plan, 'Prod/Web')).toMatchObject({ stackName: 'Prod-Web', artifacts: [], deployments: [], otherChanges: {} });
+    expect(stack(plan, 'Prod/Web').notes).toEqual(['not in the assembly: cdk deploy leaves it deployed as it is (cdk destroy deletes it, with what its removal policies let go).']);
+    const table = await run(withStage, base);
+    expect(table.stdout).toMatch(/\nStack Prod\/Web \(any account\/any region\)\nDeploy: removed from the assembly\n/);
   });
 
   test('the table: a section per stack with artifacts, deployments, permissions and other changes', async () => {
@@ -140,8 +139,8 @@ describe('offline: plan BEFORE AFTER', () => {
 
     expect(code).toEqual(EXIT.OK);
     const short = fingerprintOf(codeChange, 'container-image').slice(0, 16);
-    expect(stdout).toMatch(/^Stack Web\nArtifacts\n {2}PATH +KIND +FINGERPRINT +CHANGE\n/);
-    expect(stdout).toMatch(new RegExp(`\\n {2}Web/Image +container-image +${short} +build\\n`));
+    expect(stdout).toMatch(/^Stack Web \(any account\/any region\)\nDeploy: update\nArtifacts\n {2}PATH +KIND +FINGERPRINT +CHANGE +BECAUSE\n/);
+    expect(stdout).toMatch(new RegExp(`\\n {2}Web/Image +container-image +${short} +build +context: index.html\\n`));
     expect(stdout).toMatch(/\n {2}Web\/Web +fargate-service +replace +rolling, 100%\/200%, circuit breaker rolls back +Web\/Image\n/);
     expect(stdout).toMatch(/\n {2}Web\/Fleet +auto-scaling-group +unchanged +new group beside the old, cut over on 2 signals, within 15 min +-\n/);
     expect(stdout).toMatch(/\nIAM permissions: do not broaden\nOther resource changes: none\n/);
@@ -151,8 +150,11 @@ describe('offline: plan BEFORE AFTER', () => {
     const plan = await planOf(base, codeChange);
 
     const web = stack(plan, 'Web');
-    expect(Object.keys(web).sort()).toEqual(['artifacts', 'deployments', 'name', 'notes', 'otherChanges', 'permissionsBroadened']);
-    for (const a of web.artifacts) expect(Object.keys(a).sort()).toEqual(['change', 'fingerprint', 'kind', 'path']);
+    expect(Object.keys(web).sort()).toEqual([
+      'account', 'artifacts', 'change', 'deployments', 'estimate', 'name', 'nestedIn', 'notes', 'otherChanges', 'permissionsBroadened', 'readWith', 'region', 'stackName', 'status',
+    ]);
+    expect(web).toMatchObject({ name: 'Web', stackName: 'Web', account: null, region: null, nestedIn: null, change: 'update', status: null, readWith: null });
+    for (const a of web.artifacts) expect(Object.keys(a).sort()).toEqual(['change', 'changedInputs', 'fingerprint', 'kind', 'path']);
     for (const d of web.deployments) expect(Object.keys(d).sort()).toEqual(['because', 'change', 'kind', 'path', 'strategy']);
   });
 });
@@ -178,14 +180,13 @@ describe('--fail-on', () => {
     expect({ code: noop.code, stderr: noop.stderr }).toEqual({ code: EXIT.OK, stderr: '' });
   });
 
-  test('an unknown check, option or a missing AFTER is an error with exit code 1 and the usage', async () => {
+  test('an unknown check, option or too many arguments is an error with exit code 1 and the usage', async () => {
     const unknown = await run(base, codeChange, '--fail-on', 'delete');
     expect(unknown.code).toEqual(EXIT.ERROR);
     expect(unknown.stderr).toMatch(/unknown --fail-on value 'delete': pass one of replace, build, broaden/);
     expect(unknown.stderr).toMatch(/Usage: cdk-immutable-deploys plan/);
 
     expect((await run('--frobnicate', base)).stderr).toMatch(/unknown option '--frobnicate'/);
-    expect((await run()).stderr).toMatch(/missing AFTER/);
     expect((await run(base, base, base)).stderr).toMatch(/too many arguments/);
     const notAssembly = await run(base, path.join(base, 'nowhere'));
     expect(notAssembly.code).toEqual(EXIT.ERROR);
@@ -198,14 +199,21 @@ describe('online: plan AFTER against the account', () => {
   const ecr = mockClient(ECRClient);
   const ec2 = mockClient(EC2Client);
   const imagebuilder = mockClient(ImagebuilderClient);
+  const sts = mockClient(STSClient);
   const region = process.env.AWS_REGION;
+  const LOOKUP_ROLE = 'arn:aws:iam::123456789012:role/cdk-hnb659fds-lookup-role-123456789012-eu-west-1';
 
   beforeEach(() => {
-    for (const m of [cloudformation, ecr, ec2, imagebuilder]) m.reset();
+    for (const m of [cloudformation, ecr, ec2, imagebuilder, sts]) m.reset();
     process.env.AWS_REGION = 'eu-west-1';
+    // The credentials are of 123456789012, whose lookup role they may assume (aws-behaviour.md #352, #353).
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/ci', UserId: 'AIDAEXAMPLE' });
+    sts.on(AssumeRoleCommand, { RoleArn: LOOKUP_ROLE }).resolves({
+      Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 3_600_000) },
+    });
   });
   afterAll(() => {
-    for (const m of [cloudformation, ecr, ec2, imagebuilder]) m.restore();
+    for (const m of [cloudformation, ecr, ec2, imagebuilder, sts]) m.restore();
     if (region === undefined) delete process.env.AWS_REGION;
     else process.env.AWS_REGION = region;
   });
@@ -215,11 +223,16 @@ describe('online: plan AFTER against the account', () => {
   /** The account runs `deployed`'s Web stack; Prod-Web is not deployed. */
   function account(deployed: string): void {
     const template = fs.readFileSync(path.join(deployed, 'Web.template.json'), 'utf8');
-    // What CloudFormation answers for a stack that does not exist (aws-behaviour.md #42, #43).
+    const webId = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Web/0a1b';
+    // What CloudFormation answers for a stack that does not exist (aws-behaviour.md #58, #43).
+    cloudformation.on(DescribeStacksCommand).callsFake((input) => Promise.reject(missing(`Stack with id ${input.StackName} does not exist`)));
+    cloudformation.on(DescribeStacksCommand, { StackName: 'Web' }).resolves({
+      Stacks: [{ StackName: 'Web', StackId: webId, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }],
+    });
     cloudformation.on(GetTemplateCommand).callsFake((input) => Promise.reject(missing(`Stack with id ${input.StackName} does not exist`)));
     cloudformation.on(DescribeStackResourceCommand).callsFake((input) => Promise.reject(missing(`Stack with id ${input.StackName} does not exist`)));
-    cloudformation.on(GetTemplateCommand, { StackName: 'Web', TemplateStage: 'Original' }).resolves({ TemplateBody: template });
-    cloudformation.on(DescribeStackResourceCommand, { StackName: 'Web' }).resolves({
+    cloudformation.on(GetTemplateCommand, { StackName: webId, TemplateStage: 'Original' }).resolves({ TemplateBody: template });
+    cloudformation.on(DescribeStackResourceCommand, { StackName: webId }).resolves({
       StackResourceDetail: {
         LogicalResourceId: 'ImageRepository',
         ResourceType: 'AWS::ECR::Repository',
@@ -258,7 +271,8 @@ describe('online: plan AFTER against the account', () => {
     const fingerprint = fingerprintOf(amiChange, 'ami');
     ec2.on(DescribeAmisCommand, { Filters: [{ Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [fingerprint] }, { Name: 'state', Values: ['available'] }] })
       .resolves({ Images: [{ ImageId: 'ami-0fedcba9876543210', CreationDate: '2026-11-30T10:00:00.000Z', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: 'arn:aws:imagebuilder:eu-west-1:123456789012:image/web/1.0.0/1' }] }] });
-    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': fingerprint } } });
+    // Image Builder's own record of the image names the AMI among its outputs (a tag alone proves nothing).
+    imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': fingerprint }, outputResources: { amis: [{ region: 'eu-west-1', image: 'ami-0fedcba9876543210' }] } } });
 
     const reused = stack(await planOf(amiChange), 'Web');
     expect(changes(reused).artifacts['Web/Ami']).toEqual('reuse');
@@ -275,17 +289,21 @@ describe('online: plan AFTER against the account', () => {
     const prod = stack(await planOf(withStage), 'Prod/Web');
 
     expect(changes(prod).artifacts).toEqual({ 'Prod/Web/Image': 'added', 'Prod/Web/Ami': 'added' });
+    expect(prod).toMatchObject({ change: 'create', status: null, account: '123456789012', region: 'eu-west-1', readWith: LOOKUP_ROLE });
     expect(prod.notes).toEqual([
       'Prod-Web is not deployed: every resource is new.',
-      expect.stringMatching(/^Prod\/Web\/Image: its repository \(ImageRepository\w+\) is not deployed yet, so the image is built\.$/),
+      expect.stringMatching(/^Prod\/Web\/Image: its repository \(ImageRepository\w+\) is created with the stack, so the image is built\.$/),
     ]);
-    expect(cloudformation.commandCalls(DescribeStackResourceCommand, { StackName: 'Prod-Web' }).length).toEqual(1);
+    // Nothing of a stack that is not deployed is asked for; the AMI is looked up by fingerprint in the account.
+    expect(cloudformation.commandCalls(DescribeStackResourceCommand, { StackName: 'Prod-Web' }).length).toEqual(0);
+    expect(cloudformation.commandCalls(GetTemplateCommand, { StackName: 'Prod-Web' }).length).toEqual(0);
     expect(ec2.commandCalls(DescribeAmisCommand).length).toEqual(1);
   });
 
   test('a repository the deployed stack does not hold yet (a new image construct): the image is built', async () => {
     account(base);
-    cloudformation.on(DescribeStackResourceCommand, { StackName: 'Web' }).rejects(missing('Resource ImageRepositoryX does not exist for stack Web'));
+    cloudformation.on(DescribeStackResourceCommand, { StackName: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Web/0a1b' })
+      .rejects(missing('Resource ImageRepositoryX does not exist for stack Web'));
 
     const web = stack(await planOf(codeChange), 'Web');
 
@@ -293,13 +311,34 @@ describe('online: plan AFTER against the account', () => {
     expect(web.notes).toEqual([expect.stringMatching(/^Web\/Image: its repository \(ImageRepository\w+\) is not deployed yet/)]);
   });
 
-  test('permissions refused: exit 1, naming the call, the stack and every permission the plan needs', async () => {
-    cloudformation.on(GetTemplateCommand).rejects(Object.assign(new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cloudformation:GetTemplate'), { name: 'AccessDenied' }));
+  test('permissions refused: exit 1, naming the call, the stack, every permission the plan needs and the role it read with', async () => {
+    account(base);
+    cloudformation.on(GetTemplateCommand).rejects(Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: cloudformation:GetTemplate'), { name: 'AccessDenied' }));
 
     const result = await run(base);
 
     expect(result.code).toEqual(EXIT.ERROR);
     expect(result.stderr).toMatch(/cloudformation:GetTemplate for stack Web was refused \(AccessDenied: User: .* is not authorized/);
-    expect(result.stderr).toMatch(/needs cloudformation:GetTemplate, cloudformation:DescribeStackResource, ecr:DescribeImages, ecr:DescribeRegistry, ec2:DescribeImages, imagebuilder:GetImage/);
+    expect(result.stderr).toMatch(/needs cloudformation:DescribeStacks, cloudformation:GetTemplate, cloudformation:DescribeStackResource, ecr:DescribeImages, ec2:DescribeImages, imagebuilder:GetImage, sts:AssumeRole on the bootstrap lookup roles/);
+    expect(result.stderr).toMatch(/read with the bootstrap lookup role arn:aws:iam::123456789012:role\/cdk-hnb659fds-lookup-role-123456789012-eu-west-1, whose ReadOnlyAccess policy/);
+  });
+
+  test('with no assembly named, it plans cdk.out of the current directory, or the output cdk.json names', async () => {
+    account(base);
+    const cwd = process.cwd();
+    const app = tempDir('plan-app-');
+    try {
+      process.chdir(app);
+      fs.symlinkSync(base, path.join(app, 'cdk.out'));
+      const plain = await run('--json');
+      expect(plain.code).toEqual(EXIT.OK);
+      expect(JSON.parse(plain.stdout).stacks.map((s: StackPlan) => s.name)).toEqual(['Web']);
+
+      fs.writeFileSync(path.join(app, 'cdk.json'), JSON.stringify({ app: 'npx ts-node app.ts', output: 'build/cdk.out' }));
+      const named = await run();
+      expect(named.stderr).toMatch(/^cdk-immutable-deploys plan: build\/cdk.out is not a cloud assembly: it has no manifest.json/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

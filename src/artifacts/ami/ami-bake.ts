@@ -4,18 +4,23 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { AmiArtifact, IAmiArtifact } from './artifact';
-import { AmiBakeInfrastructure, serviceLinkedRoleOf } from './bake-infrastructure';
+import { AmiBakeInfrastructure } from './bake-infrastructure';
+import { allowKeyUse } from './bake-key';
+import { buildInstanceTags, defaultInstanceTypes, validateProps } from './bake-props';
 import { BakeStep } from './bake-step';
 import { BaseImage } from './base-image';
 import type { BakeStepConfig } from './binding';
 import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG, KEEP_TAG } from './types';
-import type { AmiBakeSpec, BakeComponentProps } from './types';
+import type { AmiBakeSpec, BakeAssetCopy, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { acknowledgeLogGroup } from '../../internal/baseline';
-import { constructError, warn } from '../../internal/errors';
-import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
+import { describeConstruct, warn } from '../../internal/errors';
+import { checkArchitecture, checkReach, Reach } from '../../internal/pairing';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf, INSTANCE_ADVICE } from '../../internal/secrets';
+import { bakeInputDigests, recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -25,8 +30,14 @@ import { recordArtifact } from '../../plan/metadata';
  */
 const AMI_BUILDER_REVISION = 1;
 
-/** CloudFormation's limit for a wait condition, and so for a bake. */
-const MAX_BUILD_TIMEOUT = MAX_JOB_TIMEOUT;
+/**
+ * The revision of the component documents this library renders, beside the fingerprint: bump it when
+ * a document changes in a way that does not change the image and so not the fingerprint (where a
+ * file step downloads from), so that a bake after the upgrade creates new component versions instead
+ * of reusing ones whose documents the library no longer supports. It changes no fingerprint: AMIs
+ * baked before are still reused. 2: file steps download the runtime's copy of their asset.
+ */
+const COMPONENT_REVISION = 2;
 
 /**
  * Where a bake's AMI is copied and shared, besides the stack's own region and account.
@@ -50,9 +61,14 @@ export interface AmiDistribution {
 
   /**
    * The KMS key that encrypts the copies in the other regions: an id, alias or ARN that exists in
-   * each of them (for example the alias of a multi-Region key).
+   * each of them. This library changes only `rootVolumeKey`'s policy: the key in each other region
+   * (also a replica of a multi-Region key, whose policy KMS never copies or synchronizes) needs its
+   * own policy to let Image Builder copy the AMI, EC2 Auto Scaling launch it and the shared accounts
+   * use it: the statements `rootVolumeKey` gets (`CdkImmutableDeploysServiceRolesUse`,
+   * `CdkImmutableDeploysServiceRolesGrants`, `CdkImmutableDeploysSharedAccounts`; see the README).
+   * Stages in other accounts name that region's key by its ARN (`encryptionKeyArn`).
    *
-   * @default - each region's default EBS key
+   * @default - each region's default EBS key, which cannot be shared with other accounts
    */
   readonly kmsKeyId?: string;
 }
@@ -110,16 +126,18 @@ export interface AmiBakeProps {
   readonly rootVolumeSize?: Size;
 
   /**
-   * The KMS key that encrypts the image's root volume and so its snapshot. The bake allows Image
-   * Builder's service-linked role to use a key of this app; an imported key's policy must allow it.
+   * The KMS key that encrypts the image's root volume and so its snapshot. For a key of this app, the
+   * bake adds to its policy what Image Builder's and EC2 Auto Scaling's service-linked roles need to
+   * bake and launch the AMI in this account, and what the accounts of `distribution.accounts` need; an
+   * imported key's policy must allow the same (a warning lists it).
    *
    * @default - the account's default EBS key (`aws/ebs`); the volume is always encrypted
    */
   readonly rootVolumeKey?: kms.IKey;
 
   /**
-   * How long a bake may take before the deployment fails (and the bake is cancelled), at most
-   * 12 hours. Image Builder's test stage gets the same time, within 1 to 24 hours.
+   * How long a bake may take, test stage included, before the deployment fails (and the bake is
+   * cancelled), at most 12 hours. The runtime enforces it: Image Builder ignores its own test timeout.
    *
    * @default Duration.hours(4)
    */
@@ -136,9 +154,11 @@ export interface AmiBakeProps {
   /**
    * How many of this bake's most recent images to keep; older images, their AMIs and snapshots
    * are deleted by an Image Builder lifecycle policy (once a day), unless an instance was launched
-   * from them within `keepLaunchedWithin` or they carry the tag `cdk-immutable-deploys:keep=true`.
-   * The AMI a stack uses (the one a rollback returns to) always carries that tag: the bake sets it
-   * when a deployment starts using the AMI, and removes it once no stack uses it any more.
+   * from them within `keepLaunchedWithin`, they carry the tag `cdk-immutable-deploys:keep=true`, or
+   * they are shared with an account of `distribution.accounts`. An AMI a stack of this account runs
+   * (the bake's own, or one it imports by fingerprint or from this bake: a promoted stage) carries that
+   * tag while the stack holds it, in its region; one shared with another account is never deleted by
+   * the policy, because a stage there cannot mark it: deregister those by hand once no stage runs them.
    *
    * @default 3
    */
@@ -154,19 +174,26 @@ export interface AmiBakeProps {
   /**
    * The prefix of the AMI names. Each AMI is named `<prefix>-<fingerprint>-<build date>`.
    *
+   * Letters, digits, spaces, `.`, `-` and `_` (what both Image Builder and EC2 accept), at most 80.
+   *
    * @default - a name unique to this construct, from its path
    */
   readonly amiName?: string;
 
   /**
-   * Tags for the AMIs, their snapshots and the build instances.
+   * Tags for the AMIs, their snapshots and the build instances. Keys starting with `aws:` or
+   * `cdk-immutable-deploys:`, and `CreatedBy` and `Ec2ImageBuilderArn` (Image Builder's), are refused;
+   * `Name` and `Tags`, which Image Builder refuses on build instances, go to the AMIs only.
    *
    * @default - only the bake's own tags (fingerprint and bake name)
    */
   readonly tags?: { [key: string]: string };
 
   /**
-   * How long the build logs are kept.
+   * How long the build logs are kept. The runtime creates the log group `/aws/imagebuilder/<recipe
+   * name>` (or adopts it, when an earlier deploy made it) with this retention when a bake starts; it is
+   * not part of the stack, so it stays when the stack is deleted and is adopted again by a re-created
+   * stack.
    *
    * @default logs.RetentionDays.THREE_MONTHS
    */
@@ -181,14 +208,16 @@ export interface AmiBakeProps {
 
   /**
    * What happens to what the bake made when the stack is deleted. With `RemovalPolicy.DESTROY`, the
-   * stack's deletion deletes every AMI this bake baked over the stack's life (in the stack's region and
-   * every distribution region) with its snapshots, and the Image Builder images, recipes and
-   * components the bake created; an AMI another stack still uses, or one you tagged
-   * `cdk-immutable-deploys:keep=true`, stays. A deletion that cannot finish is logged and never fails
-   * the stack's deletion. An update never deletes anything, also when the bake leaves the app: a
-   * revert finds its AMIs again. It does not count in the fingerprint: changing it bakes nothing.
+   * stack's deletion deletes every AMI that Image Builder records as made by this bake over the
+   * stack's life (in the stack's region and every distribution region) with its snapshots, and the
+   * Image Builder images, recipes and components the bake created, and its build log group; an AMI another stack of this account
+   * still holds, one another account may launch (`distribution.accounts`), or one you tagged
+   * `cdk-immutable-deploys:keep=true` stays. A deletion that cannot finish is logged and never fails
+   * the stack's deletion. An update never deletes anything, also when the bake leaves the app (or a
+   * nested stack that holds it leaves its parent): a revert finds its AMIs again. It does not count in
+   * the fingerprint: changing it bakes nothing.
    *
-   * @default RemovalPolicy.RETAIN - the AMIs, snapshots, images, recipes and components stay
+   * @default RemovalPolicy.RETAIN - the AMIs, snapshots, images, recipes, components and build logs stay
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -233,20 +262,29 @@ export class AmiBake extends Construct implements IAmiArtifact {
   /** The name of the bake's Image Builder image recipe (the same for every version). */
   public readonly recipeName: string;
 
-  /** The recipe version of these inputs, derived from the fingerprint. */
+  /**
+   * The version of the bake's components, derived from the fingerprint and the revision of the
+   * component documents this library renders.
+   *
+   * @deprecated The recipe's own version is derived at deploy time from the fingerprint and the base
+   * AMI and key the deploy resolves (a layered bake's parent AMI is known only then), so that no recipe
+   * version names an AMI that is gone; this is the version of the bake's components.
+   */
   public readonly recipeVersion: string;
 
-  /** The log group of the build logs. */
+  /** The log group of the build logs (created or adopted by the runtime when a bake starts). */
   public readonly logGroup: logs.ILogGroup;
 
   /** The role of the build and test instances. */
   public readonly instanceRole: iam.IRole;
 
   private readonly userData?: ec2.UserData;
+  private readonly props: AmiBakeProps;
 
   constructor(scope: Construct, id: string, props: AmiBakeProps) {
     super(scope, id);
     validateProps(this, props);
+    this.props = props;
     const stack = Stack.of(this);
     const shared = AmiBakeInfrastructure.of(this);
     this.instanceRole = shared.instanceRole;
@@ -256,34 +294,48 @@ export class AmiBake extends Construct implements IAmiArtifact {
     this.architecture = base.architecture;
     this.rootDeviceName = base.rootDeviceName;
     const instanceTypes = props.instanceTypes ?? defaultInstanceTypes(base.architecture);
-    instanceTypes.forEach((t, i) => checkArchitecture(this, t, i, base.architecture));
+    checkArchitecture(describeConstruct(this, 'AmiBake'), 'the base image', base.architecture,
+      instanceTypes.map((instanceType, i) => ({ prop: `instanceTypes[${i}]`, instanceType })), 'base image (its architecture option)');
     const bakeName = bakeNameOf(this, shared.namePrefix);
     this.recipeName = bakeName;
     const buildTimeout = props.buildTimeout ?? Duration.hours(4);
 
     // Steps: each becomes a component (or names an AWS-managed one); the fingerprint counts every input that shapes the image.
-    const bound = this.bindSteps(props, base.osType);
+    const assets: BakeAssetCopy[] = [];
+    const bound = this.bindSteps(props, base.osType, (asset) => {
+      const staged = shared.stageAsset(asset);
+      assets.push(staged.copy);
+      return staged.url;
+    });
+    checkPlaintextSecrets(this, 'AmiBake', [
+      ...bound.map((b) => ({ prop: `${b.kind === 's' ? 'steps' : 'testSteps'}[${b.index - 1}]`, value: b.config.document ?? '' })),
+      ...entriesOf('tags', props.tags),
+      ...(props.amiName !== undefined ? [{ prop: 'amiName', value: props.amiName }] : []),
+      ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
+    ], INSTANCE_ADVICE);
     const volumeSize = props.rootVolumeSize ? props.rootVolumeSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;
+    const rootVolume = { deviceName: base.rootDeviceName, sizeGiB: volumeSize ?? null, key: keyIdentity(props.rootVolumeKey) };
     const fingerprint = Fingerprint.combine(
       Fingerprint.ofJson({
         builderRevision: AMI_BUILDER_REVISION,
         baseImage: base.fingerprintInput,
         osType: ec2.OperatingSystemType[base.osType],
-        rootVolume: { deviceName: base.rootDeviceName, sizeGiB: volumeSize ?? null, key: keyIdentity(props.rootVolumeKey) },
+        rootVolume,
       }),
       Fingerprint.ofJson({ steps: bound.filter((b) => b.kind === 's').map((b) => b.config.fingerprint.hex) }),
       Fingerprint.ofJson({ testSteps: bound.filter((b) => b.kind === 't').map((b) => b.config.fingerprint.hex) }),
     );
     this.fingerprint = fingerprint.hex;
-    this.recipeVersion = versionOf(fingerprint);
+    const componentVersion = versionOf(Fingerprint.combine(fingerprint, Fingerprint.ofJson({ componentRevision: COMPONENT_REVISION })));
+    this.recipeVersion = componentVersion;
 
-    // Per bake: its log group, distribution and lifecycle policy; the rest is the stack's.
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/imagebuilder/${bakeName}`,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-    });
-    acknowledgeLogGroup(this.logGroup, 'the logs of this bake\'s build and test instances');
-    const placement = { instanceTypes, vpc: props.vpc, subnetSelection: props.subnetSelection, tags: props.tags ?? {} };
+    // Per bake: its distribution and lifecycle policy; the rest is the stack's. The log group is the
+    // runtime's (created or adopted when a bake starts): a fixed name in the template, retained, would
+    // make a re-created stack or a revert collide with the group an earlier deploy left.
+    const logGroupName = `/aws/imagebuilder/${bakeName}`;
+    this.logGroup = logs.LogGroup.fromLogGroupName(this, 'Logs', logGroupName);
+    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const placement = { instanceTypes, vpc: props.vpc, subnetSelection: props.subnetSelection, tags: buildInstanceTags(props.tags ?? {}) };
     const infrastructure = shared.infrastructureFor(placement);
     const copyRegions = copyRegionsOf(stack, props);
     const distribution = this.newDistribution(bakeName, fingerprint, props, copyRegions);
@@ -292,15 +344,17 @@ export class AmiBake extends Construct implements IAmiArtifact {
     const removal = DeployTimeRuntime.of(this).removalSetting(this, 'AmiBake', props.removalPolicy);
     if (removal.RemovalPolicy) shared.grantDestroyIn([stack.region, ...copyRegions]);
     this.newLifecyclePolicy(bakeName, shared.lifecycleRole, props);
-    if (props.rootVolumeKey) this.allowKey(props.rootVolumeKey, shared, props.distribution?.accounts ?? []);
+    if (props.rootVolumeKey) {
+      shared.grantKey(props.rootVolumeKey);
+      allowKeyUse(this, props.rootVolumeKey, props.distribution?.accounts ?? []);
+    }
 
-    const { components, componentArns } = this.components(bakeName, fingerprint, bound, base.osType);
+    const { components, componentArns } = this.components(bakeName, fingerprint, componentVersion, bound, base.osType);
     const arn = (resource: string, resourceName: string) => arnOf(stack, resource, resourceName);
     const spec: AmiBakeSpec = {
       RecipeName: bakeName,
-      RecipeVersion: this.recipeVersion,
-      RecipeArn: arn('image-recipe', `${bakeName}/${this.recipeVersion}`),
-      ImageVersionArn: arn('image', `${bakeName}/${this.recipeVersion}`),
+      RecipeNameArn: arn('image-recipe', bakeName),
+      ImageNameArn: arn('image', bakeName),
       ParentImage: base.amiId,
       Components: components,
       ComponentArns: componentArns,
@@ -308,29 +362,44 @@ export class AmiBake extends Construct implements IAmiArtifact {
       InfrastructureConfigurationArn: infrastructure.attrArn,
       DistributionConfigurationArn: distribution.attrArn,
       TestsEnabled: String(bound.some((b) => b.kind === 't')),
-      TestTimeoutMinutes: String(testTimeoutMinutes(buildTimeout)),
       BakeName: bakeName,
+      LogGroupName: logGroupName,
+      LogRetentionDays: retention === logs.RetentionDays.INFINITE ? '' : String(retention),
+      ...(assets.length > 0 ? { Assets: assets } : {}),
       ...(copyRegions.length > 0 ? { CopyRegions: copyRegions } : {}),
       ...removal,
     };
-    // The bake starts once its log group, configurations and the instances' grants (file steps) exist.
+    // The bake starts once its configurations and the instances' grants (file steps) exist.
     const job = DeployTimeRuntime.of(this).addJob(this, {
       kind: 'ami-bake',
       fingerprint: this.fingerprint,
       spec: { ...spec },
       timeout: buildTimeout,
-      dependencies: [this.logGroup, infrastructure, distribution, shared.instanceRole],
+      dependencies: [infrastructure, distribution, shared.instanceRole],
+      // The AMI is read back by the fingerprint (with its copies in these regions, which the stack holds).
+      readBack: copyRegions.length > 0 ? { CopyRegions: copyRegions.join(',') } : {},
     });
 
     recordArtifact(this, job.wait, 'ami', this.fingerprint);
-    this.amiId = job.data;
+    const stepInputs = (kind: 's' | 't') => bound.filter((b) => b.kind === kind).map((b) => ({ fingerprint: b.config.fingerprint.hex, files: b.config.files }));
+    recordInputs(this, this.fingerprint, bakeInputDigests({
+      baseImage: base.fingerprintInput,
+      os: ec2.OperatingSystemType[base.osType],
+      rootVolume,
+      builder: String(AMI_BUILDER_REVISION),
+      steps: stepInputs('s'),
+      testSteps: stepInputs('t'),
+    }));
+    // From the bake's read-back, never from its wait: the wait only says when the bake ended.
+    this.amiId = job.result;
     const artifact = AmiArtifact.fromAmiId(this.amiId, {
       osType: this.osType,
       architecture: base.architecture,
       userData: props.userData,
       rootDeviceName: base.rootDeviceName,
     });
-    this.machineImage = artifact.machineImage;
+    // A plain launch template or instance of another stack must be where the AMI is.
+    this.machineImage = { getImage: (user) => { checkReach(user, user.node.path, 'machineImage', this); return artifact.machineImage.getImage(user); } };
     this.userData = props.userData;
   }
 
@@ -344,9 +413,11 @@ export class AmiBake extends Construct implements IAmiArtifact {
     const stack = Stack.of(this);
     const consumer = Stack.of(scope);
     const known = (v: string) => !Token.isUnresolved(v);
+    const otherAccount = known(stack.account) && known(consumer.account) && stack.account !== consumer.account;
     return AmiArtifact.fromFingerprint(scope, 'ImportedArtifact', {
       fingerprint: this.fingerprint,
-      owner: known(stack.account) && known(consumer.account) && stack.account !== consumer.account ? stack.account : undefined,
+      owner: otherAccount ? stack.account : undefined,
+      encryptionKeyArn: otherAccount ? this.keyArnFor(scope) : undefined,
       sourceRegion: known(stack.region) ? stack.region : undefined,
       osType: this.osType,
       architecture: this.architecture,
@@ -355,9 +426,56 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
   }
 
-  private bindSteps(props: AmiBakeProps, osType: ec2.OperatingSystemType): BoundStep[] {
+  /**
+   * Where the AMI is: the stack's region and account, the regions it is copied to and the accounts it
+   * is shared with (in every one of those regions). Unknown when any of them is a token.
+   *
+   * @internal
+   */
+  public _reach(): Reach | undefined {
+    const stack = Stack.of(this);
+    const regions = this.props.distribution?.regions ?? [];
+    const accounts = this.props.distribution?.accounts ?? [];
+    if ([stack.region, stack.account, ...regions, ...accounts].some((v) => Token.isUnresolved(v))) return undefined;
+    const path = this.node.path;
+    return {
+      artifact: describeConstruct(this, 'AmiBake'),
+      region: stack.region,
+      account: stack.account,
+      reaches: (region, account) => [stack.region, ...regions].includes(region) && [stack.account, ...accounts].includes(account),
+      fix: (region, account) => {
+        const add = [
+          ...(region === stack.region || regions.includes(region) ? [] : [`'${region}' to distribution.regions`]),
+          ...(account === stack.account || accounts.includes(account) ? [] : [`'${account}' to distribution.accounts (with a rootVolumeKey, and a distribution.kmsKeyId in other regions, that the account may use)`]),
+        ];
+        return `Add ${add.join(' and ')} of ${path}, or deploy an AMI that is there (AmiArtifact.fromFingerprint() with its owner).`;
+      },
+    };
+  }
+
+  /**
+   * The ARN of the key that encrypts this AMI in the region of `scope` (a stack of another account, which
+   * grants its own Auto Scaling role the key): `rootVolumeKey`'s in the bake's region, `kmsKeyId` in a
+   * copy region when it is a key ARN of that region. A key known only at deploy time (a key of the app)
+   * cannot be named in another account's template: a warning says to pass it to `fromFingerprint`.
+   */
+  private keyArnFor(scope: Construct): string | undefined {
+    const region = Stack.of(scope).region;
+    const candidates = [
+      ...(region === Stack.of(this).region ? [this.props.rootVolumeKey?.keyArn] : []),
+      this.props.distribution?.kmsKeyId,
+    ].filter((k): k is string => k !== undefined && !Token.isUnresolved(k));
+    const found = candidates.find((k) => /^arn:aws[a-z-]*:kms:/.test(k) && k.split(':')[3] === region);
+    if (!found && (this.props.rootVolumeKey || this.props.distribution?.kmsKeyId)) {
+      warn(scope, 'ami-cross-account-key',
+        `${this.node.path} is encrypted with a customer managed key that this stack's account (${Stack.of(scope).account}) may use only through a KMS grant its runtime makes, but the key's ARN in ${region} is not known when the app is synthesized. Import the AMI with AmiArtifact.fromFingerprint(scope, id, { fingerprint, owner, encryptionKeyArn: '<key ARN in ${region}>' }) instead of passing the bake, or the group cannot launch it.`);
+    }
+    return found;
+  }
+
+  private bindSteps(props: AmiBakeProps, osType: ec2.OperatingSystemType, stage: (asset: s3assets.Asset) => string): BoundStep[] {
     const bind = (step: BakeStep, phase: 'build' | 'test', kind: 's' | 't', index: number): BoundStep => ({
-      config: step._bind(this, { osType, phase, instanceRole: this.instanceRole, id: `${kind === 's' ? 'Step' : 'TestStep'}${index}` }),
+      config: step._bind(this, { osType, phase, instanceRole: this.instanceRole, stage, id: `${kind === 's' ? 'Step' : 'TestStep'}${index}` }),
       kind,
       index,
     });
@@ -368,7 +486,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
   }
 
   /** The components the runtime creates (named and versioned by the fingerprint), and every component of the recipe in order. */
-  private components(bakeName: string, fingerprint: Fingerprint, bound: BoundStep[], osType: ec2.OperatingSystemType) {
+  private components(bakeName: string, fingerprint: Fingerprint, version: string, bound: BoundStep[], osType: ec2.OperatingSystemType) {
     const stack = Stack.of(this);
     const platform = osType === ec2.OperatingSystemType.WINDOWS ? 'Windows' : 'Linux';
     const components: BakeComponentProps[] = [];
@@ -379,8 +497,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
         continue;
       }
       const name = `${bakeName}-${fingerprint.short}-${kind}${index}`;
-      components.push({ Name: name, Version: this.recipeVersion, Platform: platform, Description: config.description, Data: config.document! });
-      componentArns.push(arnOf(stack, 'component', `${name}/${this.recipeVersion}`));
+      components.push({ Name: name, Version: version, Platform: platform, Description: config.description, Data: config.document! });
+      componentArns.push(arnOf(stack, 'component', `${name}/${version}`));
     }
     return { components, componentArns };
   }
@@ -411,7 +529,11 @@ export class AmiBake extends Construct implements IAmiArtifact {
     });
   }
 
-  /** Retention: the last `retainImages` images of this bake, any AMI launched recently, and any AMI a stack uses. */
+  /**
+   * Retention: the last `retainImages` images of this bake, any AMI launched recently, any AMI a stack
+   * of this account holds (its keep tag), and any AMI shared with another account (`distribution.accounts`):
+   * a stage there cannot mark the AMI it runs, and this account cannot see whether one runs it.
+   */
   private newLifecyclePolicy(bakeName: string, role: iam.IRole, props: AmiBakeProps): void {
     const retainImages = props.retainImages ?? 3;
     if (!Token.isUnresolved(retainImages) && retainImages === 1) {
@@ -419,6 +541,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
         'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
     }
     const keepDays = props.keepLaunchedWithin ? props.keepLaunchedWithin.toDays() : 30;
+    const accounts = props.distribution?.accounts ?? [];
     new imagebuilder.CfnLifecyclePolicy(this, 'Lifecycle', {
       name: bakeName,
       description: `Keeps the last ${retainImages} images of AMI bake ${bakeName} and any AMI launched within ${keepDays} days`,
@@ -429,58 +552,16 @@ export class AmiBake extends Construct implements IAmiArtifact {
       policyDetails: [{
         action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
         filter: { type: 'COUNT', value: retainImages },
-        // The keep tag is on every AMI a stack uses (set by the runtime) and on any a user keeps.
-        exclusionRules: { amis: { lastLaunched: { value: keepDays, unit: 'DAYS' }, tagMap: { [KEEP_TAG]: 'true' } } },
+        // The keep tag is on every AMI a stack of this account holds (set by the runtime) and on any a user keeps.
+        exclusionRules: {
+          amis: {
+            lastLaunched: { value: keepDays, unit: 'DAYS' },
+            tagMap: { [KEEP_TAG]: 'true' },
+            ...(accounts.length > 0 ? { sharedAccounts: accounts } : {}),
+          },
+        },
       }],
     });
-  }
-
-  /**
-   * Lets Image Builder's service-linked role encrypt the volumes with the key, Auto Scaling's launch
-   * instances from the AMI, the accounts it is shared with use it, and the runtime read it.
-   */
-  private allowKey(key: kms.IKey, shared: AmiBakeInfrastructure, accounts: string[]): void {
-    shared.grantKey(key);
-    const stack = Stack.of(this);
-    const serviceRole = serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder');
-    const added = key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CdkImmutableDeploysImageBuilder',
-      principals: [new iam.AccountRootPrincipal()],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'aws:PrincipalArn': serviceRole } },
-    }));
-    if (!added.statementAdded) {
-      warn(this, 'ami-key-policy',
-        `rootVolumeKey is imported, so its key policy cannot be changed here: allow ${serviceRole} and ${serviceLinkedRoleOf(stack, 'autoscaling.amazonaws.com', 'AWSServiceRoleForAutoScaling')} to use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, and CreateGrant for AWS resources), or the bake fails to launch its instance and Auto Scaling cannot launch the AMI.`);
-      return;
-    }
-    // Auto Scaling launches instances from the AMI through its service-linked role, which may use a
-    // customer managed key only if the key policy says so (EC2 Auto Scaling: key policy for encrypted volumes).
-    const autoScaling = { ArnEquals: { 'aws:PrincipalArn': serviceLinkedRoleOf(stack, 'autoscaling.amazonaws.com', 'AWSServiceRoleForAutoScaling') } };
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CdkImmutableDeploysAutoScalingUse',
-      principals: [new iam.AccountRootPrincipal()],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: autoScaling,
-    }));
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CdkImmutableDeploysAutoScalingGrants',
-      principals: [new iam.AccountRootPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { ...autoScaling, Bool: { 'kms:GrantIsForAWSResource': true } },
-    }));
-    // Accounts the AMI is shared with may use the key; each grants its own Auto Scaling role (a KMS grant made in that account).
-    if (accounts.length > 0) {
-      key.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'CdkImmutableDeploysSharedAccounts',
-        principals: accounts.map((a) => new iam.AccountPrincipal(a)),
-        actions: ['kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
-        resources: ['*'],
-      }));
-    }
   }
 }
 
@@ -488,62 +569,6 @@ interface BoundStep {
   readonly config: BakeStepConfig;
   readonly kind: 's' | 't';
   readonly index: number;
-}
-
-function validateProps(bake: Construct, props: AmiBakeProps) {
-  if (props.vpc) {
-    const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
-    if (subnets.subnetIds.length === 0) {
-      throw constructError(bake, 'AmiBake', { prop: 'subnetSelection', problem: `selects no subnet of vpc ${props.vpc.node.path}`, fix: 'Select a subnet with outbound access.' });
-    }
-  } else if (props.subnetSelection) {
-    throw constructError(bake, 'AmiBake', { prop: 'subnetSelection', problem: 'is set but vpc is not', fix: 'Pass the vpc the subnets belong to.' });
-  }
-  const volume = props.rootVolumeSize?.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-  if (volume !== undefined && Token.isUnresolved(volume)) {
-    throw constructError(bake, 'AmiBake', { prop: 'rootVolumeSize', problem: 'is an unresolved token', fix: "The volume size counts in the bake's fingerprint, so it must be known at synth time; pass Size.gibibytes(<number>)." });
-  }
-  if (props.steps.length === 0) {
-    throw constructError(bake, 'AmiBake', { prop: 'steps', problem: 'is empty', fix: 'Pass at least one BakeStep, such as BakeStep.shell([...]).' });
-  }
-  const timeout = props.buildTimeout;
-  if (timeout && !Token.isUnresolved(timeout.toSeconds())) {
-    if (timeout.toSeconds() > MAX_BUILD_TIMEOUT.toSeconds()) {
-      throw constructError(bake, 'AmiBake', { prop: 'buildTimeout', value: timeout, problem: 'is longer than 12 hours, the most a CloudFormation wait condition allows', fix: 'Pass at most Duration.hours(12), or make the bake shorter (a layered bake splits it).' });
-    }
-    if (timeout.toSeconds() < 60) {
-      throw constructError(bake, 'AmiBake', { prop: 'buildTimeout', value: timeout, problem: 'is shorter than a minute; no bake finishes that fast', fix: 'Pass at least Duration.minutes(30).' });
-    }
-  }
-  const retain = props.retainImages;
-  if (retain !== undefined && !Token.isUnresolved(retain) && (!Number.isInteger(retain) || retain < 1 || retain > 1000)) {
-    throw constructError(bake, 'AmiBake', { prop: 'retainImages', value: retain, problem: 'must be a whole number from 1 to 1000', fix: 'Pass 3 to keep the last three images.' });
-  }
-  const keep = props.keepLaunchedWithin;
-  const day = Duration.days(1).toSeconds();
-  if (keep && !Token.isUnresolved(keep.toSeconds()) && (keep.toSeconds() < day || keep.toSeconds() % day !== 0)) {
-    throw constructError(bake, 'AmiBake', { prop: 'keepLaunchedWithin', value: keep, problem: 'must be a whole number of days, at least 1', fix: 'Pass Duration.days(30), for example.' });
-  }
-  const size = props.rootVolumeSize;
-  if (size && !Token.isUnresolved(size.toGibibytes({ rounding: SizeRoundingBehavior.NONE }))) {
-    const gib = size.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
-    if (!Number.isInteger(gib) || gib < 1 || gib > 16384) {
-      throw constructError(bake, 'AmiBake', { prop: 'rootVolumeSize', value: `${gib} GiB`, problem: 'must be a whole number of GiB from 1 to 16384', fix: 'Pass Size.gibibytes(20), for example.' });
-    }
-  }
-  if (props.amiName !== undefined && !Token.isUnresolved(props.amiName) && !/^[A-Za-z0-9().\-/_]{1,80}$/.test(props.amiName)) {
-    throw constructError(bake, 'AmiBake', { prop: 'amiName', value: props.amiName, problem: 'is not a valid AMI name prefix', fix: 'Use 1 to 80 letters, digits and ( ) . - / _.' });
-  }
-  for (const region of props.distribution?.regions ?? []) {
-    if (!Token.isUnresolved(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-      throw constructError(bake, 'AmiBake', { prop: 'distribution.regions', problem: `has '${region}', which is not a region name`, fix: "Pass names such as 'eu-west-1'." });
-    }
-  }
-  for (const account of props.distribution?.accounts ?? []) {
-    if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
-      throw constructError(bake, 'AmiBake', { prop: 'distribution.accounts', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
-    }
-  }
 }
 
 /**
@@ -563,32 +588,6 @@ function copyRegionsOf(stack: Stack, props: AmiBakeProps): string[] {
   return [...new Set(props.distribution?.regions ?? [])].filter((r) => Token.isUnresolved(stack.region) || r !== stack.region);
 }
 
-/** Image Builder's test stage gets the bake's time, within its own limits of 1 to 24 hours. */
-function testTimeoutMinutes(buildTimeout: Duration): number {
-  if (Token.isUnresolved(buildTimeout.toSeconds())) return 720;
-  return Math.min(1440, Math.max(60, Math.ceil(buildTimeout.toMinutes({ integral: false }))));
-}
-
-function defaultInstanceTypes(architecture: ec2.InstanceArchitecture): ec2.InstanceType[] {
-  return architecture === ec2.InstanceArchitecture.ARM_64
-    ? [new ec2.InstanceType('m6g.large'), new ec2.InstanceType('m7g.large')]
-    : [new ec2.InstanceType('m6i.large'), new ec2.InstanceType('m5.large')];
-}
-
-function checkArchitecture(bake: Construct, instanceType: ec2.InstanceType, index: number, architecture: ec2.InstanceArchitecture) {
-  const name = instanceType.toString();
-  if (Token.isUnresolved(name)) return;
-  let actual: ec2.InstanceArchitecture;
-  try {
-    actual = instanceType.architecture;
-  } catch {
-    return; // an instance family this version of aws-cdk-lib does not know: nothing to check against
-  }
-  if (actual !== architecture) {
-    throw constructError(bake, 'AmiBake', { prop: `instanceTypes[${index}]`, value: name, problem: `is ${actual}, but the base image is ${architecture}`, fix: `Pass ${architecture} instance types, such as ${defaultInstanceTypes(architecture)[0]}, or set the base image's architecture.` });
-  }
-}
-
 /** A key's identity for the fingerprint: its ARN when known, else its place in the app. */
 function keyIdentity(key?: kms.IKey): string | null {
   if (!key) return null;
@@ -597,7 +596,8 @@ function keyIdentity(key?: kms.IKey): string | null {
 
 /**
  * An Image Builder semantic version from a fingerprint: `1.<28 bits>.<28 bits>`, so that every
- * fingerprint has its own version of the recipe and components.
+ * fingerprint (and component revision) has its own version of the components (the recipe's is derived
+ * the same way at deploy time, from the fingerprint, the parent AMI and the key).
  */
 function versionOf(fingerprint: Fingerprint): string {
   return `1.${parseInt(fingerprint.hex.slice(0, 7), 16)}.${parseInt(fingerprint.hex.slice(7, 14), 16)}`;

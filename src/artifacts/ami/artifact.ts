@@ -1,10 +1,13 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { grantAmiHolds } from './hold';
 import type { AmiLookupSpec } from './types';
+import { checkConstraint } from '../../internal/constraints';
 import { optionError, warn } from '../../internal/errors';
 import { checkFingerprint } from '../../internal/fingerprint-check';
+import { watchMachineImageUse } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 
 /**
@@ -171,6 +174,7 @@ export class AmiArtifact {
     if (!Token.isUnresolved(amiId) && !AMI_ID.test(amiId)) {
       throw optionError('AmiArtifact.fromAmiId()', { prop: 'amiId', problem: `'${amiId}' is not an AMI id`, fix: "Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters." });
     }
+    checkConstraint('AmiArtifact.fromAmiId()', 'AmiArtifact.fromAmiId.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     const osType = options.osType ?? ec2.OperatingSystemType.LINUX;
     return {
       amiId,
@@ -178,7 +182,7 @@ export class AmiArtifact {
       osType,
       architecture: options.architecture,
       rootDeviceName: options.rootDeviceName,
-      machineImage: new PinnedMachineImage(amiId, osType, options.userData),
+      machineImage: new PinnedMachineImage(amiId, osType, options.userData, options.architecture),
     };
   }
 
@@ -196,6 +200,7 @@ export class AmiArtifact {
   public static fromFingerprint(scope: Construct, id: string, props: AmiArtifactFromFingerprintProps): IAmiArtifact {
     const factory = 'AmiArtifact.fromFingerprint()';
     checkFingerprint(factory, props.fingerprint);
+    checkConstraint(factory, 'AmiArtifact.fromFingerprint.rootDeviceName', 'rootDeviceName', props.rootDeviceName);
     if (props.owner !== undefined && !Token.isUnresolved(props.owner) && !ACCOUNT.test(props.owner)) {
       throw optionError(factory, { prop: 'owner', problem: `'${props.owner}' is not an AWS account id`, fix: 'Pass the 12-digit id of the account that baked and shares the AMI.' });
     }
@@ -237,13 +242,20 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
     const spec: AmiLookupSpec = { Owner: props.owner ?? '', SourceRegion: props.sourceRegion ?? '' };
     runtime.grant('ami-lookup', [new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] })],
       'ec2:DescribeImages has no resource-level permissions; it is read-only, and the lookup only asks for the owner\'s AMIs of one fingerprint.');
+    // An AMI of this account is held while this stack runs it (a promoted stage in the bake's account),
+    // so that no lifecycle policy or removal policy DESTROY of the bake deletes it. Another account's
+    // AMI cannot be marked from here: the bake's lifecycle policy keeps every AMI it shares.
+    const stack = Stack.of(this);
+    const owner = props.owner;
+    const sameAccount = owner === undefined || Token.isUnresolved(owner) || Token.isUnresolved(stack.account) || owner === stack.account;
+    if (sameAccount) grantAmiHolds(this, [stack.region]);
     this.amiId = runtime.addLookup(this, { kind: 'ami-lookup', fingerprint: props.fingerprint, spec: { ...spec } });
     this.fingerprint = props.fingerprint;
     this.osType = props.osType ?? ec2.OperatingSystemType.LINUX;
     this.architecture = props.architecture;
     this.rootDeviceName = props.rootDeviceName;
     this.encryptionKeyArn = props.encryptionKeyArn;
-    this.machineImage = new PinnedMachineImage(this.amiId, this.osType, props.userData);
+    this.machineImage = new PinnedMachineImage(this.amiId, this.osType, props.userData, props.architecture);
   }
 
   /** The same import in the stack of `scope`. */
@@ -256,9 +268,16 @@ class ImportedAmiArtifact extends Construct implements IAmiArtifact {
  * A machine image pinned to one AMI id in whatever region the stack is in.
  */
 class PinnedMachineImage implements ec2.IMachineImage {
-  constructor(private readonly amiId: string, private readonly osType: ec2.OperatingSystemType, private readonly userData?: ec2.UserData) {}
+  constructor(
+    private readonly amiId: string,
+    private readonly osType: ec2.OperatingSystemType,
+    private readonly userData?: ec2.UserData,
+    private readonly architecture?: ec2.InstanceArchitecture,
+  ) {}
 
-  public getImage(): ec2.MachineImageConfig {
+  public getImage(scope: Construct): ec2.MachineImageConfig {
+    // The launch template, instance or group that reads the image: its instance type and user data must suit it.
+    watchMachineImageUse(scope, this.architecture, this.osType);
     const userData = this.userData ?? (this.osType === ec2.OperatingSystemType.WINDOWS ? ec2.UserData.forWindows() : ec2.UserData.forLinux());
     return { imageId: this.amiId, osType: this.osType, userData };
   }

@@ -11,16 +11,22 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct, IConstruct } from 'constructs';
-import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
+import { serviceLinkedRoleOf } from './bake-key';
+import { grantAmiHolds } from './hold';
+import { BAKE_TAG } from './types';
+import type { BakeAssetCopy } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { acknowledgeExact, managedPolicyFinding } from '../../internal/nag';
-import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
+import { acknowledgeExact, acknowledgeWildcards, managedPolicyFinding } from '../../internal/nag';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
 
 /** Construct id of the per-stack shared bake resources: part of the public contract, never renamed. */
 const SHARED_ID = 'cdk-immutable-deploys.AmiBake';
+
+/** Where in the CDK assets bucket the runtime copies the files a stack's bakes ship: `<it>/<stack prefix>/<asset key>`. */
+export const BAKE_ASSETS_PREFIX = 'cdk-immutable-deploys/bake-assets';
 
 /** Where a bake's build and test instances run. */
 export interface BakePlacement {
@@ -45,6 +51,7 @@ export class AmiBakeInfrastructure extends Construct {
   private readonly infrastructures = new Map<string, imagebuilder.CfnInfrastructureConfiguration>();
   private readonly securityGroups = new Map<string, ec2.SecurityGroup>();
   private readonly keys = new Set<string>();
+  private readonly assetBuckets = new Set<string>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -116,15 +123,38 @@ export class AmiBakeInfrastructure extends Construct {
   }
 
   /**
-   * Lets the runtime tag the copies of held AMIs in other regions, with the same conditions as in the
-   * stack's region: once per region, whatever the number of bakes that copy there.
+   * A file or directory asset a bake ships: the copy the runtime makes of it under this stack's bake
+   * prefix of the assets bucket (`<prefix>/<stack prefix>/<asset key>`), which the build and test
+   * instances download, and what the runtime copies. The instances may read that prefix only, never
+   * the rest of the assets bucket (every asset of every stack of the account and region); the runtime
+   * reads the bucket (asset keys are content hashes, known only per change) and writes that prefix:
+   * once per bucket, whatever the number of bakes and files.
+   */
+  public stageAsset(asset: s3assets.Asset): { url: string; copy: BakeAssetCopy } {
+    const prefix = `${BAKE_ASSETS_PREFIX}/${this.namePrefix}`;
+    const copy: BakeAssetCopy = { Bucket: asset.s3BucketName, Key: asset.s3ObjectKey, CopyKey: `${prefix}/${asset.s3ObjectKey}` };
+    const bucketArn = asset.bucket.bucketArn;
+    const id = JSON.stringify(Stack.of(this).resolve(bucketArn));
+    if (!this.assetBuckets.has(id)) {
+      this.assetBuckets.add(id);
+      const copies = `${bucketArn}/${prefix}/*`;
+      this.instanceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [copies] }));
+      acknowledgeWildcards(this.instanceRole, ['s3:GetObject'], [copies],
+        `The build and test instances download the files of this stack's bakes from their copies under ${prefix}/ of the CDK assets bucket, which the runtime makes per file: the prefix is this stack's, and nothing else of the bucket is readable.`);
+      DeployTimeRuntime.of(this).grant(`ami-bake:assets:${id}`, [
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucketArn}/*`] }),
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [copies] }),
+      ], `CDK asset keys are content hashes, known per change: the runtime reads a bake's file assets (s3:GetObject on the assets bucket, as CloudFormation's own asset publishing does) to copy them under ${prefix}/, the only part of the bucket the bake instances read.`);
+    }
+    return { url: `s3://${copy.Bucket}/${copy.CopyKey}`, copy };
+  }
+
+  /**
+   * Lets the runtime hold the AMIs a bake of this stack makes, and their copies in other regions, with
+   * the same conditions as in the stack's region: once per region, whatever the number of bakes.
    */
   public grantHoldIn(regions: string[]): void {
-    const stack = Stack.of(this);
-    for (const region of regions) {
-      DeployTimeRuntime.of(this).grant(`ami-bake:tags:${region}`, [holdStatement(stack, region)],
-        `AMI ids of copies are only known when a bake ends: the runtime tags the copy in ${region} of an AMI a stack uses as kept from lifecycle deletion, and untags it when no stack uses it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.`);
-    }
+    grantAmiHolds(this, regions);
   }
 
   /**
@@ -141,7 +171,14 @@ export class AmiBakeInfrastructure extends Construct {
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImageRecipe'], resources: [own('image-recipe')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [own('component')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes'], resources: ['*'] }),
-    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-'. ListImageRecipes has no resource-level permissions (read-only; the runtime filters by the bake's name).`);
+      new iam.PolicyStatement({ actions: ['ec2:DescribeImageAttribute'], resources: [`arn:${stack.partition}:ec2:*::image/*`] }),
+      new iam.PolicyStatement({
+        actions: ['logs:DeleteLogGroup'],
+        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes has no resource-level permissions and DescribeImageAttribute is read-only on any AMI (the runtime filters recipes by the bake's name, and reads an AMI's launch permissions, in every region the bake copies to, to leave one another account may launch).`);
+    // Another stack's hold, in the register of each region, keeps an AMI.
+    grantAmiHolds(this, regions);
     for (const region of regions) {
       runtime.grant(`ami-bake:destroy:${region}`, [
         new iam.PolicyStatement({
@@ -181,31 +218,35 @@ export class AmiBakeInfrastructure extends Construct {
     runtime.grant('ami-bake', [
       new iam.PolicyStatement({ actions: ['imagebuilder:CreateComponent', 'imagebuilder:GetComponent'], resources: [own('component')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:CreateImageRecipe', 'imagebuilder:GetImageRecipe'], resources: [own('image-recipe')] }),
+      // CreateImage authorizes on the image only; what it reads of the recipe and the configurations
+      // (and, with no workflow named, the AWS-managed build and test workflows) are its dependent actions.
       new iam.PolicyStatement({
-        actions: ['imagebuilder:CreateImage'],
-        resources: [own('image-recipe'), own('image'), own('infrastructure-configuration'), own('distribution-configuration')],
-      }),
-      new iam.PolicyStatement({ actions: ['imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration'], resources: [own('infrastructure-configuration'), own('distribution-configuration')] }),
-      new iam.PolicyStatement({
-        actions: ['imagebuilder:ListImageBuildVersions', 'imagebuilder:CancelImageCreation', 'imagebuilder:TagResource', 'imagebuilder:ListWorkflowExecutions'],
+        actions: ['imagebuilder:CreateImage', 'imagebuilder:ListImageBuildVersions', 'imagebuilder:CancelImageCreation', 'imagebuilder:TagResource', 'imagebuilder:ListWorkflowExecutions'],
         resources: [own('image')],
       }),
-      new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:GetInfrastructureConfiguration'], resources: [own('infrastructure-configuration')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:GetDistributionConfiguration'], resources: [own('distribution-configuration')] }),
+      new iam.PolicyStatement({ actions: ['imagebuilder:GetWorkflow'], resources: [ib('workflow', '*', 'aws')] }),
+      // The build logs: read for a failure's tail; the group is created (or adopted) by the runtime, with its retention.
+      new iam.PolicyStatement({
+        actions: ['logs:GetLogEvents', 'logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy'],
+        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
     ], prefixReason);
     runtime.grant('ami-bake:read', [
       new iam.PolicyStatement({ actions: ['imagebuilder:GetImage'], resources: [ib('image', '*')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:GetComponent'], resources: [ib('component', '*', 'aws')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListWorkflowStepExecutions'], resources: [ib('workflow-execution', '*')] }),
       new iam.PolicyStatement({ actions: ['ec2:DescribeImages'], resources: ['*'] }),
-    ], 'Read-only: an AMI with the same fingerprint may come from another stack\'s bake and is reused only when its Image Builder image is AVAILABLE; the recipe reads the AWS-managed components it names; workflow execution ids are known only at run time; ec2:DescribeImages has no resource-level permissions.');
+    ], 'Read-only: an AMI with the same fingerprint may come from another stack\'s bake and is reused only when its Image Builder image is AVAILABLE; the recipe reads the AWS-managed components it names, and CreateImage the AWS-managed workflows; workflow execution ids are known only at run time; ec2:DescribeImages has no resource-level permissions.');
     runtime.grant('ami-bake:tags', [
-      holdStatement(stack, stack.region),
       new iam.PolicyStatement({
         actions: ['iam:CreateServiceLinkedRole'],
         resources: [serviceLinkedRoleOf(stack, 'imagebuilder.amazonaws.com', 'AWSServiceRoleForImageBuilder')],
         conditions: { StringEquals: { 'iam:AWSServiceName': 'imagebuilder.amazonaws.com' } },
       }),
-    ], 'AMI ids are only known when a bake ends: the runtime tags the AMI a stack uses as kept from lifecycle deletion, and untags it when the stack stops using it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep and in-use tags.');
+    ]);
+    grantAmiHolds(this, [stack.region]);
     runtime.watch('imagebuilder', {
       'source': ['aws.imagebuilder'],
       'detail-type': ['EC2 Image Builder Image State Change'],
@@ -213,23 +254,6 @@ export class AmiBakeInfrastructure extends Construct {
       'detail': { state: { status: ['AVAILABLE', 'FAILED', 'CANCELLED'] } },
     });
   }
-}
-
-/** Tagging AMIs of a region as held or released: only bake AMIs (fingerprint tag), only the hold and keep tags. */
-function holdStatement(stack: Stack, region: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-    resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
-    conditions: {
-      'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
-      'ForAllValues:StringLike': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG, `${IN_USE_TAG_PREFIX}*`] },
-    },
-  });
-}
-
-/** The ARN of a service-linked role of this account. */
-export function serviceLinkedRoleOf(stack: Stack, service: string, name: string): string {
-  return `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/${service}/${name}`;
 }
 
 /**

@@ -4,24 +4,31 @@
  *
  * - find: the newest AMI of this account tagged with the fingerprint, whose Image Builder image is
  *   AVAILABLE and was created for this fingerprint (or whose Image Builder record is gone).
- * - start: attach to an image of this recipe version that is still running, or create the
- *   components and recipe (if absent) and one image, with a client token of the attempt.
+ * - start: attach to an image of this recipe version that is still running, or create (or adopt) the
+ *   build log group with its retention, copy the bake's files where its instances read them, create
+ *   the components and recipe (if absent) and one image, with a client token of the attempt. The
+ *   recipe's version follows the fingerprint, the parent AMI and the key, so that a recipe never names
+ *   a parent AMI that is gone (a layered bake reverted past its foundation's retention).
  * - check: a running image is pending; an AVAILABLE one gives its AMI in this region; a FAILED or
  *   CANCELLED one gives the state's reason, the failed workflow step and component, the tail of
  *   the build log and where the whole log is.
  * - cancel: cancels a running image. No AMI is ever deleted here.
- * - hold / release: the tags by which a stack marks the AMI it uses, and its copies in the other
- *   regions of the distribution, so that no lifecycle policy deletes them (the last user's release
- *   removes the keep tag this library set, never a user's).
- * - destroy (removal policy DESTROY, when the stack is deleted): every AMI of the bake (its bake tag)
- *   in this region and the distribution's, with its snapshots, except those another stack holds or a
- *   user keeps; then the Image Builder images, recipes and components of the bake.
+ * - readBack: once the bake's wait completed, the AMI of the fingerprint in this region, read from
+ *   EC2 and Image Builder (never from the wait's signal), with the copies Image Builder made of it in
+ *   this account's other regions: what the bake's stack holds (`hold-job.ts`).
+ * - destroy (removal policy DESTROY, when the stack is deleted): every AMI that Image Builder records
+ *   as an output of the bake's images (never one chosen by a tag, which anyone who may tag can set),
+ *   in every region, with its snapshots, except those another stack holds, a user keeps, or another
+ *   account may launch; then the Image Builder images, recipes and components of the bake, and
+ *   its build log group (which the runtime created, not the stack).
  */
 import { createHash } from 'crypto';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  CreateTagsCommand, DeleteSnapshotCommand, DeleteSnapshotReturnCode, DeleteTagsCommand, DeregisterImageCommand,
-  DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image, Tag,
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DeleteSnapshotCommand, DeleteSnapshotReturnCode, DeregisterImageCommand, DescribeImageAttributeCommand,
+  DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image,
 } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
@@ -43,17 +50,19 @@ import {
   ListWorkflowStepExecutionsCommand,
   Platform,
 } from '@aws-sdk/client-imagebuilder';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BAKE_TAG, FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
-import type { AmiBakeSpec } from './types';
-import { errorText, failureMessage, FailurePart, isRetryable, lastLines } from '../../internal/failure';
+import type { AmiBakeSpec, BakeAssetCopy } from './types';
+import { errorText, failureMessage, FailurePart, isRetryable, lastLines, MAX_REASON_BYTES } from '../../internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../internal/runtime/http';
-import type { Attempt, Destroyed, Job, JobRunner, Outcome, Retry, Started } from '../../internal/runtime/job';
-import { IN_USE_TAG_PREFIX } from '../../internal/runtime/protocol';
+import type { Attempt, DeletedStack, Destroyed, Found, Held, Job, JobRunner, Outcome, Retry, Started } from '../../internal/runtime/job';
+import { JobFailure } from '../../internal/runtime/job';
 
 const imagebuilder = new ImagebuilderClient({});
 const ec2 = new EC2Client({});
 const ec2Clients = new Map<string, EC2Client>();
 const logs = new CloudWatchLogsClient({});
+const s3 = new S3Client({});
 
 /** Image states from which an image still becomes AVAILABLE, FAILED or CANCELLED. */
 export const IN_PROGRESS = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);
@@ -63,24 +72,38 @@ export const LOG_TAIL_LINES = 20;
 type BakeJob = Job<AmiBakeSpec>;
 
 export const amiBake: JobRunner<AmiBakeSpec> = {
-  // The component documents are only needed to create the components.
-  startOnly: ['Components'],
+  // The component documents and the files to copy are only needed to start an image.
+  startOnly: ['Components', 'Assets'],
   find: (job) => findReusable(job.fingerprint).then((found) => found?.amiId),
   start: (job, attempt) => startImage(job, attempt),
   check: (job, ref) => checkImage(job, ref),
   cancel: (_job, ref) => cancelImage(ref),
-  hold: (job, amiId, holdTag) => holdAmis(job, amiId, { Key: holdTag, Value: job.path.slice(0, 256) }),
-  release: (holdTag, jobs) => releaseAmis(holdTag, jobs.filter((j) => j.kind === 'ami-bake')),
-  destroy: (job, retry, holdTag) => destroyBake(job, retry, holdTag),
+  readBack: (job) => readBack(job as unknown as Job<{ readonly CopyRegions?: string }>),
+  destroy: (job, retry, stack) => destroyBake(job, retry, stack),
 };
+
+/**
+ * The recipe version of a bake: `1.<28 bits>.<28 bits>` of a hash of the fingerprint, the parent AMI
+ * and the root volume's key, as this deploy resolved them. A recipe (name and version) is created once
+ * and never changes; a layered bake's parent AMI is known only at deploy time, and a foundation baked
+ * again after its AMI was deleted has a new AMI id under the same fingerprint: a new version, so that
+ * the recipe never names an AMI that is gone.
+ */
+export function recipeVersionOf(fingerprint: string, spec: Pick<AmiBakeSpec, 'ParentImage' | 'BlockDevice'>): string {
+  const hex = createHash('sha256').update([fingerprint, spec.ParentImage, spec.BlockDevice?.KmsKeyId ?? ''].join('\n')).digest('hex');
+  return `1.${parseInt(hex.slice(0, 7), 16)}.${parseInt(hex.slice(7, 14), 16)}`;
+}
 
 async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   const spec = job.spec;
-  const running = (await listImages(spec.ImageVersionArn)).find((i) => IN_PROGRESS.has(i.state?.status ?? ''));
+  const version = recipeVersionOf(job.fingerprint, spec);
+  const running = (await listImages(`${spec.ImageNameArn}/${version}`)).find((i) => IN_PROGRESS.has(i.state?.status ?? ''));
   if (running?.arn) {
     console.log(`${job.path}: an image of this recipe version is already running: ${running.arn}`);
     return { state: 'started', ref: running.arn };
   }
+  await ensureLogGroup(spec);
+  for (const asset of spec.Assets ?? []) await copyAsset(job, asset);
   for (const component of spec.Components ?? []) {
     await createIfAbsent(() => imagebuilder.send(new CreateComponentCommand({
       name: component.Name,
@@ -93,7 +116,7 @@ async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   }
   await createIfAbsent(() => imagebuilder.send(new CreateImageRecipeCommand({
     name: spec.RecipeName,
-    semanticVersion: spec.RecipeVersion,
+    semanticVersion: version,
     description: `cdk-immutable-deploys bake, fingerprint ${job.fingerprint}`,
     parentImage: spec.ParentImage,
     components: spec.ComponentArns.map((componentArn) => ({ componentArn })),
@@ -113,10 +136,12 @@ async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   let created;
   try {
     created = await imagebuilder.send(new CreateImageCommand({
-      imageRecipeArn: spec.RecipeArn,
+      imageRecipeArn: `${spec.RecipeNameArn}/${version}`,
       infrastructureConfigurationArn: spec.InfrastructureConfigurationArn,
       distributionConfigurationArn: spec.DistributionConfigurationArn,
-      imageTestsConfiguration: { imageTestsEnabled: spec.TestsEnabled === 'true', timeoutMinutes: Number(spec.TestTimeoutMinutes) },
+      // No test timeout: Image Builder ignores it ("not currently active"); the runtime gives up on the
+      // whole bake at buildTimeout and cancels it.
+      imageTestsConfiguration: { imageTestsEnabled: spec.TestsEnabled === 'true' },
       enhancedImageMetadataEnabled: true,
       tags: { [FINGERPRINT_TAG]: job.fingerprint, [BAKE_TAG]: spec.BakeName },
       clientToken: token(job.fingerprint, 'image', attempt.id),
@@ -130,6 +155,45 @@ async function startImage(job: BakeJob, attempt: Attempt): Promise<Started> {
   }
   if (!created.imageBuildVersionArn) throw new Error(`${job.path}: CreateImage returned no image ARN`);
   return { state: 'started', ref: created.imageBuildVersionArn };
+}
+
+/**
+ * The build log group, `/aws/imagebuilder/<recipe name>`, with the bake's retention: created, or adopted
+ * when an earlier deploy (or a deleted stack) left it. It is not a resource of the stack, so a stack
+ * re-created, or a bake reverted into it, never collides with a group of the same name.
+ */
+async function ensureLogGroup(spec: AmiBakeSpec): Promise<void> {
+  const logGroupName = spec.LogGroupName;
+  if (!logGroupName) return;
+  try {
+    await logs.send(new CreateLogGroupCommand({ logGroupName }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+  }
+  if (spec.LogRetentionDays) {
+    await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: Number(spec.LogRetentionDays) }));
+  } else {
+    await logs.send(new DeleteRetentionPolicyCommand({ logGroupName }));
+  }
+}
+
+/** Copies one file asset of the bake to where only the bake instances read (see `AmiBakeInfrastructure.stageAsset`). */
+async function copyAsset(job: BakeJob, asset: BakeAssetCopy): Promise<void> {
+  const source = `${asset.Bucket}/${asset.Key.split('/').map(encodeURIComponent).join('/')}`;
+  try {
+    await s3.send(new CopyObjectCommand({ Bucket: asset.Bucket, Key: asset.CopyKey, CopySource: source }));
+  } catch (error) {
+    if (isRetryable(error)) throw error;
+    throw new JobFailure(failureMessage(`${job.path}: could not copy the bake's file s3://${asset.Bucket}/${asset.Key} to s3://${asset.Bucket}/${asset.CopyKey}.`, [
+      { label: 'Error', text: errorText(error) },
+      {
+        label: 'What to do',
+        text: (error as Error).name === 'NoSuchKey'
+          ? 'The CDK asset is missing from the assets bucket (deleted by cdk gc, or never published): deploy again with cdk deploy, which publishes it.'
+          : 'Check that the runtime\'s role may read the assets bucket and write under cdk-immutable-deploys/ (a bucket policy or a customer managed key of the bucket can refuse it).',
+      },
+    ], MAX_REASON_BYTES));
+  }
 }
 
 async function checkImage(job: BakeJob, imageArn: string): Promise<Outcome> {
@@ -236,59 +300,6 @@ export function failedComponent(texts: string[]): string | undefined {
   return any;
 }
 
-/**
- * Tags an AMI as used by one version of a stack's jobs, and as kept from lifecycle policies unless a
- * user already keeps it; and the same for its copies in the other regions of the distribution (found
- * by the fingerprint tag the distribution puts on every copy), which a lifecycle policy there could
- * otherwise delete while a stack in that region runs them.
- */
-async function holdAmis(job: BakeJob, amiId: string, inUse: Tag): Promise<void> {
-  await holdAmi(ec2, amiId, inUse);
-  for (const region of copyRegionsOf([job])) {
-    const client = ec2In(region);
-    for (const copy of await describeImages({ Owners: ['self'], Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [job.fingerprint] }] }, client)) {
-      if (copy.ImageId) await holdAmi(client, copy.ImageId, inUse, copy);
-    }
-  }
-}
-
-async function holdAmi(client: EC2Client, amiId: string, inUse: Tag, known?: Ec2Image): Promise<void> {
-  const image = known ?? (await describeImages({ ImageIds: [amiId] }, client))[0];
-  const present = new Map((image?.Tags ?? []).map((t) => [t.Key, t.Value]));
-  const add: Tag[] = [];
-  if (present.get(inUse.Key!) !== inUse.Value) add.push(inUse);
-  if (present.get(KEEP_TAG) !== 'true') add.push({ Key: KEEP_TAG, Value: 'true' }, { Key: KEPT_BY_TAG, Value: 'cdk-immutable-deploys' });
-  if (add.length === 0) return;
-  await client.send(new CreateTagsCommand({ Resources: [amiId], Tags: add }));
-  console.log(`Tagged ${amiId} as in use (${inUse.Value}): ${add.map((t) => t.Key).join(', ')}.`);
-}
-
-/**
- * Removes one in-use tag from the AMIs that carry it, in this region and in every region the jobs copy
- * to; the last user also removes the keep tag the runtime set (never one a user set), so that the
- * lifecycle policy may delete the AMI again.
- */
-async function releaseAmis(holdTag: string, jobs: BakeJob[]): Promise<void> {
-  for (const client of [ec2, ...copyRegionsOf(jobs).map(ec2In)]) {
-    for (const image of await describeImages({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [holdTag] }] }, client)) {
-      if (!image.ImageId) continue;
-      await client.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: holdTag }] }));
-      const tags = image.Tags ?? [];
-      const otherUsers = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag);
-      if (otherUsers.length === 0 && tags.some((t) => t.Key === KEPT_BY_TAG)) {
-        await client.send(new DeleteTagsCommand({ Resources: [image.ImageId], Tags: [{ Key: KEEP_TAG }, { Key: KEPT_BY_TAG }] }));
-      }
-      console.log(`Released ${image.ImageId}; ${otherUsers.length} other user(s) keep it.`);
-    }
-  }
-}
-
-/** The other regions the bakes of these jobs copy to. */
-function copyRegionsOf(jobs: BakeJob[]): string[] {
-  const here = process.env.AWS_REGION;
-  return [...new Set(jobs.flatMap((j) => (Array.isArray(j.spec?.CopyRegions) ? j.spec.CopyRegions : [])))].filter((r) => r !== here).sort();
-}
-
 /** The EC2 client of another region. */
 function ec2In(region: string): EC2Client {
   let client = ec2Clients.get(region);
@@ -316,15 +327,28 @@ export interface AmiClients {
   readonly imagebuilder: ImagebuilderClient;
 }
 
+/** An AMI that may be reused for a fingerprint, with the Image Builder image that made it. */
+export interface Reusable {
+  readonly amiId: string;
+  readonly imageArn: string;
+  /** The AMI's owner: this account. */
+  readonly owner?: string;
+  /** The Image Builder image: its outputs in every region. */
+  readonly image?: Image;
+}
+
 /**
- * The newest AMI of this account tagged with the fingerprint that exists and whose Image Builder
- * image is AVAILABLE and was created for this fingerprint (the distribution configuration, which
- * tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
+ * The newest AMI of this account tagged with the fingerprint that exists and that Image Builder
+ * itself records as the output of an AVAILABLE image created for this fingerprint (the image's own
+ * fingerprint tag, which the runtime sets when it creates the image; the distribution configuration,
+ * which tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
+ * A tag alone proves nothing (whoever may tag an AMI can set it): an AMI whose Image Builder image is
+ * gone, or does not list it, is not reused.
  */
 export async function findReusable(
   fingerprint: string,
   clients: AmiClients = { ec2, imagebuilder },
-): Promise<{ amiId: string; imageArn: string } | undefined> {
+): Promise<Reusable | undefined> {
   const images = await describeImages({
     Owners: ['self'],
     Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [fingerprint] }, { Name: 'state', Values: ['available'] }],
@@ -333,26 +357,49 @@ export async function findReusable(
   for (const ami of images) {
     if (!ami.ImageId) continue;
     const imageArn = ami.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
-    if (!imageArn) return { amiId: ami.ImageId, imageArn: '' };
+    if (!imageArn) {
+      console.log(`${ami.ImageId} has the fingerprint tag, but no Image Builder image: not reused.`);
+      continue;
+    }
     try {
-      const image = await clients.imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }));
-      const imageFingerprint = image.image?.tags?.[FINGERPRINT_TAG];
-      if (imageFingerprint !== undefined && imageFingerprint !== fingerprint) {
-        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint}: not reused.`);
+      const image = (await clients.imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }))).image;
+      const imageFingerprint = image?.tags?.[FINGERPRINT_TAG];
+      if (imageFingerprint !== fingerprint) {
+        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint ?? 'no fingerprint'}: not reused.`);
         continue;
       }
-      if (image.image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn };
-      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} is ${image.image?.state?.status}: not reused.`);
+      if (!(image?.outputResources?.amis ?? []).some((a) => a.image === ami.ImageId)) {
+        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} did not make it: not reused.`);
+        continue;
+      }
+      if (image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn, owner: ami.OwnerId, image };
+      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} is ${image?.state?.status}: not reused.`);
     } catch (error) {
       if (isRetryable(error)) throw error;
       const name = (error as Error).name;
-      // The Image Builder record was deleted; the AMI itself is still there and tagged.
-      if (name === 'ResourceNotFoundException') return { amiId: ami.ImageId, imageArn };
-      if (name !== 'AccessDeniedException' && name !== 'ForbiddenException') throw error;
+      if (name !== 'ResourceNotFoundException' && name !== 'AccessDeniedException' && name !== 'ForbiddenException') throw error;
       console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} cannot be read (${name}): not reused.`);
     }
   }
   return undefined;
+}
+
+/**
+ * The AMI of a bake whose wait completed, read back by its fingerprint (`findReusable`), and what
+ * the stack holds: that AMI, and its copies in the regions the bake copies to (`CopyRegions` of the
+ * read-back spec, where the runtime may tag), as Image Builder records them.
+ */
+async function readBack(job: Job<{ readonly CopyRegions?: string }>): Promise<Found | undefined> {
+  const found = await findReusable(job.fingerprint);
+  if (!found) return undefined;
+  const here = process.env.AWS_REGION ?? '';
+  const copyRegions = (job.spec.CopyRegions ?? '').split(',').filter((r) => r && r !== here);
+  const held: Held[] = [{ kind: 'ami', region: here, id: found.amiId }];
+  for (const copy of found.image?.outputResources?.amis ?? []) {
+    const ours = copy.accountId === undefined || copy.accountId === found.owner;
+    if (copy.image && copy.region && ours && copyRegions.includes(copy.region)) held.push({ kind: 'ami', region: copy.region, id: copy.image });
+  }
+  return { data: found.amiId, summary: `${job.path}: fingerprint ${job.fingerprint.slice(0, 16)} is ${found.amiId} (${found.imageArn})`, held };
 }
 
 async function listImages(imageVersionArn: string): Promise<ImageSummary[]> {
@@ -402,14 +449,17 @@ const GONE = new Set(['InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable', 'Inva
 
 /**
  * Deletes what a bake made over the stack's life (its removal policy is DESTROY and the stack is being
- * deleted). AMIs are found by the bake's tag, which the distribution puts on every AMI it creates, in
- * this region and in every region it copies to; an AMI that another stack still holds (an in-use tag
- * other than the deleted stack's own `holdTag`) or that a user keeps (the keep tag, not set by the runtime) stays. Each AMI is deregistered with
- * its snapshots (`DeleteAssociatedSnapshots`); EC2 keeps one that another AMI still uses. The Image Builder
- * images (which never delete their AMIs), then the recipes, then the components of the bake go last:
- * a recipe cannot be deleted while an image of it exists.
+ * deleted). The AMIs are those Image Builder records as outputs of the bake's images (every version of
+ * its recipe), in every region, in this account: never AMIs chosen by a tag, which anyone who may tag
+ * an AMI could set (review 2026-12-06-runtime #11). An AMI stays when another stack holds it (the
+ * account's register), a user keeps it (the keep tag, not set by the runtime), or another account may
+ * launch it (its launch permissions: a stage there may run it, and this account cannot see whether
+ * one does). Each other AMI is deregistered with its snapshots (`DeleteAssociatedSnapshots`); EC2
+ * keeps one that another AMI still uses. The Image Builder images (which never delete their AMIs),
+ * then the recipes, then the components of the bake go last: a recipe cannot be deleted while an
+ * image of it exists.
  */
-async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise<Destroyed> {
+async function destroyBake(job: BakeJob, retry: Retry, stack: DeletedStack): Promise<Destroyed> {
   const spec = job.spec;
   const deleted: string[] = [];
   const left: string[] = [];
@@ -425,47 +475,24 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
     }
   };
 
-  const here = process.env.AWS_REGION ?? '';
-  for (const [region, client] of [[here, ec2] as const, ...copyRegionsOf([job]).map((r) => [r, ec2In(r)] as const)]) {
-    const amis = await retry(() => describeImages({ Owners: ['self'], Filters: [{ Name: `tag:${BAKE_TAG}`, Values: [spec.BakeName] }] }, client));
-    for (const ami of amis) {
-      if (!ami.ImageId) continue;
-      const where = `${ami.ImageId} (${region || 'this region'})`;
-      const tags = ami.Tags ?? [];
-      const users = tags.filter((t) => t.Key?.startsWith(IN_USE_TAG_PREFIX) && t.Key !== holdTag).length;
-      if (users > 0) {
-        left.push(`${where}: ${users} other stack(s) still use it`);
-        continue;
-      }
-      if (tags.some((t) => t.Key === KEEP_TAG && t.Value === 'true') && !tags.some((t) => t.Key === KEPT_BY_TAG)) {
-        left.push(`${where}: kept by its ${KEEP_TAG} tag`);
-        continue;
-      }
-      // EC2 deletes the AMI's snapshots with it, except one that another AMI still uses, and says what it did with each.
-      let results: DeleteSnapshotReturnCode[] | undefined;
-      const deregistered = await attempt(`AMI ${where}`, async () => {
-        results = (await client.send(new DeregisterImageCommand({ ImageId: ami.ImageId, DeleteAssociatedSnapshots: true }))).DeleteSnapshotResults;
-      });
-      if (!deregistered) continue;
-      const snapshotName = (id: string) => `snapshot ${id} (${region || 'this region'})`;
-      if (results === undefined) {
-        // Deregistered before (a destroy that stopped half-way): its snapshots may be left, and are deleted one by one.
-        for (const id of (ami.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId)) {
-          if (id) await attempt(snapshotName(id), () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
-        }
-        continue;
-      }
-      for (const result of results) {
-        if (!result.SnapshotId) continue;
-        if (result.ReturnCode === 'success') deleted.push(snapshotName(result.SnapshotId));
-        else if (result.ReturnCode === 'skipped') left.push(`${snapshotName(result.SnapshotId)}: another AMI still uses it`);
-        else left.push(`${snapshotName(result.SnapshotId)}: not deleted (${result.ReturnCode ?? 'no result'}; the DeleteSnapshot event in CloudTrail says why)`);
-      }
+  // Every version of the bake's recipe, and the images of each: what Image Builder made for this bake.
+  const account = stack.stackId.split(':')[4];
+  const recipes = await retry(() => listRecipes(spec.BakeName));
+  const imagesOf = new Map<string, ImageSummary[]>();
+  const amis = new Map<string, Held>();
+  for (const recipeArn of recipes) {
+    const images = await retry(() => listImages(recipeArn.replace(':image-recipe/', ':image/')));
+    imagesOf.set(recipeArn, images);
+    for (const output of images.flatMap((i) => i.outputResources?.amis ?? [])) {
+      const ours = output.accountId === undefined || output.accountId === account;
+      if (output.image && output.region && ours) amis.set(`${output.region}/${output.image}`, { kind: 'ami', region: output.region, id: output.image });
     }
   }
+  for (const ami of amis.values()) {
+    await destroyAmi(ami, retry, stack, attempt, deleted, left);
+  }
 
-  // Every version of the bake's recipe; the images of each version; the bake's own components they name.
-  const recipes = await retry(() => listRecipes(spec.BakeName));
+  // The images of each version of the recipe, the recipe, and the bake's own components it names.
   const components = new Set(ownComponents(spec.BakeName, spec.ComponentArns ?? []));
   for (const recipeArn of recipes) {
     const recipe = await retry(() => imagebuilder.send(new GetImageRecipeCommand({ imageRecipeArn: recipeArn }))).catch((e) => {
@@ -474,7 +501,7 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
     });
     ownComponents(spec.BakeName, (recipe?.imageRecipe?.components ?? []).map((c) => c.componentArn ?? '')).forEach((c) => components.add(c));
     let imagesLeft = false;
-    for (const image of await retry(() => listImages(recipeArn.replace(':image-recipe/', ':image/')))) {
+    for (const image of imagesOf.get(recipeArn) ?? []) {
       if (!image.arn) continue;
       if (!(await attempt(`image ${image.arn}`, () => imagebuilder.send(new DeleteImageCommand({ imageBuildVersionArn: image.arn }))))) imagesLeft = true;
     }
@@ -489,7 +516,67 @@ async function destroyBake(job: BakeJob, retry: Retry, holdTag: string): Promise
       await attempt(`component ${build}`, () => imagebuilder.send(new DeleteComponentCommand({ componentBuildVersionArn: build })));
     }
   }
+  if (spec.LogGroupName) {
+    await attempt(`log group ${spec.LogGroupName}`, () => logs.send(new DeleteLogGroupCommand({ logGroupName: spec.LogGroupName })));
+  }
   return { deleted, left };
+}
+
+/**
+ * Deregisters one AMI of the bake with its snapshots, unless another stack holds it, a user keeps it,
+ * or another account may launch it: then it is left, with why.
+ */
+async function destroyAmi(
+  ami: Held, retry: Retry, stack: DeletedStack,
+  attempt: (what: string, call: () => Promise<unknown>) => Promise<boolean>, deleted: string[], left: string[],
+): Promise<void> {
+  const here = process.env.AWS_REGION ?? '';
+  const client = ami.region === here ? ec2 : ec2In(ami.region);
+  const where = `${ami.id} (${ami.region})`;
+  const holders = await retry(() => stack.holders(ami));
+  if (holders.length > 0) {
+    left.push(`${where}: ${holders.length} other stack(s) hold it: ${holders.join(', ')}`);
+    return;
+  }
+  const described = await retry(() => describeImages({ ImageIds: [ami.id] }, client)).catch((e) => {
+    if (GONE.has((e as Error).name)) return [];
+    throw e;
+  });
+  const image = described.find((i) => i.ImageId === ami.id);
+  if (!image) return; // deregistered long ago: nothing left of it
+  const tags = image.Tags ?? [];
+  if (tags.some((t) => t.Key === KEEP_TAG && t.Value === 'true') && !tags.some((t) => t.Key === KEPT_BY_TAG)) {
+    left.push(`${where}: kept by its ${KEEP_TAG} tag`);
+    return;
+  }
+  if (image.State !== 'deregistered') {
+    const permissions = (await retry(() => client.send(new DescribeImageAttributeCommand({ ImageId: ami.id, Attribute: 'launchPermission' })))).LaunchPermissions ?? [];
+    if (permissions.length > 0) {
+      const who = permissions.map((p) => p.UserId ?? p.OrganizationArn ?? p.OrganizationalUnitArn ?? p.Group ?? '?').join(', ');
+      left.push(`${where}: another account may launch it (${who}), and a stage there may run it: deregister it by hand once none does`);
+      return;
+    }
+  }
+  // EC2 deletes the AMI's snapshots with it, except one that another AMI still uses, and says what it did with each.
+  let results: DeleteSnapshotReturnCode[] | undefined;
+  const deregistered = await attempt(`AMI ${where}`, async () => {
+    results = (await client.send(new DeregisterImageCommand({ ImageId: ami.id, DeleteAssociatedSnapshots: true }))).DeleteSnapshotResults;
+  });
+  if (!deregistered) return;
+  const snapshotName = (id: string) => `snapshot ${id} (${ami.region})`;
+  if (results === undefined) {
+    // Deregistered before (a destroy that stopped half-way): its snapshots may be left, and are deleted one by one.
+    for (const id of (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId)) {
+      if (id) await attempt(snapshotName(id), () => client.send(new DeleteSnapshotCommand({ SnapshotId: id })));
+    }
+    return;
+  }
+  for (const result of results) {
+    if (!result.SnapshotId) continue;
+    if (result.ReturnCode === 'success') deleted.push(snapshotName(result.SnapshotId));
+    else if (result.ReturnCode === 'skipped') left.push(`${snapshotName(result.SnapshotId)}: another AMI still uses it`);
+    else left.push(`${snapshotName(result.SnapshotId)}: not deleted (${result.ReturnCode ?? 'no result'}; the DeleteSnapshot event in CloudTrail says why)`);
+  }
 }
 
 /** The component version ARNs among `arns` that the bake created (not AWS-managed ones, not another bake's). */

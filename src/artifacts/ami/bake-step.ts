@@ -4,10 +4,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { BakeStepConfig, BakeStepContext } from './binding';
-import { componentDocumentProblems, documentPhases } from './component-document';
+import { componentDocumentProblems, documentPhases, undeclaredVariables } from './component-document';
 import { Fingerprint } from '../../fingerprint';
 import { optionError, warn } from '../../internal/errors';
-import { acknowledgeWildcards } from '../../internal/nag';
 import { requirePath } from '../../internal/paths';
 
 /**
@@ -40,9 +39,16 @@ export abstract class BakeStep {
     if (commands.length === 0) {
       throw optionError('BakeStep.shell()', { prop: 'commands', problem: 'is empty', fix: 'Pass at least one command.' });
     }
-    for (const c of commands) {
-      if (Token.isUnresolved(c)) {
-        throw optionError('BakeStep.shell()', { prop: 'commands', problem: `has '${c}', an unresolved token`, fix: "The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands." });
+    for (const c of Token.isUnresolved(commands) ? ['(a list token)'] : commands) {
+      if (Token.isUnresolved(commands) || Token.isUnresolved(c)) {
+        throw optionError('BakeStep.shell()', { prop: 'commands', problem: 'holds an unresolved token', fix: "The commands count in the bake's fingerprint, so they must be known at synth time; pass literal commands." });
+      }
+      if (c.includes('{{')) {
+        throw optionError('BakeStep.shell()', {
+          prop: 'commands',
+          problem: `has '${c}', with '{{': AWSTOE reads {{ ... }} in a component document as a variable (a parameter, constant or step output) and documents no escape, so the command would fail or change on the build instance`,
+          fix: "Ship the script as a file, which AWSTOE does not read (BakeStep.file('script.sh', '/tmp/script.sh')), and run it with BakeStep.shell(['bash /tmp/script.sh']).",
+        });
       }
     }
     return new ShellStep([...commands]);
@@ -59,12 +65,12 @@ export abstract class BakeStep {
     if (Token.isUnresolved(yaml)) {
       throw optionError('BakeStep.document()', { prop: 'yaml', problem: 'is an unresolved token', fix: "The document counts in the bake's fingerprint, so it must be known at synth time; pass its text." });
     }
-    const problems = componentDocumentProblems(yaml);
+    const problems = [...componentDocumentProblems(yaml), ...undeclaredVariables(yaml)];
     if (problems.length > 0) {
       throw optionError('BakeStep.document()', {
         prop: 'yaml',
         problem: `is a malformed component document:\n  - ${problems.join('\n  - ')}\n`,
-        fix: 'Fix the document (see https://docs.aws.amazon.com/imagebuilder/latest/userguide/toe-use-documents.html).',
+        fix: 'Fix the document (see https://docs.aws.amazon.com/imagebuilder/latest/userguide/toe-use-documents.html); text that must keep {{ }} as it is (a Go, Docker, Helm or Ansible template) goes in a file step (BakeStep.file), which AWSTOE does not read.',
       });
     }
     return new DocumentStep(yaml);
@@ -201,15 +207,22 @@ class FileStep extends BakeStep {
       assetHash: content.hex,
       assetHashType: AssetHashType.CUSTOM,
     });
-    grantAsset(asset, context);
     const description = `file: ${path.basename(this.localPath)} to ${this.remotePath}`.slice(0, 200);
-    const steps = [{ name: 'Download', action: 'S3Download', inputs: [{ source: asset.s3ObjectUrl, destination: this.remotePath, overwrite: true }] }];
+    const steps = [{ name: 'Download', action: 'S3Download', inputs: [{ source: context.stage(asset), destination: this.remotePath, overwrite: true }] }];
     const document = renderDocument('File', description, context.phase, steps);
     // The document holds the asset's bucket (a token); the fingerprint counts the file's content instead.
     const placeholder = renderDocument('File', description, context.phase, [{ ...steps[0], inputs: [{ source: `sha256:${content.hex}`, destination: this.remotePath, overwrite: true }] }]);
-    return { document, description, fingerprint: Fingerprint.ofString(placeholder) };
+    return { document, description, fingerprint: Fingerprint.ofString(placeholder), files: [['file', path.basename(this.localPath), content.hex]] };
   }
 }
+
+/**
+ * Extracts a zip file with Python when the image has no `unzip` (Amazon Linux 2023 and Ubuntu AMIs do
+ * not), restoring each file's Unix mode from the archive as `unzip` does: Python's own `zipfile -e`
+ * writes every file with the umask (0644), so a shipped script would lose its executable bit.
+ */
+const PYTHON_UNZIP = 'import os,sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);'
+  + '[(lambda i,p:os.chmod(p,(i.external_attr>>16)&0o7777) if (i.external_attr>>16)&0o7777 and not i.is_dir() else None)(i,z.extract(i,sys.argv[2])) for i in z.infolist()]';
 
 class DirectoryStep extends BakeStep {
   constructor(private readonly localPath: string, private readonly remotePath: string, private readonly exclude: string[]) {
@@ -217,7 +230,7 @@ class DirectoryStep extends BakeStep {
   }
 
   public _bind(scope: Construct, context: BakeStepContext): BakeStepConfig {
-    const content = Fingerprint.ofDirectory(this.localPath, { exclude: this.exclude, useDockerignore: false });
+    const { fingerprint: content, entries } = Fingerprint._ofDirectoryEntries(this.localPath, { exclude: this.exclude, useDockerignore: false });
     const asset = new s3assets.Asset(scope, `${context.id}Directory`, {
       path: this.localPath,
       exclude: this.exclude,
@@ -225,21 +238,20 @@ class DirectoryStep extends BakeStep {
       assetHash: content.hex,
       assetHashType: AssetHashType.CUSTOM,
     });
-    grantAsset(asset, context);
     const windows = isWindows(context);
     const zip = windows ? `C:\\Windows\\Temp\\cdk-immutable-deploys-${content.short}.zip` : `/tmp/cdk-immutable-deploys-${content.short}.zip`;
     const extract = windows
       ? [`New-Item -ItemType Directory -Force -Path '${this.remotePath}' | Out-Null`, `Expand-Archive -Force -Path '${zip}' -DestinationPath '${this.remotePath}'`, `Remove-Item -Force '${zip}'`]
       : [
         `mkdir -p '${this.remotePath}'`,
-        `if command -v unzip >/dev/null 2>&1; then unzip -oq '${zip}' -d '${this.remotePath}'; else python3 -m zipfile -e '${zip}' '${this.remotePath}'; fi`,
+        `if command -v unzip >/dev/null 2>&1; then unzip -oq '${zip}' -d '${this.remotePath}'; else python3 -c '${PYTHON_UNZIP}' '${zip}' '${this.remotePath}'; fi`,
         `rm -f '${zip}'`,
       ];
     const description = `directory: ${path.basename(this.localPath)} to ${this.remotePath}`.slice(0, 200);
     const download = (source: string) => ({ name: 'Download', action: 'S3Download', inputs: [{ source, destination: zip, overwrite: true }] });
-    const document = renderDocument('Directory', description, context.phase, [download(asset.s3ObjectUrl), shellAction(context, 'Extract', extract)]);
+    const document = renderDocument('Directory', description, context.phase, [download(context.stage(asset)), shellAction(context, 'Extract', extract)]);
     const placeholder = renderDocument('Directory', description, context.phase, [download(`sha256:${content.hex}`), shellAction(context, 'Extract', extract)]);
-    return { document, description, fingerprint: Fingerprint.ofString(placeholder) };
+    return { document, description, fingerprint: Fingerprint.ofString(placeholder), files: entries };
   }
 }
 
@@ -275,11 +287,4 @@ class RebootStep extends BakeStep {
     const document = renderDocument('Reboot', description, context.phase, [{ name: 'Reboot', action: 'Reboot', onFailure: 'Abort', inputs: { delaySeconds: 0 } }]);
     return { document, description, fingerprint: Fingerprint.ofString(document) };
   }
-}
-
-/** Lets the build and test instances read an asset, and says why its wildcards are fine. */
-function grantAsset(asset: s3assets.Asset, context: BakeStepContext) {
-  asset.grantRead(context.instanceRole);
-  acknowledgeWildcards(context.instanceRole, ['s3:GetObject*', 's3:GetBucket*', 's3:List*'], [`${asset.bucket.bucketArn}/*`],
-    "The build and test instances download this bake's file and directory assets from the CDK assets bucket: Asset.grantRead gives read access to its objects.");
 }

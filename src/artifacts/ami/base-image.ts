@@ -4,7 +4,10 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { IAmiArtifact } from './artifact';
 import type { BaseImageConfig } from './binding';
-import { constructError, optionError } from '../../internal/errors';
+import { checkConstraint } from '../../internal/constraints';
+import { constructError, describeConstruct, optionError } from '../../internal/errors';
+import { checkBaseImageOptions, checkReach } from '../../internal/pairing';
+import { artifactInScope } from '../../internal/promotion';
 
 /**
  * What a base image is, where it cannot be read from the image id.
@@ -54,6 +57,7 @@ export abstract class BaseImage {
     if (!AMI_ID.test(amiId)) {
       throw optionError('BaseImage.fromAmiId()', { prop: 'amiId', problem: `'${amiId}' is not an AMI id`, fix: "Pass 'ami-' followed by 8 or 17 lowercase hexadecimal characters." });
     }
+    checkConstraint('BaseImage.fromAmiId()', 'BaseImage.fromAmiId.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     const osType = options.osType ?? ec2.OperatingSystemType.LINUX;
     return new ResolvedBaseImage({
       amiId,
@@ -67,7 +71,9 @@ export abstract class BaseImage {
   /**
    * The AMI of another bake or artifact, for layered bakes: a foundation image, then an
    * application image on top of it. The artifact's fingerprint counts in this bake's fingerprint,
-   * so a new foundation gives a new application image.
+   * so a new foundation gives a new application image. A foundation baked in another stack is imported
+   * by its fingerprint through the layered bake's own stack (no export of its AMI id, which the
+   * foundation's next bake could not change).
    *
    * @param artifact the AMI artifact, such as an `AmiBake`
    * @param options OS type, architecture and root device, where the artifact does not say
@@ -76,14 +82,9 @@ export abstract class BaseImage {
     if (Token.isUnresolved(artifact.fingerprint)) {
       throw optionError('BaseImage.fromAmiArtifact()', { prop: 'artifact.fingerprint', problem: 'is an unresolved token', fix: "It counts in the bake's fingerprint; pass an artifact with a literal fingerprint (an AmiBake, or AmiArtifact.fromAmiId with a literal id)." });
     }
-    const osType = options.osType ?? artifact.osType;
-    return new ResolvedBaseImage({
-      amiId: artifact.amiId,
-      fingerprintInput: `artifact:${artifact.fingerprint}`,
-      osType,
-      architecture: options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
-      rootDeviceName: options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
-    });
+    checkBaseImageOptions(artifact, options);
+    checkConstraint('BaseImage.fromAmiArtifact()', 'BaseImage.fromAmiArtifact.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
+    return new ArtifactBaseImage(artifact, options);
   }
 
   /**
@@ -100,6 +101,8 @@ export abstract class BaseImage {
     if (Token.isUnresolved(parameterName)) {
       throw optionError('BaseImage.fromSsmParameter()', { prop: 'parameterName', problem: 'is an unresolved token', fix: 'Pass the literal name of the parameter, so it can be looked up at synth time.' });
     }
+    checkConstraint('BaseImage.fromSsmParameter()', 'BaseImage.fromSsmParameter.parameterName', 'parameterName', parameterName);
+    checkConstraint('BaseImage.fromSsmParameter()', 'BaseImage.fromSsmParameter.rootDeviceName', 'rootDeviceName', options.rootDeviceName);
     return new SsmBaseImage(parameterName, options);
   }
 
@@ -125,6 +128,26 @@ class ResolvedBaseImage extends BaseImage {
 
   public _bind(_scope: Construct): BaseImageConfig {
     return this.config;
+  }
+}
+
+/** The AMI of an artifact, as the stack of the bake that layers on it may use it. */
+class ArtifactBaseImage extends BaseImage {
+  constructor(private readonly artifact: IAmiArtifact, private readonly options: BaseImageOptions) {
+    super();
+  }
+
+  public _bind(scope: Construct): BaseImageConfig {
+    checkReach(scope, describeConstruct(scope, 'AmiBake'), 'baseImage', this.artifact);
+    const artifact = artifactInScope(scope, this.artifact);
+    const osType = this.options.osType ?? artifact.osType;
+    return {
+      amiId: artifact.amiId,
+      fingerprintInput: `artifact:${artifact.fingerprint}`,
+      osType,
+      architecture: this.options.architecture ?? artifact.architecture ?? ec2.InstanceArchitecture.X86_64,
+      rootDeviceName: this.options.rootDeviceName ?? artifact.rootDeviceName ?? defaultRootDevice(osType, ''),
+    };
   }
 }
 

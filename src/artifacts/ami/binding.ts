@@ -1,5 +1,6 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Fingerprint } from '../../fingerprint';
 
 /**
@@ -12,10 +13,16 @@ export interface BakeStepContext {
   readonly osType: ec2.OperatingSystemType;
   /** `build` for steps, `test` for test steps. */
   readonly phase: 'build' | 'test';
-  /** The role of the build and test instances: file steps grant it read access to their assets. */
+  /** The role of the build and test instances. */
   readonly instanceRole: iam.IRole;
   /** A unique construct id for anything the step creates, such as `Step2`. */
   readonly id: string;
+  /**
+   * Ships a file or directory asset to the bake: returns the `s3://` URL the instances download it
+   * from, a copy of the asset that the runtime makes where only the bake instances read (never the
+   * whole CDK assets bucket).
+   */
+  stage(asset: s3assets.Asset): string;
 }
 
 /** A bound step: either a document for a new component, or an existing (AWS-managed) component. */
@@ -26,6 +33,8 @@ export interface BakeStepConfig {
   readonly componentArn?: string;
   /** What the step contributes to the bake's fingerprint: its document and the content of every file it ships. */
   readonly fingerprint: Fingerprint;
+  /** The files the step ships, as its fingerprint counts them (`[kind, relative path, detail]`), for the plan to name a changed one. */
+  readonly files?: string[][];
   /** A short description for the component. */
   readonly description: string;
 }

@@ -126,3 +126,55 @@ export function documentPhases(text: string): string[] {
   if (!isMap(root) || !Array.isArray(root.phases)) return [];
   return root.phases.filter(isMap).map((p) => p.name).filter((n): n is string => typeof n === 'string');
 }
+
+/** The phases a step output is chained from: `{{ <phase>.<step>.outputs.<name> }}`. */
+const CHAINED = new RegExp(`^(${PHASES.join('|')})\\.[A-Za-z0-9_-]+\\.(outputs|inputs)(\\.|\\[|$)`);
+
+/**
+ * The `{{ ... }}` references of a sound component document that AWSTOE cannot resolve: AWSTOE reads
+ * every `{{ name }}` as a variable (a parameter or constant the document declares, a loop's value or
+ * index, or a step's output chained as `{{ phase.step.outputs.name }}`) and documents no escape, so
+ * text meant for another tool (`docker ps --format '{{.ID}}'`, a Helm or Ansible template) fails or
+ * changes on the build instance. One problem an entry.
+ */
+export function undeclaredVariables(text: string): string[] {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return [];
+  const root: unknown = doc.toJS();
+  if (!isMap(root)) return [];
+  const declared = new Set<string>([...namesOf(root.parameters), ...namesOf(root.constants)]);
+  const loops = new Set<string>(['loop']);
+  collectLoopNames(root.phases, loops);
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  forEachString(root.phases, (value) => {
+    for (const match of value.matchAll(/\{\{(.*?)\}\}/gs)) {
+      const name = match[1].trim();
+      const loop = /^([A-Za-z0-9_-]+)\.(value|index)$/.exec(name);
+      if (declared.has(name) || CHAINED.test(name) || (loop && loops.has(loop[1])) || seen.has(name)) continue;
+      seen.add(name);
+      problems.push(`'{{${match[1]}}}' is not a parameter, constant, loop value or step output of this document, and AWSTOE reads every {{ ... }} as one (it documents no escape)`);
+    }
+  });
+  return problems;
+}
+
+/** The names of a `parameters` or `constants` list: `- <name>: { type, ... }`. */
+function namesOf(list: unknown): string[] {
+  return Array.isArray(list) ? list.filter(isMap).flatMap((entry) => Object.keys(entry)) : [];
+}
+
+function collectLoopNames(value: unknown, names: Set<string>): void {
+  if (Array.isArray(value)) {
+    value.forEach((v) => collectLoopNames(v, names));
+  } else if (isMap(value)) {
+    if (isMap(value.loop) && typeof value.loop.name === 'string') names.add(value.loop.name);
+    Object.values(value).forEach((v) => collectLoopNames(v, names));
+  }
+}
+
+function forEachString(value: unknown, visit: (s: string) => void): void {
+  if (typeof value === 'string') visit(value);
+  else if (Array.isArray(value)) value.forEach((v) => forEachString(v, visit));
+  else if (isMap(value)) Object.values(value).forEach((v) => forEachString(v, visit));
+}

@@ -8,11 +8,16 @@
  * every page, and answers with the one AVAILABLE match. None, several, or one that is not AVAILABLE
  * fails with a message that names the fingerprint, the owner, the account and the region, and what
  * to do; an AMI that exists in the bake's region but not here says that it was not copied here.
+ *
+ * An AMI of this account (a stage promoted in the bake's account) is held by the lookup's stack while
+ * the lookup stands, so that neither the bake's lifecycle policy nor its removal policy DESTROY deletes
+ * it. Another account's AMI cannot be marked from here; the bake's lifecycle policy keeps every AMI it
+ * shares with another account.
  */
 import { DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image } from '@aws-sdk/client-ec2';
 import { descriptionSuffixOf } from './types';
 import type { AmiLookupSpec } from './types';
-import type { Found, Lookup, LookupRunner } from '../../internal/runtime/job';
+import type { Found, Held, Lookup, LookupRunner } from '../../internal/runtime/job';
 import { clientsByRegion, lookupFailure as failure } from '../../internal/runtime/job';
 
 const clientOf = clientsByRegion((region) => new EC2Client({ region }));
@@ -27,7 +32,9 @@ async function lookupAmi(lookup: Lookup<AmiLookupSpec>): Promise<Found> {
   const matches = await imagesOf(lookup.region, owner, lookup.fingerprint);
   const available = matches.filter((i) => i.State === 'available');
   if (available.length === 1 && available[0].ImageId) {
-    return { data: available[0].ImageId, summary: `${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${available[0].ImageId} (${available[0].Name})` };
+    const ami = available[0];
+    const held: Held[] = ami.OwnerId === lookup.account ? [{ kind: 'ami', region: lookup.region, id: ami.ImageId! }] : [];
+    return { data: ami.ImageId!, summary: `${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${ami.ImageId} (${ami.Name})`, held };
   }
   const head = `${lookup.path}: AmiArtifact.fromFingerprint() found`;
   if (available.length > 1) {

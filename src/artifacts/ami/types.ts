@@ -52,14 +52,27 @@ export interface BakeBlockDeviceProps {
   readonly KmsKeyId: string;
 }
 
+/** One file the bake ships: the runtime copies the CDK asset to where only the bake instances read it. */
+export interface BakeAssetCopy {
+  /** The CDK assets bucket. */
+  readonly Bucket: string;
+  /** The asset's object key (its content hash). */
+  readonly Key: string;
+  /** The key of the copy, under the stack's bake prefix, which the instance role may read. */
+  readonly CopyKey: string;
+}
+
 /** The settings of one AMI bake, as the runtime's job receives them. */
 export interface AmiBakeSpec {
   readonly RecipeName: string;
-  readonly RecipeVersion: string;
-  /** `arn:<partition>:imagebuilder:<region>:<account>:image-recipe/<name>/<version>`. */
-  readonly RecipeArn: string;
-  /** `arn:<partition>:imagebuilder:<region>:<account>:image/<name>/<version>`: the images of this recipe version are under it. */
-  readonly ImageVersionArn: string;
+  /**
+   * `arn:<partition>:imagebuilder:<region>:<account>:image-recipe/<name>`: the recipe's versions are
+   * under it. The version is derived at deploy time from the fingerprint, the parent AMI and the key,
+   * which a layered bake knows only then (see `recipeVersionOf` in `bake-job.ts`).
+   */
+  readonly RecipeNameArn: string;
+  /** `arn:<partition>:imagebuilder:<region>:<account>:image/<name>`: the images of each recipe version are under `<it>/<version>`. */
+  readonly ImageNameArn: string;
   readonly ParentImage: string;
   readonly Components: BakeComponentProps[];
   /** Every component of the recipe in order: the bake's own and AWS-managed ones. */
@@ -69,10 +82,14 @@ export interface AmiBakeSpec {
   readonly DistributionConfigurationArn: string;
   /** 'true' when the bake has test steps. */
   readonly TestsEnabled: string;
-  /** Minutes for the test stage (60 to 1440). */
-  readonly TestTimeoutMinutes: string;
   /** The value of the `cdk-immutable-deploys:bake` tag on images. */
   readonly BakeName: string;
+  /** `/aws/imagebuilder/<recipe name>`, where Image Builder writes the build logs: the runtime creates or adopts it. */
+  readonly LogGroupName: string;
+  /** Days the build logs are kept, or '' to keep them for ever. */
+  readonly LogRetentionDays: string;
+  /** The files the bake ships, copied before the image starts. */
+  readonly Assets?: BakeAssetCopy[];
   /** The other regions the distribution copies the AMI to: their copies are held like the original. */
   readonly CopyRegions?: string[];
   /** 'destroy' when the stack's deletion deletes what the bake made; absent to keep it. */

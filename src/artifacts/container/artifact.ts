@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -158,10 +158,13 @@ class FingerprintContainerArtifact extends Construct implements IContainerArtifa
     this.imageTag = `${TAG_PREFIX}${props.fingerprint}`;
     this.platform = props.platform ?? ContainerPlatform.LINUX_AMD64;
     const runtime = DeployTimeRuntime.of(this);
-    // One grant per repository, whatever the number of fingerprints imported from it.
-    runtime.grant(`image-lookup:${props.repository.node.addr}`, [
-      new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [props.repository.repositoryArn] }),
-    ]);
+    // One grant, whatever the number of repositories and fingerprints imported: a new import neither
+    // broadens IAM nor waits for a new statement to reach IAM. Read-only metadata; another account's
+    // repository still decides in its own policy whether this account may read it.
+    const stack = Stack.of(this);
+    runtime.grant('image-lookup', [
+      new iam.PolicyStatement({ actions: ['ecr:DescribeImages'], resources: [`arn:${stack.partition}:ecr:*:*:repository/*`] }),
+    ], 'ContainerArtifact.fromFingerprint() reads the digest of a fingerprint tag (ecr:DescribeImages, read-only metadata) in the repositories it imports from, of any account and region; a repository of another account allows it only in its own policy. One statement for every import, so that an import never changes IAM.');
     const spec: ImageLookupSpec = { RepositoryUri: props.repository.repositoryUri };
     this.imageDigest = runtime.addLookup(this, { kind: 'image-lookup', fingerprint: props.fingerprint, spec: { ...spec } });
     this.imageUri = props.repository.repositoryUriForDigest(this.imageDigest);
@@ -195,7 +198,7 @@ class ImportedContainerArtifact extends Construct implements IContainerArtifact 
     this.fingerprint = props.imageDigest;
     this.platform = props.platform ?? ContainerPlatform.LINUX_AMD64;
     this.imageUri = props.repository.repositoryUriForDigest(props.imageDigest);
-    this.containerImage = ecs.ContainerImage.fromEcrRepository(props.repository, props.imageDigest);
+    this.containerImage = new DigestImage(this);
   }
 
   public grantPull(grantee: iam.IGrantable): iam.Grant {

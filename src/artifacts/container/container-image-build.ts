@@ -1,31 +1,34 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Aws, Duration, IgnoreMode, Lazy, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, IgnoreMode, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { ContainerArtifact, IContainerArtifact } from './artifact';
-import { BUILDER_REVISION, buildSpecObject, TAG_PREFIX } from './buildspec';
+import { BuildFingerprints, BuildInputs, fingerprintsOf, queueMinutesOf, resolveInputs, runtimeOf, TYPE } from './build-inputs';
+import { ContainerBuildProjects, IMAGE_STATE_ACTIONS, MARGIN_MINUTES, MAX_BUILD_MINUTES, PULL_ACTIONS } from './build-projects';
+import { CACHE_IMAGES_KEPT, CACHE_TAG_PREFIX, TAG_PREFIX } from './buildspec';
 import { DigestImage } from './digest-image';
-import { dockerfileRuntime, ImageRuntime, pullRegistries } from './dockerfile';
+import { ImageRuntime, pullRegistries } from './dockerfile';
 import { ContainerPlatform } from './platform';
-import { checkCachePrefixes, grantPullThroughCache, warnUnusedCachePrefixes } from './pull-through-cache';
-import { checkReplicationTargets, Destination, RegistryReplication, replicatedRepositoryName } from './registry-replication';
+import { warnUnusedCachePrefixes } from './pull-through-cache';
+import { Destination, RegistryReplication, replicatedRepositoryName, replicatedRepositoryPrefix } from './registry-replication';
 import type { ReplicationTarget } from './replication';
 import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { acknowledgeDockerBuildProject, acknowledgeLogGroup } from '../../internal/baseline';
+import { checkConstraints } from '../../internal/constraints';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
-import { dockerignorePatterns, requirePath } from '../../internal/paths';
-import { DeployTimeRuntime, MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
-import { stackSingleton } from '../../internal/singleton';
+import type { Reach } from '../../internal/pairing';
+import { dockerignorePatterns } from '../../internal/paths';
+import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
+import { recordInputs } from '../../plan/inputs';
 import { recordArtifact } from '../../plan/metadata';
 
 /**
@@ -87,7 +90,9 @@ export interface ContainerImageBuildProps {
   /**
    * How long one build may run, in whole minutes. A deploy waits for the build through a
    * CloudFormation wait condition, which waits 12 hours at most, time in CodeBuild's queue
-   * included, so at most 655 minutes (10 hours 55 minutes).
+   * included, so at most 655 minutes (10 hours 55 minutes). A build waits in CodeBuild's queue while
+   * every concurrent build the account may run is busy, for what the 12 hours leave (at most 8 hours),
+   * and fails naming the concurrency quota if it never starts.
    *
    * @default Duration.minutes(30)
    */
@@ -102,11 +107,17 @@ export interface ContainerImageBuildProps {
   readonly computeType?: codebuild.ComputeType;
 
   /**
-   * Whether builds reuse the layers of the repository's most recent fingerprint image (a registry
-   * cache: the image carries inline cache metadata, and the next build reads it with `--cache-from`).
-   * As with a local Docker cache, a step whose instruction and inputs are unchanged (say
-   * `RUN apt-get update && apt-get install -y curl`) is taken from the cache rather than run again;
-   * the image is still built once per fingerprint and pinned by digest.
+   * Whether builds reuse the layers of earlier builds of the repository: each build writes the layers
+   * of every stage of its Dockerfile (a builder stage's `npm ci` or `mvn package` too, not only the
+   * final stage) to a build cache in the repository, tagged `cache-<arch>-<fingerprint>` (a tag of its
+   * own, so no tag ever moves), and the next build reads the newest one. As with a local Docker cache,
+   * a step whose instruction and inputs are unchanged is taken from the cache rather than run again;
+   * the image is still built once per fingerprint and pinned by digest. The repository this construct
+   * creates keeps the last 2 build caches; a `repository` you pass needs a lifecycle rule of its own
+   * for the `cache-` tags (a warning says so).
+   *
+   * The cache runs on a BuildKit builder whose image comes from ECR Public (nothing from Docker Hub);
+   * where it cannot be pulled, the build reuses only the final stage's layers of the newest image.
    *
    * @default true
    */
@@ -156,10 +167,14 @@ export interface ContainerImageBuildProps {
    * digest unchanged, so that deploy stacks there pull from their own region
    * (`ContainerArtifact.fromFingerprint()` with the replica, or this build passed to a stack there).
    *
-   * The repository is then named `cdk-immutable-deploys/<stack>/<id>-<hash>` (known when the app is
-   * synthesized, the same name in every destination), and the stack's one replication configuration
-   * gets a rule for it. ECR's replication configuration is registry-wide, one per account and region:
-   * it replaces any configuration set elsewhere in this account and region. In each destination, a
+   * The images then go to a repository named `cdk-immutable-deploys/<stack>/<id>-<hash>` (known when
+   * the app is synthesized, the same name in every destination), which the stack's deploy-time
+   * runtime creates, or takes over when it exists (after a failed first deploy, a `cdk destroy` or a
+   * revert), so that no re-creation collides with it; the build's CloudFormation repository stays, so
+   * that what other stacks import from it never changes. With a `repository` you pass, that one is
+   * replicated, by its name. ECR's replication configuration is registry-wide, one per account and
+   * region, and shared: the runtime adds the stack's own rules beside everyone else's, and takes only
+   * those out again. A build is done once every destination has its image. In each destination, a
    * `ReplicationDestination` makes the replicated repositories tag-immutable and encrypted (without
    * it ECR creates them with mutable tags) and lets other accounts replicate; deploy it first.
    *
@@ -184,23 +199,13 @@ export interface ContainerImageBuildProps {
    * deleted. With `RemovalPolicy.DESTROY`, the stack's deletion deletes the repository with every
    * image in it. An update never deletes anything, also when the construct leaves the app: a revert
    * finds its images again. Only for the repository this construct creates: a `repository` you pass
-   * is yours and stays. It does not count in the fingerprint: changing it builds nothing.
+   * is yours and stays. Refused with `shareWith`: other accounts may still run the images. It does not
+   * count in the fingerprint: changing it builds nothing.
    *
    * @default RemovalPolicy.RETAIN - the repository and its images stay
    */
   readonly removalPolicy?: RemovalPolicy;
 }
-
-/** How long a build may wait in CodeBuild's queue (CodeBuild allows 5 to 480 minutes). */
-const QUEUE_MINUTES = 60;
-/** Time kept on top of queue and build for the runtime to notice the end and signal. */
-const MARGIN_MINUTES = 5;
-/** CodeBuild's minimum build timeout. */
-const MIN_BUILD_MINUTES = 5;
-/** The longest build timeout a deploy can wait for: a wait condition's 12 hours, less queue and margin. */
-const MAX_BUILD_MINUTES = MAX_JOB_TIMEOUT.toMinutes() - QUEUE_MINUTES - MARGIN_MINUTES;
-const DEFAULT_BUILD_MINUTES = 30;
-const DEFAULT_RETAIN_IMAGES = 10;
 
 /** Whether two stacks are in one account: the same stack, or both in one known account. */
 function sameAccount(a: Stack, b: Stack): boolean {
@@ -221,8 +226,6 @@ const PUSH_ACTIONS = [
 /** The tag of a repository that the stack's deletion deletes (removal policy DESTROY): the stack's name. */
 const DESTROY_TAG = 'cdk-immutable-deploys:destroy-with';
 
-/** What pulling an image needs on the repository (the login call is the puller's own). */
-const PULL_ACTIONS = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
 
 /**
  * A container image built from a Docker context by CodeBuild at deploy time and pushed to ECR,
@@ -258,17 +261,33 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    */
   public readonly project: codebuild.IProject;
 
-  /** The user and volumes the Dockerfile's final stage declares. */
+  /** The user and volumes the Dockerfile declares for the stage that is built. */
   private readonly runtime: ImageRuntime;
-  /** Where ECR copies the images, and the name of the copies' repository there (the same as here). */
-  private replicatedTo: Destination[] = [];
-  private replicaName?: string;
+  /**
+   * The repository this construct made in CloudFormation (none with `repository`). With
+   * `replicateTo` the images go to the named repository the runtime keeps instead, and this one stays,
+   * so that what other stacks imported from it (its ARN and name) never changes.
+   */
+  private readonly storedRepository?: ecr.Repository;
+  /** Where ECR copies the images, and the name of their repository here and there (with `replicateTo`), when it is known now. */
+  private readonly replicatedTo: Destination[] = [];
+  private readonly replicaName?: string;
+  /** Whether the images go to a repository the stack's runtime keeps (`replicateTo` without `repository`). */
+  private readonly keepsRepository: boolean = false;
+  /** Where the images are copied, and who may read them, as given: where another stack may use this build. */
+  private readonly reachInputs: { readonly destinations: Destination[]; readonly shareWith: string[] };
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
+    checkConstraints(describeConstruct(this, TYPE), [['ContainerImageBuild.buildTimeout', 'buildTimeout', props.buildTimeout], ['ContainerImageBuild.retainImages', 'retainImages', props.retainImages]]);
     const inputs = resolveInputs(this, props);
+    checkPlaintextSecrets(this, TYPE, [...entriesOf('buildArgs', inputs.buildArgs), { prop: 'target', value: inputs.target }], {
+      storedIn: 'the template (the build job\'s BuildArgs) and the image\'s history (docker history)',
+      fix: () => 'Never build secrets into an image: let the service read them when it starts (ImmutableFargateService secrets), or have the build read them from Secrets Manager with the build project\'s role.',
+    });
     this.platform = inputs.platform;
-    this.runtime = dockerfileRuntime(inputs.dockerfileText);
+    this.runtime = runtimeOf(this, inputs);
+    this.reachInputs = { destinations: inputs.replicateTo, shareWith: inputs.shareWith };
 
     // What the image is made of: the same inputs give the same tag on any machine.
     const fingerprints = fingerprintsOf(inputs);
@@ -277,38 +296,67 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
     // Per image: its context, its repository, its job. The project and the runtime are the stack's.
     const asset = this.newContext(inputs, fingerprints);
-    const replicatedName = inputs.replicateTo.length > 0 ? replicatedRepositoryName(this) : undefined;
-    this.repository = props.repository ?? this.newRepository(inputs.retainImages, replicatedName);
-    if (props.repository) this.checkRepository(props.repository, props);
-    this.shareWith(inputs.shareWith);
-    const replication = this.replicate(inputs.replicateTo);
+    const runtime = DeployTimeRuntime.of(this);
+    const removal = this.removalOf(runtime, props, inputs.shareWith);
+    const destroyTags: { [key: string]: string } = removal.RemovalPolicy ? { [DESTROY_TAG]: Stack.of(this).stackName } : {};
+    if (!props.repository) {
+      this.storedRepository = this.newRepository(inputs.retainImages);
+      for (const [key, value] of Object.entries(destroyTags)) Tags.of(this.storedRepository).add(key, value);
+    }
+    let replication: CustomResource | undefined;
+    if (inputs.replicateTo.length > 0 && !props.repository) {
+      // Replicated by name: a repository the runtime keeps, created or taken over, never AlreadyExists.
+      this.replicaName = replicatedRepositoryName(this);
+      this.keepsRepository = true;
+      this.repository = ecr.Repository.fromRepositoryAttributes(this, 'ReplicatedRepository', {
+        repositoryName: this.replicaName,
+        repositoryArn: Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: this.replicaName }),
+      });
+    } else {
+      this.repository = props.repository ?? this.storedRepository!;
+      this.shareWith(inputs.shareWith);
+    }
+    if (inputs.replicateTo.length > 0) {
+      this.replicatedTo = inputs.replicateTo;
+      // A repository you pass replicates under its own name, which a destination can import when it is known now.
+      this.replicaName ??= literalNameOf(this.repository);
+      replication = this.replicate(inputs, destroyTags);
+    }
+    if (props.repository) this.checkRepository(props.repository, props, inputs.shareWith);
     const projects = ContainerBuildProjects.of(this);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
-    this.grantPush(shared.project);
+    if (this.keepsRepository) projects.grantReplicatedPush(shared, replicatedRepositoryPrefix(this), PUSH_ACTIONS);
+    else this.grantPush(shared.project);
     projects.grantPullThroughCache(shared, inputs.pullThroughCachePrefixes);
     warnUnusedCachePrefixes(this, inputs.pullThroughCachePrefixes, [inputs.dockerfileText, ...Object.values(inputs.buildArgs)]);
-    const runtime = DeployTimeRuntime.of(this);
     projects.grantRuntime(runtime, shared, inputs.requireImmutableTags);
-    const removal = this.removalOf(runtime, props);
-    // The build starts once the project's role may read the context and push to the repository.
+    if (props.repository) grantForeignRepository(runtime, props.repository, inputs.requireImmutableTags);
+    // The build starts once the project's role may read the context and push to the repository, and
+    // once the repository replicates (ECR replicates only what is pushed after).
     const job = runtime.addJob(this, {
       kind: 'container-build',
       fingerprint: this.fingerprint,
-      spec: { ...this.specOf(inputs, shared.project, asset), ...removal },
-      timeout: Duration.minutes((Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + QUEUE_MINUTES + MARGIN_MINUTES),
+      spec: { ...this.specOf(inputs, shared.project, asset), ...removal, ...this.replicationSpecOf(removal) },
+      timeout: Duration.minutes(
+        (Token.isUnresolved(inputs.buildMinutes) ? MAX_BUILD_MINUTES : inputs.buildMinutes) + queueMinutesOf(inputs) + MARGIN_MINUTES),
       dependencies: [shared.project, ...(replication ? [replication] : [])],
+      // The digest is read back from the repository by the fingerprint tag once the build ended.
+      readBack: { RepositoryUri: this.repository.repositoryUri, ImageTag: this.imageTag, RequireImmutableTags: String(inputs.requireImmutableTags) },
     });
 
     recordArtifact(this, job.wait, 'container-image', this.fingerprint, { repository: Stack.of(this).resolve(this.repository.repositoryName) });
-    this.imageDigest = job.data;
+    recordInputs(this, this.fingerprint, fingerprints.digests);
+    // From the build's read-back, never from its wait: the wait only says when the build ended.
+    this.imageDigest = job.result;
     this.imageUri = this.repository.repositoryUriForDigest(this.imageDigest);
     this.containerImage = new DigestImage(this);
   }
 
   /**
-   * The user and volumes of the image, as its Dockerfile's final stage declares them: a deployment
-   * checks that a read-only root filesystem leaves a non-root user a place to write.
+   * The user and volumes of the image, as its Dockerfile declares them for the stage that is built
+   * (`target`, or the last one) and the earlier stages it builds on: a deployment checks that a
+   * read-only root filesystem leaves a non-root user a place to write.
    *
    * @internal
    */
@@ -327,6 +375,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     // as the stack's task execution role, does not grow a statement per image. ECR's login has no
     // resource, so it stays on the role.
     const principal = grantee.grantPrincipal;
+    if (this.keepsRepository && principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
+      // The repositories the runtime keeps have no policy of the app's: one statement for every replicating build of the stack.
+      const kept = Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: `${replicatedRepositoryPrefix(this)}*` });
+      iam.Grant.addToPrincipal({ grantee, actions: PULL_ACTIONS, resourceArns: [kept] });
+      acknowledgeWildcards(principal.node.tryFindChild('DefaultPolicy') ?? principal, [], [kept],
+        'Pull from the repositories the deploy-time runtime keeps for this stack\'s replicating builds (cdk-immutable-deploys/<stack>/*), which have no policy of the app\'s: one statement for all of them, whatever their number.');
+      return iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
+    }
     if (principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
       const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({ principals: [principal], actions: PULL_ACTIONS }));
       if (added.statementAdded) {
@@ -339,30 +395,96 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   /**
    * This image, imported by fingerprint into the stack of `scope` (a deployment in another stack): no
    * cross-stack reference to the digest, whose export would block the next build. The repository's
-   * ARN and URI, which never change with the image, are the only values the stacks share.
+   * ARN and URI, which never change with the image, are the only values the stacks share; a
+   * replicating build's repository has a name known when the app is synthesized, which the other
+   * stack names itself (its own region's replica, or this one), with no export at all.
    *
    * @internal
    */
   public _importInto(scope: Construct): IContainerArtifact {
-    // A stack in a region and account this build replicates to imports the replica there.
     const into = Stack.of(scope);
-    const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => d.region === into.region && d.registryId === into.account);
-    const repository = replica ? ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!) : this.repository;
-    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+    const replica = this.replicaName !== undefined && this.replicatedTo.some((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId)
+      && d.region === into.region && d.registryId === into.account);
+    if (replica) {
+      // A stack in a region and account this build replicates to imports the replica there.
+      const copy = ecr.Repository.fromRepositoryName(scope, 'ImportedRepository', this.replicaName!);
+      return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: copy, fingerprint: this.fingerprint, platform: this.platform });
+    }
+    if (this.keepsRepository) {
+      // What a stack of this region imported before replicateTo was added (the stored repository's
+      // ARN and name) stays exported, unchanged, so that adding replicateTo never breaks its update.
+      if (this.storedRepository && sameEnvironment(into, Stack.of(this))) {
+        Stack.of(this).exportValue(this.storedRepository.repositoryArn);
+        Stack.of(this).exportValue(this.storedRepository.repositoryName);
+      }
+      // Any other stack imports the repository here by its name, in this account and region.
+      const here = Stack.of(this);
+      const repository = ecr.Repository.fromRepositoryAttributes(scope, 'ImportedRepository', {
+        repositoryName: this.replicaName!,
+        repositoryArn: `arn:${into.partition}:ecr:${here.region}:${here.account}:repository/${this.replicaName}`,
+      });
+      return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository, fingerprint: this.fingerprint, platform: this.platform });
+    }
+    return ContainerArtifact.fromFingerprint(scope, 'ImportedArtifact', { repository: this.repository, fingerprint: this.fingerprint, platform: this.platform });
   }
 
   /**
-   * Adds this build's repository to the stack's one replication configuration; returns it, so that
-   * the build pushes only once it exists (ECR replicates only images pushed after it).
+   * Where another stack may use this build passed as an object: its own account and region, the
+   * regions and accounts it replicates to (a stack there imports the replica), and the accounts of
+   * `shareWith` in its own region when the repository's name is known at synth time (a replicating
+   * build names it; another account cannot refer to a name CloudFormation generates). Unknown when any
+   * of them is a token.
+   *
+   * @internal
    */
-  private replicate(destinations: Destination[]): ecr.CfnReplicationConfiguration | undefined {
-    if (destinations.length === 0) return undefined;
-    const name = this.repository.repositoryName;
-    this.replicatedTo = destinations.filter((d) => !Token.isUnresolved(d.region) && !Token.isUnresolved(d.registryId));
-    this.replicaName = Token.isUnresolved(name) ? (this.repository.node.defaultChild as ecr.CfnRepository | undefined)?.repositoryName : name;
+  public _reach(): Reach | undefined {
+    const stack = Stack.of(this);
+    const { destinations, shareWith } = this.reachInputs;
+    if ([stack.region, stack.account, ...destinations.flatMap((d) => [d.region, d.registryId])].some((v) => Token.isUnresolved(v))) return undefined;
+    return {
+      artifact: describeConstruct(this, TYPE),
+      region: stack.region,
+      account: stack.account,
+      reaches: (region, account) => destinations.some((d) => d.region === region && d.registryId === account)
+        || (region === stack.region && shareWith.includes(account) && this.replicaName !== undefined),
+      fix: (region, account) => {
+        const target = account === stack.account ? `{ region: '${region}' }` : `{ region: '${region}', account: '${account}' }`;
+        const shared = region !== stack.region ? ''
+          : shareWith.includes(account) ? ` (shareWith lets account ${account} read the repository: pass it with ecr.Repository.fromRepositoryArn() and the repository's ARN)`
+            : `, or add '${account}' to shareWith`;
+        return `Add ${target} to replicateTo of ${this.node.path} (with a ReplicationDestination deployed there first), or import the image in this stack with ContainerArtifact.fromFingerprint() from a repository this account can read${shared}.`;
+      },
+    };
+  }
+
+  /**
+   * Adds this build's repository to the stack's replication, which creates or adopts it (tag-immutable,
+   * scanned, its lifecycle and shareWith policies, the removal policy's tags) and replicates it; returns
+   * the resource that keeps it, so that the build pushes only once it is there.
+   */
+  private replicate(inputs: BuildInputs, tags: { [key: string]: string }): CustomResource {
+    const stack = Stack.of(this);
     const replication = RegistryReplication.of(this);
-    replication.add(this, name, destinations);
+    replication.add(this, {
+      name: this.replicaName ?? this.repository.repositoryName,
+      destinations: inputs.replicateTo,
+      // A repository you pass stays yours: only its rule is the stack's.
+      keep: this.keepsRepository ? {
+        lifecyclePolicy: stack.toJsonString(lifecyclePolicyOf(inputs.retainImages)),
+        policy: inputs.shareWith.length > 0 ? stack.toJsonString({ Version: '2012-10-17', Statement: [shareStatement(inputs.shareWith).toStatementJson()] }) : '',
+        tags,
+      } : undefined,
+    });
     return replication.resource;
+  }
+
+  /** What the job needs of replication: where the images go, and, to delete with DESTROY, the stored repository too. */
+  private replicationSpecOf(removal: { RemovalPolicy?: string }): Partial<ContainerBuildSpec> {
+    if (this.replicatedTo.length === 0) return {};
+    return {
+      ReplicateTo: this.replicatedTo.map((d) => ({ Region: d.region, RegistryId: d.registryId })),
+      ...(removal.RemovalPolicy && this.keepsRepository && this.storedRepository ? { AlsoDestroy: this.storedRepository.repositoryUri } : {}),
+    };
   }
 
   /**
@@ -382,9 +504,18 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    * tag by which the runtime may delete it, scoped to this stack: one statement for every such
    * repository of the stack, whatever their number.
    */
-  private removalOf(runtime: DeployTimeRuntime, props: ContainerImageBuildProps): { RemovalPolicy?: string } {
+  private removalOf(runtime: DeployTimeRuntime, props: ContainerImageBuildProps, shareWith: string[]): { RemovalPolicy?: string } {
     const removal = runtime.removalSetting(this, TYPE, props.removalPolicy);
     if (!removal.RemovalPolicy) return removal;
+    if (shareWith.length > 0) {
+      // ECR cannot tell which of the images other accounts run: deleting them would stop those services.
+      throw constructError(this, TYPE, {
+        prop: 'removalPolicy',
+        value: props.removalPolicy,
+        problem: `would delete, with this stack, the images that accounts ${shareWith.join(', ')} may run (shareWith): their services would fail to start new tasks (CannotPullContainerError), and nothing here can tell which images they still use`,
+        fix: 'Keep RemovalPolicy.RETAIN (the default) for a build whose images other accounts run, and delete its repository by hand once they no longer do; or leave out shareWith.',
+      });
+    }
     if (props.repository) {
       throw constructError(this, TYPE, {
         prop: 'removalPolicy',
@@ -394,29 +525,27 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       });
     }
     const stack = Stack.of(this);
-    Tags.of(this.repository).add(DESTROY_TAG, stack.stackName);
     runtime.grant('container-build:destroy', [new iam.PolicyStatement({
       actions: ['ecr:DeleteRepository'],
       resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       conditions: { StringEquals: { [`ecr:ResourceTag/${DESTROY_TAG}`]: stack.stackName } },
     })], `Removal policy DESTROY: CloudFormation names the repositories, so their names are known only at deploy time; the runtime may delete only those tagged ${DESTROY_TAG}=<this stack's name>, which this stack's constructs set.`);
     // The repositories are encrypted with the account's AWS managed key (aws/ecr). Deleting one, ECR
-    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it.
+    // retires the two grants it made on that key, and needs kms:RetireGrant of whoever deletes it. The
+    // account that owns a key may delegate retiring its grants by IAM: only requests ECR makes for the
+    // runtime (kms:ViaService), so that the runtime itself can retire no grant of any key.
     runtime.grant('container-build:destroy:kms', [new iam.PolicyStatement({
       actions: ['kms:RetireGrant'],
       resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. kms:RetireGrant alone lets no one retire a grant: each grant names who may retire it.');
+      conditions: { StringEquals: { 'kms:ViaService': `ecr.${stack.region}.amazonaws.com` } },
+    })], 'Removal policy DESTROY: ECR retires its grants on the repository\'s AWS managed key (aws/ecr) when the repository is deleted, with the deleter\'s kms:RetireGrant; that key\'s id is the account\'s and unknown at synth time. The condition kms:ViaService limits it to requests ECR makes in this region on the runtime\'s behalf.');
     return removal;
   }
 
   /** Lets other accounts pull and look up the images of this repository: one statement of its policy. */
   private shareWith(accounts: string[]): void {
     if (accounts.length === 0) return;
-    const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'CdkImmutableDeploysShareWith',
-      principals: accounts.map((a) => new iam.AccountPrincipal(a)),
-      actions: [...PULL_ACTIONS, 'ecr:DescribeImages'],
-    }));
+    const added = this.repository.addToResourcePolicy(shareStatement(accounts));
     if (!added.statementAdded) {
       warn(this, 'share-with-imported-repository',
         `shareWith (${accounts.join(', ')}) cannot change the policy of the imported repository ${this.repository.node.path}: let those accounts call ${[...PULL_ACTIONS, 'ecr:DescribeImages'].join(', ')} in its repository policy yourself.`);
@@ -455,15 +584,14 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       Cache: String(inputs.cache),
       ComputeType: inputs.computeType,
       TimeoutMinutes: Token.isUnresolved(inputs.buildMinutes) ? Token.asString(inputs.buildMinutes) : String(inputs.buildMinutes),
-      QueuedTimeoutMinutes: String(QUEUE_MINUTES),
+      QueuedTimeoutMinutes: String(queueMinutesOf(inputs)),
       RequireImmutableTags: String(inputs.requireImmutableTags),
       PullRegistries: pullRegistries(inputs.dockerfileText, inputs.buildArgs).join(' '),
     };
   }
 
-  private newRepository(retainImages: number, repositoryName?: string): ecr.IRepository {
+  private newRepository(retainImages: number): ecr.Repository {
     const repository = new ecr.Repository(this, 'Repository', {
-      repositoryName,
       imageTagMutability: ecr.TagMutability.IMMUTABLE,
       imageScanOnPush: true,
       encryption: ecr.RepositoryEncryption.KMS,
@@ -480,10 +608,30 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       tagStatus: ecr.TagStatus.UNTAGGED,
       maxImageAge: Duration.days(7),
     });
+    // Build caches carry only cache- tags, so no rule above counts them, and this rule never expires a fingerprint image.
+    repository.addLifecycleRule({
+      rulePriority: 3,
+      description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`,
+      tagPrefixList: [CACHE_TAG_PREFIX],
+      maxImageCount: CACHE_IMAGES_KEPT,
+    });
     return repository;
   }
 
-  private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps): void {
+  private checkRepository(repository: ecr.IRepository, props: ContainerImageBuildProps, shareWith: string[]): void {
+    if (props.cache ?? true) {
+      warn(this, 'build-cache-retention',
+        `builds write a build cache to ${repository.node.path}, one image per build tagged '${CACHE_TAG_PREFIX}<arch>-<fingerprint>', which its lifecycle rules must bound: add a rule that keeps the last ${CACHE_IMAGES_KEPT} images with the tag prefix '${CACHE_TAG_PREFIX}' `
+        + `(repository.addLifecycleRule({ tagPrefixList: ['${CACHE_TAG_PREFIX}'], maxImageCount: ${CACHE_IMAGES_KEPT} })), then acknowledge this warning; or set cache to false.`);
+    }
+    const foreign = foreignEnvOf(repository);
+    if (foreign?.account) {
+      // Another account's repository grants nothing through this account's IAM alone.
+      warn(this, 'repository-of-another-account',
+        `repository ${repository.node.path} is in account ${foreign.account}${foreign.region ? ` (${foreign.region})` : ''}: its repository policy must let this account's roles in, or the deploy fails. `
+        + `Let account ${Stack.of(this).account} call ecr:DescribeImages${props.requireImmutableTags ? ' and ecr:DescribeRepositories' : ''} (the stack's deploy-time runtime, which finds and reuses images) and push (${PUSH_ACTIONS.join(', ')}, the build project's role), `
+        + `${shareWith.length > 0 ? 'and the accounts of shareWith pull, ' : ''}in that repository's policy.`);
+    }
     if (props.retainImages !== undefined) {
       warn(this, 'retain-images-ignored',
         `retainImages (${props.retainImages}) applies only to the repository ContainerImageBuild creates; ${repository.node.path} keeps its own lifecycle rules. Add a rule that keeps the last '${TAG_PREFIX}' images to it, or leave out retainImages.`,
@@ -508,298 +656,82 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
   }
 }
 
-interface SharedProject {
-  readonly id: string;
-  readonly project: codebuild.Project;
-  readonly logGroup: logs.LogGroup;
+
+/**
+ * The account and region of a repository, where they are not the stack's (a repository imported by
+ * ARN or URI of another account or region): undefined for one of the stack's own account and region.
+ */
+function foreignEnvOf(repository: ecr.IRepository): { account?: string; region?: string } | undefined {
+  const stack = Stack.of(repository);
+  const differs = (a: string, b: string) => JSON.stringify(stack.resolve(a)) !== JSON.stringify(stack.resolve(b));
+  const account = differs(repository.env.account, stack.account) ? repository.env.account : undefined;
+  const region = differs(repository.env.region, stack.region) ? repository.env.region : undefined;
+  return account || region ? { account, region } : undefined;
 }
 
 /**
- * What every ContainerImageBuild of a stack shares: one CodeBuild project per platform (and VPC).
- * The ids are a contract: renaming one replaces users' resources.
+ * The runtime's grant on a repository of another account or region, which its grant on this account
+ * and region's `repository/*` does not cover: one statement per such repository.
  */
-class ContainerBuildProjects extends Construct {
-  public static of(scope: Construct): ContainerBuildProjects {
-    return stackSingleton(scope, PROJECTS_ID, (stack, id) => new ContainerBuildProjects(stack, id));
-  }
-
-  private readonly projects = new Map<string, SharedProject>();
-  private readonly cacheGrants = new Set<string>();
-
-  /** The project that builds images of this platform in this VPC, created on first use. */
-  public projectFor(platform: ContainerPlatform, vpc: ec2.IVpc | undefined, context: s3assets.Asset): SharedProject {
-    const platformId = platform.platform.split(/[^a-z0-9]+/i).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
-    const id = `Project${platformId}${vpc ? `Vpc${Names.nodeUniqueId(vpc.node).slice(-8)}` : ''}`;
-    const existing = this.projects.get(id);
-    if (existing) return existing;
-
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
-    const arm = platform.platform === ContainerPlatform.LINUX_ARM64.platform;
-    const project = new codebuild.Project(this, id, {
-      description: `cdk-immutable-deploys ContainerImageBuild: builds ${platform.platform} images of stack ${Stack.of(this).stackName}`,
-      buildSpec: codebuild.BuildSpec.fromObject(buildSpecObject()),
-      environment: {
-        // Native builds: arm64 on Graviton, amd64 on x86-64; no emulation.
-        buildImage: arm ? codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0 : codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5,
-        computeType: codebuild.ComputeType.SMALL,
-        privileged: true,
-      },
-      logging: { cloudWatch: { logGroup } },
-      timeout: Duration.minutes(MAX_BUILD_MINUTES),
-      queuedTimeout: Duration.minutes(QUEUE_MINUTES),
-      vpc,
-    });
-    // Every build context of the stack is an object of the CDK assets bucket, named by its content: a
-    // grant on one object would broaden IAM with every change of the context.
-    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [context.bucket.arnForObjects('*')] }));
-    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'], resources: [context.bucket.bucketArn] }));
-    // docker login: the token call has no resource-level permissions.
-    project.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
-    Validations.of(project).acknowledge(
-      {
-        id: 'AwsSolutions-CB3',
-        reason:
-          'Docker builds need the Docker daemon, which CodeBuild runs only in privileged mode. The project runs only this library\'s fixed buildspec, over build contexts of its own stack.',
-      },
-      {
-        id: 'AwsSolutions-CB4',
-        reason:
-          'The project produces no CodeBuild artifacts (its build output is encrypted with the AWS managed S3 key): its only output is the image it pushes to ECR, which encrypts it with KMS, and its log, which CloudWatch Logs encrypts.',
-      },
-    );
-    const shared = { id, project, logGroup };
-    this.projects.set(id, shared);
-    this.acknowledgeProjectRole(project, context);
-    acknowledgeDockerBuildProject(project);
-    acknowledgeLogGroup(logGroup, 'the logs of this stack\'s Docker builds');
-    return shared;
-  }
-
-  /** Lets a project pull base images through these pull-through cache rules: once per project and prefix, whatever the number of images. */
-  public grantPullThroughCache(shared: SharedProject, prefixes: string[]): void {
-    for (const prefix of prefixes) {
-      const key = `${shared.id}:${prefix}`;
-      if (this.cacheGrants.has(key)) continue;
-      this.cacheGrants.add(key);
-      grantPullThroughCache(shared.project, prefix, PULL_ACTIONS);
-    }
-  }
-
-  /** Lets the runtime drive this project's builds and read their logs, and read image metadata. */
-  public grantRuntime(runtime: DeployTimeRuntime, shared: SharedProject, requireImmutableTags: boolean): void {
-    runtime.grant(`container-build:${shared.id}`, [
-      new iam.PolicyStatement({
-        actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'],
-        resources: [shared.project.projectArn],
-      }),
-      new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [shared.logGroup.logGroupArn] }),
-    ], 'CloudWatch Logs names the streams of a log group only at run time: one per build of this project.');
-    const stack = Stack.of(this);
-    runtime.grant(`container-build:images${requireImmutableTags ? ':tags' : ''}`, [
-      new iam.PolicyStatement({
-        actions: requireImmutableTags ? ['ecr:DescribeImages', 'ecr:DescribeRepositories'] : ['ecr:DescribeImages'],
-        resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
-      }),
-    ], 'Read-only metadata of this account\'s repositories in this region: whether a fingerprint tag exists (and its digest), which reuses an image of another stack or a user\'s repository; it grants no pull and no push, and stays the same whatever images the stack builds.');
-    runtime.watch('codebuild', {
-      'source': ['aws.codebuild'],
-      'detail-type': ['CodeBuild Build State Change'],
-      'detail': {
-        'project-name': Lazy.list({ produce: () => [...this.projects.values()].map((p) => p.project.projectName) }),
-        'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'],
-      },
-    });
-  }
-
-  private acknowledgeProjectRole(project: codebuild.Project, context: s3assets.Asset): void {
-    const stack = Stack.of(project);
-    const policy = project.role?.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      acknowledgeWildcards(policy, [], [
-        '*',
-        context.bucket.arnForObjects('*'),
-        `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
-        stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*` }),
-        // aws-cdk-lib writes this ARN with the pseudo parameters, also in a stack with a fixed environment.
-        ...(project.node.tryFindChild('PolicyDocument') ? [
-          stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
-          `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:network-interface/*`,
-        ] : []),
-      ],
-      'Only the wildcards AWS or aws-cdk-lib require: ecr:GetAuthorizationToken (docker login) has no resource-level permissions; ' +
-        'build contexts are objects of the CDK assets bucket named by their content hash, so a grant per object would broaden IAM with every change of a context (read-only, this environment\'s CDK staging bucket); ' +
-        'aws-cdk-lib grants every CodeBuild project the streams of its default log group ("/aws/codebuild/<project>:*") and the report groups named after it ("<project>-*"); ' +
-        'in a VPC, CodeBuild creates network interfaces at run time (limited by condition to the CodeBuild service and the chosen subnets). Repositories grant push in their own policies.');
-    }
-    const vpcPolicy = project.node.tryFindChild('PolicyDocument');
-    if (vpcPolicy) {
-      acknowledgeWildcards(vpcPolicy, [], ['*'],
-        "aws-cdk-lib's policy for a CodeBuild project in a VPC: the EC2 Describe and network-interface calls CodeBuild makes before a build have no resource-level permissions.");
-    }
-  }
+function grantForeignRepository(runtime: DeployTimeRuntime, repository: ecr.IRepository, requireImmutableTags: boolean): void {
+  if (!foreignEnvOf(repository)) return;
+  runtime.grant(`container-build:repository:${repository.node.addr}:${requireImmutableTags}`, [
+    new iam.PolicyStatement({
+      actions: [...IMAGE_STATE_ACTIONS, ...(requireImmutableTags ? ['ecr:DescribeRepositories'] : [])],
+      resources: [repository.repositoryArn],
+    }),
+  ]);
 }
 
-const PROJECTS_ID = 'cdk-immutable-deploys.ContainerImageBuild';
-
-
-/** A build's props, checked and with their defaults: every default is applied here, once. */
-interface BuildInputs {
-  readonly directory: string;
-  /** The Dockerfile's path inside the context, with forward slashes, and its text. */
-  readonly dockerfile: string;
-  readonly dockerfileText: string;
-  readonly retainImages: number;
-  readonly buildMinutes: number;
-  readonly computeType: string;
-  readonly buildArgs: { [name: string]: string };
-  readonly target: string;
-  readonly exclude: string[];
-  readonly platform: ContainerPlatform;
-  readonly cache: boolean;
-  readonly requireImmutableTags: boolean;
-  readonly shareWith: string[];
-  readonly replicateTo: Destination[];
-  readonly pullThroughCachePrefixes: string[];
+/** The statement of a repository's policy that lets other accounts pull and look up its images (`shareWith`). */
+function shareStatement(accounts: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'CdkImmutableDeploysShareWith',
+    principals: accounts.map((a) => new iam.AccountPrincipal(a)),
+    actions: [...PULL_ACTIONS, 'ecr:DescribeImages'],
+  });
 }
 
-/** Errors of this module start with the construct's path and this type. */
-const TYPE = 'ContainerImageBuild';
-
-function resolveInputs(scope: Construct, props: ContainerImageBuildProps): BuildInputs {
-  const directory = checkDirectory(scope, props.directory);
-  const dockerfile = checkDockerfile(scope, directory, props.file ?? 'Dockerfile');
-  checkLiterals(scope, 'target', { target: props.target ?? '' });
-  const exclude = props.exclude ?? [];
-  if (exclude.some((p) => Token.isUnresolved(p))) {
-    throw constructError(scope, TYPE, { prop: 'exclude', value: exclude, problem: 'holds an unresolved token', fix: 'Ignore patterns decide what is fingerprinted: pass literal patterns.' });
-  }
+/**
+ * The lifecycle policy of a repository the runtime keeps, the same rules as the construct's own
+ * repository: keep the last `retainImages` fingerprint images, expire untagged ones after 7 days.
+ */
+function lifecyclePolicyOf(retainImages: number): unknown {
   return {
-    directory,
-    dockerfile,
-    dockerfileText: fs.readFileSync(path.join(directory, dockerfile), 'utf8'),
-    retainImages: checkRetainImages(scope, props.retainImages),
-    buildMinutes: checkBuildTimeout(scope, props.buildTimeout),
-    computeType: checkComputeType(scope, props.computeType),
-    buildArgs: checkLiterals(scope, 'buildArgs', props.buildArgs ?? {}),
-    target: props.target ?? '',
-    exclude,
-    platform: props.platform ?? ContainerPlatform.LINUX_AMD64,
-    cache: props.cache ?? true,
-    requireImmutableTags: props.requireImmutableTags ?? false,
-    shareWith: checkAccounts(scope, props.shareWith ?? []),
-    replicateTo: checkReplicationTargets(scope, TYPE, props.replicateTo ?? []),
-    pullThroughCachePrefixes: checkCachePrefixes(scope, TYPE, props.pullThroughCachePrefixes ?? []),
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Keep the last ${retainImages} fingerprint images`,
+        selection: { tagStatus: 'tagged', tagPrefixList: [TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: retainImages },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 2,
+        description: 'Expire untagged images (left by interrupted pushes) after 7 days',
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 3,
+        description: `Keep the last ${CACHE_IMAGES_KEPT} build caches`,
+        selection: { tagStatus: 'tagged', tagPrefixList: [CACHE_TAG_PREFIX], countType: 'imageCountMoreThan', countNumber: CACHE_IMAGES_KEPT },
+        action: { type: 'expire' },
+      },
+    ],
   };
 }
 
-interface BuildFingerprints {
-  readonly context: Fingerprint;
-  readonly dockerfile: Fingerprint;
-  readonly image: Fingerprint;
+/** A repository's name when it is known now: a literal, or the literal name of a repository of the app. */
+function literalNameOf(repository: ecr.IRepository): string | undefined {
+  if (!Token.isUnresolved(repository.repositoryName)) return repository.repositoryName;
+  const name = (repository.node.defaultChild as ecr.CfnRepository | undefined)?.repositoryName;
+  return name !== undefined && !Token.isUnresolved(name) ? name : undefined;
 }
 
-/** The fingerprints of the context, of the Dockerfile, and of the image: every input that shapes its bits. */
-function fingerprintsOf(inputs: BuildInputs): BuildFingerprints {
-  const context = Fingerprint.ofDirectory(inputs.directory, { exclude: inputs.exclude });
-  const dockerfile = Fingerprint.ofFile(path.join(inputs.directory, inputs.dockerfile));
-  const image = Fingerprint.combine(context, dockerfile, Fingerprint.ofJson({
-    builder: BUILDER_REVISION,
-    buildArgs: inputs.buildArgs,
-    target: inputs.target || null,
-    platform: inputs.platform.platform,
-    cache: inputs.cache,
-  }));
-  return { context, dockerfile, image };
-}
-
-function checkDirectory(scope: Construct, directory: string): string {
-  if (Token.isUnresolved(directory)) {
-    throw constructError(scope, TYPE, { prop: 'directory', value: directory, problem: 'is an unresolved token', fix: 'The build context is read at synth time: pass a path.' });
-  }
-  return requirePath(describeConstruct(scope, TYPE), 'directory', directory, 'directory', "Pass the directory of the Docker build context, e.g. path.join(__dirname, 'app').");
-}
-
-/** The Dockerfile's path inside the context, with forward slashes. */
-function checkDockerfile(scope: Construct, directory: string, file: string): string {
-  const full = path.resolve(directory, file);
-  const relative = path.relative(directory, full);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw constructError(scope, TYPE, {
-      prop: 'file',
-      problem: `'${file}' is outside the build context '${directory}'`,
-      fix: "CodeBuild receives only the context: move the Dockerfile into it and pass its path relative to 'directory'.",
-    });
-  }
-  if (!fs.existsSync(full) || !fs.statSync(full).isFile()) {
-    throw constructError(scope, TYPE, { prop: 'file', problem: `'${file}' does not exist in '${directory}'`, fix: "Pass the Dockerfile's path relative to 'directory' (default 'Dockerfile')." });
-  }
-  return relative.split(path.sep).join('/');
-}
-
-function checkAccounts(scope: Construct, accounts: string[]): string[] {
-  for (const account of accounts) {
-    if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
-      throw constructError(scope, TYPE, { prop: 'shareWith', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
-    }
-  }
-  return [...new Set(accounts)];
-}
-
-function checkRetainImages(scope: Construct, retainImages: number | undefined): number {
-  const value = retainImages ?? DEFAULT_RETAIN_IMAGES;
-  if (Token.isUnresolved(value)) return value;
-  if (!Number.isInteger(value) || value < 1) {
-    throw constructError(scope, TYPE, {
-      prop: 'retainImages',
-      value: retainImages,
-      problem: 'must be a whole number of at least 1: lifecycle rules must keep the image a deployment runs',
-      fix: `Pass 1 or more (default ${DEFAULT_RETAIN_IMAGES}).`,
-    });
-  }
-  return value;
-}
-
-function checkBuildTimeout(scope: Construct, timeout: Duration | undefined): number {
-  if (timeout === undefined) return DEFAULT_BUILD_MINUTES;
-  if (timeout.isUnresolved()) return timeout.toMinutes();
-  const seconds = timeout.toSeconds();
-  if (seconds % 60 !== 0 || seconds < MIN_BUILD_MINUTES * 60 || seconds > MAX_BUILD_MINUTES * 60) {
-    throw constructError(scope, TYPE, {
-      prop: 'buildTimeout',
-      value: timeout,
-      problem: `must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, ${QUEUE_MINUTES} minutes of queue included`,
-      fix: 'Use a larger computeType, or build the image in a pipeline and import it with ContainerArtifact.fromDigest().',
-    });
-  }
-  return seconds / 60;
-}
-
-function checkComputeType(scope: Construct, computeType: codebuild.ComputeType | undefined): string {
-  const value = computeType ?? codebuild.ComputeType.SMALL;
-  if (Token.isUnresolved(value)) return value;
-  if (!/^BUILD_GENERAL1_/.test(value)) {
-    throw constructError(scope, TYPE, {
-      prop: 'computeType',
-      value,
-      problem: 'cannot run Docker builds, which need a privileged container',
-      fix: 'Pass a BUILD_GENERAL1 type: codebuild.ComputeType.SMALL, MEDIUM, LARGE, X_LARGE or X2_LARGE.',
-    });
-  }
-  return value;
-}
-
-function checkLiterals(scope: Construct, prop: string, values: { [name: string]: string }): { [name: string]: string } {
-  for (const [name, value] of Object.entries(values)) {
-    if (Token.isUnresolved(name) || Token.isUnresolved(value)) {
-      const what = prop === 'target' ? 'target' : `buildArgs.${name}`;
-      throw constructError(scope, TYPE, {
-        prop: what,
-        problem: `is an unresolved token (${value})`,
-        fix: 'It is part of the image fingerprint, which must be known at synth time: pass a literal value.',
-      });
-    }
-  }
-  return values;
+/** Whether two stacks are in one account and region (where exports reach). */
+function sameEnvironment(a: Stack, b: Stack): boolean {
+  const key = (s: Stack) => JSON.stringify(s.resolve([s.account, s.region]));
+  return key(a) === key(b);
 }
 
 /** The tag mutability of a repository of this app and its exclusion filters, or undefined when synth cannot read them. */

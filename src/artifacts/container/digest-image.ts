@@ -8,6 +8,7 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import type { IContainerArtifact } from './artifact';
+import { checkTaskPlatform } from '../../internal/pairing';
 
 export class DigestImage extends ecs.ContainerImage {
   constructor(private readonly artifact: IContainerArtifact) {
@@ -15,6 +16,7 @@ export class DigestImage extends ecs.ContainerImage {
   }
 
   public bind(_scope: Construct, containerDefinition: ecs.ContainerDefinition): ecs.ContainerImageConfig {
+    checkTaskPlatform(containerDefinition, this.artifact);
     this.artifact.grantPull(containerDefinition.taskDefinition.obtainExecutionRole());
     return { imageName: this.artifact.imageUri };
   }

@@ -35,8 +35,8 @@ async function lookupImage(lookup: Lookup<ImageLookupSpec>): Promise<Found> {
     if (name === 'AccessDeniedException') {
       throw failure(`${head} may not read ${where} from account ${lookup.account} (${lookup.region}).`, [
         { label: 'Error', text: errorText(e) },
-        { label: 'What to do', text: `Let account ${lookup.account} read it: shareWith: ['${lookup.account}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack.` },
-      ]);
+        { label: 'What to do', text: `Let account ${lookup.account} read it: shareWith: ['${lookup.account}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack. (Right after a deploy changes the runtime's own permissions, a refusal is tried again until the call's deadline, so IAM catching up is not the cause.)` },
+      ], e);
     }
     if (e instanceof JobFailure && /does not exist/.test(e.message)) {
       throw failure(`${head} found no ${where} for fingerprint ${lookup.fingerprint}, looking from account ${lookup.account} (${lookup.region}).`, [
@@ -52,7 +52,7 @@ async function lookupImage(lookup: Lookup<ImageLookupSpec>): Promise<Found> {
     {
       label: 'What to do',
       text: 'Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository\'s lifecycle rules expired it (retainImages) or someone deleted the tag. '
-        + 'A replica (replicateTo) appears some time after the push: deploy again in a few minutes; ECR copies only images pushed after replication was configured, so an image built before it is never copied (change an input to build it anew).',
+        + 'A replica (replicateTo) is there once the build stack\'s deploy ends, which waits for ECR to copy it; ECR copies only images pushed or restored after replication was configured, so for an image built before, start a replication backfill (aws ecr start-replication-backfill) or change an input to build it anew.',
     },
   ]);
 }

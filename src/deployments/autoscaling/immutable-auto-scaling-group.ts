@@ -13,9 +13,11 @@ import { GROUP_TYPE } from './replacement-binding';
 import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
-import { constructError, known, Problem } from '../../internal/errors';
-import { artifactInScope } from '../../internal/promotion';
+import { checkConstraints } from '../../internal/constraints';
+import { constructError, describeConstruct, known, Problem } from '../../internal/errors';
+import { pairAmi } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
+import { checkPlaintextSecrets, INSTANCE_ADVICE } from '../../internal/secrets';
 import { recordAutoScalingGroup } from '../../plan/metadata';
 
 /**
@@ -226,7 +228,13 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
   constructor(scope: Construct, id: string, props: ImmutableAutoScalingGroupProps) {
     super(scope, id);
-    props = { ...props, artifact: artifactInScope(this, props.artifact) };
+    props = {
+      ...props,
+      artifact: pairAmi(this, GROUP_TYPE, props.artifact, {
+        instanceTypes: [{ prop: 'instanceType', instanceType: props.instanceType }],
+        rootDevice: props.rootDeviceName !== undefined ? { prop: 'rootDeviceName', name: props.rootDeviceName } : undefined,
+      }),
+    };
 
     // resolve props
     const resolved = withDefaults(props);
@@ -237,8 +245,16 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
 
     // validate
     this.validateCapacity(resolved);
+    checkConstraints(describeConstruct(this, GROUP_TYPE), [
+      ['ImmutableAutoScalingGroup.rootDeviceName', 'rootDeviceName', props.rootDeviceName],
+      ['ImmutableAutoScalingGroup.rootVolumeSize', 'rootVolumeSize', props.rootVolumeSize],
+    ]);
     const artifactCommands = this.unwrapUserData(props.artifact.machineImage.getImage(this).userData, 'the artifact\'s user data (artifact.machineImage)');
     if (props.userData) this.unwrapUserData(props.userData, 'userData'); // fail early on a mismatch
+    checkPlaintextSecrets(this, GROUP_TYPE, [
+      ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
+      { prop: 'healthCheck', value: this.healthCheck._linuxProbe },
+    ], INSTANCE_ADVICE);
 
     // create
     this.fleets = FleetIdentity.of(this);
@@ -398,14 +414,16 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   /**
    * An AMI encrypted with another account's key launches only when this account's Auto Scaling role
    * may use the key, through a KMS grant made from this account: the stack's runtime makes it (one per
-   * key in the stack) before the group exists, and retires it when the stack no longer has it.
+   * key in the stack, after creating the role in an account that has none yet) and waits until KMS has
+   * made it effective, before the group exists; it retires it when the stack no longer has it.
    */
   private grantKeyToAutoScaling(artifact: IAmiArtifact): void {
     const keyArn = artifact.encryptionKeyArn;
     if (!keyArn) return;
     const account = Stack.of(this).account;
     const keyAccount = Token.isUnresolved(keyArn) ? undefined : keyArn.split(':')[4];
-    // A key of this account: its own key policy lets the role use it (AmiBake writes that statement).
+    // A key of this account: its own key policy lets the role use it (an AmiBake's key names the role
+    // directly, since the role has no KMS permission an account principal could delegate to).
     if (keyAccount !== undefined && !Token.isUnresolved(account) && keyAccount === account) return;
     this.autoScalingGroup.node.addDependency(DeployTimeRuntime.of(this).addKeyGrant(keyArn));
   }
@@ -449,7 +467,8 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
   }
 
   private validateCapacity({ minCapacity: min, maxCapacity: max, desiredCapacity: desired }: ResolvedGroupProps): void {
-    for (const [prop, value] of [['minCapacity', min], ['maxCapacity', max], ['desiredCapacity', desired]] as const) {
+    // desiredCapacity first: maxCapacity defaults to it, and the error names the prop the user wrote.
+    for (const [prop, value] of [['desiredCapacity', desired], ['minCapacity', min], ['maxCapacity', max]] as const) {
       if (value !== undefined && known(value) && (!Number.isInteger(value) || value < 0)) {
         throw this.error({ prop, value, problem: 'must be a whole number of 0 or more', fix: `Pass a whole number of instances for ${prop}.` });
       }

@@ -8,7 +8,10 @@
  *   is what a replacing update, a rolling update with `WaitOnResourceSignals` and the creation
  *   policy wait for;
  * - to Auto Scaling, with `SetInstanceHealth Unhealthy` when the check fails, so that the group
- *   (and an instance refresh, which does not read CloudFormation signals) replaces it.
+ *   (and an instance refresh, which does not read CloudFormation signals) replaces it. The call does
+ *   not respect the health-check grace period (`ShouldRespectGracePeriod=false`): by default Auto
+ *   Scaling ignores a report made within the grace period, and a grace period longer than the probe
+ *   (`attachToApplicationTargetGroup({ gracePeriod })`) would let a failing instance count as healthy.
  *
  * Linux: the AWS CLI when the image has it (Amazon Linux 2 and 2023 do), else a SigV4-signed
  * `curl` request built with `openssl` (Ubuntu and Debian images have both, and no AWS CLI). An
@@ -85,11 +88,11 @@ export function linuxReadinessScript(t: ReadinessTarget): string {
     '  if command -v aws >/dev/null 2>&1; then',
     '    aws cloudformation signal-resource --region "$CID_REGION" --stack-name "$CID_STACK" --logical-resource-id "$CID_RESOURCE" --unique-id "$iid" --status "$status" \\',
     '      || cid_log "could not signal $status to CloudFormation (the stack may not be waiting for this instance)"',
-    '    if [ "$status" = FAILURE ]; then aws autoscaling set-instance-health --region "$CID_REGION" --instance-id "$iid" --health-status Unhealthy || cid_log "could not mark the instance Unhealthy"; fi',
+    '    if [ "$status" = FAILURE ]; then aws autoscaling set-instance-health --region "$CID_REGION" --instance-id "$iid" --health-status Unhealthy --no-should-respect-grace-period || cid_log "could not mark the instance Unhealthy"; fi',
     '  elif command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then',
     '    cid_query cloudformation "Action=SignalResource&Version=2010-05-15&StackName=$CID_STACK&LogicalResourceId=$CID_RESOURCE&UniqueId=$iid&Status=$status" \\',
     '      || cid_log "could not signal $status to CloudFormation (the stack may not be waiting for this instance)"',
-    '    if [ "$status" = FAILURE ]; then cid_query autoscaling "Action=SetInstanceHealth&Version=2011-01-01&InstanceId=$iid&HealthStatus=Unhealthy" || cid_log "could not mark the instance Unhealthy"; fi',
+    '    if [ "$status" = FAILURE ]; then cid_query autoscaling "Action=SetInstanceHealth&Version=2011-01-01&InstanceId=$iid&HealthStatus=Unhealthy&ShouldRespectGracePeriod=false" || cid_log "could not mark the instance Unhealthy"; fi',
     '  else',
     '    cid_log "cannot report $status: this image has neither the AWS CLI nor curl and openssl; add one to the bake"',
     '    return 1',
@@ -123,6 +126,6 @@ export function windowsReadinessScript(t: ReadinessTarget): string {
     '$cidInstance = Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/instance-id -Headers @{ \'X-aws-ec2-metadata-token\' = $cidToken }',
     'Write-Host "cdk-immutable-deploys: health check result: $cidStatus"',
     `try { Send-CFNResourceSignal -Region '${t.region}' -StackName '${t.stackName}' -LogicalResourceId '${t.logicalId}' -UniqueId $cidInstance -Status $cidStatus } catch { Write-Host "cdk-immutable-deploys: could not signal $cidStatus to CloudFormation: $_" }`,
-    `if ($cidStatus -eq 'FAILURE') { try { Set-ASInstanceHealth -Region '${t.region}' -InstanceId $cidInstance -HealthStatus Unhealthy } catch { Write-Host "cdk-immutable-deploys: could not mark the instance Unhealthy: $_" } }`,
+    `if ($cidStatus -eq 'FAILURE') { try { Set-ASInstanceHealth -Region '${t.region}' -InstanceId $cidInstance -HealthStatus Unhealthy -ShouldRespectGracePeriod $false } catch { Write-Host "cdk-immutable-deploys: could not mark the instance Unhealthy: $_" } }`,
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { DEFAULT_SIGNAL_TIMEOUT, groupError, renderCreationSignals, ReplacementPlan, ReplacementTarget } from './replacement-binding';
+import { checkConstraint, checkConstraints } from '../../internal/constraints';
 import { known, optionError, warn } from '../../internal/errors';
 
 /**
@@ -222,6 +223,7 @@ class ReplaceGroupStrategy extends ReplacementStrategy {
   constructor(private readonly options: ReplaceGroupOptions) {
     super('replaceGroup');
     const factory = 'ReplacementStrategy.replaceGroup()';
+    checkConstraint(factory, 'ReplacementStrategy.replaceGroup.timeout', 'timeout', options.timeout);
     if (options.signalCount !== undefined) {
       checkWholeNumber(factory, 'signalCount', options.signalCount, 1, Number.MAX_SAFE_INTEGER,
         'so that a new group takes over only once its instances are healthy. Pass a signalCount from 1 to minCapacity.');
@@ -265,6 +267,7 @@ class RollingStrategy extends ReplacementStrategy {
   constructor(private readonly options: RollingReplacementOptions) {
     super('rolling');
     const factory = 'ReplacementStrategy.rolling()';
+    checkConstraints(factory, [['ReplacementStrategy.rolling.pauseTime', 'pauseTime', options.pauseTime], ['ReplacementStrategy.rolling.minSuccessPercentage', 'minSuccessPercentage', options.minSuccessPercentage]]);
     this.maxBatchSize = options.maxBatchSize ?? 1;
     this.wait = options.waitOnResourceSignals ?? true;
     checkWholeNumber(factory, 'maxBatchSize', this.maxBatchSize, 1, Number.MAX_SAFE_INTEGER, 'Pass 1 or more.');
@@ -318,6 +321,7 @@ class InstanceRefreshStrategy extends ReplacementStrategy {
   constructor(private readonly options: InstanceRefreshReplacementOptions) {
     super('instanceRefresh');
     const factory = 'ReplacementStrategy.instanceRefresh()';
+    checkConstraint(factory, 'ReplacementStrategy.instanceRefresh.creationTimeout', 'creationTimeout', options.creationTimeout);
     this.minHealthy = options.minHealthyPercentage ?? 100;
     this.maxHealthy = options.maxHealthyPercentage ?? 200;
     this.alarms = options.alarms ?? [];

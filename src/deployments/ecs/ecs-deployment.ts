@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { DeploymentServiceProps, EcsDeploymentPlan, EcsDeploymentTarget, serviceError } from './deployment-binding';
 import { acknowledgeInlinePolicy } from '../../internal/baseline';
+import { checkConstraints } from '../../internal/constraints';
 import { known, optionError, warn } from '../../internal/errors';
 
 /**
@@ -248,6 +249,7 @@ class RollingDeployment extends EcsDeployment {
   constructor(private readonly options: RollingDeploymentOptions) {
     super(ecs.DeploymentStrategy.ROLLING);
     const factory = 'EcsDeployment.rolling()';
+    checkConstraints(factory, [['EcsDeployment.rolling.healthCheckGracePeriod', 'healthCheckGracePeriod', options.healthCheckGracePeriod]]);
     const min = options.minHealthyPercent ?? 100;
     const max = options.maxHealthyPercent ?? 200;
     checkPercent(factory, 'minHealthyPercent', min, 0, 100);
@@ -380,6 +382,9 @@ class TrafficShiftDeployment extends EcsDeployment {
   private checkOptions(): void {
     const options = this.options;
     const factory = this.factory;
+    const key = factory.replace('()', '');
+    const steps = options as CanaryDeploymentOptions;
+    checkConstraints(factory, [[`${key}.healthCheckGracePeriod`, 'healthCheckGracePeriod', options?.healthCheckGracePeriod], [`${key}.stepBakeTime`, 'stepBakeTime', steps?.stepBakeTime], [`${key}.bakeTime`, 'bakeTime', options?.bakeTime]]);
     if (!options?.alternateTargetGroup) {
       throw optionError(factory, {
         prop: 'alternateTargetGroup',

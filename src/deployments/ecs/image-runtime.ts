@@ -1,6 +1,6 @@
 /**
- * What a container image declares about how it runs: its user and its volumes, as the final stage of
- * its Dockerfile says. ImmutableFargateService reads it, when the artifact can tell, to check that a
+ * What a container image declares about how it runs: its user and its volumes, as its Dockerfile says
+ * them for the stage that is built. ImmutableFargateService reads it, when the artifact can tell, to check that a
  * read-only root filesystem leaves the image's user a place to write. Not exported from the package.
  *
  * Why it matters: on Fargate, a bind-mount volume is owned by root with mode 0755, so a non-root

@@ -1,4 +1,4 @@
-import { Annotations, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -8,13 +8,16 @@ import { Construct } from 'constructs';
 import { EcsDeploymentPlan, SERVICE_TYPE } from './deployment-binding';
 import { EcsDeployment } from './ecs-deployment';
 import { describesImageRuntime, isRootUser, samePath } from './image-runtime';
-import { isDynamicSecretReference, looksLikeSecretName, secretValueKind } from './plaintext-secrets';
+import { listenerDefaultActionProblem, warnIfNoRouteToRegistry } from './network-checks';
 import { ServiceShared } from './service-shared';
+import { TARGET_GROUP_DEFAULTS, TARGET_GROUP_LIMITS, unhealthyThresholdFor } from './target-group-defaults';
 import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
-import { constructError, known, Problem, warn } from '../../internal/errors';
-import { artifactInScope } from '../../internal/promotion';
+import { checkConstraints } from '../../internal/constraints';
+import { constructError, describeConstruct, known, Problem, warn } from '../../internal/errors';
+import { pairContainer } from '../../internal/pairing';
+import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
 import { recordFargateService } from '../../plan/metadata';
 
 /**
@@ -145,7 +148,8 @@ export interface ImmutableFargateServiceProps {
    * Directories that stay writable when the root filesystem is read-only, each a task-scoped volume:
    * empty and owned by root (mode 0755), or a copy of the image's directory when its Dockerfile
    * declares a `VOLUME` at the same path. With an artifact that knows its Dockerfile, a non-root `USER`
-   * without such a `VOLUME` fails synthesis.
+   * without such a `VOLUME` gives a warning (the base image may declare one), or fails synthesis when
+   * the Dockerfile describes the whole image (`FROM scratch`).
    *
    * @default ['/tmp']
    */
@@ -160,7 +164,10 @@ export interface ImmutableFargateServiceProps {
   readonly targetGroup?: elbv2.IApplicationTargetGroup;
 
   /**
-   * An Application Load Balancer listener to route to the tasks, through a new target group.
+   * An Application Load Balancer listener to route to the tasks, through a new target group. Without
+   * `listenerPriority` and `listenerConditions` the target group becomes the listener's default
+   * action, which is an error when the listener has one already, another service was given it, or it
+   * is imported.
    *
    * @default - no listener
    */
@@ -181,11 +188,25 @@ export interface ImmutableFargateServiceProps {
   readonly listenerConditions?: elbv2.ListenerCondition[];
 
   /**
-   * The health check of the target group created for `listener`.
+   * The health check of the target group created for `listener`. Settings left out take the
+   * defaults: a new task counts healthy at its first passing check, so checks every 10 s let it
+   * take traffic within 10 s of being ready; a task that failed its first checks is back after 2
+   * passing ones; a task is taken out after 60 s of failed checks, as with the load balancer's
+   * own defaults (2 failures 30 s apart).
    *
-   * @default - HTTP GET / on the container port
+   * @default - HTTP GET / on the container port every 10 seconds, healthy after 2 passing checks,
+   * unhealthy after 60 seconds of failed checks (6 at 10 s)
    */
   readonly loadBalancerHealthCheck?: elbv2.HealthCheck;
+
+  /**
+   * How long the target group created for `listener` lets a replaced task finish its in-flight
+   * requests before ECS stops it (the deregistration delay). Every deployment waits for it once.
+   * Raise it for requests that last longer (uploads, streaming, long polling); 0 to 3600 seconds.
+   *
+   * @default Duration.seconds(30) - the load balancer's own default is 300 seconds
+   */
+  readonly deregistrationDelay?: Duration;
 
   /**
    * The role the application runs with.
@@ -209,7 +230,8 @@ export interface ImmutableFargateServiceProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * Whether tasks get a public IP address.
+   * Whether tasks get a public IP address. Tasks in public subnets need one to reach ECR (or VPC
+   * endpoints); without it, a warning says so.
    *
    * @default false
    */
@@ -328,7 +350,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   constructor(scope: Construct, id: string, props: ImmutableFargateServiceProps) {
     super(scope, id);
-    props = { ...props, artifact: artifactInScope(this, props.artifact) };
+    props = { ...props, artifact: pairContainer(this, SERVICE_TYPE, props.artifact, { platform: props.platform && { prop: 'platform', value: props.platform } }) };
 
     // resolve props
     const resolved = withDefaults(props);
@@ -337,12 +359,17 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     // validate: what the service owns, then what the deployment needs of the service
     this.validate(resolved);
     const plan = this.deployment._bind({ scope: this, targetGroup: props.targetGroup, hasListener: props.listener !== undefined });
+    if (props.listener && props.listenerPriority === undefined && props.listenerConditions === undefined) {
+      const problem = listenerDefaultActionProblem(this, props.listener);
+      if (problem) throw this.error(problem);
+    }
 
     // create
     this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
+    warnIfNoRouteToRegistry(this, this.cluster.vpc, props.vpcSubnets, resolved.assignPublicIp);
     this.logGroup = props.logGroup ?? ServiceShared.of(this).logGroup(resolved.logRetention);
     this.taskDefinition = this.createTaskDefinition(resolved);
     this.container = this.addAppContainer(resolved);
@@ -420,7 +447,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
         port: containerPort,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
-        healthCheck: props.loadBalancerHealthCheck,
+        healthCheck: healthCheckOf(props.loadBalancerHealthCheck),
+        deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(TARGET_GROUP_DEFAULTS.deregistrationDelaySeconds),
       });
       group.addTarget(this.service.loadBalancerTarget({ containerName, containerPort }));
       props.listener.addTargetGroups(`${this.node.id}Targets`, {
@@ -464,7 +492,12 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     this.validateSize(props);
     this.validateLoadBalancing(props);
     this.validateWritableDirectories(props);
-    this.checkEnvironment(props.environment, props.secrets);
+    this.checkEnvironment(props);
+    checkConstraints(describeConstruct(this, SERVICE_TYPE), [
+      ['ImmutableFargateService.containerName', 'containerName', props.containerName],
+      ['ImmutableFargateService.serviceName', 'serviceName', props.serviceName],
+      ['ImmutableFargateService.listenerPriority', 'listenerPriority', props.listenerPriority],
+    ]);
   }
 
   private validateSources(props: ResolvedServiceProps): void {
@@ -480,16 +513,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     }
     if (props.cluster && props.vpc) {
       throw this.error({ prop: 'cluster', problem: 'and vpc are both given', fix: 'Pass cluster or vpc, not both; the service runs in the cluster\'s VPC.' });
-    }
-    const artifactPlatform = props.artifact.platform;
-    if (props.platform && artifactPlatform && props.platform.platform !== artifactPlatform.platform) {
-      const wanted = props.platform.platform;
-      throw this.error({
-        prop: 'platform',
-        value: wanted,
-        problem: `does not match the artifact, which is built for ${artifactPlatform.platform}: its image cannot run on a ${wanted} task`,
-        fix: `Remove platform to follow the artifact, or pass an artifact built for ${wanted}.`,
-      });
     }
   }
 
@@ -526,13 +549,25 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if ((props.targetGroup || props.listener) && port === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
-    const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck];
+    const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck, props.deregistrationDelay];
     if (!props.listener && listenerOptions.some((option) => option !== undefined)) {
       throw this.error({
-        prop: 'listenerPriority, listenerConditions and loadBalancerHealthCheck',
+        prop: 'listenerPriority, listenerConditions, loadBalancerHealthCheck and deregistrationDelay',
         problem: 'apply only with listener',
         fix: 'Pass listener, or configure your targetGroup directly.',
       });
+    }
+    const delay = props.deregistrationDelay;
+    if (delay !== undefined && known(delay)) {
+      const seconds = delay.toSeconds({ integral: false });
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > TARGET_GROUP_LIMITS.maxDeregistrationDelaySeconds) {
+        throw this.error({
+          prop: 'deregistrationDelay',
+          value: delay,
+          problem: `should be whole seconds from 0 to ${TARGET_GROUP_LIMITS.maxDeregistrationDelaySeconds}, the load balancer's limits`,
+          fix: 'Pass Duration.seconds(n): as long as the longest request the service answers.',
+        });
+      }
     }
   }
 
@@ -564,7 +599,8 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
    * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html). A non-root image
    * cannot write to a writable directory without one: it would crash-loop
    * (https://github.com/aws/containers-roadmap/issues/938). Checked when the artifact can say what
-   * its image declares.
+   * its image declares: an error only when the Dockerfile describes the whole image (its stages start
+   * from `scratch`); a base image may declare volumes of its own, so with one it is a warning.
    */
   private checkImageCanWrite(props: ResolvedServiceProps): void {
     const runtime = props.readonlyRootFilesystem && describesImageRuntime(props.artifact) ? props.artifact._imageRuntime() : undefined;
@@ -573,10 +609,18 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (unbacked.length === 0) return;
     const fix = `Declare ${unbacked.length > 1 ? 'them' : 'it'} in the Dockerfile, writable by that user (for example after a chown): VOLUME ${JSON.stringify(unbacked)}; `
       + 'ECS then copies the image\'s directory, with its owner and mode, into the volume. Or set readonlyRootFilesystem: false.';
+    const empty = `${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate`;
     if (runtime.user === undefined) {
       warn(this, 'writable-directory-without-volume',
-        `writableDirectories ${unbacked.join(', ')} ${unbacked.length > 1 ? 'are empty volumes' : 'is an empty volume'} owned by root (mode 0755) on Fargate, and the Dockerfile sets no USER: `
+        `writableDirectories ${unbacked.join(', ')} ${empty}, and the Dockerfile sets no USER: `
         + `if the base image runs as a non-root user, it cannot write there and the task fails to start. ${fix}`);
+      return;
+    }
+    if (runtime.baseImage !== undefined) {
+      // The base image may declare a VOLUME there itself, which the Dockerfile does not show: no verdict.
+      warn(this, 'writable-directory-without-volume',
+        `writableDirectories ${unbacked.join(', ')} ${empty}, and the Dockerfile declares no VOLUME there for the image's user (${runtime.user}): `
+        + `unless the base image ${runtime.baseImage} declares one, that user cannot write there and the task fails to start. ${fix}`);
       return;
     }
     throw this.error({
@@ -587,45 +631,41 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     });
   }
 
-  private checkEnvironment(environment: { [key: string]: string }, secrets: { [key: string]: ecs.Secret }) {
-    const suspicious: string[] = [];
-    for (const [name, value] of Object.entries(environment)) {
-      if (Object.prototype.hasOwnProperty.call(secrets, name)) {
+  private checkEnvironment(props: ResolvedServiceProps) {
+    for (const name of Object.keys(props.environment)) {
+      if (Object.prototype.hasOwnProperty.call(props.secrets, name)) {
         throw this.error({ prop: `environment variable ${name}`, problem: 'is in both environment and secrets', fix: 'Keep it in secrets only.' });
       }
-      const fix = `Store it in Secrets Manager or SSM Parameter Store and pass it in secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`;
-      if (Token.isUnresolved(value) && isDynamicSecretReference(this.tryResolve(value))) {
-        throw this.error({
-          prop: `environment variable ${name}`,
-          problem: 'is a secret\'s value (a dynamic reference to Secrets Manager or SSM SecureString), which would be stored in plain text in the task definition',
-          fix: `Pass it in secrets instead: secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`,
-        });
-      }
-      const kind = Token.isUnresolved(value) ? undefined : secretValueKind(value);
-      if (kind) {
-        throw this.error({ prop: `environment variable ${name}`, problem: `holds what looks like ${kind}, which would be stored in plain text in the task definition`, fix });
-      }
-      if (looksLikeSecretName(name)) suspicious.push(name);
     }
-    if (suspicious.length > 0) {
-      const many = suspicious.length > 1;
-      warn(this, 'plaintext-secret',
-        `environment variable${many ? 's' : ''} ${suspicious.join(', ')} look${many ? '' : 's'} like ${many ? 'they hold secrets' : 'it holds a secret'}, but environment is plain text in the task definition. Move secrets to secrets (ecs.Secret.fromSecretsManager or fromSsmParameter); if the value is not secret (e.g. a secret's name), acknowledge this warning.`);
-    }
-  }
-
-  /** A token's value once resolved, or undefined when it cannot be resolved yet: nothing to judge. */
-  private tryResolve(value: string): unknown {
-    try {
-      return Stack.of(this).resolve(value);
-    } catch {
-      return undefined;
-    }
+    checkPlaintextSecrets(this, SERVICE_TYPE, [
+      ...entriesOf('environment variable', props.environment),
+      ...[['serviceName', props.serviceName], ['containerName', props.containerName]].flatMap(([prop, value]) => (value !== undefined ? [{ prop: prop!, value }] : [])),
+    ], {
+      storedIn: 'the task definition',
+      fix: (name) => (name !== undefined
+        ? `Store it in Secrets Manager or SSM Parameter Store and pass it in secrets: { ${name}: ecs.Secret.fromSecretsManager(secret) }.`
+        : 'Move secrets to secrets (ecs.Secret.fromSecretsManager or fromSsmParameter).'),
+    });
   }
 
   private error(problem: Problem): Error {
     return constructError(this, SERVICE_TYPE, problem);
   }
+}
+
+/**
+ * The health check of a target group the service creates: the given settings, and the defaults for
+ * those left out. The unhealthy threshold follows the interval, so that a target is taken out after
+ * about 60 s of failed checks at any interval (unless given).
+ */
+function healthCheckOf(given: elbv2.HealthCheck = {}): elbv2.HealthCheck {
+  const interval = given.interval ?? Duration.seconds(TARGET_GROUP_DEFAULTS.healthCheckIntervalSeconds);
+  return {
+    ...given,
+    interval,
+    healthyThresholdCount: given.healthyThresholdCount ?? TARGET_GROUP_DEFAULTS.healthyThresholdCount,
+    unhealthyThresholdCount: given.unhealthyThresholdCount ?? (interval.isUnresolved() ? undefined : unhealthyThresholdFor(interval.toSeconds())),
+  };
 }
 
 /** A task volume name for a writable directory: `/var/cache/nginx` gives `writable-var-cache-nginx`. */

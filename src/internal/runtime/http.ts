@@ -1,37 +1,20 @@
 /**
- * The two presigned S3 URLs the runtime writes to: a custom resource's `ResponseURL` and a wait
- * condition's handle. Both take a PUT of a small JSON body with an empty content type (they were
- * signed without one). Both URLs are secrets: anyone who holds one can fail a deploy, so they are
- * never logged and never part of an error message.
+ * The presigned S3 URL the runtime writes to: a custom resource's `ResponseURL`. It takes a PUT of a
+ * small JSON body with an empty content type (it was signed without one). It is a secret: anyone who
+ * holds it can answer for the resource, so it is never logged and never part of an error message.
+ * (A wait-condition handle's URL, which the same code could signal, is shown to anyone who may read
+ * the stack: the runtime's waits have none, and are signalled through CloudFormation's API.)
  *
  * Internal: never exported from the package.
  */
 import * as https from 'https';
 import { keepHead, printable } from '../failure';
 
-/** The body of a wait-condition signal. */
-export interface WaitSignal {
-  readonly Status: 'SUCCESS' | 'FAILURE';
-  readonly Reason: string;
-  readonly UniqueId: string;
-  readonly Data: string;
-}
-
-/** A signal's Reason stays within this many bytes, so the whole body stays far below 4,096 bytes. */
+/**
+ * A job's failure reason stays within this many bytes (JSON-encoded): it becomes the reason of its
+ * result lookup's FAILED answer, whose whole response stays below 4,096 bytes.
+ */
 export const MAX_SIGNAL_REASON_BYTES = 2_048;
-
-/** A signal's Data (an AMI id or an image digest) stays within this many bytes. */
-export const MAX_SIGNAL_DATA_BYTES = 512;
-
-/** Builds the JSON body of a signal: printable, bounded. */
-export function signalBody(signal: WaitSignal): string {
-  return JSON.stringify({
-    Status: signal.Status,
-    Reason: keepHead(printable(signal.Reason), MAX_SIGNAL_REASON_BYTES),
-    UniqueId: keepHead(printable(signal.UniqueId), 64),
-    Data: keepHead(printable(signal.Data), MAX_SIGNAL_DATA_BYTES),
-  });
-}
 
 /** What a custom resource answers CloudFormation. */
 export interface CustomResourceResponse {
@@ -46,11 +29,6 @@ export interface CustomResourceResponse {
 
 /** The transport and its pacing; tests replace them. `put` throws on a non-2xx answer with `$metadata.httpStatusCode`. */
 export const transport = { put: httpsPut, retryDelaysMs: [1_000, 3_000] };
-
-/** Sends a signal to a wait-condition handle. */
-export function sendSignal(url: string, signal: WaitSignal): Promise<void> {
-  return putWithRetries(url, signalBody(signal), 'wait-condition handle');
-}
 
 /** Answers CloudFormation for a custom resource. */
 export function sendResponse(url: string, response: CustomResourceResponse): Promise<void> {
@@ -72,6 +50,19 @@ async function putWithRetries(url: string, body: string, what: string): Promise<
   }
 }
 
+/**
+ * The `<Code>` and `<Message>` of an S3 XML error, and nothing else of it (a SignatureDoesNotMatch
+ * error repeats the access key, the string to sign and the signature provided); a body that is no
+ * such XML is not repeated.
+ */
+export function s3ErrorOf(body: string): string {
+  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(body)?.[1];
+  const code = field('Code');
+  const message = field('Message');
+  if (!code && !message) return '(no S3 error code in the answer)';
+  return keepHead(printable([code, message].filter((p) => p).join(': ')), 512);
+}
+
 function httpsPut(url: string, body: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = https.request(url, {
@@ -87,8 +78,9 @@ function httpsPut(url: string, body: string, what: string): Promise<void> {
           resolve();
           return;
         }
-        // The body is S3's XML error (code and message), which never repeats the URL's signature.
-        const error = new Error(`${what} answered HTTP ${status}: ${keepHead(printable(Buffer.concat(chunks).toString('utf8')), 512)}`);
+        // The body is S3's XML error. Some of them (SignatureDoesNotMatch) repeat the string to sign and
+        // the signature: only its code and message are kept.
+        const error = new Error(`${what} answered HTTP ${status}: ${s3ErrorOf(Buffer.concat(chunks).toString('utf8'))}`);
         // 5xx and 429 are worth another try; 403 means the presigned URL expired or was never valid.
         (error as any).$metadata = { httpStatusCode: status };
         reject(error);

@@ -34,7 +34,10 @@ export type Started =
 /** How an attempt stands. */
 export type Outcome =
   | { readonly state: 'pending'; readonly detail: string }
-  /** Finished: `data` is what the artifact's consumers read (an image digest, an AMI id). */
+  /**
+   * Finished: `data` is what the attempt made (an image digest, an AMI id), for the log only. What
+   * the stack's consumers get is read back from AWS by the job's `job-result` lookup, never this.
+   */
   | { readonly state: 'succeeded'; readonly data: string; readonly summary: string }
   /** Failed: `reason` is bounded and printable, and names the failed step, the log tail and where the full log is. */
   | { readonly state: 'failed'; readonly reason: string };
@@ -51,19 +54,28 @@ export interface JobRunner<S = any> {
   check(job: Job<S>, ref: string): Promise<Outcome>;
   /** Stops an attempt that still runs; deletes no artifact. */
   cancel(job: Job<S>, ref: string): Promise<void>;
-  /** Marks an artifact as used by a stack, so that retention keeps it. */
-  hold?(job: Job<S>, data: string, holdTag: string): Promise<void>;
-  /** Removes a stack's mark from every artifact that carries it; `jobs` are the jobs of the resource that set it (where to look). */
-  release?(holdTag: string, jobs: Job<S>[]): Promise<void>;
+  /**
+   * Reads back, from AWS and by the fingerprint, the artifact of a job whose wait completed: what the
+   * stack's consumers run, and what the stack must hold so that no retention deletes it. `job.spec`
+   * is the job's read-back spec (what `find` needs), not its whole spec.
+   *
+   * @default - `find`, holding nothing
+   */
+  readBack?(job: Job<S>): Promise<Found | undefined>;
   /**
    * Deletes every artifact this job's construct made over the stack's life (its removal policy is
    * DESTROY and the stack is being deleted), except what another stack or a user still keeps. It never
    * throws for one artifact: what it could not delete is in `left`, with why. Every call it sends goes
    * through `retry`, which tries throttling and transient faults again until the call's deadline.
-   * `holdTag` is the deleted stack's own mark, released just before: EC2 may still show it for a
-   * while (its reads are eventually consistent), so it is no other stack's use.
    */
-  destroy?(job: Job<S>, retry: Retry, holdTag: string): Promise<Destroyed>;
+  destroy?(job: Job<S>, retry: Retry, stack: DeletedStack): Promise<Destroyed>;
+}
+
+/** The stack whose deletion runs a destroy, and who else holds an artifact. */
+export interface DeletedStack {
+  readonly stackId: string;
+  /** The other stacks that hold an artifact (a promoted stage, a layered bake elsewhere), from the account's register in its region. */
+  holders(artifact: Held): Promise<string[]>;
 }
 
 /** Calls `fn` again after throttling or a transient fault, until the runtime call's deadline. */
@@ -73,6 +85,27 @@ export type Retry = <R>(fn: () => Promise<R>) => Promise<R>;
 export interface Destroyed {
   readonly deleted: string[];
   readonly left: string[];
+}
+
+/**
+ * An artifact a stack runs and holds, so that no retention (a lifecycle policy, a removal policy
+ * DESTROY of another stack) deletes it: its kind of keeper, its region and its id.
+ */
+export interface Held {
+  readonly kind: 'ami';
+  readonly region: string;
+  readonly id: string;
+}
+
+/**
+ * What marks an artifact as kept for its kind's retention (an AMI's keep tag, which the bake's
+ * lifecycle policy excludes). The runtime keeps the account's register of who holds what; a keeper
+ * only sets and removes the mark. Both are idempotent; `keep` never turns a user's own mark into
+ * the library's, and `unkeep` removes only the library's.
+ */
+export interface Keeper {
+  keep(artifact: Held): Promise<void>;
+  unkeep(artifact: Held): Promise<void>;
 }
 
 /** One lookup as its runner receives it. */
@@ -88,6 +121,20 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   /** The stack and the logical id of the lookup's resource: a lookup that makes something names it by them. */
   readonly stackId: string;
   readonly logicalId: string;
+  /**
+   * On an Update, the spec the resource had before (on a rollback, the failed update's): a lookup
+   * that keeps a part of a shared setting takes out what the old spec put there and the new one does not.
+   */
+  readonly previousSpec?: S;
+  /**
+   * When the call must answer CloudFormation (ms since the epoch, on `now`'s clock): a lookup that waits
+   * for something to settle (a new KMS grant) stops waiting before it.
+   *
+   * @default - no wait
+   */
+  readonly deadline?: number;
+  /** The runtime's clock. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** What a lookup found. */
@@ -95,6 +142,13 @@ export interface Found {
   /** The exact artifact: an AMI id, an image digest. */
   readonly data: string;
   readonly summary: string;
+  /**
+   * What the stack that looked must hold while the lookup's resource stands (the AMI it runs, in this
+   * account): the runtime records it before marking it, and releases it on the resource's Delete.
+   *
+   * @default - nothing
+   */
+  readonly held?: Held[];
   /**
    * The resource's physical id, when the lookup made something (a grant): it names what it made, so
    * that a new one is a new physical id and CloudFormation's cleanup deletes only the old one.
@@ -114,21 +168,35 @@ export interface LookupRunner<S = any> {
   /**
    * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
    * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
+   * `lookup.spec` is the spec that made it (the runtime's record of it), not the Delete's properties,
+   * which may be the template's newer ones.
    */
   remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
+  /**
+   * Whether the lookup keeps a part of a setting that others write too (a registry's replication
+   * rules or policy): it writes its part again on every Create and Update, and never answers from the
+   * record of an earlier answer, since another writer may have changed the setting since.
+   *
+   * @default false
+   */
+  readonly keepsSharedSetting?: boolean;
 }
 
-/** A failure that a job reports as it is: its message is already bounded and readable. */
+/**
+ * A failure that a job reports as it is: its message is already bounded and readable. `origin` is
+ * the AWS error it explains, if any: an AccessDenied behind it is still tried again while the
+ * runtime's policy is new (`isAccessDenied` looks through to it).
+ */
 export class JobFailure extends Error {
-  constructor(message: string) {
+  constructor(message: string, public readonly origin?: unknown) {
     super(message);
     this.name = 'JobFailure';
   }
 }
 
 /** A bounded, readable failure of a lookup: its headline and parts, within a CloudFormation reason. */
-export function lookupFailure(headline: string, parts: FailurePart[]): JobFailure {
-  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES));
+export function lookupFailure(headline: string, parts: FailurePart[], origin?: unknown): JobFailure {
+  return new JobFailure(failureMessage(headline, parts, MAX_REASON_BYTES), origin);
 }
 
 /** One SDK client per region, made on first use: `clientIn(region)`. */

@@ -13,8 +13,9 @@ export const JOBS_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysJobs';
 export type JobKind = 'container-build' | 'ami-bake';
 
 /**
- * The custom resource type of one lookup (an artifact imported by fingerprint): a public contract,
- * never renamed. One resource per lookup, because a response's Data is capped at 4 KB.
+ * The custom resource type of one lookup (an artifact imported by fingerprint, or the result of one of
+ * the stack's jobs): a public contract, never renamed. One resource per lookup, because a response's
+ * Data is capped at 4 KB.
  */
 export const LOOKUP_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysLookup';
 
@@ -22,9 +23,14 @@ export const LOOKUP_RESOURCE_TYPE = 'Custom::CdkImmutableDeploysLookup';
  * The lookups the runtime knows: each resolves a fingerprint to the exact artifact, at once. A
  * `key-grant` is the one that also makes something: the KMS grant that lets this account's Auto
  * Scaling role use another account's key (its "fingerprint" is that of the key and the grantee), and
- * that it retires again when its resource is deleted.
+ * that it retires again when its resource is deleted. `ecr-replication` and `ecr-registry-policy`
+ * keep this stack's part of a registry-wide ECR setting (its replication rules and the repositories
+ * they replicate; its statement of the registry policy), beside what others put there, and take only
+ * their own part out again when their resource is deleted. A `job-result` reads back, from AWS and by
+ * the fingerprint, what one of the stack's own jobs made, once the job's wait completed: the wait says
+ * when, never what. Its spec names the job's kind (`JobKind`) and its wait (`Key`).
  */
-export type LookupKind = 'ami-lookup' | 'image-lookup' | 'key-grant';
+export type LookupKind = 'ami-lookup' | 'image-lookup' | 'key-grant' | 'job-result' | 'ecr-replication' | 'ecr-registry-policy';
 
 /** The attribute of a lookup resource that holds what it resolved (an AMI id, an image digest). */
 export const LOOKUP_ATTRIBUTE = 'Id';
@@ -43,11 +49,16 @@ export interface LookupProperties {
   readonly Spec: { readonly [name: string]: string };
 }
 
+/** The spec settings of a `job-result` lookup that name its job: its kind and its wait's logical id. */
+export const RESULT_JOB_KIND = 'JobKind';
+export const RESULT_KEY = 'Key';
+
 /** One job as the jobs resource lists it. CloudFormation passes every value as a string. */
 export interface JobProperties {
   /**
    * The logical id of the job's wait condition, unique in the stack. It changes with the job's
-   * fingerprint and timeout, so every attempt of a new input has a wait and a handle of its own.
+   * fingerprint and timeout (and the retry word), so every attempt of a new input has a wait of its
+   * own. The runtime signals it through CloudFormation's `SignalResource` (IAM-authenticated).
    */
   readonly Key: string;
   readonly Kind: JobKind;
@@ -55,8 +66,6 @@ export interface JobProperties {
   readonly Path: string;
   /** The fingerprint of the artifact. */
   readonly Fingerprint: string;
-  /** The presigned URL of the job's wait-condition handle: a secret, never logged. */
-  readonly Handle: string;
   /** How long the job may take, in seconds (its wait condition's timeout), before the runtime gives up on it. */
   readonly TimeoutSeconds: string;
   /** What the job's kind needs to find, start, check and cancel it. */
@@ -82,10 +91,19 @@ export const RUNTIME_ENV = {
   STATE_PATH: 'CID_STATE_PATH',
   /** The name of the schedule rule that is enabled while a job is pending. */
   POLL_RULE: 'CID_POLL_RULE',
+  /**
+   * The logical id of the runtime role's policy: an AccessDenied soon after CloudFormation changed it
+   * is IAM propagating, and is tried again.
+   */
+  POLICY: 'CID_POLICY',
 } as const;
 
 /** The root of every state parameter of the runtime. */
 export const STATE_ROOT = '/cdk-immutable-deploys';
 
-/** The tag prefix by which a stack's jobs resource records that the stack uses an AMI. */
-export const IN_USE_TAG_PREFIX = 'cdk-immutable-deploys:in-use:';
+/**
+ * The account's register of which stacks hold which artifacts, in the artifact's region:
+ * `/cdk-immutable-deploys/_holds/<artifact id>/<stack name>.<holder>`. A stack name has no `_`, so no
+ * stack's state path is this one.
+ */
+export const HOLDS_ROOT = `${STATE_ROOT}/_holds`;

@@ -12,12 +12,12 @@
  *
  * Internal: never exported from the package.
  */
-import { ArnFormat, Aws, CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Duration, Fn, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnResource, CfnWaitCondition, CustomResource, Duration, Fn, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { DESTROY, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV, STATE_ROOT } from './protocol';
+import { DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction } from './runtime-function';
 import { KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
@@ -44,8 +44,8 @@ const SERVICE_TIMEOUT = Duration.minutes(15);
  * here, plus a handle URL per job.
  */
 const MAX_JOBS_BYTES = 100_000;
-/** A handle URL: the stack's ARN and the handle's logical id, URL-encoded, and a SigV4 query string. */
-const HANDLE_URL_BYTES = 800;
+/** What a job's entry holds beyond the settings counted (its key, its timeout, the JSON around them). */
+const JOB_OVERHEAD_BYTES = 160;
 
 /**
  * Context key of a retry after a failed deploy with rollback disabled (`cdk deploy --no-rollback`):
@@ -67,20 +67,37 @@ export interface JobOptions {
   readonly timeout: Duration;
   /** What must exist before the job starts: its grants, its configurations. */
   readonly dependencies?: IDependable[];
+  /**
+   * What the job's runner needs to find its artifact by fingerprint (`JobRunner.find`, `readBack`),
+   * as strings: the spec of the job's `job-result` lookup.
+   */
+  readonly readBack: { readonly [name: string]: string };
 }
 
 /** What a job gives its construct. */
 export interface JobHandle {
-  /** The job's wait condition: what consumes the artifact comes after it. */
+  /** The job's wait condition: it completes when the job ended (the plan's metadata goes on it). */
   readonly wait: CfnWaitCondition;
-  /** The job's result (an image digest, an AMI id), known once the wait completes. */
-  readonly data: string;
+  /**
+   * The job's artifact (an image digest, an AMI id), read back from AWS by its fingerprint once the
+   * wait completed: what consumers run.
+   */
+  readonly result: string;
+  /** The lookup resource that reads the result back. */
+  readonly resultResource: CustomResource;
+}
+
+/** One job of a jobs resource: its construct, its entry, and the lookup that reads its result back. */
+interface JobEntry {
+  readonly owner: IConstruct;
+  readonly props: JobProperties;
+  readonly result: CustomResource;
 }
 
 /** One jobs resource: its jobs, its level (0 for jobs that read no other job's result) and its estimated request size. */
 interface JobsResource {
   readonly resource: CustomResource;
-  readonly jobs: Array<{ owner: IConstruct; props: JobProperties }>;
+  readonly jobs: JobEntry[];
   readonly level: number;
   bytes: number;
 }
@@ -150,12 +167,17 @@ export class DeployTimeRuntime extends Construct {
     const parameterArn = (name: string) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     this.grant('runtime', [
       new iam.PolicyStatement({
-        actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParametersByPath'],
+        actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParametersByPath'],
         resources: [parameterArn(statePath), parameterArn(`${statePath}/*`)],
       }),
       new iam.PolicyStatement({ actions: ['events:EnableRule', 'events:DisableRule'], resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: pollRuleName })] }),
-      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResource'], resources: [Aws.STACK_ID] }),
-    ], 'The runtime keeps each pending job in an SSM parameter named by the job, under this stack\'s own path.');
+      // Its waits' state and signals, its own policy's age (IAM propagation), and the stack's status (a rollback, a deletion).
+      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResource', 'cloudformation:SignalResource', 'cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] }),
+      ...this.rootStatements(stack),
+    ], 'The runtime keeps each pending job, and what each lookup answered, in SSM parameters under this stack\'s own path.');
+    // The runtime's own policy: an AccessDenied soon after CloudFormation changed it is IAM propagating.
+    const policy = this.function.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+    if (policy instanceof CfnResource) this.function.addEnvironment(RUNTIME_ENV.POLICY, stack.getLogicalId(policy));
 
     this.poll = poll;
     this.node.addValidation({ validate: () => this.validateSize() });
@@ -167,40 +189,41 @@ export class DeployTimeRuntime extends Construct {
   }
 
   /**
-   * Adds a job: its wait-condition handle and wait condition (in `owner`), and its entry in the jobs
-   * resource. The wait's logical id is the job's key; it changes with the fingerprint and timeout.
+   * Adds a job: its wait condition and its result (in `owner`), and its entry in the jobs resource.
+   * The wait's logical id is the job's key; it changes with the fingerprint and timeout (and the retry
+   * word). The wait takes one signal through CloudFormation's `SignalResource` (its creation policy):
+   * no handle, so no presigned URL that anyone who may read the stack could signal. The result is a
+   * `job-result` lookup that depends on the wait and reads the artifact back from AWS by its
+   * fingerprint: what consumers run comes from it, never from a signal.
    */
   public addJob(owner: Construct, options: JobOptions): JobHandle {
+    const stack = Stack.of(owner);
     const timeoutSeconds = options.timeout.toSeconds();
-    const timeoutKey = Token.isUnresolved(timeoutSeconds) ? Stack.of(owner).resolve(timeoutSeconds) : timeoutSeconds;
+    const timeoutKey = Token.isUnresolved(timeoutSeconds) ? stack.resolve(timeoutSeconds) : timeoutSeconds;
     const retry = this.retry();
     const suffix = Fingerprint.ofJson({ fingerprint: options.fingerprint, timeout: timeoutKey, ...(retry === undefined ? {} : { retry }) }).short;
     const generation = this.generationFor(owner, { Kind: options.kind, Path: owner.node.path, Fingerprint: options.fingerprint, Spec: options.spec });
-    const handle = new CfnWaitConditionHandle(owner, `Handle${suffix}`);
-    const wait = new CfnWaitCondition(owner, `Wait${suffix}`, {
-      handle: handle.ref,
-      count: 1,
-      // The schema wants a string: a number known only later (a parameter, a lazy value) becomes one when it resolves.
-      timeout: Token.isUnresolved(timeoutSeconds)
-        ? Lazy.string({ produce: () => { const v = Stack.of(owner).resolve(timeoutSeconds); return typeof v === 'number' ? String(v) : v; } })
-        : String(timeoutSeconds),
-    });
+    // A number known only later (a parameter, a lazy value) becomes a string when it resolves.
+    const seconds = Token.isUnresolved(timeoutSeconds)
+      ? Lazy.string({ produce: () => { const v = stack.resolve(timeoutSeconds); return typeof v === 'number' ? String(v) : v; } })
+      : String(timeoutSeconds);
+    const wait = new CfnWaitCondition(owner, `Wait${suffix}`);
+    // A wait with a creation policy takes no properties (CloudFormation: WaitCondition); its timeout is the policy's, at most PT43200S.
+    wait.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout: Fn.join('', ['PT', seconds, 'S']) } };
     wait.node.addDependency(generation.resource);
     for (const dependency of options.dependencies ?? []) generation.resource.node.addDependency(dependency);
-    generation.jobs.push({
-      owner,
-      props: {
-        Key: Stack.of(owner).getLogicalId(wait),
-        Kind: options.kind,
-        Path: owner.node.path,
-        Fingerprint: options.fingerprint,
-        Handle: handle.ref,
-        TimeoutSeconds: wait.timeout!,
-        Spec: options.spec,
-      },
+    const key = stack.getLogicalId(wait);
+    const result = this.newLookup(owner, 'Result', {
+      Kind: 'job-result',
+      Path: owner.node.path,
+      Fingerprint: options.fingerprint,
+      Spec: { ...options.readBack, [RESULT_JOB_KIND]: options.kind, [RESULT_KEY]: key },
     });
-    // The data of the one signal a wait takes: {"<attempt>":"<data>"}. Neither part holds a quote.
-    return { wait, data: Fn.select(3, Fn.split('"', Token.asString(wait.attrData))) };
+    result.node.addDependency(wait);
+    const path = owner.node.path;
+    const props = { Key: key, Kind: options.kind, Path: path, Fingerprint: options.fingerprint, TimeoutSeconds: seconds, Spec: options.spec };
+    generation.jobs.push({ owner, props, result });
+    return { wait, result: result.getAttString(LOOKUP_ATTRIBUTE), resultResource: result };
   }
 
   /** The retry word of this synthesis (context `cdk-immutable-deploys:retry`), if any. */
@@ -245,9 +268,10 @@ export class DeployTimeRuntime extends Construct {
   /**
    * The KMS grant that lets this account's Auto Scaling service-linked role use `keyArn` (another
    * account's key, which encrypts an AMI shared with this one): one resource per key in the stack,
-   * however many groups launch AMIs it encrypts. The runtime creates the grant (from this account, as
-   * EC2 Auto Scaling requires) and retires it when the resource goes. What launches from the AMI must
-   * depend on the returned resource.
+   * however many groups launch AMIs it encrypts. The runtime creates the role if the account has none
+   * yet, creates the grant (from this account, as EC2 Auto Scaling requires), waits until KMS has made
+   * it effective, and retires it when the resource goes. What launches from the AMI must depend on the
+   * returned resource.
    */
   public addKeyGrant(keyArn: string): CustomResource {
     const stack = Stack.of(this);
@@ -276,9 +300,41 @@ export class DeployTimeRuntime extends Construct {
           'ForAllValues:StringEquals': { 'kms:GrantOperations': [...KEY_GRANT_OPERATIONS] },
         },
       }),
-      new iam.PolicyStatement({ actions: ['kms:RetireGrant'], resources: [keyArn] }),
+      new iam.PolicyStatement({ actions: ['kms:RetireGrant', 'kms:ListGrants'], resources: [keyArn] }),
     ]);
+    // The grantee must exist before the grant: in a new account, Auto Scaling's role does not until the
+    // first group. Only that role, in this account (the ARN IAM gives it, and the service's name).
+    this.grant('key-grant:service-linked-role', [new iam.PolicyStatement({
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [grantee],
+      conditions: { StringEquals: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
+    })]);
     return resource;
+  }
+
+  /**
+   * In a nested stack, the status of the root of its nesting: only the root's deletion deletes
+   * artifacts (a nested stack that an update of its parent removes is DELETE_IN_PROGRESS too).
+   */
+  private rootStatements(stack: Stack): iam.PolicyStatement[] {
+    let root = stack;
+    while (root.nestedStackParent) root = root.nestedStackParent;
+    if (root === stack) return [];
+    return [new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [root.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${root.stackName}/*` })] })];
+  }
+
+  /**
+   * Lets the runtime keep the account's register of holds in `region` (`/cdk-immutable-deploys/_holds`):
+   * read everyone's entries of an artifact, and write and delete this stack's own. Once per region,
+   * whatever the number of artifacts.
+   */
+  public grantHolds(region: string): void {
+    const stack = Stack.of(this);
+    const holds = (name: string) => `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter${HOLDS_ROOT}/${name}`;
+    this.grant(`holds:${region}`, [
+      new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [holds('*')] }),
+      new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [holds(`*/${stack.stackName}.*`)] }),
+    ], `Artifact ids (AMI ids) are known only at deploy time: the runtime records which stacks hold which artifact in ${region} under ${HOLDS_ROOT}/<artifact id>/, reads every entry of an artifact, and writes and deletes only the entries of this stack (named '<stack name>.<holder>').`);
   }
 
   /**
@@ -296,9 +352,9 @@ export class DeployTimeRuntime extends Construct {
 
   /**
    * The job spec setting of an artifact's removal policy: RETAIN (the default) adds nothing, so the
-   * template of a stack that keeps its artifacts does not change; DESTROY adds the setting, and lets
-   * the runtime read the stack's status (a Delete is a stack deletion only while it is
-   * DELETE_IN_PROGRESS). Other policies have no meaning for artifacts and are refused.
+   * template of a stack that keeps its artifacts does not change; DESTROY adds the setting (the runtime
+   * deletes only when the stack, and the root of its nesting, are DELETE_IN_PROGRESS). Other policies
+   * have no meaning for artifacts and are refused.
    */
   public removalSetting(owner: IConstruct, type: string, policy: RemovalPolicy | undefined): { [REMOVAL_POLICY_SETTING]?: string } {
     if (policy === undefined || policy === RemovalPolicy.RETAIN) return {};
@@ -310,7 +366,6 @@ export class DeployTimeRuntime extends Construct {
         fix: 'Pass RemovalPolicy.RETAIN (the default) or RemovalPolicy.DESTROY.',
       });
     }
-    this.grant('runtime:destroy', [new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] })]);
     return { [REMOVAL_POLICY_SETTING]: DESTROY };
   }
 
@@ -328,20 +383,20 @@ export class DeployTimeRuntime extends Construct {
     const stack = Stack.of(owner);
     const settings = JSON.stringify(stack.resolve(props));
     let level = 0;
-    // A job reads another's result through `Fn::GetAtt [<its wait>, Data]`: `"<wait>","Data"]`.
-    if (settings.includes('","Data"]')) {
+    // A job reads another's result through `Fn::GetAtt [<its result lookup>, Id]`: `"<lookup>","Id"]`.
+    if (settings.includes('","Id"]')) {
       for (const g of this.generations) {
-        if (g.jobs.some((j) => settings.includes(`"${this.resolvedKey(j)}","Data"]`))) level = Math.max(level, g.level + 1);
+        if (g.jobs.some((j) => settings.includes(`"${this.resolvedKey(j)}","${LOOKUP_ATTRIBUTE}"]`))) level = Math.max(level, g.level + 1);
       }
     }
-    const bytes = Buffer.byteLength(settings, 'utf8') + HANDLE_URL_BYTES;
+    const bytes = Buffer.byteLength(settings, 'utf8') + JOB_OVERHEAD_BYTES;
     const open = this.generations.find((g) => g.level === level && g.bytes + bytes <= MAX_JOBS_BYTES);
     if (open) {
       open.bytes += bytes;
       return open;
     }
     const index = this.generations.length;
-    const jobs: JobsResource['jobs'] = [];
+    const jobs: JobEntry[] = [];
     const resource = new CustomResource(this, index === 0 ? 'Jobs' : `Jobs${index + 1}`, {
       serviceToken: this.function.functionArn,
       resourceType: JOBS_RESOURCE_TYPE,
@@ -354,11 +409,11 @@ export class DeployTimeRuntime extends Construct {
     return generation;
   }
 
-  /** A job's wait's logical id, resolved once. */
-  private resolvedKey(job: JobsResource['jobs'][number]): string {
+  /** The logical id of a job's result lookup, resolved once. */
+  private resolvedKey(job: JobEntry): string {
     let key = this.keys.get(job);
     if (key === undefined) {
-      key = Stack.of(this).resolve(job.props.Key) as string;
+      key = Stack.of(job.result).getLogicalId(job.result.node.defaultChild as CfnResource);
       this.keys.set(job, key);
     }
     return key;

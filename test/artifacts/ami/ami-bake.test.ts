@@ -5,6 +5,7 @@ import { Duration, Lazy, Size, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AmiArtifact, AmiBake, AmiBakeProps, BakeStep, BaseImage, Fingerprint } from '../../../src';
 import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
@@ -65,7 +66,7 @@ describe('AmiBake template', () => {
     expect(describeFindings(findings)).toEqual([]);
   });
 
-  test('names and versions components and recipe from the fingerprint', () => {
+  test('names and versions components from the fingerprint; the recipe\'s version is left to the deploy (it follows the parent AMI and key too)', () => {
     // GIVEN
     const stack = new Stack();
     // WHEN
@@ -73,26 +74,31 @@ describe('AmiBake template', () => {
     const template = Template.fromStack(stack);
     // THEN
     const short = bake.fingerprint.slice(0, 16);
-    const version = `1.${parseInt(bake.fingerprint.slice(0, 7), 16)}.${parseInt(bake.fingerprint.slice(7, 14), 16)}`;
+    // The components' version: the fingerprint and the revision of the rendered documents (2: file steps
+    // download the runtime's copy), so an upgrade makes new components without changing the fingerprint.
+    const versioned = Fingerprint.ofString(`combine:${bake.fingerprint},${Fingerprint.ofJson({ componentRevision: 2 }).hex}`).hex;
+    const version = `1.${parseInt(versioned.slice(0, 7), 16)}.${parseInt(versioned.slice(7, 14), 16)}`;
     expect(bake.recipeVersion).toEqual(version);
     const job = jobOf(template, 'Default/Bake');
     expect(job).toMatchObject({ Kind: 'ami-bake', Fingerprint: bake.fingerprint, TimeoutSeconds: '14400' });
+    expect(JSON.stringify(job.Spec)).not.toMatch(/RecipeVersion|TestTimeoutMinutes|image-recipe\/[^"]*\/1\./);
     expect(job.Spec).toMatchObject({
       RecipeName: bake.recipeName,
-      RecipeVersion: version,
+      RecipeNameArn: { 'Fn::Join': ['', expect.arrayContaining([`:image-recipe/${bake.recipeName}`])] },
+      ImageNameArn: { 'Fn::Join': ['', expect.arrayContaining([`:image/${bake.recipeName}`])] },
       Components: [
         expect.objectContaining({ Name: `${bake.recipeName}-${short}-s1`, Version: version, Platform: 'Linux' }),
         expect.objectContaining({ Name: `${bake.recipeName}-${short}-t1`, Version: version, Platform: 'Linux' }),
       ],
       TestsEnabled: 'true',
     });
-    // The handle and the wait are named by the fingerprint and the timeout: a new one of either gets new ones.
-    const [handleId] = Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle'));
-    expect(handleId).toMatch(/^BakeHandle[0-9a-f]{16}[0-9A-F]{8}$/);
+    // The wait is named by the fingerprint and the timeout: a new one of either gets a new one.
+    const [waitId] = Object.keys(template.findResources('AWS::CloudFormation::WaitCondition'));
+    expect(waitId).toMatch(/^BakeWait[0-9a-f]{16}[0-9A-F]{8}$/);
     const other = new Stack();
     new AmiBake(other, 'Bake', baseProps({ buildTimeout: Duration.hours(5) }));
-    expect(Object.keys(Template.fromStack(other).findResources('AWS::CloudFormation::WaitConditionHandle'))).not.toContain(handleId);
-    template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Count: 1, Timeout: String(4 * 3600) });
+    expect(Object.keys(Template.fromStack(other).findResources('AWS::CloudFormation::WaitCondition'))).not.toContain(waitId);
+    template.hasResource('AWS::CloudFormation::WaitCondition', { CreationPolicy: { ResourceSignal: { Count: 1, Timeout: `PT${4 * 3600}S` } } });
     // The AMI name carries the fingerprint.
     template.hasResourceProperties('AWS::ImageBuilder::DistributionConfiguration', {
       Distributions: [Match.objectLike({
@@ -127,37 +133,36 @@ describe('AmiBake template', () => {
       InstanceTypes: ['m6i.large', 'm5.large'],
     });
     expect(jobOf(template, 'Default/Bake').Spec.BlockDevice).toEqual({ DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] } });
-    // Image Builder's service-linked role may use the key; nothing else is opened.
+    // Image Builder's and Auto Scaling's service-linked roles may use the key (evaluated in key-policy.test.ts).
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([Match.objectLike({
-          Action: Match.arrayWith(['kms:GenerateDataKey*', 'kms:CreateGrant']),
-          Condition: { ArnEquals: { 'aws:PrincipalArn': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder'])]) }) } },
+          Sid: 'CdkImmutableDeploysServiceRolesUse',
+          Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+          Condition: Match.objectLike({
+            ArnEquals: {
+              'aws:PrincipalArn': [
+                Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder'])]) }),
+                Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling'])]) }),
+              ],
+            },
+          }),
         })]),
       },
     });
   });
 
-  test('the key lets Auto Scaling\'s service-linked role launch the AMI, and shared accounts use it (EC2 Auto Scaling: key policy for encrypted volumes)', () => {
-    // GIVEN
-    const stack = new Stack();
-    const key = new kms.Key(stack, 'Key');
-    // WHEN
-    new AmiBake(stack, 'Bake', baseProps({ rootVolumeKey: key, distribution: { accounts: ['111122223333'] } }));
-    // THEN
-    const statements = Template.fromStack(stack).findResources('AWS::KMS::Key');
-    const policy = JSON.stringify(Object.values<any>(statements)[0].Properties.KeyPolicy.Statement);
-    const byId = (sid: string) => Object.values<any>(statements)[0].Properties.KeyPolicy.Statement.find((st: any) => st.Sid === sid);
-    expect(byId('CdkImmutableDeploysAutoScalingUse').Action).toEqual(['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey']);
-    expect(byId('CdkImmutableDeploysAutoScalingGrants')).toMatchObject({ Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': true } } });
-    expect(policy).toContain(':role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling');
-    expect(JSON.stringify(byId('CdkImmutableDeploysSharedAccounts').Principal)).toContain(':iam::111122223333:root');
-  });
-
-  test('the instance profile has the SSM and Image Builder policies only; logs are kept with a retention', () => {
+  test('the instance profile has the SSM and Image Builder policies only; the runtime keeps the logs with a retention, in a group the stack does not own', () => {
     const stack = new Stack();
     const bake = new AmiBake(stack, 'Bake', baseProps());
     const template = Template.fromStack(stack);
+    // No log group of a fixed name in the template: a re-created stack or a revert never collides with one left behind.
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
+    expect(jobOf(template, 'Default/Bake').Spec).toMatchObject({ LogGroupName: `/aws/imagebuilder/${bake.recipeName}`, LogRetentionDays: '90' });
+    expect(bake.logGroup.logGroupName).toEqual(`/aws/imagebuilder/${bake.recipeName}`);
+    const never = new Stack();
+    new AmiBake(never, 'Bake', baseProps({ logRetention: logs.RetentionDays.INFINITE }));
+    expect(jobOf(Template.fromStack(never), 'Default/Bake').Spec.LogRetentionDays).toEqual('');
     const roles = template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] } } });
     const [role] = Object.values<any>(roles);
     expect(role.Properties.ManagedPolicyArns.map((a: any) => JSON.stringify(a))).toEqual([
@@ -165,7 +170,6 @@ describe('AmiBake template', () => {
       expect.stringContaining('policy/EC2InstanceProfileForImageBuilder'),
     ]);
     expect(role.Properties.Policies).toBeUndefined();
-    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/imagebuilder/${bake.recipeName}`, RetentionInDays: 90 });
   });
 
   test('retention: a lifecycle policy keeps the last retainImages images and AMIs launched recently', () => {
@@ -182,7 +186,17 @@ describe('AmiBake template', () => {
     });
   });
 
-  test('completion: the runtime hears the state changes of the stack\'s images, and the AMI id is the data of the bake\'s wait', () => {
+  test('retention of a bake shared with other accounts: its lifecycle policy never deletes an AMI shared with them, which a stage there may run and cannot mark (F2)', () => {
+    const stack = new Stack();
+    new AmiBake(stack, 'Bake', baseProps({ distribution: { accounts: ['210987654321', '333333333333'] } }));
+    Template.fromStack(stack).hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
+      PolicyDetails: [Match.objectLike({
+        ExclusionRules: { Amis: Match.objectLike({ SharedAccounts: ['210987654321', '333333333333'], TagMap: { 'cdk-immutable-deploys:keep': 'true' } }) },
+      })],
+    });
+  });
+
+  test('completion: the runtime hears the state changes of the stack\'s images, and the AMI id is read back by the bake\'s result lookup after its wait', () => {
     const stack = new Stack(undefined, 'S');
     const bake = new AmiBake(stack, 'Bake', baseProps());
     const template = Template.fromStack(stack);
@@ -201,10 +215,13 @@ describe('AmiBake template', () => {
     const [waitId] = Object.keys(waits);
     expect(waits[waitId].DependsOn).toContain(jobsId);
     expect(jobOf(template, 'S/Bake').Key).toEqual(waitId);
-    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [waitId, 'Data'] }] }] });
+    const [resultId, result] = Object.entries<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).find(([, r]) => r.Properties.Kind === 'job-result')!;
+    expect(result.DependsOn).toContain(waitId);
+    expect(result.Properties).toMatchObject({ Path: 'S/Bake', Fingerprint: bake.fingerprint, Spec: { JobKind: 'ami-bake', Key: waitId } });
+    expect(stack.resolve(bake.amiId)).toEqual({ 'Fn::GetAtt': [resultId, 'Id'] });
   });
 
-  test('three bakes share the stack\'s one runtime, instance role and infrastructure; each adds its log group, distribution, lifecycle policy, handle and wait', () => {
+  test('three bakes share the stack\'s one runtime, instance role and infrastructure; each adds its distribution, lifecycle policy, wait and result', () => {
     // GIVEN
     const stack = new Stack();
     // WHEN
@@ -216,9 +233,11 @@ describe('AmiBake template', () => {
     expect(jobsOf(template)).toHaveLength(3);
     template.resourceCountIs('AWS::ImageBuilder::InfrastructureConfiguration', 1);
     template.resourceCountIs('AWS::IAM::InstanceProfile', 1);
-    for (const type of ['AWS::Logs::LogGroup', 'AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy', 'AWS::CloudFormation::WaitConditionHandle', 'AWS::CloudFormation::WaitCondition']) {
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
+    for (const type of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy', 'AWS::CloudFormation::WaitCondition', 'Custom::CdkImmutableDeploysLookup']) {
       template.resourceCountIs(type, 3);
     }
+    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 0);
   });
 
   test('IAM: the runtime acts on Image Builder names of this stack\'s prefix, and its policy does not grow with the bakes', () => {
@@ -244,7 +263,7 @@ describe('AmiBake template', () => {
     }));
   });
 
-  test('IAM: tagging AMIs in use is limited to bake AMIs and to the keep and in-use tags', () => {
+  test('IAM: tagging AMIs in use is limited to bake AMIs and to the keep tags (who holds what is the register: no tag per stack, F17)', () => {
     const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
     new AmiBake(stack, 'Bake', baseProps());
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -255,7 +274,7 @@ describe('AmiBake template', () => {
           Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1::image/*']] },
           Condition: {
             'Null': { 'aws:ResourceTag/cdk-immutable-deploys:fingerprint': 'false', 'aws:TagKeys': 'false' },
-            'ForAllValues:StringLike': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by', 'cdk-immutable-deploys:in-use:*'] },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by'] },
           },
         }]),
       },
@@ -490,7 +509,7 @@ describe('AmiBake synth-time errors', () => {
     // The values reach the template unchanged, for CloudFormation to judge.
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::ImageBuilder::InfrastructureConfiguration', { InstanceTypes: ['c7g.large'] });
-    template.hasResourceProperties('AWS::CloudFormation::WaitCondition', { Timeout: '999999' });
+    template.hasResource('AWS::CloudFormation::WaitCondition', { CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT999999S' } } });
   });
 });
 

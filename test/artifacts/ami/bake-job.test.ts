@@ -1,38 +1,50 @@
 import { createHash } from 'crypto';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTagsCommand, DeleteSnapshotCommand, DeleteTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
+import {
+  CloudWatchLogsClient, CreateLogGroupCommand, DeleteLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteSnapshotCommand, DeregisterImageCommand, DescribeImageAttributeCommand, DescribeImagesCommand, EC2Client, Image as Ec2Image, Tag } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand, CreateComponentCommand, CreateImageCommand, CreateImageRecipeCommand, GetImageCommand, Image, Ami,
   ImagebuilderClient, ListImageBuildVersionsCommand, ListWorkflowExecutionsCommand, ListWorkflowStepExecutionsCommand,
   DeleteComponentCommand, DeleteImageCommand, DeleteImageRecipeCommand, GetImageRecipeCommand, ListComponentBuildVersionsCommand,
   ListImageRecipesCommand,
 } from '@aws-sdk/client-imagebuilder';
+import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { amiBake, describeFailure, failedComponent, findReusable, logLocation } from '../../../src/artifacts/ami/bake-job';
+import { amiBake, describeFailure, failedComponent, findReusable, logLocation, recipeVersionOf } from '../../../src/artifacts/ami/bake-job';
 import type { AmiBakeSpec } from '../../../src/artifacts/ami/types';
 import { jsonBytes } from '../../../src/internal/failure';
 import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
-import type { Job } from '../../../src/internal/runtime/job';
+import type { DeletedStack, Held, Job } from '../../../src/internal/runtime/job';
 import { throttlingRetry } from '../../internal/runtime/jobs';
 
 const imagebuilder = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);
+const s3 = mockClient(S3Client);
 
 const FP = 'ab'.repeat(32);
+/** The components' version (from the fingerprint, at synth time). */
 const VERSION = '1.179027883.193031107';
+const PARENT = 'ami-0a1b2c3d4e5f67890';
+/** The recipe's version of FP on PARENT without a key: sha256("<FP>\n<PARENT>\n"), written out. */
+const RECIPE_VERSION = '1.51133583.222984343';
 const ARN = 'arn:aws:imagebuilder:eu-west-1:123456789012';
-const IMAGES = `${ARN}:image/s-web-1234abcd/${VERSION}`;
+const IMAGES = `${ARN}:image/s-web-1234abcd/${RECIPE_VERSION}`;
 const IMAGE = `${IMAGES}/1`;
 const AMI = 'ami-0123456789abcdef0';
 const OLD_AMI = 'ami-00000000000000old';
 const COMPONENT = (n: number) => `${ARN}:component/s-web-1234abcd-abababababababab-s${n}/${VERSION}`;
-const HOLD = 'cdk-immutable-deploys:in-use:0123456789abcdef01234567';
-const HELD = { Key: HOLD, Value: 'S/Web/Bake' };
-const OTHER_HOLD = { Key: 'cdk-immutable-deploys:in-use:000000000000000000000000', Value: 'Prod/Web/Bake' };
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/S/1';
+/** The deleted stack: nobody else holds anything, unless `held` names it. */
+const deletedStack = (held: { [id: string]: string[] } = {}): DeletedStack & { asked: Held[] } => {
+  const asked: Held[] = [];
+  return { stackId: STACK_ID, asked, holders: async (artifact) => { asked.push(artifact); return held[artifact.id] ?? []; } };
+};
+const STACK = deletedStack();
 const KEEP = { Key: 'cdk-immutable-deploys:keep', Value: 'true' };
 const KEPT_BY = { Key: 'cdk-immutable-deploys:kept-by', Value: 'cdk-immutable-deploys' };
-const LOG = { group: '/aws/imagebuilder/s-web-1234abcd', stream: `${VERSION}/1` };
+const LOG = { group: '/aws/imagebuilder/s-web-1234abcd', stream: `${RECIPE_VERSION}/1` };
 const FULL_LOG = `Full log: CloudWatch Logs group ${LOG.group}, stream ${LOG.stream}`;
 const ATTEMPT = { id: '0123456789abcdef' };
 /** Written out, not read from the module: a state it forgot must fail here. */
@@ -40,18 +52,18 @@ const IN_PROGRESS = ['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING
 
 const SPEC: AmiBakeSpec = {
   RecipeName: 's-web-1234abcd',
-  RecipeVersion: VERSION,
-  RecipeArn: `${ARN}:image-recipe/s-web-1234abcd/${VERSION}`,
-  ImageVersionArn: IMAGES,
-  ParentImage: 'ami-0a1b2c3d4e5f67890',
+  RecipeNameArn: `${ARN}:image-recipe/s-web-1234abcd`,
+  ImageNameArn: `${ARN}:image/s-web-1234abcd`,
+  ParentImage: PARENT,
   Components: [1, 2].map((n) => ({ Name: `s-web-1234abcd-abababababababab-s${n}`, Version: VERSION, Platform: 'Linux', Description: `step ${n}`, Data: `{"n":${n}}` })),
   ComponentArns: [COMPONENT(1), COMPONENT(2), 'arn:aws:imagebuilder:eu-west-1:aws:component/update-linux/x.x.x'],
   BlockDevice: { DeviceName: '/dev/xvda', VolumeSize: '20', KmsKeyId: '' },
   InfrastructureConfigurationArn: `${ARN}:infrastructure-configuration/s-web-1234abcd`,
   DistributionConfigurationArn: `${ARN}:distribution-configuration/s-web-1234abcd`,
   TestsEnabled: 'true',
-  TestTimeoutMinutes: '240',
   BakeName: 's-web-1234abcd',
+  LogGroupName: '/aws/imagebuilder/s-web-1234abcd',
+  LogRetentionDays: '90',
 };
 
 const job = (spec: Partial<AmiBakeSpec> = {}, path = 'S/Web/Bake'): Job<AmiBakeSpec> => ({ key: 'WebBakeWait0123', kind: 'ami-bake', path, fingerprint: FP, spec: { ...SPEC, ...spec } });
@@ -106,7 +118,7 @@ async function failureOf(): Promise<string> {
 }
 
 beforeEach(() => {
-  [imagebuilder, ec2, logs].forEach((mock) => mock.reset());
+  [imagebuilder, ec2, logs, s3].forEach((mock) => mock.reset());
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   // Jest gives each test file a copy of process.env.
   process.env.AWS_REGION = 'eu-west-1';
@@ -116,11 +128,11 @@ describe('find', () => {
   test('reuses the newest AMI with this fingerprint whose image is AVAILABLE and was created for it', async () => {
     // GIVEN: two AMIs with the fingerprint, listed oldest first
     amis(ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), NEWEST);
-    imagebuilder.on(GetImageCommand).resolves(available([], FP));
+    imagebuilder.on(GetImageCommand).resolves(available([{ region: 'eu-west-1', image: AMI }], FP));
     // WHEN
     const found = await findReusable(FP);
     // THEN
-    expect(found).toEqual({ amiId: AMI, imageArn: IMAGE });
+    expect(found).toMatchObject({ amiId: AMI, imageArn: IMAGE });
     expect(inputs(ec2, DescribeImagesCommand)[0]).toMatchObject({
       Owners: ['self'],
       Filters: [{ Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [FP] }, { Name: 'state', Values: ['available'] }],
@@ -132,9 +144,22 @@ describe('find', () => {
     // GIVEN: the newest AMI's image carries another fingerprint, an older one this fingerprint
     amis(ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), NEWEST);
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves(available([], 'cd'.repeat(32)));
-    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).resolves(available([], FP));
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).resolves(available([{ region: 'eu-west-1', image: OLD_AMI }], FP));
     // WHEN / THEN
     expect(await amiBake.find(job())).toBe(OLD_AMI);
+  });
+
+  test('a tag proves nothing: an AMI that Image Builder does not record as its image\'s output, whose image record is gone, or that names no image is not reused (anyone who may tag an AMI can set the tags)', async () => {
+    // GIVEN AMIs tagged with the fingerprint: one pointing at a real image that made another AMI, one at a gone record, one at none
+    amis(NEWEST, ami(OLD_AMI, '2024-01-01T00:00:00Z', `${IMAGES}/0`), ami('ami-0000000000000old2', '2023-01-01T00:00:00Z'));
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves(available([{ region: 'eu-west-1', image: 'ami-0ffffffffffffffff' }], FP));
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).rejects(sdkError('ResourceNotFoundException'));
+    // WHEN / THEN
+    await expect(findReusable(FP)).resolves.toBeUndefined();
+    const log = (console.log as jest.Mock).mock.calls.map((c) => c.join(' ')).join('\n');
+    expect(log).toContain(`${AMI} has the fingerprint tag, but ${IMAGE} did not make it: not reused.`);
+    expect(log).toContain(`${OLD_AMI} has the fingerprint, but ${IMAGES}/0 cannot be read (ResourceNotFoundException): not reused.`);
+    expect(log).toContain('ami-0000000000000old2 has the fingerprint tag, but no Image Builder image: not reused.');
   });
 
   test.each([
@@ -147,18 +172,6 @@ describe('find', () => {
     getImage();
     // WHEN / THEN
     await expect(amiBake.find(job())).resolves.toBeUndefined();
-  });
-
-  test.each([
-    ['whose Image Builder record is gone (ResourceNotFoundException)', NEWEST, IMAGE],
-    ['that names no Image Builder image', ami(AMI, '2024-06-01T00:00:00Z'), ''],
-  ])('reuses an AMI with the fingerprint %s', async (_which, image, imageArn) => {
-    // GIVEN
-    amis(image);
-    imagebuilder.on(GetImageCommand).rejects(sdkError('ResourceNotFoundException'));
-    // WHEN / THEN
-    expect(await findReusable(FP)).toEqual({ amiId: AMI, imageArn });
-    expect(imagebuilder.commandCalls(GetImageCommand)).toHaveLength(imageArn ? 1 : 0);
   });
 
   test.each([
@@ -176,7 +189,7 @@ describe('find', () => {
   test('reads every page of DescribeImages', async () => {
     // GIVEN: the reusable AMI is on the second page
     ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [], NextToken: 'page-2' }).resolves({ Images: [NEWEST] });
-    imagebuilder.on(GetImageCommand).resolves(available());
+    imagebuilder.on(GetImageCommand).resolves(available([{ region: 'eu-west-1', image: AMI }], FP));
     // WHEN
     const found = await amiBake.find(job());
     // THEN
@@ -234,7 +247,7 @@ describe('start', () => {
     })));
     expect(inputs(imagebuilder, CreateImageRecipeCommand)).toEqual([expect.objectContaining({
       name: SPEC.RecipeName,
-      semanticVersion: VERSION,
+      semanticVersion: RECIPE_VERSION,
       parentImage: SPEC.ParentImage,
       components: SPEC.ComponentArns.map((componentArn) => ({ componentArn })),
     })]);
@@ -286,16 +299,17 @@ describe('start', () => {
   });
 
   test.each([
-    ['enabled', { TestsEnabled: 'true', TestTimeoutMinutes: '240' }, { imageTestsEnabled: true, timeoutMinutes: 240 }],
-    ['disabled', { TestsEnabled: 'false', TestTimeoutMinutes: '60' }, { imageTestsEnabled: false, timeoutMinutes: 60 }],
-  ])('the image has the recipe, infrastructure, distribution, tests %s with their timeout, and the tags', async (_tests, spec, tests) => {
+    ['enabled', { TestsEnabled: 'true' }, { imageTestsEnabled: true }],
+    ['disabled', { TestsEnabled: 'false' }, { imageTestsEnabled: false }],
+  ])('the image has the recipe, infrastructure, distribution, tests %s (no test timeout: Image Builder ignores it), and the tags', async (_tests, spec, tests) => {
     // GIVEN
     nothingRunning();
     // WHEN
     await amiBake.start(job(spec), ATTEMPT);
     // THEN
+    expect(inputs(imagebuilder, CreateImageCommand)[0].imageTestsConfiguration).toEqual(tests);
     expect(inputs(imagebuilder, CreateImageCommand)[0]).toMatchObject({
-      imageRecipeArn: SPEC.RecipeArn,
+      imageRecipeArn: `${SPEC.RecipeNameArn}/${RECIPE_VERSION}`,
       infrastructureConfigurationArn: SPEC.InfrastructureConfigurationArn,
       distributionConfigurationArn: SPEC.DistributionConfigurationArn,
       imageTestsConfiguration: tests,
@@ -440,6 +454,18 @@ describe('check', () => {
     expect(reason.endsWith(FULL_LOG)).toBe(true);
   });
 
+  test.each(['DEPRECATED', 'DISABLED', 'DELETED'])('an image that is %s (states ImageState lists beside the build\'s own) ends the attempt as failed, never pending', async (status) => {
+    // GIVEN
+    imagebuilder.on(GetImageCommand).resolves(imageState(status, { state: { status: status as any, reason: `image is ${status}` } }));
+    imagebuilder.on(ListWorkflowExecutionsCommand).resolves({ workflowExecutions: [] });
+    logs.on(GetLogEventsCommand).resolves({ events: [] });
+    // WHEN / THEN
+    expect(await failureOf()).toMatch(new RegExp(`^S/Web/Bake: AMI bake ${status}: `));
+    // and no AMI of such an image is reused
+    amis(NEWEST);
+    expect(await findReusable(FP)).toBeUndefined();
+  });
+
   test('an image that is gone (ResourceNotFoundException) fails', async () => {
     // GIVEN
     imagebuilder.on(GetImageCommand).rejects(sdkError('ResourceNotFoundException'));
@@ -486,116 +512,28 @@ describe('cancel', () => {
   });
 });
 
-describe('hold', () => {
-  test.each([
-    ['no tags: the hold tag and the keep tags the lifecycle policy excludes', [], [HELD, KEEP, KEPT_BY]],
-    ['a keep tag a user set: only the hold tag, the user\'s keep tag left alone', [KEEP], [HELD]],
-    ['every tag already: nothing', [HELD, KEEP, KEPT_BY], []],
-  ])('an AMI with %s is tagged', async (_given, present: Tag[], added: Tag[]) => {
-    // GIVEN
-    ec2.on(DescribeImagesCommand, { ImageIds: [AMI] }).resolves({ Images: [{ ImageId: AMI, Tags: present }] });
-    // WHEN
-    await amiBake.hold!(job(), AMI, HOLD);
-    // THEN
-    expect(inputs(ec2, CreateTagsCommand)).toEqual(added.length > 0 ? [{ Resources: [AMI], Tags: added }] : []);
-  });
-
-  test('the hold tag\'s value is the path, cut to the 256 characters a tag value may have', async () => {
-    // GIVEN
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI, Tags: [KEEP] }] });
-    // WHEN
-    await amiBake.hold!(job({}, `S/${'x'.repeat(300)}`), AMI, HOLD);
-    // THEN
-    expect(inputs(ec2, CreateTagsCommand)[0].Tags).toEqual([{ Key: HOLD, Value: `S/${'x'.repeat(254)}` }]);
-  });
-});
-
-describe('hold and release in the regions the AMI is copied to (issue 10)', () => {
+describe('readBack (the bake\'s result, once its wait completed)', () => {
   const COPY = 'ami-0fedcba9876543210';
-  /** A fake EC2 of two regions: eu-west-1 holds AMI, us-east-1 its copy; calls are recorded with their region. */
-  function twoRegions(tags: { [region: string]: Tag[] } = {}) {
-    const calls: Array<{ region: string; command: string; input: any }> = [];
-    const record = (command: string) => async (input: any, getClient: () => any) => {
-      const region = await getClient().config.region();
-      calls.push({ region, command, input });
-      if (command !== 'DescribeImages') return {};
-      const id = region === 'eu-west-1' ? AMI : COPY;
-      return { Images: [{ ImageId: id, Tags: tags[region] ?? [] }] };
-    };
-    ec2.on(DescribeImagesCommand).callsFake(record('DescribeImages'));
-    ec2.on(CreateTagsCommand).callsFake(record('CreateTags'));
-    ec2.on(DeleteTagsCommand).callsFake(record('DeleteTags'));
-    return calls;
-  }
 
-  test('a held AMI\'s copy in another region of the distribution is tagged in use like the original, found by its fingerprint tag', async () => {
-    // GIVEN a bake that copies to us-east-1
-    const calls = twoRegions();
-    // WHEN the stack starts using the AMI
-    await amiBake.hold!(job({ CopyRegions: ['us-east-1', 'eu-west-1'] }), AMI, HOLD);
-    // THEN the copy is found by the fingerprint tag in us-east-1 and tagged there, and this region is not searched twice
-    const copyLookup = calls.find((c) => c.region === 'us-east-1' && c.command === 'DescribeImages');
-    expect(copyLookup?.input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag:cdk-immutable-deploys:fingerprint', Values: [FP] }] });
-    expect(calls.filter((c) => c.command === 'CreateTags').map((c) => [c.region, c.input.Resources[0], c.input.Tags])).toEqual([
-      ['eu-west-1', AMI, [HELD, KEEP, KEPT_BY]],
-      ['us-east-1', COPY, [HELD, KEEP, KEPT_BY]],
-    ]);
+  test('the AMI of the fingerprint in this region, and the copies Image Builder made of it in the regions the bake copies to, as what the stack holds', async () => {
+    amis(NEWEST);
+    imagebuilder.on(GetImageCommand).resolves(available([
+      { region: 'eu-west-1', image: AMI },
+      { region: 'us-east-1', image: COPY },
+      { region: 'ap-south-1', image: 'ami-0aaaaaaaaaaaaaaaa' }, // a region the bake no longer copies to: not tagged (no grant there)
+      { region: 'us-east-1', image: 'ami-0bbbbbbbbbbbbbbbb', accountId: '210987654321' }, // a copy in another account: not this account's to mark
+    ], FP));
+    const found = await amiBake.readBack!({ key: 'WaitX', kind: 'ami-bake', path: 'S/Web/Bake', fingerprint: FP, spec: { CopyRegions: 'us-east-1,eu-west-1' } as any });
+    expect(found).toEqual({
+      data: AMI,
+      summary: `S/Web/Bake: fingerprint ${FP.slice(0, 16)} is ${AMI} (${IMAGE})`,
+      held: [{ kind: 'ami', region: 'eu-west-1', id: AMI }, { kind: 'ami', region: 'us-east-1', id: COPY }],
+    });
   });
 
-  test('release removes the hold from the copies too, and the keep tags once no stack holds them', async () => {
-    // GIVEN the AMI and its copy held by this stack only
-    const calls = twoRegions({ 'eu-west-1': [HELD, KEEP, KEPT_BY], 'us-east-1': [HELD, KEEP, KEPT_BY] });
-    // WHEN the jobs resource that held them is deleted
-    await amiBake.release!(HOLD, [job({ CopyRegions: ['us-east-1'] })]);
-    // THEN
-    expect(calls.filter((c) => c.command === 'DeleteTags').map((c) => [c.region, c.input.Resources[0], c.input.Tags.map((t: Tag) => t.Key)])).toEqual([
-      ['eu-west-1', AMI, [HOLD]],
-      ['eu-west-1', AMI, [KEEP.Key, KEPT_BY.Key]],
-      ['us-east-1', COPY, [HOLD]],
-      ['us-east-1', COPY, [KEEP.Key, KEPT_BY.Key]],
-    ]);
-  });
-
-  test('a bake without other regions looks in no other region', async () => {
-    const calls = twoRegions();
-    await amiBake.hold!(job(), AMI, HOLD);
-    expect(new Set(calls.map((c) => c.region))).toEqual(new Set(['eu-west-1']));
-  });
-});
-
-describe('release', () => {
-  const deletedTags = () => inputs(ec2, DeleteTagsCommand).map((i) => [i.Resources[0], i.Tags.map((t: Tag) => t.Key)]);
-
-  test.each([
-    ['the last user removes its hold tag and the keep tags the library set', [HELD, KEEP, KEPT_BY], [[AMI, [HOLD]], [AMI, [KEEP.Key, KEPT_BY.Key]]]],
-    ['while another stack holds the AMI, the keep tags stay', [HELD, OTHER_HOLD, KEEP, KEPT_BY], [[AMI, [HOLD]]]],
-    ['a keep tag a user set (no kept-by tag) stays', [HELD, KEEP], [[AMI, [HOLD]]]],
-  ])('%s', async (_behaviour, tags: Tag[], deleted) => {
-    // GIVEN
-    amis({ ImageId: AMI, Tags: tags });
-    // WHEN
-    await amiBake.release!(HOLD, []);
-    // THEN
-    expect(inputs(ec2, DescribeImagesCommand)[0]).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [HOLD] }] });
-    expect(deletedTags()).toEqual(deleted);
-  });
-
-  test('releases every AMI that carries the hold tag, on every page', async () => {
-    // GIVEN
-    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [{ ImageId: OLD_AMI, Tags: [HELD, OTHER_HOLD] }], NextToken: 'page-2' })
-      .resolves({ Images: [{ ImageId: AMI, Tags: [HELD] }] });
-    // WHEN
-    await amiBake.release!(HOLD, []);
-    // THEN
-    expect(deletedTags()).toEqual([[OLD_AMI, [HOLD]], [AMI, [HOLD]]]);
-  });
-
-  test('throttling propagates (the runtime retries)', async () => {
-    // GIVEN
-    ec2.on(DescribeImagesCommand).rejects(throttling());
-    // WHEN / THEN
-    await expect(amiBake.release!(HOLD, [])).rejects.toThrow(/ThrottlingException/);
-    expect(ec2.commandCalls(DeleteTagsCommand)).toHaveLength(0);
+  test('nothing of the fingerprint: nothing read back (the runtime says why)', async () => {
+    amis();
+    await expect(amiBake.readBack!({ key: 'WaitX', kind: 'ami-bake', path: 'S/Web/Bake', fingerprint: FP, spec: {} as any })).resolves.toBeUndefined();
   });
 });
 
@@ -603,7 +541,7 @@ describe('helpers', () => {
   test('logLocation: the log group and stream of an image build, none for another ARN', () => {
     // GIVEN / WHEN / THEN
     expect(logLocation(IMAGE)).toEqual(LOG);
-    expect(logLocation(SPEC.RecipeArn)).toBeUndefined();
+    expect(logLocation(`${SPEC.RecipeNameArn}/${RECIPE_VERSION}`)).toBeUndefined();
   });
 
   test('failedComponent: the last component named near a failure, else the last one named', () => {
@@ -637,22 +575,19 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshot } }, { DeviceName: '/dev/sdb', VirtualName: 'ephemeral0' }],
   });
 
-  /** Two regions: eu-west-1 (pages of AMIs), us-east-1 (copies); every EC2 call recorded with its region. */
-  function world(regions: { [region: string]: Ec2Image[][] }) {
+  /** EC2 of several regions: each AMI answered by its id, launch permissions by AMI; every call recorded with its region. */
+  function world(regions: { [region: string]: Ec2Image[] }, shared: { [id: string]: string[] } = {}) {
     const calls: Array<{ region: string; command: string; input: any }> = [];
     const record = (command: string, answer: (input: any, region: string) => any) => async (input: any, getClient: () => any) => {
       const region = await getClient().config.region();
       calls.push({ region, command, input });
       return answer(input, region);
     };
-    ec2.on(DescribeImagesCommand).callsFake(record('DescribeImages', (input, region) => {
-      const pages = regions[region] ?? [[]];
-      const page = input.NextToken ? Number(input.NextToken) : 0;
-      return { Images: pages[page], NextToken: page + 1 < pages.length ? String(page + 1) : undefined };
-    }));
+    ec2.on(DescribeImagesCommand).callsFake(record('DescribeImages', (input, region) => ({ Images: (regions[region] ?? []).filter((i) => input.ImageIds.includes(i.ImageId)) })));
+    ec2.on(DescribeImageAttributeCommand).callsFake(record('DescribeImageAttribute', (input) => ({ ImageId: input.ImageId, LaunchPermissions: (shared[input.ImageId] ?? []).map((UserId) => ({ UserId })) })));
     // With DeleteAssociatedSnapshots, EC2 deletes the AMI's snapshots and answers with a result for each.
     ec2.on(DeregisterImageCommand).callsFake(record('DeregisterImage', (input, region) => {
-      const image = (regions[region] ?? []).flat().find((i) => i.ImageId === input.ImageId);
+      const image = (regions[region] ?? []).find((i) => i.ImageId === input.ImageId);
       const snapshots = (image?.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId);
       return { Return: true, DeleteSnapshotResults: input.DeleteAssociatedSnapshots ? snapshots.map((id) => ({ SnapshotId: id, ReturnCode: 'success' })) : [] };
     }));
@@ -660,10 +595,13 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     return calls;
   }
 
-  /** Two recipe versions over two pages, each with one image build and the bake's own components. */
-  function builder(): void {
+  /**
+   * Two recipe versions over two pages, each with one image build and the bake's own components; the
+   * images' outputs are what Image Builder records (by version: the old one made OLD_AMI, the current one AMI and its copy).
+   */
+  function builder(outputs: { [version: string]: Ami[] } = {}): void {
     imagebuilder.on(ListImageRecipesCommand, { nextToken: undefined }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${OLD_VERSION}` }], nextToken: 'p2' });
-    imagebuilder.on(ListImageRecipesCommand, { nextToken: 'p2' }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${VERSION}` }, { name: 's-web-1234abcd-other', arn: `${RECIPES}-other/1.0.0` }] });
+    imagebuilder.on(ListImageRecipesCommand, { nextToken: 'p2' }).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: `${RECIPES}/${RECIPE_VERSION}` }, { name: 's-web-1234abcd-other', arn: `${RECIPES}-other/1.0.0` }] });
     imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${OLD_VERSION}` }).resolves({
       imageRecipe: {
         components: [
@@ -672,43 +610,63 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
         ],
       },
     });
-    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${VERSION}` }).rejects(sdkError('ResourceNotFoundException'));
-    imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async (input) => ({ imageSummaryList: [{ arn: `${input.imageVersionArn}/1`, state: { status: 'AVAILABLE' } }] }));
+    imagebuilder.on(GetImageRecipeCommand, { imageRecipeArn: `${RECIPES}/${RECIPE_VERSION}` }).rejects(sdkError('ResourceNotFoundException'));
+    imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async (input) => {
+      const version = input.imageVersionArn.split('/').pop();
+      return { imageSummaryList: [{ arn: `${input.imageVersionArn}/1`, state: { status: 'AVAILABLE' }, outputResources: { amis: outputs[version] ?? [] } }] };
+    });
     imagebuilder.on(ListComponentBuildVersionsCommand).callsFake(async (input) => ({ componentSummaryList: [{ arn: `${input.componentVersionArn}/1` }] }));
     imagebuilder.on(DeleteImageCommand).resolves({});
     imagebuilder.on(DeleteImageRecipeCommand).resolves({});
     imagebuilder.on(DeleteComponentCommand).resolves({});
   }
+  const OUTPUTS = {
+    [OLD_VERSION]: [{ region: 'eu-west-1', image: OLD_AMI }],
+    [RECIPE_VERSION]: [{ region: 'eu-west-1', image: AMI }, { region: 'us-east-1', image: COPY }, { region: 'us-east-1', image: 'ami-0cccccccccccccccc', accountId: '210987654321' }],
+  };
 
   beforeEach(() => {
     ({ retry, retried: retries } = throttlingRetry());
   });
 
-  test('deletes every AMI of the bake in this region (every page) and in the copy regions, each with its EBS snapshots', async () => {
-    const calls = world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1')], [bakeAmi(OLD_AMI, 'snap-0')]], 'us-east-1': [[bakeAmi(COPY, 'snap-c')]] });
-    builder();
-    const result = await amiBake.destroy!(job({ CopyRegions: ['us-east-1'] }), retry, HOLD);
-    // Found by the bake's tag, owned by this account
-    expect(calls.find((c) => c.command === 'DescribeImages')?.input).toMatchObject({ Owners: ['self'], Filters: [{ Name: 'tag:cdk-immutable-deploys:bake', Values: ['s-web-1234abcd'] }] });
+  test('deletes every AMI Image Builder records as an output of the bake\'s images, in every region, each with its EBS snapshots (never a copy of another account)', async () => {
+    const calls = world({ 'eu-west-1': [bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')], 'us-east-1': [bakeAmi(COPY, 'snap-c')] });
+    builder(OUTPUTS);
+    const stack = deletedStack();
+    const result = await amiBake.destroy!(job({ CopyRegions: ['us-east-1'] }), retry, stack);
+    // Never a search by tag: each AMI is described by its id, where Image Builder put it
+    expect(calls.filter((c) => c.command === 'DescribeImages').map((c) => [c.region, c.input])).toEqual([
+      ['eu-west-1', { ImageIds: [OLD_AMI] }], ['eu-west-1', { ImageIds: [AMI] }], ['us-east-1', { ImageIds: [COPY] }],
+    ]);
+    expect(stack.asked.map((a) => a.id)).toEqual([OLD_AMI, AMI, COPY]);
     // Each AMI is deregistered with its snapshots in one call: no DeleteSnapshot races the deregistration.
-    expect(calls.filter((c) => c.command !== 'DescribeImages').map((c) => [c.region, c.command, c.input.ImageId, c.input.DeleteAssociatedSnapshots])).toEqual([
-      ['eu-west-1', 'DeregisterImage', AMI, true],
-      ['eu-west-1', 'DeregisterImage', OLD_AMI, true],
-      ['us-east-1', 'DeregisterImage', COPY, true],
+    expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => [c.region, c.input.ImageId, c.input.DeleteAssociatedSnapshots])).toEqual([
+      ['eu-west-1', OLD_AMI, true],
+      ['eu-west-1', AMI, true],
+      ['us-east-1', COPY, true],
     ]);
     expect(result.deleted.slice(0, 6)).toEqual([
-      `AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)',
       `AMI ${OLD_AMI} (eu-west-1)`, 'snapshot snap-0 (eu-west-1)',
+      `AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)',
       `AMI ${COPY} (us-east-1)`, 'snapshot snap-c (us-east-1)',
     ]);
     expect(result.left).toEqual([]);
   });
 
+  test('an AMI tagged with the bake\'s name that the bake did not make is never touched (review #11)', async () => {
+    const stranger = bakeAmi('ami-0dddddddddddddddd', 'snap-x');
+    const calls = world({ 'eu-west-1': [stranger, bakeAmi(AMI, 'snap-1')] });
+    builder({ [RECIPE_VERSION]: [{ region: 'eu-west-1', image: AMI }] });
+    await amiBake.destroy!(job(), retry, STACK);
+    expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => c.input.ImageId)).toEqual([AMI]);
+    expect(JSON.stringify(calls)).not.toContain('ami-0dddddddddddddddd');
+  });
+
   test('a snapshot EC2 keeps (another AMI uses it) or could not delete is left and named, with why; the rest goes on', async () => {
-    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+    world({ 'eu-west-1': [bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')] });
     ec2.on(DeregisterImageCommand, { ImageId: AMI }).resolves({ Return: true, DeleteSnapshotResults: [{ SnapshotId: 'snap-1', ReturnCode: 'skipped' }, { SnapshotId: 'snap-9', ReturnCode: 'missing-permissions' }, {}] });
-    builder();
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    builder(OUTPUTS);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(result.left).toEqual([
       'snapshot snap-1 (eu-west-1): another AMI still uses it',
       'snapshot snap-9 (eu-west-1): not deleted (missing-permissions; the DeleteSnapshot event in CloudTrail says why)',
@@ -717,68 +675,72 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
   });
 
-  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s)', async () => {
+  test('then the Image Builder images of every recipe version, the recipes, and the bake\'s own components (never an AWS-managed one, never another bake\'s), and its build log group', async () => {
     world({});
     builder();
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(inputs(imagebuilder, ListImageRecipesCommand)[0]).toMatchObject({ owner: 'Self', filters: [{ name: 'name', values: ['s-web-1234abcd'] }] });
-    expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([`${IMAGES.replace(VERSION, OLD_VERSION)}/1`, `${IMAGES}/1`]);
-    expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`, `${RECIPES}/${VERSION}`]);
+    expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([`${IMAGES.replace(RECIPE_VERSION, OLD_VERSION)}/1`, `${IMAGES}/1`]);
+    expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`, `${RECIPES}/${RECIPE_VERSION}`]);
     expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([
       `${ARN}:component/s-web-1234abcd-0000000000000000-s1/${OLD_VERSION}/1`,
       `${COMPONENT(1)}/1`,
       `${COMPONENT(2)}/1`,
     ]);
+    // The build log group is the runtime's (not a resource of the stack): it goes with the bake.
+    expect(inputs(logs, DeleteLogGroupCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }]);
     expect(result.left).toEqual([]);
-    expect(result.deleted).toHaveLength(7);
+    expect(result.deleted).toHaveLength(8);
+    expect(result.deleted[7]).toBe(`log group ${SPEC.LogGroupName}`);
   });
 
-  test('an AMI another stack still holds, or a user keeps, stays with its snapshot; a copy the runtime kept is deleted', async () => {
+  test('an AMI another stack holds (the register), a user keeps, or another account may launch stays with its snapshot; one the runtime kept is deleted (F2, F3)', async () => {
+    builder({ [OLD_VERSION]: [{ region: 'eu-west-1', image: OLD_AMI }], [RECIPE_VERSION]: [{ region: 'eu-west-1', image: AMI }, { region: 'us-east-1', image: COPY }, { region: 'eu-west-1', image: 'ami-0eeeeeeeeeeeeeeee' }] });
     const calls = world({
-      'eu-west-1': [[
-        bakeAmi(AMI, 'snap-1', [OTHER_HOLD, KEEP, KEPT_BY]),
-        bakeAmi(OLD_AMI, 'snap-0', [KEEP]),
-        bakeAmi(COPY, 'snap-c', [KEEP, KEPT_BY]),
-      ]],
-    });
-    builder();
-    const result = await amiBake.destroy!(job(), retry, HOLD);
-    expect(calls.filter((c) => c.command === 'DeregisterImage').map((c) => c.input.ImageId)).toEqual([COPY]);
-    expect(result.deleted).toEqual(expect.arrayContaining(['snapshot snap-c (eu-west-1)']));
-    expect(result.deleted.join()).not.toMatch(/snap-1|snap-0/);
+      'eu-west-1': [bakeAmi(AMI, 'snap-1', [KEEP, KEPT_BY]), bakeAmi(OLD_AMI, 'snap-0', [KEEP]), bakeAmi('ami-0eeeeeeeeeeeeeeee', 'snap-e', [KEEP, KEPT_BY])],
+      'us-east-1': [bakeAmi(COPY, 'snap-c', [KEEP, KEPT_BY])],
+    }, { [COPY]: ['210987654321'] });
+    const result = await amiBake.destroy!(job(), retry, deletedStack({ [AMI]: ['Staging/Fleet (arn:aws:cloudformation:eu-west-1:123456789012:stack/Staging/2)'] }));
+    expect(inputs(ec2, DeregisterImageCommand).map((i) => i.ImageId)).toEqual(['ami-0eeeeeeeeeeeeeeee']);
+    expect(result.deleted).toEqual(expect.arrayContaining(['snapshot snap-e (eu-west-1)']));
+    expect(result.deleted.join()).not.toMatch(/snap-1|snap-0|snap-c/);
     expect(result.left).toEqual([
-      `${AMI} (eu-west-1): 1 other stack(s) still use it`,
       `${OLD_AMI} (eu-west-1): kept by its cdk-immutable-deploys:keep tag`,
+      `${AMI} (eu-west-1): 1 other stack(s) hold it: Staging/Fleet (arn:aws:cloudformation:eu-west-1:123456789012:stack/Staging/2)`,
+      `${COPY} (us-east-1): another account may launch it (210987654321), and a stage there may run it: deregister it by hand once none does`,
     ]);
+    // an AMI someone holds or keeps is not even asked about its launch permissions
+    expect(calls.filter((c) => c.command === 'DescribeImageAttribute').map((c) => c.input.ImageId)).toEqual([COPY, 'ami-0eeeeeeeeeeeeeeee']);
   });
 
   test('an AMI deregistered before (a destroy that stopped half-way) has its snapshots deleted one by one; one in use (InvalidSnapshot.InUse) is left and named', async () => {
-    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+    world({ 'eu-west-1': [bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')] });
     ec2.on(DeregisterImageCommand, { ImageId: AMI }).rejects(sdkError('InvalidAMIID.NotFound'));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-1' }).rejects(Object.assign(sdkError('InvalidSnapshot.InUse'), { message: 'The snapshot snap-1 is currently in use by ami-0aaaaaaaaaaaaaaaa' }));
-    builder();
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    builder(OUTPUTS);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(result.left).toEqual([expect.stringMatching(/^snapshot snap-1 \(eu-west-1\): .*InvalidSnapshot.InUse.*in use by ami-0a/)]);
     expect(result.deleted).toEqual(expect.arrayContaining([`AMI ${OLD_AMI} (eu-west-1)`, 'snapshot snap-0 (eu-west-1)']));
   });
 
-  test('what is already gone (a deregistered AMI, a deleted snapshot, recipe or component) counts as done, not as left', async () => {
-    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')]] });
+  test('what is already gone (a deregistered AMI, one EC2 no longer lists, a deleted snapshot, recipe or component) counts as done, not as left', async () => {
+    world({ 'eu-west-1': [bakeAmi(AMI, 'snap-1'), bakeAmi(OLD_AMI, 'snap-0')] });
     ec2.on(DeregisterImageCommand, { ImageId: AMI }).rejects(sdkError('InvalidAMIID.Unavailable'));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-0' }).rejects(sdkError('InvalidSnapshot.NotFound'));
-    builder();
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).rejects(sdkError('InvalidAMIID.NotFound'));
+    builder(OUTPUTS);
     imagebuilder.on(DeleteImageRecipeCommand).rejects(sdkError('ResourceNotFoundException'));
     imagebuilder.on(ListComponentBuildVersionsCommand).rejects(sdkError('ResourceNotFoundException'));
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(result.left).toEqual([]);
   });
 
   test('throttling goes through the retry it is given: every call is tried again', async () => {
-    world({ 'eu-west-1': [[bakeAmi(AMI, 'snap-1')]] });
+    world({ 'eu-west-1': [bakeAmi(AMI, 'snap-1')] });
     ec2.on(DeregisterImageCommand).rejectsOnce(throttling()).resolves({});
-    builder();
+    builder({ [RECIPE_VERSION]: [{ region: 'eu-west-1', image: AMI }] });
     imagebuilder.on(DeleteImageCommand).rejectsOnce(throttling()).resolves({});
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(retries).toEqual(['ThrottlingException', 'ThrottlingException']);
     expect(result.left).toEqual([]);
     expect(result.deleted).toContain(`AMI ${AMI} (eu-west-1)`);
@@ -788,11 +750,11 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
     world({});
     builder();
     imagebuilder.on(DeleteImageCommand, { imageBuildVersionArn: `${IMAGES}/1` }).rejects(sdkError('ResourceDependencyException'));
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(inputs(imagebuilder, DeleteImageRecipeCommand).map((i) => i.imageRecipeArn)).toEqual([`${RECIPES}/${OLD_VERSION}`]);
     expect(result.left).toEqual([
       expect.stringMatching(new RegExp(`^image ${IMAGES}/1: .*ResourceDependencyException`)),
-      `recipe ${RECIPES}/${VERSION}: an image of it is left`,
+      `recipe ${RECIPES}/${RECIPE_VERSION}: an image of it is left`,
     ]);
   });
 });
@@ -801,8 +763,8 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   const sha = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 36);
   const logged = () => (console.log as jest.Mock).mock.calls.map((c) => c.join(' ')).join('\n');
 
-  test('the component documents are only for starting: the runtime leaves them out of a pending job', () => {
-    expect(amiBake.startOnly).toEqual(['Components']);
+  test('the component documents and the files to copy are only for starting: the runtime leaves them out of a pending job', () => {
+    expect(amiBake.startOnly).toEqual(['Components', 'Assets']);
   });
 
   test('client tokens are derived from the fingerprint, the kind of request and its name, attempt or image (fixed values)', async () => {
@@ -891,42 +853,13 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   });
 
   test('logLocation reads build numbers of any length, and nothing after them', () => {
-    expect(logLocation(`${IMAGES}/12`)).toEqual({ group: LOG.group, stream: `${VERSION}/12` });
+    expect(logLocation(`${IMAGES}/12`)).toEqual({ group: LOG.group, stream: `${RECIPE_VERSION}/12` });
     expect(logLocation(`${IMAGE}/extra`)).toBeUndefined();
   });
 
   test('failedComponent: components of other partitions, and one named only on the first line', () => {
     expect(failedComponent(['arn:aws-us-gov:imagebuilder:us-gov-west-1:123456789012:component/s-web-x1/1.0.0/1 failed'])).toBe('s-web-x1');
     expect(failedComponent([`${COMPONENT(1)}/1 failed\nthen other lines\nand more`])).toBe('s-web-1234abcd-abababababababab-s1');
-  });
-
-  test('hold: an AMI that EC2 no longer lists is tagged all the same; a copy listed without an id is passed over', async () => {
-    ec2.on(DescribeImagesCommand, { ImageIds: [AMI] }).resolves({});
-    await amiBake.hold!(job(), AMI, HOLD);
-    expect(inputs(ec2, CreateTagsCommand)).toEqual([{ Resources: [AMI], Tags: [HELD, KEEP, KEPT_BY] }]);
-    expect(logged()).toContain(`Tagged ${AMI} as in use (S/Web/Bake): ${HOLD}, ${KEEP.Key}, ${KEPT_BY.Key}.`);
-    ec2.reset();
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ Tags: [] }] });
-    await amiBake.hold!(job({ CopyRegions: ['us-east-1'] }), AMI, HOLD);
-    expect(inputs(ec2, CreateTagsCommand).map((i) => i.Resources)).toEqual([[AMI]]);
-  });
-
-  test('release: an image listed without an id, or with a tag without a key, is handled', async () => {
-    amis({ Tags: [HELD] }, { ImageId: AMI, Tags: [{ Value: 'no key' }, HELD, KEEP, KEPT_BY] });
-    await amiBake.release!(HOLD, []);
-    const deleted = inputs(ec2, DeleteTagsCommand).map((i) => [i.Resources[0], i.Tags.map((t: Tag) => t.Key)]);
-    expect(deleted).toEqual([[AMI, [HOLD]], [AMI, [KEEP.Key, KEPT_BY.Key]]]);
-    expect(logged()).toContain(`Released ${AMI}; 0 other user(s) keep it.`);
-  });
-
-  test('one EC2 client per other region, reused', async () => {
-    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
-    await amiBake.release!(HOLD, [job({ CopyRegions: ['us-east-2'] })]);
-    await amiBake.release!(HOLD, [job({ CopyRegions: ['us-east-2'] })]);
-    const clients = ec2.commandCalls(DescribeImagesCommand).map((c) => c.thisValue as EC2Client);
-    const regions = await Promise.all(clients.map((c) => c.config.region()));
-    expect(regions).toEqual(['eu-west-1', 'us-east-2', 'eu-west-1', 'us-east-2']);
-    expect(clients[3]).toBe(clients[1]);
   });
 
   test('find: the newest AMI first, one without a creation date last, one without an id passed over', async () => {
@@ -942,12 +875,12 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     expect(inputs(imagebuilder, GetImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([IMAGE, `${IMAGES}/5`, `${IMAGES}/0`, `${IMAGES}/9`]);
   });
 
-  test('find: an AMI without tags is reused as one no Image Builder record names; the record is found among other tags', async () => {
+  test('find: an AMI without tags is not reused (no Image Builder record names it); the record is found among other tags', async () => {
     amis({ ImageId: AMI, CreationDate: '2024-06-01T00:00:00Z' });
-    expect(await findReusable(FP)).toEqual({ amiId: AMI, imageArn: '' });
+    expect(await findReusable(FP)).toBeUndefined();
     amis({ ImageId: AMI, CreationDate: '2024-06-01T00:00:00Z', Tags: [{ Key: 'Name', Value: 'web' }, { Key: 'Ec2ImageBuilderArn', Value: IMAGE }] });
-    imagebuilder.on(GetImageCommand).resolves(available([], FP));
-    expect(await findReusable(FP)).toEqual({ amiId: AMI, imageArn: IMAGE });
+    imagebuilder.on(GetImageCommand).resolves(available([{ image: AMI }], FP));
+    expect(await findReusable(FP)).toMatchObject({ amiId: AMI, imageArn: IMAGE });
     expect(inputs(imagebuilder, GetImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([IMAGE]);
   });
 
@@ -959,9 +892,9 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: IMAGE }).resolves({});
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/0` }).resolves({ image: { tags: { 'cdk-immutable-deploys:fingerprint': 'cd'.repeat(32) } } });
     imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/00` }).rejects(sdkError('AccessDeniedException', 403));
-    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/000` }).resolves({ image: {} });
+    imagebuilder.on(GetImageCommand, { imageBuildVersionArn: `${IMAGES}/000` }).resolves({ image: { tags: { 'cdk-immutable-deploys:fingerprint': FP }, outputResources: { amis: [{ image: 'ami-0000000000000old3' }] } } });
     await expect(findReusable(FP)).resolves.toBeUndefined();
-    expect(logged()).toContain(`${AMI} has the fingerprint, but ${IMAGE} is undefined: not reused.`);
+    expect(logged()).toContain(`${AMI} has the fingerprint tag, but ${IMAGE} was created for no fingerprint: not reused.`);
     expect(logged()).toContain(`${OLD_AMI} has the fingerprint tag, but ${IMAGES}/0 was created for ${'cd'.repeat(32)}: not reused.`);
     expect(logged()).toContain(`ami-0000000000000old2 has the fingerprint, but ${IMAGES}/00 cannot be read (AccessDeniedException): not reused.`);
     expect(logged()).toContain(`ami-0000000000000old3 has the fingerprint, but ${IMAGES}/000 is undefined: not reused.`);
@@ -984,11 +917,16 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     Tags: tags,
     BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshot } }],
   });
-  /** One recipe version (no components of its own), with these image builds and component builds. */
-  function oneRecipe(images: Array<{ arn?: string }> = [], components: any = { componentSummaryList: [] }): void {
+  /** One recipe version (no components of its own), with these image builds and component builds; `made` are the AMIs its one image made here. */
+  function oneRecipe(
+    images: Array<{ arn?: string }> = [], components: any = { componentSummaryList: [] }, made: Array<string | undefined> = [],
+  ): void {
     imagebuilder.on(ListImageRecipesCommand).resolves({ imageRecipeSummaryList: [{ name: 's-web-1234abcd', arn: RECIPE }] });
     imagebuilder.on(GetImageRecipeCommand).resolves({ imageRecipe: { components: [] } });
-    imagebuilder.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: images });
+    const outputs = { outputResources: { amis: made.map((image) => ({ region: process.env.AWS_REGION, image })) } };
+    const listed = images.length > 0 ? images.map((i, n) => (n === 0 ? { ...i, ...outputs } : i)) : [outputs];
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: listed });
+    ec2.on(DescribeImageAttributeCommand).resolves({ LaunchPermissions: [] });
     imagebuilder.on(ListComponentBuildVersionsCommand).resolves(components);
     imagebuilder.on(DeleteImageCommand).resolves({});
     imagebuilder.on(DeleteImageRecipeCommand).resolves({});
@@ -1000,48 +938,41 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
 
   test('what was deleted is named, each with its region or ARN', async () => {
     amis(tagged(AMI, []));
-    oneRecipe([{ arn: IMAGE }], { componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }] });
-    const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, HOLD);
+    oneRecipe([{ arn: IMAGE }], { componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }] }, [AMI]);
+    const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, STACK);
     expect(result).toEqual({
-      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`],
+      deleted: [`AMI ${AMI} (eu-west-1)`, 'snapshot snap-1 (eu-west-1)', `image ${IMAGE}`, `recipe ${RECIPE}`, `component ${COMPONENT(1)}/1`, `log group ${SPEC.LogGroupName}`],
       left: [],
     });
   });
 
-  test('without AWS_REGION the AMIs and snapshots are named as of this region', async () => {
-    delete process.env.AWS_REGION;
-    amis(tagged(AMI, undefined));
-    oneRecipe();
-    const result = await amiBake.destroy!(job({ ComponentArns: undefined }), retry, HOLD);
-    expect(result.deleted.slice(0, 2)).toEqual([`AMI ${AMI} (this region)`, 'snapshot snap-1 (this region)']);
-  });
-
-  test('an AMI listed without an id is passed over; one without block devices is deregistered alone', async () => {
+  test('an output without an AMI or a region is passed over; an AMI without block devices is deregistered alone', async () => {
     amis(tagged(undefined, []), { ImageId: OLD_AMI, Tags: [] });
-    oneRecipe();
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    oneRecipe([], undefined, [undefined, OLD_AMI]);
+    imagebuilder.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: [{ outputResources: { amis: [{ region: 'eu-west-1' }, { image: AMI }, { region: 'eu-west-1', image: OLD_AMI }] } }] });
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(deregistered()).toEqual([OLD_AMI]);
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
     expect(result.left).toEqual([]);
   });
 
-  test('the deleted stack\'s own hold tag, a tag without a key and a keep tag that is not "true" hold nothing', async () => {
+  test('a tag without a key and a keep tag that is not "true" hold nothing; the stack asked about holders is the deleted one', async () => {
     amis(
-      tagged(AMI, [HELD]),
+      tagged(AMI, [{ Key: 'cdk-immutable-deploys:in-use:000000000000000000000000', Value: 'an old hold tag: not a hold' }]),
       tagged(OLD_AMI, [{ Value: 'x' }, { Key: 'cdk-immutable-deploys:keep', Value: 'false' }, { Key: 'Team', Value: 'true' }]),
     );
-    oneRecipe();
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    oneRecipe([], undefined, [AMI, OLD_AMI]);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(deregistered()).toEqual([AMI, OLD_AMI]);
     expect(result.left).toEqual([]);
   });
 
   test('an AMI already gone still has its snapshots deleted; an error known by its Code alone is gone too', async () => {
     amis(tagged(AMI, []), tagged(OLD_AMI, [], 'snap-0'));
-    oneRecipe();
+    oneRecipe([], undefined, [AMI, OLD_AMI]);
     ec2.on(DeregisterImageCommand, { ImageId: AMI }).rejects(sdkError('InvalidAMIID.NotFound'));
     ec2.on(DeregisterImageCommand, { ImageId: OLD_AMI }).rejects(Object.assign(new Error('gone'), { name: 'Error', Code: 'InvalidAMIID.Unavailable' }));
-    const result = await amiBake.destroy!(job(), retry, HOLD);
+    const result = await amiBake.destroy!(job(), retry, STACK);
     expect(inputs(ec2, DeleteSnapshotCommand).map((i) => i.SnapshotId)).toEqual(['snap-1', 'snap-0']);
     expect(result.left).toEqual([]);
   });
@@ -1050,7 +981,7 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     amis();
     oneRecipe([{}, { arn: IMAGE }], { componentSummaryList: [{}, { arn: `${COMPONENT(1)}/1` }] });
     imagebuilder.on(GetImageRecipeCommand).resolves({});
-    const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, HOLD);
+    const result = await amiBake.destroy!(job({ ComponentArns: [COMPONENT(1)] }), retry, STACK);
     expect(inputs(imagebuilder, DeleteImageCommand).map((i) => i.imageBuildVersionArn)).toEqual([IMAGE]);
     expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([`${COMPONENT(1)}/1`]);
     expect(result.left).toEqual([]);
@@ -1062,7 +993,7 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     imagebuilder.on(ListComponentBuildVersionsCommand, { componentVersionArn: COMPONENT(1), nextToken: undefined }).resolves({ componentSummaryList: [{ arn: `${COMPONENT(1)}/1` }], nextToken: 'p2' });
     imagebuilder.on(ListComponentBuildVersionsCommand, { componentVersionArn: COMPONENT(1), nextToken: 'p2' }).resolves({ componentSummaryList: [{ arn: `${COMPONENT(1)}/2` }] });
     imagebuilder.on(ListComponentBuildVersionsCommand, { componentVersionArn: COMPONENT(2) }).rejects(sdkError('ResourceNotFoundException'));
-    await amiBake.destroy!(job(), retry, HOLD);
+    await amiBake.destroy!(job(), retry, STACK);
     expect(inputs(imagebuilder, DeleteComponentCommand).map((i) => i.componentBuildVersionArn)).toEqual([`${COMPONENT(1)}/1`, `${COMPONENT(1)}/2`]);
   });
 
@@ -1079,7 +1010,7 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
         ],
       },
     });
-    await amiBake.destroy!(job({ ComponentArns: [] }), retry, HOLD);
+    await amiBake.destroy!(job({ ComponentArns: [] }), retry, STACK);
     expect(inputs(imagebuilder, ListComponentBuildVersionsCommand).map((i) => i.componentVersionArn)).toEqual([COMPONENT(1)]);
   });
 
@@ -1087,11 +1018,91 @@ describe('destroy: edges (mutation testing of the removal policy)', () => {
     amis();
     oneRecipe();
     imagebuilder.on(GetImageRecipeCommand).rejects(sdkError('AccessDeniedException', 403));
-    await expect(amiBake.destroy!(job(), retry, HOLD)).rejects.toThrow(/AccessDeniedException happened/);
+    await expect(amiBake.destroy!(job(), retry, STACK)).rejects.toThrow(/AccessDeniedException happened/);
     expect(imagebuilder.commandCalls(DeleteImageRecipeCommand)).toHaveLength(0);
     imagebuilder.on(GetImageRecipeCommand).resolves({});
     imagebuilder.on(ListComponentBuildVersionsCommand).rejects(sdkError('AccessDeniedException', 403));
-    await expect(amiBake.destroy!(job(), retry, HOLD)).rejects.toThrow(/AccessDeniedException happened/);
+    await expect(amiBake.destroy!(job(), retry, STACK)).rejects.toThrow(/AccessDeniedException happened/);
     expect(imagebuilder.commandCalls(DeleteComponentCommand)).toHaveLength(0);
+  });
+});
+
+describe('start: the recipe version, the build log group and the bake\'s files', () => {
+  test('the recipe version follows the fingerprint, the parent AMI and the key: a foundation baked again (a new AMI under the same fingerprint) gets a new recipe, never the old one that names a deleted AMI', async () => {
+    // GIVEN the same fingerprint on the foundation's first AMI, then on the AMI it was baked again into
+    nothingRunning();
+    // WHEN
+    await amiBake.start(job(), ATTEMPT);
+    await amiBake.start(job({ ParentImage: 'ami-0fffffffffffffff0' }), ATTEMPT);
+    await amiBake.start(job({ BlockDevice: { ...SPEC.BlockDevice, KmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/new' } }), ATTEMPT);
+    // THEN three recipe versions, each naming its own parent, and three images of those versions
+    const recipes = inputs(imagebuilder, CreateImageRecipeCommand);
+    expect(recipes.map((r) => r.semanticVersion)).toEqual([RECIPE_VERSION, expect.stringMatching(/^1\.\d+\.\d+$/), expect.stringMatching(/^1\.\d+\.\d+$/)]);
+    expect(new Set(recipes.map((r) => r.semanticVersion)).size).toBe(3);
+    expect(recipes.map((r) => r.parentImage)).toEqual([PARENT, 'ami-0fffffffffffffff0', PARENT]);
+    expect(inputs(imagebuilder, CreateImageCommand).map((i) => i.imageRecipeArn)).toEqual(recipes.map((r) => `${SPEC.RecipeNameArn}/${r.semanticVersion}`));
+    // A running image is looked for under the version of this parent and key.
+    expect(inputs(imagebuilder, ListImageBuildVersionsCommand).map((i) => i.imageVersionArn)).toEqual(recipes.map((r) => `${SPEC.ImageNameArn}/${r.semanticVersion}`));
+    // The components are the same (they do not depend on the parent): same names and versions every time.
+    expect(new Set(inputs(imagebuilder, CreateComponentCommand).map((c) => `${c.name}/${c.semanticVersion}`)).size).toBe(2);
+    // Image Builder's semantic version nodes are at most 2^30-1.
+    expect(recipeVersionOf(FP, SPEC).split('.').slice(1).every((n) => Number(n) < 2 ** 28)).toBe(true);
+  });
+
+  test('the build log group is created with the bake\'s retention before the image; one a deleted stack or an earlier deploy left is adopted, never a failure', async () => {
+    // GIVEN
+    nothingRunning();
+    logs.on(CreateLogGroupCommand).rejectsOnce(sdkError('ResourceAlreadyExistsException')).resolves({});
+    // WHEN: the group exists already (adopted), then a bake that keeps its logs for ever
+    await amiBake.start(job(), ATTEMPT);
+    await amiBake.start(job({ LogRetentionDays: '' }), ATTEMPT);
+    // THEN
+    expect(inputs(logs, CreateLogGroupCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }, { logGroupName: SPEC.LogGroupName }]);
+    expect(inputs(logs, PutRetentionPolicyCommand)).toEqual([{ logGroupName: SPEC.LogGroupName, retentionInDays: 90 }]);
+    expect(inputs(logs, DeleteRetentionPolicyCommand)).toEqual([{ logGroupName: SPEC.LogGroupName }]);
+    // Before the image: Image Builder's instance would otherwise create it with no retention.
+    const order: string[] = [];
+    logs.on(PutRetentionPolicyCommand).callsFake(async () => { order.push('retention'); return {}; });
+    imagebuilder.on(CreateImageCommand).callsFake(async () => { order.push('image'); return { imageBuildVersionArn: `${IMAGES}/3` }; });
+    await amiBake.start(job(), ATTEMPT);
+    expect(order).toEqual(['retention', 'image']);
+    // Another error creating the group fails the start (retried by the runtime when transient).
+    logs.reset();
+    logs.on(CreateLogGroupCommand).rejects(sdkError('AccessDeniedException'));
+    await expect(amiBake.start(job(), ATTEMPT)).rejects.toThrow(/AccessDeniedException/);
+  });
+
+  test('the bake\'s files are copied under the stack\'s bake prefix before the components that download them are created', async () => {
+    // GIVEN
+    nothingRunning();
+    const assets = [
+      { Bucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1', Key: 'abc123.zip', CopyKey: 'cdk-immutable-deploys/bake-assets/s-123456/abc123.zip' },
+      { Bucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1', Key: 'prefix/def 456.conf', CopyKey: 'cdk-immutable-deploys/bake-assets/s-123456/prefix/def 456.conf' },
+    ];
+    const order: string[] = [];
+    s3.on(CopyObjectCommand).callsFake(async (input) => { order.push(`copy ${input.Key}`); return {}; });
+    imagebuilder.on(CreateComponentCommand).callsFake(async (input) => { order.push(`component ${input.name}`); return {}; });
+    // WHEN
+    await amiBake.start(job({ Assets: assets }), ATTEMPT);
+    // THEN
+    expect(inputs(s3, CopyObjectCommand)).toEqual([
+      { Bucket: assets[0].Bucket, Key: assets[0].CopyKey, CopySource: `${assets[0].Bucket}/abc123.zip` },
+      { Bucket: assets[1].Bucket, Key: assets[1].CopyKey, CopySource: `${assets[1].Bucket}/prefix/def%20456.conf` },
+    ]);
+    expect(order.slice(0, 2)).toEqual(assets.map((a) => `copy ${a.CopyKey}`));
+    // The documents are needed only to start: a pending job does not keep them.
+    expect(amiBake.startOnly).toEqual(expect.arrayContaining(['Components', 'Assets']));
+  });
+
+  test('a copy that fails for good (the asset is gone) fails the start with the asset, the error and what to do, bounded', async () => {
+    nothingRunning();
+    s3.on(CopyObjectCommand).rejects(sdkError('NoSuchKey', 404));
+    const asset = { Bucket: 'assets', Key: 'gone.zip', CopyKey: 'cdk-immutable-deploys/bake-assets/s/gone.zip' };
+    await expect(amiBake.start(job({ Assets: [asset] }), ATTEMPT)).rejects.toThrow(/S\/Web\/Bake: could not copy the bake's file s3:\/\/assets\/gone\.zip[\s\S]*NoSuchKey[\s\S]*deploy again/);
+    expect(inputs(imagebuilder, CreateImageCommand)).toEqual([]);
+    // Throttling is left to the runtime's retries.
+    s3.reset();
+    s3.on(CopyObjectCommand).rejects(throttling());
+    await expect(amiBake.start(job({ Assets: [asset] }), ATTEMPT)).rejects.toThrow(/ThrottlingException/);
   });
 });

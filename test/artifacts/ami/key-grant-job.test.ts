@@ -5,15 +5,17 @@
  * deleted physical id names is retired (an update to a new key, and the rollback of one).
  */
 import { createHash } from 'crypto';
-import { CreateGrantCommand, KMSClient, RetireGrantCommand } from '@aws-sdk/client-kms';
+import { CreateServiceLinkedRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateGrantCommand, KMSClient, ListGrantsCommand, RetireGrantCommand } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { grantNameOf, keyGrant } from '../../../src/artifacts/ami/key-grant-job';
+import { GRANT_SETTLE_MS, grantNameOf, keyGrant, timing } from '../../../src/artifacts/ami/key-grant-job';
 import { KEY_GRANT_OPERATIONS } from '../../../src/artifacts/ami/types';
 import type { KeyGrantSpec } from '../../../src/artifacts/ami/types';
 import { world } from '../../../src/internal/runtime/runtime.singleton-lambda';
 import { DeployedLookup, STACK_ID, StackHarness } from '../../internal/runtime/harness';
 
 const kms = mockClient(KMSClient);
+const iam = mockClient(IAMClient);
 const KEY_A = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-00000000000a';
 const KEY_B = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-0000-0000-0000-00000000000b';
 const GRANTEE = 'arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling';
@@ -27,20 +29,38 @@ const sdkError = (name: string, status = 400) => Object.assign(new Error(`${name
 
 let stack: StackHarness;
 /** Grants as KMS holds them: by name, as CreateGrant with a name is idempotent. */
-let grants: Map<string, { id: string; key: string }>;
+let grants: Map<string, { id: string; key: string; created: number }>;
+/** How long the runtime paused, in all. */
+let paused: number;
 
 beforeEach(() => {
   kms.reset();
+  iam.reset();
   stack = new StackHarness();
   world.lookups = { ...world.lookups, 'key-grant': keyGrant };
   grants = new Map();
+  paused = 0;
+  // The runtime's pauses move the harness's clock (world.now), not the test's.
+  timing.pause = async (ms) => {
+    paused += ms;
+    stack.now += ms;
+  };
+  // The account has its Auto Scaling role (IAM's answer to creating it again).
+  iam.on(CreateServiceLinkedRoleCommand).rejects(Object.assign(sdkError('InvalidInputException'), {
+    message: 'Service role name AWSServiceRoleForAutoScaling has been taken in this account, please try a different suffix.',
+  }));
   kms.on(CreateGrantCommand).callsFake(async (input) => {
     const existing = grants.get(input.Name);
     if (existing) return { GrantId: existing.id, GrantToken: 'token-new-each-time' };
     const id = grantIdOf(`${input.Name}`);
-    grants.set(input.Name, { id, key: input.KeyId });
+    grants.set(input.Name, { id, key: input.KeyId, created: stack.now });
     return { GrantId: id, GrantToken: 'token-new-each-time' };
   });
+  kms.on(ListGrantsCommand).callsFake(async (input) => ({
+    Grants: [...grants.values()]
+      .filter((g) => g.id === input.GrantId && g.key === input.KeyId)
+      .map((g) => ({ GrantId: g.id, CreationDate: new Date(g.created) })),
+  }));
   kms.on(RetireGrantCommand).callsFake(async (input) => {
     const entry = [...grants.entries()].find(([, g]) => g.id === input.GrantId && g.key === input.KeyId);
     if (!entry) throw sdkError('NotFoundException');
@@ -204,7 +224,7 @@ describe('KMS grant: whole messages, names and logs (mutation testing)', () => {
     expect(answer.Reason).toBe([
       `${HEAD} could not be created from account 123456789012: the key's policy does not let this account create grants.`,
       'Error: AccessDeniedException: AccessDeniedException happened',
-      'What to do: In the key\'s account, let account 123456789012 call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one.',
+      'What to do: In the key\'s account, let account 123456789012 call kms:CreateGrant on the key (an AmiBake does so for each account in distribution.accounts, when its rootVolumeKey is a key of the app), deploy that stack, then this one. (Right after a deploy changes the runtime\'s own permissions, a refusal is tried again until the call\'s deadline, so IAM catching up is not the cause.)',
     ].join('\n'));
   });
 
@@ -257,5 +277,77 @@ describe('KMS grant: whole messages, names and logs (mutation testing)', () => {
       expect((await stack.lookupRequest('Delete', FP[KEY_A], { fingerprint: FP[KEY_A], physicalId, id: '' }, 'key-grant', specOf)).Status).toBe('SUCCESS');
     }
     expect(kms.commandCalls(RetireGrantCommand)).toHaveLength(0);
+  });
+});
+
+describe('the grantee exists and the grant is effective before the group launches', () => {
+  test('a new account without Auto Scaling\'s role: the runtime creates it (only that role), then tries the grant again while KMS does not know the new role yet', async () => {
+    // GIVEN IAM creates the role now, and KMS refuses a grant for it twice (IAM's eventual consistency)
+    iam.reset();
+    iam.on(CreateServiceLinkedRoleCommand).resolves({ Role: { Arn: GRANTEE } as any });
+    kms.on(CreateGrantCommand)
+      .rejectsOnce(sdkError('InvalidArnException'))
+      .rejectsOnce(sdkError('InvalidArnException'))
+      .callsFake(async (input) => {
+        grants.set(input.Name, { id: 'ef'.repeat(32), key: input.KeyId, created: stack.now });
+        return { GrantId: 'ef'.repeat(32) };
+      });
+    // WHEN
+    const answer = await request('Create', KEY_A);
+    // THEN
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `key-grant:${'ef'.repeat(32)}` });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand).map((c) => c.args[0].input)).toEqual([{ AWSServiceName: 'autoscaling.amazonaws.com' }]);
+    expect(kms.commandCalls(CreateGrantCommand)).toHaveLength(3);
+    expect(stack.logs.join('\n')).toMatch(/created arn:aws:iam::123456789012:role\/aws-service-role\/autoscaling\.amazonaws\.com\/AWSServiceRoleForAutoScaling/);
+  });
+
+  test('a role that existed already (IAM: "has been taken") and a grant KMS refuses for its grantee: no retry, a readable failure', async () => {
+    kms.on(CreateGrantCommand).rejects(sdkError('InvalidArnException'));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/KMS does not know the grantee[\s\S]*create-service-linked-role --aws-service-name autoscaling\.amazonaws\.com/);
+    expect(kms.commandCalls(CreateGrantCommand)).toHaveLength(1);
+    expect(paused).toBe(0);
+  });
+
+  test('creating the role is refused (a service control policy): the grant still decides, and the refusal is only logged', async () => {
+    iam.reset();
+    iam.on(CreateServiceLinkedRoleCommand).rejects(sdkError('AccessDenied', 403));
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('SUCCESS');
+    expect(stack.logs.join('\n')).toMatch(/could not create .*AWSServiceRoleForAutoScaling.*AccessDenied/);
+  });
+
+  test('a new grant is answered once it is five minutes old (KMS: "usually less than five minutes" until a grant is effective); a grant an earlier call made (a replay, a rollback) at once', async () => {
+    // WHEN
+    const start = stack.now;
+    const first = await request('Create', KEY_A);
+    // THEN: the answer comes GRANT_SETTLE_MS after the grant was made
+    expect(GRANT_SETTLE_MS).toBe(5 * 60_000);
+    expect(first.Status).toBe('SUCCESS');
+    expect(stack.now - start).toBe(GRANT_SETTLE_MS);
+    expect(kms.commandCalls(ListGrantsCommand)[0].args[0].input).toEqual({ KeyId: KEY_A, GrantId: first.PhysicalResourceId.replace('key-grant:', '') });
+    expect(stack.logs.join('\n')).toMatch(/waiting 300 s for grant [0-9a-f]{64} to take effect throughout KMS/);
+    // A replay finds the grant, five minutes old already: nothing to wait for.
+    const before = paused;
+    await request('Create', KEY_A);
+    expect(paused).toBe(before);
+  });
+
+  test('when the key\'s grants may not be listed, the wait counts from now; it never runs past the call\'s deadline', async () => {
+    kms.on(ListGrantsCommand).rejects(sdkError('AccessDeniedException'));
+    const start = stack.now;
+    const answer = await request('Create', KEY_A);
+    expect(answer.Status).toBe('SUCCESS');
+    expect(stack.now - start).toBe(GRANT_SETTLE_MS);
+    // A deadline 2 minutes away: the lookup answers before it, and says the grant may still be settling.
+    const lookup = { kind: 'key-grant' as const, path: 'p', fingerprint: FP[KEY_B], spec: specOf(FP[KEY_B]), account: '123456789012', region: 'eu-west-1', stackId: STACK_ID, logicalId: 'L2' };
+    const logged: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((m) => { logged.push(String(m)); });
+    const at = stack.now;
+    await keyGrant.lookup({ ...lookup, deadline: at + 120_000, now: () => stack.now });
+    expect(stack.now).toBeLessThan(at + 120_000);
+    expect(stack.now).toBeGreaterThan(at + 60_000);
+    expect(logged.join('\n')).toMatch(/s old at the call's deadline; the group's first launches may be retried by Auto Scaling/);
   });
 });

@@ -56,6 +56,13 @@ describe('AMI lookup', () => {
     expect(input).toEqual({ Owners: [TOOLING], IncludeDeprecated: true, Filters: [{ Name: 'description', Values: [`*fingerprint ${FP}`] }] });
   });
 
+  test('an AMI of this account is held by the stack that runs it (a stage promoted in the bake\'s account); another account\'s cannot be marked from here, so it is not (F2)', async () => {
+    inRegions({ 'us-east-1': [{ ...image(AMI), OwnerId: PROD }] });
+    expect((await amiLookup.lookup(lookup({ Owner: '' }))).held).toEqual([{ kind: 'ami', region: 'us-east-1', id: AMI }]);
+    inRegions({ 'us-east-1': [{ ...image(AMI), OwnerId: TOOLING }] });
+    expect((await amiLookup.lookup(lookup())).held).toEqual([]);
+  });
+
   test('the owner defaults to the stack\'s own account', async () => {
     inRegions({ 'us-east-1': [image(AMI)] });
     await amiLookup.lookup(lookup({ Owner: '' }));

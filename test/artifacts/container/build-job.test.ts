@@ -18,6 +18,9 @@ import { MAX_SIGNAL_REASON_BYTES } from '../../../src/internal/runtime/http';
 import { Job, JobFailure, Outcome } from '../../../src/internal/runtime/job';
 import { throttlingRetry } from '../../internal/runtime/jobs';
 
+/** The deleted stack, for a destroy: a repository is no artifact other stacks hold. */
+const STACK = { stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/S/1', holders: async () => [] };
+
 const codebuild = mockClient(CodeBuildClient);
 const ecr = mockClient(ECRClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -130,6 +133,8 @@ beforeEach(() => {
   codebuild.reset();
   ecr.reset();
   logs.reset();
+  // By default the fingerprint tag does not exist: start builds it.
+  ecr.on(DescribeImagesCommand, BY_TAG).rejects(awsError('ImageNotFoundException'));
   jest.spyOn(console, 'log').mockImplementation(() => {});
 });
 
@@ -252,7 +257,7 @@ describe('start', () => {
       [BUILD_ENV.IMAGE_URI, URI], [BUILD_ENV.IMAGE_TAG, TAG], [BUILD_ENV.REGISTRY_REGION, 'eu-west-1'],
       [BUILD_ENV.PULL_REGISTRIES, '111122223333.dkr.ecr.us-east-1.amazonaws.com'],
       [BUILD_ENV.DOCKERFILE, 'docker/Dockerfile'], [BUILD_ENV.TARGET, 'runtime'], [BUILD_ENV.PLATFORM, 'linux/arm64'],
-      [BUILD_ENV.CACHE, 'false'], [BUILD_ENV.CACHE_FROM, ''], [BUILD_ENV.FINGERPRINT, FINGERPRINT],
+      [BUILD_ENV.CACHE, 'false'], [BUILD_ENV.CACHE_FROM, ''], [BUILD_ENV.CACHE_TAG, ''], [BUILD_ENV.FINGERPRINT, FINGERPRINT],
       [BUILD_ENV.ATTEMPT, ATTEMPT.id], [BUILD_ENV.BUILD_ARG_COUNT, '2'],
       [`${BUILD_ENV.BUILD_ARG_PREFIX}0`, 'A_FIRST=x=y'],
       [`${BUILD_ENV.BUILD_ARG_PREFIX}1`, 'VERSION=1.2.3'],
@@ -314,12 +319,31 @@ describe('start', () => {
     // WHEN
     await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
     // THEN
-    expect(startEnv()).toMatchObject({ [BUILD_ENV.CACHE]: 'true', [BUILD_ENV.CACHE_FROM]: `${URI}:fp-newest` });
+    expect(startEnv()).toMatchObject({ [BUILD_ENV.CACHE]: 'true', [BUILD_ENV.CACHE_FROM]: `${URI}:fp-newest`, [BUILD_ENV.CACHE_TAG]: `cache-arm64-${FINGERPRINT}` });
+  });
+
+  test('with the cache on, reads the newest build cache of its own architecture first, then the newest fingerprint image, and writes a cache tag of its own', async () => {
+    // GIVEN: caches of both architectures; the newest image is an amd64 cache, which an arm64 build does not read
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).resolves({
+      imageDetails: [
+        { imageDigest: 'sha256:1', imageTags: [`cache-arm64-${'1'.repeat(64)}`], imagePushedAt: new Date('2024-01-01') },
+        { imageDigest: 'sha256:2', imageTags: [`cache-arm64-${'2'.repeat(64)}`], imagePushedAt: new Date('2024-02-01') },
+        { imageDigest: 'sha256:3', imageTags: [`cache-amd64-${'3'.repeat(64)}`], imagePushedAt: new Date('2024-04-01') },
+        { imageDigest: 'sha256:4', imageTags: ['fp-newest'], imagePushedAt: new Date('2024-03-01') },
+      ],
+    });
+    // WHEN
+    await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
+    // THEN
+    expect(startEnv()).toMatchObject({
+      [BUILD_ENV.CACHE_FROM]: `${URI}:cache-arm64-${'2'.repeat(64)} ${URI}:fp-newest`,
+      [BUILD_ENV.CACHE_TAG]: `cache-arm64-${FINGERPRINT}`,
+    });
   });
 
   test('with the cache on, a repository that cannot be listed builds without a cache image', async () => {
     // GIVEN
-    ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'not authorized', 403));
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).rejects(awsError('AccessDeniedException', 'not authorized', 403));
     // WHEN
     await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
     // THEN
@@ -344,7 +368,7 @@ describe('start', () => {
     // WHEN
     const started = await containerBuild.start(job(), ATTEMPT);
     // THEN
-    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/Cannot have more than 1 builds in queue.*for BUILD_GENERAL1_MEDIUM in Service Quotas \(CodeBuild, "Concurrently running builds"\)/) });
+    expect(started).toEqual({ state: 'throttled', reason: expect.stringMatching(/Cannot have more than 1 builds in queue.*five times.*for BUILD_GENERAL1_MEDIUM in Service Quotas \(AWS CodeBuild, "Concurrently running builds for ARM\/Medium environment"\)/) });
   });
 
   test('other errors of StartBuild propagate', async () => {
@@ -590,8 +614,45 @@ describe('idempotency and in-progress states (issue 17)', () => {
   });
 
   test('a build CodeBuild describes without a status yet is still in progress, not failed', async () => {
-    projectBuilds(build(3, undefined as any, { currentPhase: 'QUEUED' }));
-    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase QUEUED' });
+    projectBuilds(build(3, undefined as any, { currentPhase: 'PROVISIONING' }));
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({ state: 'pending', detail: 'build cib-project:3 is in phase PROVISIONING' });
+  });
+
+  test('a build waiting in CodeBuild\'s queue (every concurrent build of its compute type busy) is pending, and says for which quota', async () => {
+    // GIVEN: StartBuild succeeded; the build is IN_PROGRESS in phase QUEUED
+    projectBuilds(build(3, 'IN_PROGRESS', { currentPhase: 'QUEUED' }));
+    // WHEN / THEN
+    await expect(containerBuild.check(job(), 'cib-project:3')).resolves.toEqual({
+      state: 'pending',
+      detail: 'build cib-project:3 is in phase QUEUED: it waits in CodeBuild\'s queue for a free build of ARM/Medium',
+    });
+    await expect(containerBuild.check(job({ Platform: 'linux/amd64', ComputeType: '' }), 'cib-project:3')).resolves.toMatchObject({ detail: expect.stringMatching(/free build of Linux\/Small$/) });
+  });
+
+  test.each([
+    ['TIMED_OUT in phase QUEUED', [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'QUEUED', phaseStatus: 'TIMED_OUT' }, { phaseType: 'COMPLETED' }]],
+    ['no phase after QUEUED', [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'QUEUED' }]],
+  ])('a build removed from CodeBuild\'s queue (%s) fails naming the concurrency quota, not as a broken build', async (_case, phases) => {
+    // GIVEN
+    projectBuilds(build(5, 'TIMED_OUT', { phases: phases as BuildPhase[], queuedTimeoutInMinutes: 480, logs: undefined }));
+    imageMissing();
+    // WHEN
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:5'));
+    // THEN
+    expect(reason).toMatch(/^App\/Image: image build cib-project:5 waited 480 minutes in CodeBuild's queue without starting, and CodeBuild removed it \(TIMED_OUT\)\./);
+    expect(reason).toMatch(/Service Quotas \(AWS CodeBuild, "Concurrently running builds for ARM\/Medium environment"; new accounts may have 1\)/);
+    expect(reason).not.toMatch(/Log tail/);
+    expect(logs.commandCalls(GetLogEventsCommand)).toHaveLength(0);
+  });
+
+  test('a build that left the queue and failed later is a broken build: its phase and log tail, no word of the quota', async () => {
+    const phases: BuildPhase[] = [{ phaseType: 'QUEUED', phaseStatus: 'SUCCEEDED' }, { phaseType: 'PROVISIONING', phaseStatus: 'SUCCEEDED' }, { phaseType: 'BUILD', phaseStatus: 'FAILED' }];
+    projectBuilds(build(6, 'FAILED', { phases }));
+    imageMissing();
+    logLines('error: step 3 failed');
+    const reason = await failureReason(containerBuild.check(job(), 'cib-project:6'));
+    expect(reason).toMatch(/Failed phase: BUILD FAILED/);
+    expect(reason).not.toMatch(/quota/i);
   });
 
   test.each(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'])('a build that ended %s without its image fails', async (status) => {
@@ -612,26 +673,26 @@ describe('destroy (removal policy DESTROY, on the stack\'s deletion)', () => {
 
   test('deletes the repository the construct created with every image in it (force), in the repository\'s own registry', async () => {
     ecr.on(DeleteRepositoryCommand).resolves({});
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK);
     expect(ecr.commandCalls(DeleteRepositoryCommand).map((c) => c.args[0].input)).toEqual([{ registryId: '123456789012', repositoryName: 'app-images', force: true }]);
     expect(result).toEqual({ deleted: ['repository app-images (eu-west-1) and its images'], left: [] });
   });
 
   test('throttling goes through the retry it is given', async () => {
     ecr.on(DeleteRepositoryCommand).rejectsOnce(sdk('ThrottlingException')).resolves({});
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK);
     expect(tries).toEqual(['ThrottlingException']);
     expect(result.left).toEqual([]);
   });
 
   test('a repository that is already gone is done, not left', async () => {
     ecr.on(DeleteRepositoryCommand).rejects(sdk('RepositoryNotFoundException'));
-    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({ deleted: [], left: [] });
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK)).toEqual({ deleted: [], left: [] });
   });
 
   test('a refusal is left and named, never thrown: the stack deletion goes on', async () => {
     ecr.on(DeleteRepositoryCommand).rejects(sdk('AccessDeniedException'));
-    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000');
+    const result = await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK);
     expect(result.left).toEqual([expect.stringMatching(/^repository app-images \(eu-west-1\) and its images: .*AccessDeniedException/)]);
   });
 });
@@ -641,8 +702,10 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     projectBuilds();
     startsBuild(1);
     await containerBuild.start(job({ Cache: 'false' }), ATTEMPT);
-    expect(ecr.calls()).toHaveLength(0);
+    // Only the fingerprint tag is looked up (it does not exist): no listing for a cache image.
+    expect(ecr.calls().map((c) => c.args[0].input)).toEqual([expect.objectContaining(BY_TAG)]);
     expect(startEnv()[BUILD_ENV.CACHE_FROM]).toEqual('');
+    expect(startEnv()[BUILD_ENV.CACHE_TAG]).toEqual('');
   });
 
   test('a spec without a target, pull registries or timeouts passes them empty and overrides no timeout', async () => {
@@ -795,7 +858,7 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
   test('a cache image that cannot be listed is logged with why, and the build goes on without it', async () => {
     projectBuilds();
     startsBuild(1);
-    ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'not authorized to perform ecr:DescribeImages', 403));
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).rejects(awsError('AccessDeniedException', 'not authorized to perform ecr:DescribeImages', 403));
     await containerBuild.start(job({ Cache: 'true' }), ATTEMPT);
     expect((console.log as jest.Mock).mock.calls.map((c) => c.join(' '))).toContainEqual(expect.stringMatching(/^No cache image: AccessDeniedException: not authorized/));
   });
@@ -831,7 +894,7 @@ describe('destroy: what a refusal reports (mutation testing of the removal polic
   test('a refused deletion deleted nothing: the repository is only left, with the whole reason', async () => {
     const { retry } = throttlingRetry();
     ecr.on(DeleteRepositoryCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
-    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, 'cdk-immutable-deploys:in-use:000000000000000000000000')).toEqual({
+    expect(await containerBuild.destroy!(job({ RemovalPolicy: 'destroy' }), retry, STACK)).toEqual({
       deleted: [],
       left: ['repository app-images (eu-west-1) and its images: AccessDeniedException: not authorized'],
     });

@@ -77,9 +77,13 @@ describe('ContainerImageBuild', () => {
     expect(image.imageTag).toMatch(/^fp-[0-9a-f]{64}$/);
     expect(image.fingerprint).toEqual(image.imageTag.slice(3));
     expect(image.platform).toBe(ContainerPlatform.LINUX_AMD64);
-    // The digest is the data of the build's one wait-condition signal, {"<attempt>":"sha256:..."}.
-    const wait = jobOf(Template.fromStack(s), 'Stack/Image').Key;
-    const digest = { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [wait, 'Data'] }] }] };
+    // The digest is read back from the repository by the build's result lookup, after its wait: never a signal's data.
+    const template = Template.fromStack(s);
+    const wait = jobOf(template, 'Stack/Image').Key;
+    const [resultId, result] = Object.entries<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).find(([, r]) => r.Properties.Kind === 'job-result')!;
+    expect(result.DependsOn).toContain(wait);
+    expect(result.Properties.Spec).toMatchObject({ JobKind: 'container-build', Key: wait, ImageTag: image.imageTag, RequireImmutableTags: 'false', RepositoryUri: expect.anything() });
+    const digest = { 'Fn::GetAtt': [resultId, 'Id'] };
     expect(s.resolve(image.imageDigest)).toEqual(digest);
     expect(JSON.stringify(s.resolve(image.imageUri))).toContain('{"Ref":"ImageRepository');
     expect(JSON.stringify(s.resolve(image.imageUri))).toContain(`"@",${JSON.stringify(digest)}`);
@@ -103,6 +107,7 @@ describe('ContainerImageBuild', () => {
     expect(rules).toEqual([
       expect.objectContaining({ rulePriority: 1, selection: { tagStatus: 'tagged', tagPrefixList: ['fp-'], countType: 'imageCountMoreThan', countNumber: 25 } }),
       expect.objectContaining({ rulePriority: 2, selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 7, countUnit: 'days' } }),
+      expect.objectContaining({ rulePriority: 3, selection: { tagStatus: 'tagged', tagPrefixList: ['cache-'], countType: 'imageCountMoreThan', countNumber: 2 } }),
     ]);
   });
 
@@ -133,7 +138,7 @@ describe('ContainerImageBuild', () => {
   test('passes every build setting to its job as strings', () => {
     const s = stack();
     const image = new ContainerImageBuild(s, 'Image', {
-      directory: context({ 'docker/app.Dockerfile': 'FROM scratch\n' }),
+      directory: context({ 'docker/app.Dockerfile': 'FROM scratch AS runtime\n' }),
       file: 'docker/app.Dockerfile',
       buildArgs: { VERSION: '1.2.3', CHANNEL: 'stable' },
       target: 'runtime',
@@ -145,7 +150,8 @@ describe('ContainerImageBuild', () => {
     });
 
     const job = jobOf(Template.fromStack(s), 'Stack/Image');
-    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: '5100' });
+    // 20 minutes of build, 480 of CodeBuild's queue (its maximum, within the wait's 12 hours), 5 of margin
+    expect(job).toMatchObject({ Kind: 'container-build', Fingerprint: image.fingerprint, TimeoutSeconds: String((20 + 480 + 5) * 60) });
     expect(job.Spec).toEqual({
       ProjectName: { Ref: expect.stringMatching(/^cdkimmutabledeploysContainerImageBuildProjectLinuxArm64/) },
       RepositoryUri: expect.anything(),
@@ -159,10 +165,26 @@ describe('ContainerImageBuild', () => {
       Cache: 'false',
       ComputeType: 'BUILD_GENERAL1_MEDIUM',
       TimeoutMinutes: '20',
-      QueuedTimeoutMinutes: '60',
+      QueuedTimeoutMinutes: '480',
       RequireImmutableTags: 'true',
       PullRegistries: '',
     });
+  });
+
+  test.each([
+    [30, 480],
+    [300, 415],
+    [655, 60],
+  ])('a %i-minute build may wait %i minutes in CodeBuild\'s queue: what the wait condition\'s 12 hours leave, at most CodeBuild\'s 480', (build, queue) => {
+    // GIVEN: below a full queue, StartBuild succeeds and the build waits for a free concurrent build
+    const s = stack();
+    // WHEN
+    new ContainerImageBuild(s, 'Image', { directory: context(), buildTimeout: Duration.minutes(build) });
+    // THEN
+    const job = jobOf(Template.fromStack(s), 'Stack/Image');
+    expect(job.Spec.QueuedTimeoutMinutes).toBe(String(queue));
+    expect(Number(job.TimeoutSeconds)).toBe((build + queue + 5) * 60);
+    expect(Number(job.TimeoutSeconds)).toBeLessThanOrEqual(12 * 3600);
   });
 
   test('logs in to every ECR registry the Dockerfile or a build argument pulls from (a base image of another account or region)', () => {
@@ -179,7 +201,7 @@ describe('ContainerImageBuild', () => {
     expect(buildspec).toContain('get-login-password --region \\"$region\\" | docker login --username AWS --password-stdin \\"$registry\\"');
   });
 
-  test('shares one project and the stack\'s one runtime among three builds; each adds its repository, a handle and a wait', () => {
+  test('shares one project and the stack\'s one runtime among three builds; each adds its repository, a wait and a result', () => {
     const s = stack();
     for (const id of ['One', 'Two', 'Three']) {
       new ContainerImageBuild(s, id, { directory: context({ 'site/index.html': id }) });
@@ -192,8 +214,9 @@ describe('ContainerImageBuild', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::ECR::Repository', 3);
-    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 3);
+    template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 0);
     template.resourceCountIs('AWS::CloudFormation::WaitCondition', 3);
+    template.resourceCountIs('Custom::CdkImmutableDeploysLookup', 3);
   });
 
   test('grants each role only what it uses, and no grant names one image, context or repository', () => {
@@ -210,7 +233,12 @@ describe('ContainerImageBuild', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64/), 'Arn'] },
       },
       { Action: 'logs:GetLogEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/ProjectLinuxAmd64Logs/), 'Arn'] } },
-      { Action: 'ecr:DescribeImages', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] } },
+      // whether the fingerprint tag exists, whether ECR replicated it, and the restore of an archived image
+      {
+        Action: ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
+      },
     ]));
 
     // THEN: the project reads the CDK assets bucket's objects (named by content) and may log in to ECR
@@ -277,7 +305,7 @@ describe('ContainerImageBuild', () => {
     const imported = ecr.Repository.fromRepositoryName(strict, 'Imported', 'team/app');
     new ContainerImageBuild(strict, 'Strict', { directory: context(), repository: imported, requireImmutableTags: true });
     expect(runtimeStatements(Template.fromStack(strict))).toContainEqual({
-      Action: ['ecr:DescribeImages', 'ecr:DescribeRepositories'],
+      Action: ['ecr:DescribeImages', 'ecr:DescribeImageReplicationStatus', 'ecr:UpdateImageStorageClass', 'ecr:DescribeRepositories'],
       Effect: 'Allow',
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:eu-west-1:123456789012:repository/*']] },
     });
@@ -291,8 +319,8 @@ describe('ContainerImageBuild', () => {
 
     const template = Template.fromStack(s);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      // The digest is the data of the build's wait condition: {"<attempt>":"sha256:..."}, its fourth '"'-separated part.
-      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::Select': [3, { 'Fn::Split': ['"', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageWait'), 'Data'] }] }] }])] } }],
+      // The digest is what the build's result lookup read back from the repository.
+      ContainerDefinitions: [{ Image: { 'Fn::Join': ['', Match.arrayWith(['@', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImageResult'), 'Id'] }])] } }],
     });
     // The repository's own policy lets the execution role pull; only ECR's login is on the role.
     template.hasResourceProperties('AWS::ECR::Repository', {
@@ -387,7 +415,7 @@ describe('ContainerImageBuild fingerprint', () => {
   });
 
   test('changes with the platform and the target', () => {
-    const dir = context();
+    const dir = context({ Dockerfile: 'FROM public.ecr.aws/docker/library/nginx:1.27-alpine AS test\nCOPY site/ /usr/share/nginx/html/\n' });
     expect(tagOf(dir, { platform: ContainerPlatform.LINUX_ARM64 })).not.toEqual(tagOf(dir, { platform: ContainerPlatform.LINUX_AMD64 }));
     expect(tagOf(dir, { target: 'test' })).not.toEqual(tagOf(dir));
   });
@@ -434,7 +462,7 @@ describe('ContainerImageBuild validation', () => {
 
   test.each([
     [Duration.minutes(656), /buildTimeout \(10 hours 56 minutes\) must be whole minutes from 5 to 655/],
-    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, 60 minutes of queue included/],
+    [Duration.hours(12), /buildTimeout \(12 hours\) must be whole minutes from 5 to 655: a deploy waits .* 12 hours at most, at least 60 minutes of CodeBuild's queue included/],
     [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 655/],
     [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
   ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {
@@ -467,14 +495,12 @@ describe('ContainerImageBuild validation', () => {
   test('tokens skip validation and reach the build as they resolve', () => {
     // GIVEN
     const s = stack();
-    const retain = new CfnParameter(s, 'Retain', { type: 'Number' });
     const minutes = new CfnParameter(s, 'Minutes', { type: 'Number' });
     const computeType = new CfnParameter(s, 'ComputeTypeParameter');
 
     // WHEN
     new ContainerImageBuild(s, 'Image', {
       directory: context(),
-      retainImages: retain.valueAsNumber,
       buildTimeout: Duration.minutes(minutes.valueAsNumber),
       computeType: computeType.valueAsString as codebuild.ComputeType,
     });
@@ -486,8 +512,9 @@ describe('ContainerImageBuild validation', () => {
       QueuedTimeoutMinutes: '60',
       ComputeType: { Ref: 'ComputeTypeParameter' },
     });
-    const repository = Object.values(template.findResources('AWS::ECR::Repository'))[0] as any;
-    expect(JSON.stringify(repository.Properties.LifecyclePolicy.LifecyclePolicyText)).toContain('Ref');
+    // retainImages is refused as a token: aws-cdk-lib writes the lifecycle policy as JSON text at synth time (the prop matrix found the token's reference inside it).
+    const retain = new CfnParameter(s, 'Retain', { type: 'Number' });
+    expect(() => new ContainerImageBuild(s, 'Retained', { directory: context(), retainImages: retain.valueAsNumber })).toThrow(/retainImages is an unresolved token, which cannot be taken here: aws-cdk-lib writes the lifecycle policy as JSON text/);
   });
 
   test('a repository of the app with mutable tags is a warning, or an error when asked', () => {
@@ -521,9 +548,9 @@ describe('ContainerImageBuild validation', () => {
     }
   });
 
-  test('a repository with immutable tags gives no warning', () => {
+  test('a repository with immutable tags gives no warning (but that about its build caches, which the cache off removes)', () => {
     const s = stack();
-    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }) });
+    new ContainerImageBuild(s, 'A', { directory: context(), repository: new ecr.Repository(s, 'Immutable', { imageTagMutability: ecr.TagMutability.IMMUTABLE }), cache: false });
     expect(Annotations.fromStack(s).findWarning('*', Match.anyValue())).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { imageLookup } from '../../../src/artifacts/container/lookup-job';
 import type { ImageLookupSpec } from '../../../src/artifacts/container/types';
-import { isRetryable } from '../../../src/internal/failure';
+import { isAccessDenied, isRetryable } from '../../../src/internal/failure';
 import type { Lookup } from '../../../src/internal/runtime/job';
 
 const ecr = mockClient(ECRClient);
@@ -50,7 +50,7 @@ describe('image lookup', () => {
   test('not found (never built, or deleted or expired): names the fingerprint, the repository, its account and region, this account, and what to do', async () => {
     ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
     await expect(imageLookup.lookup(lookup())).rejects.toThrow(new RegExp(
-      `Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint\\(\\) found no image tagged fp-${FP} \\(fingerprint ${FP}\\) in repository web of account ${TOOLING} in eu-west-1, looking from account ${STAGING} \\(eu-central-1\\)\\..*Deploy the stack that builds this fingerprint first.*retainImages.*A replica \\(replicateTo\\) appears some time after the push`, 's'));
+      `Staging/Web/ImportedArtifact: ContainerArtifact.fromFingerprint\\(\\) found no image tagged fp-${FP} \\(fingerprint ${FP}\\) in repository web of account ${TOOLING} in eu-west-1, looking from account ${STAGING} \\(eu-central-1\\)\\..*Deploy the stack that builds this fingerprint first.*retainImages.*A replica \\(replicateTo\\) is there once the build stack.s deploy ends`, 's'));
   });
 
   test('not shared: the repository policy refuses this account, and the message says to add it to shareWith', async () => {
@@ -92,12 +92,12 @@ describe('image lookup: whole messages (mutation testing, issue 17)', () => {
 
   test('not shared, missing repository, not built: each message word for word, with its parts', async () => {
     ecr.on(DescribeImagesCommand).rejects(sdkError('AccessDeniedException'));
-    expect(await failure()).toBe(`${HEAD} may not read ${WHERE} from account ${STAGING} (eu-central-1).\nError: AccessDeniedException: AccessDeniedException: not allowed to call DescribeImages\nWhat to do: Let account ${STAGING} read it: shareWith: ['${STAGING}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack.`);
+    expect(await failure()).toBe(`${HEAD} may not read ${WHERE} from account ${STAGING} (eu-central-1).\nError: AccessDeniedException: AccessDeniedException: not allowed to call DescribeImages\nWhat to do: Let account ${STAGING} read it: shareWith: ['${STAGING}'] on the ContainerImageBuild (or ecr:DescribeImages and pull in the repository's policy), deploy the build stack, then this stack. (Right after a deploy changes the runtime's own permissions, a refusal is tried again until the call's deadline, so IAM catching up is not the cause.)`);
     ecr.on(DescribeImagesCommand).rejects(sdkError('RepositoryNotFoundException'));
     expect(await failure()).toBe(`${HEAD} found no ${WHERE} for fingerprint ${FP}, looking from account ${STAGING} (eu-central-1).\nWhat to do: Pass the repository the ContainerImageBuild pushes to (its repositoryArn), and deploy the build stack first.`);
     ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
     expect(await failure()).toBe(`${HEAD} found no image tagged fp-${FP} (fingerprint ${FP}) in ${WHERE}, looking from account ${STAGING} (eu-central-1).\nWhat to do: Deploy the stack that builds this fingerprint first (its template carries the same fingerprint), or check whether the repository's lifecycle rules expired it (retainImages) or someone deleted the tag. `
-      + 'A replica (replicateTo) appears some time after the push: deploy again in a few minutes; ECR copies only images pushed after replication was configured, so an image built before it is never copied (change an input to build it anew).');
+      + 'A replica (replicateTo) is there once the build stack\'s deploy ends, which waits for ECR to copy it; ECR copies only images pushed or restored after replication was configured, so for an image built before, start a replication backfill (aws ecr start-replication-backfill) or change an input to build it anew.');
   });
 
   test('one ECR client per region, reused', async () => {
@@ -106,5 +106,16 @@ describe('image lookup: whole messages (mutation testing, issue 17)', () => {
     await imageLookup.lookup(lookup());
     const clients = ecr.commandCalls(DescribeImagesCommand).map((c) => c.thisValue);
     expect(clients[1]).toBe(clients[0]);
+  });
+});
+
+describe('image lookup: an AccessDenied stays an AccessDenied behind its message (review #2)', () => {
+  test('the runtime tries it again while its own policy is new: the failure\'s origin is the refusal', async () => {
+    ecr.on(DescribeImagesCommand).rejects(sdkError('AccessDeniedException'));
+    const error = await imageLookup.lookup(lookup()).then(() => undefined, (e) => e);
+    expect(error.name).toBe('JobFailure');
+    expect(isAccessDenied(error)).toBe(true);
+    ecr.on(DescribeImagesCommand).rejects(sdkError('ImageNotFoundException'));
+    expect(isAccessDenied(await imageLookup.lookup(lookup()).then(() => undefined, (e) => e))).toBe(false);
   });
 });

@@ -51,7 +51,7 @@ describe('ImmutableAutoScalingGroup: the KMS grant for another account\'s AMI ke
     for (const group of groups(template)) expect(group.DependsOn).toContain(id);
   });
 
-  test('IAM: CreateGrant on the exact key for the Auto Scaling role and the listed operations only, RetireGrant on that key; nothing else of KMS', () => {
+  test('IAM: CreateGrant on the exact key for the Auto Scaling role and the listed operations only, RetireGrant and ListGrants on that key; nothing else of KMS; creating only Auto Scaling\'s service-linked role', () => {
     const { template } = stackWith([TOOLING_KEY]);
     const kmsStatements = runtimeStatements(template).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
     expect(kmsStatements).toEqual([
@@ -64,8 +64,15 @@ describe('ImmutableAutoScalingGroup: the KMS grant for another account\'s AMI ke
           'ForAllValues:StringEquals': { 'kms:GrantOperations': [...KEY_GRANT_OPERATIONS] },
         },
       },
-      { Action: 'kms:RetireGrant', Effect: 'Allow', Resource: TOOLING_KEY },
+      { Action: ['kms:RetireGrant', 'kms:ListGrants'], Effect: 'Allow', Resource: TOOLING_KEY },
     ]);
+    // The grantee must exist before the grant (a new account has no Auto Scaling role until its first group).
+    expect(runtimeStatements(template).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('iam:')))).toEqual([{
+      Action: 'iam:CreateServiceLinkedRole',
+      Effect: 'Allow',
+      Resource: GRANTEE,
+      Condition: { StringEquals: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
+    }]);
   });
 
   test('two groups of AMIs under one key share one grant; another key adds one grant and its own statements (by key, never by artifact)', () => {

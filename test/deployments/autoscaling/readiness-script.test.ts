@@ -98,7 +98,7 @@ describe('the Linux readiness script', () => {
     ]);
   });
 
-  test('with the AWS CLI, a check that never passes signals FAILURE and marks the instance Unhealthy', () => {
+  test('with the AWS CLI, a check that never passes signals FAILURE and marks the instance Unhealthy, also within the grace period (SetInstanceHealth respects it by default)', () => {
     // GIVEN
     const { env } = sandbox({ curl: CURL_STUB, aws: 'echo "aws $*" >> "$LOG"' });
 
@@ -108,7 +108,7 @@ describe('the Linux readiness script', () => {
     // THEN
     expect(fs.readFileSync(env.LOG!, 'utf8').trim().split('\n')).toEqual([
       'aws cloudformation signal-resource --region eu-west-1 --stack-name Web-Prod --logical-resource-id FleetASG9541CF7F --unique-id i-0abc123def4567890 --status FAILURE',
-      'aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0abc123def4567890 --health-status Unhealthy',
+      'aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0abc123def4567890 --health-status Unhealthy --no-should-respect-grace-period',
     ]);
   });
 
@@ -136,7 +136,7 @@ describe('the Linux readiness script', () => {
     expect(requests).toHaveLength(2);
     const expectations = [
       ['cloudformation', 'Action=SignalResource&Version=2010-05-15&StackName=Web-Prod&LogicalResourceId=FleetASG9541CF7F&UniqueId=i-0abc123def4567890&Status=FAILURE'],
-      ['autoscaling', 'Action=SetInstanceHealth&Version=2011-01-01&InstanceId=i-0abc123def4567890&HealthStatus=Unhealthy'],
+      ['autoscaling', 'Action=SetInstanceHealth&Version=2011-01-01&InstanceId=i-0abc123def4567890&HealthStatus=Unhealthy&ShouldRespectGracePeriod=false'],
     ];
     requests.forEach((args, i) => {
       const [service, body] = expectations[i];
@@ -186,7 +186,7 @@ describe('the Windows readiness script (issue 17)', () => {
   test('reports the status it ended with, and marks the instance unhealthy only on failure', () => {
     expect(at(/Send-CFNResourceSignal .*-StackName 'S' -LogicalResourceId 'FleetASG' .*-Status \$cidStatus/)).toBeGreaterThan(at(/^\}$/));
     expect(lines.filter((l) => l.includes('Set-ASInstanceHealth'))).toEqual([
-      expect.stringMatching(/^if \(\$cidStatus -eq 'FAILURE'\) \{ try \{ Set-ASInstanceHealth -Region 'eu-west-1' .*-HealthStatus Unhealthy/),
+      expect.stringMatching(/^if \(\$cidStatus -eq 'FAILURE'\) \{ try \{ Set-ASInstanceHealth -Region 'eu-west-1' .*-HealthStatus Unhealthy -ShouldRespectGracePeriod \$false \}/),
     ]);
     // IMDSv2: the instance id is read with a session token
     expect(at(/Invoke-RestMethod -Method Put -Uri http:\/\/169\.254\.169\.254\/latest\/api\/token/)).toBeLessThan(at(/meta-data\/instance-id -Headers @\{ 'X-aws-ec2-metadata-token' = \$cidToken \}/));

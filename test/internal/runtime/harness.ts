@@ -1,39 +1,43 @@
 /**
  * A lifecycle harness for the deploy-time runtime: it plays CloudFormation's side (the jobs
- * resource's requests and responses, wait-condition handles that expire after 24 hours, wait
- * conditions that evaluate every signal their handle holds, updates, rollbacks, retries and deletes)
- * against the runtime's handler, with an in-memory SSM, EventBridge and CloudFormation, a clock, and
- * a fake kind of job whose builds the test finishes or fails.
+ * resource's requests and responses, wait conditions with a creation policy that take signals through
+ * `SignalResource`, each artifact's result lookup, updates, rollbacks, retries and deletes) against
+ * the runtime's handler, with an in-memory SSM, EventBridge and CloudFormation, a clock, and a fake
+ * kind of job whose builds the test finishes or fails.
  *
  * What it encodes of CloudFormation (docs/aws-behaviour.md lists the sources):
- * - a custom resource is invoked only when its properties change; an update that returns another
- *   physical id is followed, once the update succeeds, by a Delete of the old id;
- * - a rollback sends an Update with the old properties, then deletes the resources the failed update created;
- * - a handle's presigned URL is valid for about 24 hours; a wait condition counts the signals its
- *   handle holds, also those sent before it was created and those of an earlier attempt (a reused handle);
- * - with rollback disabled, a retry re-runs only the resources that failed.
+ * - a custom resource is invoked only when its properties change (row 9); an update that returns
+ *   another physical id is followed, once the update succeeds, by a Delete of the old id (row 6);
+ * - CloudFormation creates a wait once the resources it depends on are done: the waits of a jobs
+ *   resource are CREATE_IN_PROGRESS from the moment its SUCCESS answer lands (row 301);
+ * - a wait with a creation policy takes `SignalResource` only while it is CREATE_IN_PROGRESS; a
+ *   signal to one that is not, or to a stack not in progress, is a ValidationError (row 302); a
+ *   re-created wait starts with no signal (row 303); it fails when its timeout passes without one;
+ * - a rollback sends a resource that kept its physical id an Update with the old properties (row 7);
+ *   for a custom resource the update replaced (a new physical id), CloudFormation's documentation does
+ *   not say whether it sends the new id an Update with the old properties and then deletes it, or
+ *   only deletes it, keeping the old id as it was: `rollbackReading` plays either (row 300);
+ * - with rollback disabled, a retry re-runs only the resources that failed (row 10).
  */
-import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, SignalResourceCommand } from '@aws-sdk/client-cloudformation';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DeleteParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { transport } from '../../../src/internal/runtime/http';
-import type { Attempt, Destroyed, Found, Job, JobRunner, Lookup, LookupRunner, Outcome, Retry, Started } from '../../../src/internal/runtime/job';
+import type { Attempt, DeletedStack, Destroyed, Found, Held, Job, JobRunner, Keeper, Lookup, LookupRunner, Outcome, Retry, Started } from '../../../src/internal/runtime/job';
 import { JobFailure } from '../../../src/internal/runtime/job';
 import type { JobProperties, LookupKind } from '../../../src/internal/runtime/protocol';
 import { handler, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
 
 export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/app/4a1c0e10-0000-0000-0000-000000000000';
 const STATE_PATH = '/cdk-immutable-deploys/app';
-const HOUR = 3_600_000;
-/** How long a handle's presigned URL is valid (X-Amz-Expires=86399). */
-const HANDLE_LIFETIME = 24 * HOUR - 1_000;
+const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:runtime';
 
 const ssm = mockClient(SSMClient);
 const eventbridge = mockClient(EventBridgeClient);
 const cloudformation = mockClient(CloudFormationClient);
 
-/** One artifact of the template: a job keyed by its fingerprint (and timeout). */
+/** One artifact of the template: a job keyed by its fingerprint (and timeout, and retry word). */
 export interface ArtifactSpec {
   readonly fingerprint: string;
   readonly timeoutMinutes?: number;
@@ -41,50 +45,40 @@ export interface ArtifactSpec {
   readonly retry?: string;
   /** The construct's removal policy is DESTROY. */
   readonly destroy?: boolean;
+  /** The artifact construct's id: the same construct across fingerprints. @default `Image-<fingerprint>` */
+  readonly name?: string;
 }
 
 interface Signal {
   readonly Status: string;
   readonly UniqueId: string;
-  readonly Data: string;
-  readonly Reason: string;
-}
-
-interface Handle {
-  readonly url: string;
-  readonly createdAt: number;
-  deleted: boolean;
-  readonly signals: Signal[];
 }
 
 type WaitState = 'waiting' | 'complete' | 'failed';
 
 interface Wait {
   readonly key: string;
-  readonly handle: Handle;
+  readonly createdAt: number;
+  readonly timeoutMs: number;
   state: WaitState;
-  data?: string;
-  reason?: string;
+  readonly signals: Signal[];
 }
 
-/** The fake job kind: builds that the test finishes, fails or leaves running. */
+/** The fake job kind: builds that the test finishes, fails or leaves running. Its artifacts are held like AMIs. */
 export class FakeBuilds implements JobRunner {
-  /** Artifacts that exist, by fingerprint: their data. */
+  /** Artifacts that exist, by fingerprint: their id. */
   public readonly artifacts = new Map<string, string>();
   /** Builds by ref. */
   public readonly builds = new Map<string, { fingerprint: string; attempt: string; state: 'running' | 'succeeded' | 'failed' | 'cancelled' }>();
-  /** Holds: tag to the data of the artifacts it marks. */
-  public readonly holds = new Map<string, Set<string>>();
   public starts = 0;
   /** While set, starting a build is refused the way a full CodeBuild queue refuses it. */
   public quotaFull?: string;
-
   /** Calls to fail with throttling before they succeed. */
   public throttle = 0;
   /** The paths of the jobs whose artifacts `destroy` deleted. */
   public readonly destroyed: string[] = [];
-  /** The hold tags `destroy` was told are the deleted stack's own. */
-  public readonly destroyedFor: string[] = [];
+  /** What `destroy` was told of the deleted stack. */
+  public readonly destroyedFor: DeletedStack[] = [];
 
   public async find(job: Job): Promise<string | undefined> {
     if (this.throttle > 0) {
@@ -92,6 +86,11 @@ export class FakeBuilds implements JobRunner {
       throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
     }
     return this.artifacts.get(job.fingerprint);
+  }
+
+  public async readBack(job: Job): Promise<Found | undefined> {
+    const data = await this.find(job);
+    return data === undefined ? undefined : { data, summary: `${job.path}: read back ${data}`, held: [{ kind: 'ami', region: 'eu-west-1', id: data }] };
   }
 
   public async start(job: Job, attempt: Attempt): Promise<Started> {
@@ -116,19 +115,12 @@ export class FakeBuilds implements JobRunner {
     if (build.state === 'running') build.state = 'cancelled';
   }
 
-  public async hold(_job: Job, data: string, tag: string): Promise<void> {
-    this.holds.set(tag, new Set([...(this.holds.get(tag) ?? []), data]));
-  }
-
-  public async release(tag: string): Promise<void> {
-    this.holds.delete(tag);
-  }
-
-  public async destroy(job: Job, retry: Retry, holdTag: string): Promise<Destroyed> {
-    // Every artifact this job's construct made: here, the one of its fingerprint.
+  public async destroy(job: Job, retry: Retry, stack: DeletedStack): Promise<Destroyed> {
+    // Every artifact this job's construct made: here, the one of its fingerprint, unless another stack holds it.
     const data = await retry(async () => this.find(job));
     this.destroyed.push(job.path);
-    this.destroyedFor.push(holdTag);
+    this.destroyedFor.push(stack);
+    if (data && (await stack.holders({ kind: 'ami', region: 'eu-west-1', id: data })).length > 0) return { deleted: [], left: [`${data}: held`] };
     this.artifacts.delete(job.fingerprint);
     return { deleted: data ? [data] : [], left: [] };
   }
@@ -140,11 +132,6 @@ export class FakeBuilds implements JobRunner {
     build.state = outcome;
     if (outcome === 'succeeded') this.artifacts.set(fingerprint, `sha256:${fingerprint}`);
   }
-
-  /** The artifacts every remaining hold marks. */
-  public held(): string[] {
-    return [...new Set([...this.holds.values()].flatMap((s) => [...s]))].sort();
-  }
 }
 
 /** The fake lookups: artifacts other stacks made, by fingerprint, as this account and region see them. */
@@ -153,6 +140,8 @@ export class FakeLookups implements LookupRunner {
   public calls: string[] = [];
   /** Calls to fail with throttling before they succeed. */
   public throttle = 0;
+  /** Whether what it finds is this account's, and so held. */
+  public holds = false;
 
   public async lookup(lookup: Lookup): Promise<Found> {
     this.calls.push(lookup.fingerprint);
@@ -162,7 +151,18 @@ export class FakeLookups implements LookupRunner {
     }
     const data = this.visible.get(lookup.fingerprint);
     if (!data) throw new JobFailure(`${lookup.path}: no AMI of fingerprint ${lookup.fingerprint} in account ${lookup.account} and region ${lookup.region}.`);
-    return { data, summary: `found ${data}` };
+    return { data, summary: `found ${data}`, held: this.holds ? [{ kind: 'ami', region: lookup.region, id: data }] : [] };
+  }
+}
+
+/** The fake keeper: the artifacts marked as kept (an AMI's keep tag). */
+export class FakeKeeper implements Keeper {
+  public readonly kept = new Set<string>();
+  public async keep(artifact: Held): Promise<void> {
+    this.kept.add(artifact.id);
+  }
+  public async unkeep(artifact: Held): Promise<void> {
+    this.kept.delete(artifact.id);
   }
 }
 
@@ -171,6 +171,8 @@ export interface DeployedLookup {
   readonly fingerprint: string;
   readonly physicalId: string;
   readonly id: string;
+  /** Its properties' spec (a job-result names its wait). */
+  readonly spec?: { [name: string]: string };
 }
 
 /** The jobs resource as deployed. */
@@ -179,33 +181,60 @@ interface Deployed {
   readonly physicalId: string;
 }
 
-/** How a deploy ended. */
+/** How a deploy ended. `failed` also means: still waiting for a wait condition. */
 export type DeployResult = 'complete' | 'rolled-back' | 'failed';
+
+/** What a deploy changed, for its rollback. */
+interface Flight {
+  readonly before?: Deployed;
+  readonly created: JobProperties[];
+  readonly rollback: boolean;
+  /** The result lookups before the deploy, by name. */
+  readonly resultsBefore: Map<string, DeployedLookup>;
+  /** The artifacts of the deploy, by name. */
+  readonly artifacts: Map<string, JobProperties>;
+}
+
+/**
+ * How CloudFormation rolls back a custom resource that the failed update replaced (a new physical id):
+ * `update` sends it an Update with the old properties, then deletes the new id if the answer is another
+ * one; `delete` only deletes the new id and keeps the old one as it was. The documentation does not say.
+ */
+export type RollbackReading = 'update' | 'delete';
 
 export class StackHarness {
   public now = Date.parse('2026-12-01T10:00:00Z');
   public readonly builds = new FakeBuilds();
   public readonly lookups = new FakeLookups();
+  public readonly keeper = new FakeKeeper();
   /** Everything the runtime logged. */
   public readonly logs: string[] = [];
-  /** Every URL the runtime wrote to, with what it wrote. */
+  /** Every response URL the runtime wrote to, with what it wrote. */
   public readonly puts: Array<{ url: string; body: any }> = [];
   public pollEnabled = false;
   /** The stack's status, as DescribeStacks reports it while the runtime is called. */
   public stackStatus = 'CREATE_IN_PROGRESS';
-  /** How many times the runtime asked for the stack's status. */
+  /** For a nested stack: the root of its nesting, and its status. */
+  public root?: { stackId: string; status: string };
+  /** How many times the runtime asked for a stack's status. */
   public statusReads = 0;
+  /** When CloudFormation last changed the runtime's policy (its LastUpdatedTimestamp). */
+  public policyUpdatedAt = this.now - 24 * 3_600_000;
+  /** How CloudFormation rolls back a replaced custom resource. */
+  public rollbackReading: RollbackReading = 'update';
+  /** The result lookups as deployed, by artifact name. */
+  public readonly results = new Map<string, DeployedLookup>();
   /** The jobs resource's properties and physical id as deployed; undefined before the first deploy. */
   private deployed?: Deployed;
-  private readonly handles = new Map<string, Handle>();
   private readonly waits = new Map<string, Wait>();
+  /** The waits CloudFormation creates once the jobs resource's answer lands. */
+  private toCreate: JobProperties[] = [];
   private readonly parameters = new Map<string, string>();
   private requests = 0;
   /** Fails the next response PUT this many times, as when the function crashes before answering. */
   public crashBeforeAnswer = 0;
-  private inFlight?: { before?: Deployed; created: JobProperties[]; rollback: boolean };
-  private pendingCleanup?: Deployed;
-  private stuck?: { before?: Deployed; created: JobProperties[] };
+  private inFlight?: Flight;
+  private stuck?: Flight & { failedResults: string[] };
 
   constructor() {
     ssm.reset();
@@ -213,32 +242,52 @@ export class StackHarness {
     cloudformation.reset();
     world.now = () => this.now;
     world.retryDelayMs = 0;
+    world.sleep = async (ms: number) => { this.now += ms; };
     world.runners = { 'container-build': this.builds, 'ami-bake': this.builds };
-    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups };
+    world.lookups = { 'ami-lookup': this.lookups, 'image-lookup': this.lookups, 'key-grant': this.lookups, 'ecr-replication': this.lookups, 'ecr-registry-policy': this.lookups };
+    world.keepers = { ami: this.keeper };
     process.env.CID_STATE_PATH = STATE_PATH;
     process.env.CID_POLL_RULE = 'app-jobs-poll';
+    process.env.CID_POLICY = 'RuntimePolicy';
     ssm.on(PutParameterCommand).callsFake(async (input) => {
+      if (input.Overwrite === false && this.parameters.has(input.Name)) throw Object.assign(new Error('exists'), { name: 'ParameterAlreadyExists' });
       this.parameters.set(input.Name, input.Value);
       return {};
+    });
+    ssm.on(GetParameterCommand).callsFake(async (input) => {
+      const value = this.parameters.get(input.Name);
+      if (value === undefined) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
+      return { Parameter: { Name: input.Name, Value: value } };
     });
     ssm.on(DeleteParameterCommand).callsFake(async (input) => {
       if (!this.parameters.delete(input.Name)) throw Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
       return {};
     });
     ssm.on(GetParametersByPathCommand).callsFake(async (input) => ({
-      Parameters: [...this.parameters.entries()].filter(([name]) => name.startsWith(`${input.Path}/`)).map(([Name, Value]) => ({ Name, Value })),
+      Parameters: [...this.parameters.entries()]
+        .filter(([name]) => name.startsWith(`${input.Path}/`) && (input.Recursive || !name.slice(input.Path.length + 1).includes('/')))
+        .map(([Name, Value]) => ({ Name, Value })),
     }));
     eventbridge.on(EnableRuleCommand).callsFake(async () => { this.pollEnabled = true; return {}; });
     eventbridge.on(DisableRuleCommand).callsFake(async () => { this.pollEnabled = false; return {}; });
     cloudformation.on(DescribeStackResourceCommand).callsFake(async (input) => {
-      const wait = this.waits.get(input.LogicalResourceId);
+      if (input.LogicalResourceId === 'RuntimePolicy') {
+        return { StackResourceDetail: { LogicalResourceId: 'RuntimePolicy', ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(this.policyUpdatedAt) } };
+      }
       if (input.LogicalResourceId === 'Jobs' && this.deployed) {
         return { StackResourceDetail: { LogicalResourceId: 'Jobs', PhysicalResourceId: this.deployed.physicalId, ResourceStatus: 'UPDATE_COMPLETE' } };
       }
+      const wait = this.waits.get(input.LogicalResourceId);
       if (!wait) throw Object.assign(new Error(`Resource ${input.LogicalResourceId} does not exist for stack app`), { name: 'ValidationError' });
-      return { StackResourceDetail: { LogicalResourceId: wait.key, ResourceStatus: wait.state === 'failed' ? 'CREATE_FAILED' : 'CREATE_COMPLETE' } };
+      const status = { waiting: 'CREATE_IN_PROGRESS', complete: 'CREATE_COMPLETE', failed: 'CREATE_FAILED' }[wait.state];
+      return { StackResourceDetail: { LogicalResourceId: wait.key, ResourceStatus: status } };
     });
-    cloudformation.on(DescribeStacksCommand).callsFake(async () => ++this.statusReads && ({ Stacks: [{ StackName: 'app', StackId: STACK_ID, StackStatus: this.stackStatus, CreationTime: new Date(0) }] }));
+    cloudformation.on(SignalResourceCommand).callsFake(async (input) => this.signal(input.LogicalResourceId, input.UniqueId, input.Status));
+    cloudformation.on(DescribeStacksCommand).callsFake(async (input) => {
+      this.statusReads++;
+      if (this.root && input.StackName === this.root.stackId) return { Stacks: [{ StackName: 'root', StackId: this.root.stackId, StackStatus: this.root.status, CreationTime: new Date(0) }] };
+      return { Stacks: [{ StackName: 'app', StackId: STACK_ID, StackStatus: this.stackStatus, CreationTime: new Date(0), ...(this.root ? { RootId: this.root.stackId, ParentId: this.root.stackId } : {}) }] };
+    });
     transport.put = async (url: string, body: string) => this.put(url, body);
     transport.retryDelaysMs = [];
     jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => { this.logs.push(args.join(' ')); });
@@ -246,46 +295,78 @@ export class StackHarness {
 
   /** The pending jobs the runtime keeps. */
   public get pending(): number {
-    return this.parameters.size;
+    return [...this.parameters.keys()].filter((name) => name.startsWith(`${STATE_PATH}/`) && !name.slice(STATE_PATH.length + 1).includes('/')).length;
+  }
+
+  /** Every parameter the runtime keeps (its state, and the account's register of holds). */
+  public get state(): Map<string, string> {
+    return this.parameters;
   }
 
   /** A wait condition of the stack, by fingerprint. */
-  public wait(fingerprint: string, timeoutMinutes = 60): Wait | undefined {
-    return this.waits.get(keyOf({ fingerprint, timeoutMinutes }));
+  public wait(fingerprint: string, timeoutMinutes = 60, retry?: string): Wait | undefined {
+    return this.waits.get(keyOf({ fingerprint, timeoutMinutes, retry }));
   }
 
-  /** The signals sent to the handle of a fingerprint's wait. */
+  /** The signals a fingerprint's wait took. */
   public signals(fingerprint: string, timeoutMinutes = 60): Signal[] {
-    return this.wait(fingerprint, timeoutMinutes)?.handle.signals ?? [];
+    return this.wait(fingerprint, timeoutMinutes)?.signals ?? [];
+  }
+
+  /** What the deployed result lookup of an artifact answered. */
+  public result(fingerprintOrName: string): DeployedLookup | undefined {
+    return this.results.get(fingerprintOrName) ?? this.results.get(`Image-${fingerprintOrName}`);
   }
 
   /**
-   * Deploys a template with these artifacts, as CloudFormation would: new handles, then the jobs
-   * resource (only if its properties changed), then the new waits, which complete or fail from the
-   * signals on their handles. Waits that no signal completes stay waiting until `settle()`.
+   * `SignalResource` by anyone with the permission (the runtime, or someone else: a forged signal).
+   * It carries a status and a unique id, nothing else.
+   */
+  public async signal(key: string, uniqueId: string, status = 'SUCCESS'): Promise<object> {
+    const wait = this.waits.get(key);
+    if (!this.stackStatus.endsWith('_IN_PROGRESS') || this.stackStatus.includes('CLEANUP')) {
+      throw Object.assign(new Error(`Stack ${STACK_ID} is in ${this.stackStatus.replace('_IN_PROGRESS', '_COMPLETE')} state and cannot be signaled`), { name: 'ValidationError' });
+    }
+    if (!wait) throw Object.assign(new Error(`Resource ${key} does not exist for stack app`), { name: 'ValidationError' });
+    if (wait.state !== 'waiting') {
+      throw Object.assign(new Error(`Resource ${key} is in ${wait.state === 'complete' ? 'CREATE_COMPLETE' : 'CREATE_FAILED'} state and cannot be signaled`), { name: 'ValidationError' });
+    }
+    if (!wait.signals.some((s) => s.UniqueId === uniqueId)) wait.signals.push({ Status: status, UniqueId: uniqueId });
+    return {};
+  }
+
+  /**
+   * Deploys a template with these artifacts, as CloudFormation would: the jobs resource (only if its
+   * properties changed), then the new waits, which complete or fail from their signals, then each
+   * artifact's result lookup (only if its properties changed). Waits that no signal completes stay
+   * waiting until `settle()`.
    */
   public async deploy(artifacts: ArtifactSpec[], options: { rollback?: boolean } = {}): Promise<DeployResult> {
     const jobs = artifacts.map((a) => this.jobOf(a));
     const before = this.deployed;
     const created = jobs.filter((j) => !this.waits.has(j.Key));
-    for (const job of created) this.handles.set(job.Key, this.handles.get(job.Key) ?? newHandle(job.Key, this.now));
-    const withHandles = jobs.map((j) => ({ ...j, Handle: this.handles.get(j.Key)!.url }));
-
     this.stackStatus = before ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS';
-    if (!before || JSON.stringify(before.jobs) !== JSON.stringify(withHandles)) {
-      const answer = await this.request(before ? 'Update' : 'Create', withHandles, before);
-      if (answer.Status !== 'SUCCESS') return this.failUpdate(before, created, options.rollback ?? true);
-      this.deployed = { jobs: withHandles, physicalId: answer.PhysicalResourceId };
-      this.pendingCleanup = before && before.physicalId !== answer.PhysicalResourceId ? before : undefined;
+    const flight: Flight = {
+      before,
+      created,
+      rollback: options.rollback ?? true,
+      resultsBefore: new Map(this.results),
+      artifacts: new Map(artifacts.map((a, i) => [a.name ?? `Image-${a.fingerprint}`, jobs[i]])),
+    };
+    if (!before || JSON.stringify(before.jobs) !== JSON.stringify(jobs)) {
+      this.toCreate = created;
+      const answer = await this.request(before ? 'Update' : 'Create', jobs, before);
+      this.toCreate = [];
+      if (answer.Status !== 'SUCCESS') return this.failUpdate(flight, []);
+      if (before && answer.PhysicalResourceId !== before.physicalId) throw new Error('the jobs resource changed its physical id');
+      this.deployed = { jobs, physicalId: answer.PhysicalResourceId };
     }
-    for (const job of created) {
-      this.waits.set(job.Key, { key: job.Key, handle: this.handles.get(job.Key)!, state: 'waiting' });
-    }
-    this.inFlight = { before, created, rollback: options.rollback ?? true };
+    this.createWaits(created);
+    this.inFlight = flight;
     return this.settle();
   }
 
-  /** Lets CloudFormation evaluate the waits of the deploy in flight: complete, roll back, or keep waiting. */
+  /** Lets CloudFormation evaluate the waits of the deploy in flight, then run the result lookups: complete, roll back, or keep waiting. */
   public async settle(): Promise<DeployResult> {
     const flight = this.inFlight;
     if (!flight) return 'complete';
@@ -293,16 +374,18 @@ export class StackHarness {
     const states = flight.created.map((j) => this.waits.get(j.Key)!.state);
     if (states.includes('failed')) {
       this.inFlight = undefined;
-      return this.failUpdate(flight.before, flight.created, flight.rollback);
+      return this.failUpdate(flight, []);
+    }
+    // A result lookup runs as soon as its own wait completed: it depends on that wait only.
+    const ready = [...flight.artifacts.entries()].filter(([, job]) => this.waits.get(job.Key)?.state === 'complete').map(([name]) => name);
+    const failed = await this.runResults(flight, ready);
+    if (failed.length > 0) {
+      this.inFlight = undefined;
+      return this.failUpdate(flight, failed);
     }
     if (states.includes('waiting')) return 'failed';
     this.inFlight = undefined;
-    // UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: the waits and handles that left the template, the jobs resource's old version.
-    this.stackStatus = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
-    this.dropLeftovers();
-    if (this.pendingCleanup) await this.request('Delete', this.pendingCleanup.jobs, this.pendingCleanup);
-    this.pendingCleanup = undefined;
-    return 'complete';
+    return this.cleanUp(flight);
   }
 
   /** Whether a deploy is still waiting for a wait condition. */
@@ -328,28 +411,56 @@ export class StackHarness {
     const stuck = this.stuck;
     if (!stuck) throw new Error('nothing to roll back');
     this.stuck = undefined;
-    await this.rollBackTo(stuck.before, stuck.created);
+    await this.rollBackTo(stuck);
   }
 
-  /** Deletes the stack. */
+  /** Retries a deploy left in UPDATE_FAILED (rollback disabled): only the failed waits and result lookups run again. */
+  public async retry(): Promise<DeployResult> {
+    const stuck = this.stuck;
+    if (!stuck) throw new Error('nothing to retry');
+    this.stuck = undefined;
+    this.stackStatus = 'UPDATE_IN_PROGRESS';
+    for (const job of stuck.created) {
+      const wait = this.waits.get(job.Key)!;
+      // A retried wait is created again, and takes new signals.
+      if (wait.state === 'failed') this.waits.set(job.Key, newWait(job, this.now));
+    }
+    if (stuck.created.some((j) => this.waits.get(j.Key)!.state === 'waiting')) {
+      this.inFlight = { ...stuck, rollback: false };
+      return this.settle();
+    }
+    const failed = await this.runResults(stuck, stuck.failedResults);
+    if (failed.length > 0) return this.failUpdate({ ...stuck, rollback: false }, failed);
+    return this.cleanUp(stuck);
+  }
+
+  /** Deletes the stack: the result lookups, the waits, then the jobs resource (the reverse of their dependencies). */
   public async destroy(): Promise<void> {
     this.stackStatus = 'DELETE_IN_PROGRESS';
+    for (const [name, result] of [...this.results.entries()]) {
+      await this.resultRequest('Delete', name, undefined, result);
+      this.results.delete(name);
+    }
+    for (const key of [...this.waits.keys()]) this.waits.delete(key);
     if (this.deployed) await this.request('Delete', this.deployed.jobs, this.deployed);
     this.deployed = undefined;
-    for (const key of [...this.waits.keys()]) this.dropWait(key);
   }
 
   /**
-   * An update that removes the jobs resource from the template (every artifact construct left the
-   * app): once it succeeds, CloudFormation deletes the resource's current version in its cleanup.
+   * An update that removes every artifact construct from the template: once it succeeds, CloudFormation
+   * deletes their result lookups, waits and the jobs resource in its cleanup.
    */
   public async leaveTemplate(): Promise<void> {
     const deployed = this.deployed;
     if (!deployed) throw new Error('nothing deployed');
     this.stackStatus = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+    for (const [name, result] of [...this.results.entries()]) {
+      await this.resultRequest('Delete', name, undefined, result);
+      this.results.delete(name);
+    }
+    for (const key of [...this.waits.keys()]) this.waits.delete(key);
     this.deployed = undefined;
     await this.request('Delete', deployed.jobs, deployed);
-    for (const key of [...this.waits.keys()]) this.dropWait(key);
   }
 
   /** Sends the jobs resource a request; returns CloudFormation's record of the answer. */
@@ -357,15 +468,15 @@ export class StackHarness {
     const responseUrl = `https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/response-${++this.requests}?X-Amz-Signature=SECRET`;
     const event = {
       RequestType: type,
-      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime',
+      ServiceToken: SERVICE_TOKEN,
       ResponseURL: responseUrl,
       StackId: STACK_ID,
       RequestId: `request-${this.requests}`,
       LogicalResourceId: 'Jobs',
       ResourceType: 'Custom::CdkImmutableDeploysJobs',
       ...(type === 'Create' ? {} : { PhysicalResourceId: before!.physicalId }),
-      ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime', Jobs: jobs },
-      ...(type === 'Update' ? { OldResourceProperties: { ServiceToken: 'x', Jobs: before!.jobs } } : {}),
+      ResourceProperties: { ServiceToken: SERVICE_TOKEN, Jobs: jobs },
+      ...(type === 'Update' ? { OldResourceProperties: { ServiceToken: SERVICE_TOKEN, Jobs: before!.jobs } } : {}),
     };
     // Lambda retries an asynchronous invocation whose function crashed (twice at most).
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -381,7 +492,6 @@ export class StackHarness {
     return answers[0].body;
   }
 
-
   /**
    * Sends a lookup resource a request, as CloudFormation does: Create, an Update only when its
    * properties (the fingerprint) changed, a rollback's Update with the old properties, and a Delete of
@@ -390,20 +500,23 @@ export class StackHarness {
   public async lookupRequest(
     type: 'Create' | 'Update' | 'Delete', fingerprint: string, before?: DeployedLookup, kind: LookupKind = 'ami-lookup',
     specOf: (fingerprint: string) => { [name: string]: string } = () => ({ Owner: '111111111111', SourceRegion: '' }),
+    logicalId = 'FleetImportedArtifactLookup', path = 'app/Fleet/ImportedArtifact',
   ): Promise<any> {
     const responseUrl = `https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/response-${++this.requests}?X-Amz-Signature=SECRET`;
-    const props = (fp: string) => ({ ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime', Kind: kind, Path: 'app/Fleet/ImportedArtifact', Fingerprint: fp, Spec: specOf(fp) });
+    const props = (fp: string, spec: { [name: string]: string }) => ({
+      ServiceToken: SERVICE_TOKEN, Kind: kind, Path: path, Fingerprint: fp, Spec: spec,
+    });
     const event = {
       RequestType: type,
-      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:runtime',
+      ServiceToken: SERVICE_TOKEN,
       ResponseURL: responseUrl,
       StackId: STACK_ID,
       RequestId: `request-${this.requests}`,
-      LogicalResourceId: 'FleetImportedArtifactLookup',
+      LogicalResourceId: logicalId,
       ResourceType: 'Custom::CdkImmutableDeploysLookup',
       ...(type === 'Create' ? {} : { PhysicalResourceId: before!.physicalId }),
-      ResourceProperties: props(fingerprint),
-      ...(type === 'Update' ? { OldResourceProperties: props(before!.fingerprint) } : {}),
+      ResourceProperties: props(fingerprint, specOf(fingerprint)),
+      ...(type === 'Update' ? { OldResourceProperties: props(before!.fingerprint, before!.spec ?? specOf(before!.fingerprint)) } : {}),
     };
     await handler(event, remaining(600_000));
     const answers = this.puts.filter((p) => p.url === responseUrl);
@@ -411,114 +524,150 @@ export class StackHarness {
     return answers[0].body;
   }
 
-  private async failUpdate(before: Deployed | undefined, created: JobProperties[], rollback: boolean): Promise<DeployResult> {
-    if (!rollback) {
-      this.stuck = { before, created };
+  /** A request to the result lookup of an artifact (`job-result`). */
+  private async resultRequest(type: 'Create' | 'Update' | 'Delete', name: string, job: JobProperties | undefined, before?: DeployedLookup): Promise<any> {
+    const specOf = () => (job ? { JobKind: job.Kind, Key: job.Key } : before!.spec!);
+    return this.lookupRequest(type, job?.Fingerprint ?? before!.fingerprint, before, 'job-result', specOf, `${name.replace(/[^A-Za-z0-9]/g, '')}Result`, `app/${name}`);
+  }
+
+  /** Runs the result lookups of `names` whose properties changed; returns the names of those that failed. */
+  private async runResults(flight: Flight, names: string[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (const name of names) {
+      const job = flight.artifacts.get(name)!;
+      const current = this.results.get(name);
+      if (current && current.fingerprint === job.Fingerprint && current.spec?.Key === job.Key) continue;
+      const answer = await this.resultRequest(current ? 'Update' : 'Create', name, job, current);
+      if (answer.Status !== 'SUCCESS') {
+        failed.push(name);
+        continue;
+      }
+      const spec = { JobKind: job.Kind, Key: job.Key };
+      this.results.set(name, { fingerprint: job.Fingerprint, physicalId: answer.PhysicalResourceId, id: answer.Data?.Id, spec });
+    }
+    return failed;
+  }
+
+  /** UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: what left the template, and the replaced versions of result lookups, are deleted. */
+  private async cleanUp(flight: Flight): Promise<DeployResult> {
+    this.stackStatus = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
+    const keys = new Set((this.deployed?.jobs ?? []).map((j) => j.Key));
+    for (const key of [...this.waits.keys()]) if (!keys.has(key)) this.waits.delete(key);
+    for (const [name, old] of flight.resultsBefore) {
+      const now = this.results.get(name);
+      if (now && now.physicalId === old.physicalId) continue;
+      await this.resultRequest('Delete', name, undefined, old);
+      if (!flight.artifacts.has(name)) this.results.delete(name);
+    }
+    this.stackStatus = 'UPDATE_COMPLETE';
+    return 'complete';
+  }
+
+  private async failUpdate(flight: Flight, failedResults: string[]): Promise<DeployResult> {
+    if (!flight.rollback) {
+      this.stuck = { ...flight, failedResults };
+      this.stackStatus = flight.before ? 'UPDATE_FAILED' : 'CREATE_FAILED';
       return 'failed';
     }
-    await this.rollBackTo(before, created);
+    await this.rollBackTo(flight);
     return 'rolled-back';
   }
 
-  private async rollBackTo(before: Deployed | undefined, created: JobProperties[]): Promise<void> {
+  /**
+   * Rolls the failed update back: the jobs resource gets an Update with the old properties (it never
+   * changes its physical id); each result lookup the update replaced is rolled back by the reading in
+   * force; what the update created is deleted in the cleanup.
+   */
+  private async rollBackTo(flight: Flight): Promise<void> {
+    const before = flight.before;
     const failed = this.deployed;
     this.stackStatus = before ? 'UPDATE_ROLLBACK_IN_PROGRESS' : 'ROLLBACK_IN_PROGRESS';
+    // Waits of the failed update that were still waiting are cancelled.
+    for (const job of flight.created) {
+      const wait = this.waits.get(job.Key);
+      if (wait?.state === 'waiting') wait.state = 'failed';
+    }
+    const replaced: Array<[string, DeployedLookup]> = [];
     if (before && failed && failed !== before) {
       const answer = await this.request('Update', before.jobs, failed);
-      this.deployed = { jobs: before.jobs, physicalId: answer.PhysicalResourceId };
-      this.stackStatus = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
-      if (failed.physicalId !== answer.PhysicalResourceId) await this.request('Delete', failed.jobs, failed);
-    } else if (!before && failed) {
+      if (answer.PhysicalResourceId !== before.physicalId) throw new Error('the jobs resource changed its physical id on rollback');
+      this.deployed = before;
+      for (const [name, old] of flight.resultsBefore) {
+        const now = this.results.get(name);
+        if (!now || now.physicalId === old.physicalId) continue;
+        if (this.rollbackReading === 'update') {
+          const back = await this.resultRequest('Update', name, { ...flight.before!.jobs.find((j) => j.Key === old.spec?.Key)!, Fingerprint: old.fingerprint }, now);
+          if (back.Status !== 'SUCCESS') throw new Error(`UPDATE_ROLLBACK_FAILED: ${name}: ${back.Reason}`);
+          this.results.set(name, { ...old, physicalId: back.PhysicalResourceId, id: back.Data?.Id });
+          if (back.PhysicalResourceId !== now.physicalId) replaced.push([name, now]);
+        } else {
+          this.results.set(name, old);
+          replaced.push([name, now]);
+        }
+      }
+    }
+    this.stackStatus = before ? 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' : 'ROLLBACK_IN_PROGRESS';
+    for (const [name, version] of replaced) await this.resultRequest('Delete', name, undefined, version);
+    // Result lookups the failed update created (a new artifact construct).
+    for (const [name, result] of [...this.results.entries()]) {
+      if (flight.resultsBefore.has(name)) continue;
+      await this.resultRequest('Delete', name, undefined, result);
+      this.results.delete(name);
+    }
+    if (!before && failed) {
       await this.request('Delete', failed.jobs, failed);
       this.deployed = undefined;
     }
-    this.pendingCleanup = undefined;
-    for (const job of created) this.dropWait(job.Key);
+    for (const job of flight.created) this.waits.delete(job.Key);
+    this.stackStatus = before ? 'UPDATE_ROLLBACK_COMPLETE' : 'ROLLBACK_COMPLETE';
   }
 
-  /** Retries a deploy left in UPDATE_FAILED (rollback disabled): only the failed waits run again. */
-  public async retry(): Promise<DeployResult> {
-    const stuck = this.stuck;
-    if (!stuck) throw new Error('nothing to retry');
-    for (const job of stuck.created) {
-      const wait = this.waits.get(job.Key)!;
-      if (wait.state === 'failed') this.waits.set(job.Key, { key: job.Key, handle: wait.handle, state: 'waiting' });
-    }
-    this.stuck = undefined;
-    this.inFlight = { ...stuck, rollback: false };
-    return this.settle();
-  }
-
-  private dropLeftovers(): void {
-    const keys = new Set((this.deployed?.jobs ?? []).map((j) => j.Key));
-    for (const key of [...this.waits.keys()]) if (!keys.has(key)) this.dropWait(key);
-  }
-
-  private dropWait(key: string): void {
-    this.waits.delete(key);
-    const handle = this.handles.get(key);
-    if (handle) handle.deleted = true;
-    this.handles.delete(key);
+  private createWaits(jobs: JobProperties[]): void {
+    for (const job of jobs) if (!this.waits.has(job.Key)) this.waits.set(job.Key, newWait(job, this.now));
   }
 
   private jobOf(a: ArtifactSpec): JobProperties {
     return {
       Key: keyOf(a),
       Kind: 'container-build',
-      Path: `app/Image-${a.fingerprint}`,
+      Path: `app/${a.name ?? `Image-${a.fingerprint}`}`,
       Fingerprint: a.fingerprint,
-      Handle: '',
       TimeoutSeconds: String((a.timeoutMinutes ?? 60) * 60),
       Spec: { Image: a.fingerprint, ...(a.destroy ? { RemovalPolicy: 'destroy' } : {}) },
     };
   }
 
   private async put(url: string, body: string): Promise<void> {
+    if (this.crashBeforeAnswer > 0) {
+      this.crashBeforeAnswer--;
+      throw new Error('the function crashed before it answered');
+    }
     const parsed = JSON.parse(body);
-    if (url.includes('response-')) {
-      if (this.crashBeforeAnswer > 0) {
-        this.crashBeforeAnswer--;
-        throw new Error('the function crashed before it answered');
-      }
-      this.puts.push({ url, body: parsed });
-      return;
-    }
-    const handle = [...this.handles.values()].find((h) => h.url === url);
-    if (!handle || handle.deleted || this.now - handle.createdAt > HANDLE_LIFETIME) {
-      throw Object.assign(new Error('wait-condition handle answered HTTP 403: AccessDenied (Request has expired)'), { $metadata: { httpStatusCode: 403 } });
-    }
     this.puts.push({ url, body: parsed });
-    // A signal with a UniqueId the handle holds already is a retransmission: ignored.
-    if (!handle.signals.some((s) => s.UniqueId === parsed.UniqueId)) handle.signals.push(parsed);
+    // CloudFormation goes on as soon as the jobs resource answered: it creates the waits that depend on it.
+    if (parsed.LogicalResourceId === 'Jobs' && parsed.Status === 'SUCCESS' && this.toCreate.length > 0) {
+      this.createWaits(this.toCreate);
+      this.toCreate = [];
+    }
   }
 }
 
-function keyOf(a: ArtifactSpec): string {
+function keyOf(a: { fingerprint: string; timeoutMinutes?: number; retry?: string }): string {
   return `Wait${a.fingerprint}${a.timeoutMinutes ?? 60}${a.retry ?? ''}`;
 }
 
-function newHandle(key: string, now: number): Handle {
-  return { url: `https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aeu-west-1%3A123456789012%3Astack/app/${key}?X-Amz-Expires=86399&X-Amz-Signature=SECRET-${key}-${now}`, createdAt: now, deleted: false, signals: [] };
+function newWait(job: JobProperties, now: number): Wait {
+  return { key: job.Key, createdAt: now, timeoutMs: Number(job.TimeoutSeconds) * 1_000, state: 'waiting', signals: [] };
 }
 
-/** A wait condition counts every signal its handle holds: one failure fails it, one success (Count 1) completes it. */
-function evaluate(wait: Wait, _now: number): void {
+/** A wait with a creation policy: one FAILURE signal fails it, one SUCCESS (Count 1) completes it, its timeout fails it. */
+function evaluate(wait: Wait, now: number): void {
   if (wait.state !== 'waiting') return;
-  const failure = wait.handle.signals.find((s) => s.Status === 'FAILURE');
-  if (failure) {
-    wait.state = 'failed';
-    wait.reason = failure.Reason;
-    return;
-  }
-  const success = wait.handle.signals.find((s) => s.Status === 'SUCCESS');
-  if (success) {
-    wait.state = 'complete';
-    // Fn::GetAtt Data is {"<UniqueId>":"<Data>"}; the construct reads it with Fn::Select(3, Fn::Split('"', ...)).
-    const data = JSON.stringify({ [success.UniqueId]: success.Data });
-    wait.data = data.split('"')[3];
-  }
+  if (wait.signals.some((s) => s.Status === 'FAILURE')) wait.state = 'failed';
+  else if (wait.signals.some((s) => s.Status === 'SUCCESS')) wait.state = 'complete';
+  else if (now - wait.createdAt > wait.timeoutMs) wait.state = 'failed';
 }
 
-function remaining(ms: number) {
+export function remaining(ms: number) {
   return { getRemainingTimeInMillis: () => ms };
 }

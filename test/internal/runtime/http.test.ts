@@ -1,8 +1,8 @@
 import { EventEmitter } from 'events';
 import type * as https from 'https';
-import { sendResponse, sendSignal, signalBody, transport } from '../../../src/internal/runtime/http';
+import { s3ErrorOf, sendResponse, transport } from '../../../src/internal/runtime/http';
 
-const URL = 'https://127.0.0.1:9/handle?X-Amz-Expires=86399&X-Amz-Signature=SECRET';
+const URL = 'https://127.0.0.1:9/response?X-Amz-Expires=7200&X-Amz-Signature=SECRET';
 const RESPONSE = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'l' };
 
 describe('presigned URL writes', () => {
@@ -22,10 +22,10 @@ describe('presigned URL writes', () => {
     expect(put).toHaveBeenCalledTimes(3);
   });
 
-  test('a 403 (an expired or deleted handle) is not tried again', async () => {
+  test('a 403 (an expired response URL) is not tried again', async () => {
     const put = jest.fn(async () => { throw Object.assign(new Error('403'), { $metadata: { httpStatusCode: 403 } }); });
     Object.assign(transport, { put, retryDelaysMs: [0, 0] });
-    await expect(sendSignal(URL, { Status: 'SUCCESS', Reason: 'r', UniqueId: 'u', Data: 'd' })).rejects.toThrow('403');
+    await expect(sendResponse(URL, RESPONSE)).rejects.toThrow('403');
     expect(put).toHaveBeenCalledTimes(1);
   });
 
@@ -37,12 +37,6 @@ describe('presigned URL writes', () => {
     // THEN
     expect(error.message).toMatch(/^custom-resource response URL: /);
     expect(`${error.message} ${error.stack}`).not.toMatch(/SECRET|X-Amz/);
-  });
-
-  test('a signal is printable JSON with a bounded reason', () => {
-    const body = JSON.parse(signalBody({ Status: 'FAILURE', Reason: `\u001b[31mred\u001b[0m ${'x'.repeat(10_000)}`, UniqueId: 'u', Data: '' }));
-    expect(body.Reason.startsWith('red ')).toBe(true);
-    expect(Buffer.byteLength(body.Reason)).toBeLessThanOrEqual(2_048);
   });
 });
 
@@ -76,34 +70,19 @@ describe('presigned URL writes: retries, bounds and the HTTPS request (issue 17)
     const delays: number[] = [];
     jest.spyOn(global, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => { delays.push(ms); fn(); return 0 as any; }) as any);
     Object.assign(transport, { put, retryDelaysMs: [1_000, 3_000] });
-    await expect(sendSignal(URL, { Status: 'SUCCESS', Reason: 'r', UniqueId: 'u', Data: 'd' })).rejects.toThrow('HTTP 506');
+    await expect(sendResponse(URL, RESPONSE)).rejects.toThrow('HTTP 506');
     expect(put).toHaveBeenCalledTimes(3);
     // THEN it waited 1 s, then 3 s, as paced
     expect(delays).toEqual([1_000, 3_000]);
   });
 
-  test('the body sent is the response or the signal, as JSON, labelled for errors', async () => {
+  test('the body sent is the response, as JSON, labelled for errors', async () => {
     const put = jest.fn(async (_url: string, _body: string, _what: string) => undefined);
     Object.assign(transport, { put });
     await sendResponse(URL, { ...RESPONSE, Data: { Digest: 'sha256:abc' } });
-    await sendSignal(URL, { Status: 'FAILURE', Reason: 'boom', UniqueId: 'attempt-1', Data: '' });
     expect(put.mock.calls[0][0]).toEqual(URL);
     expect(JSON.parse(put.mock.calls[0][1])).toEqual({ ...RESPONSE, Data: { Digest: 'sha256:abc' } });
     expect(put.mock.calls[0][2]).toEqual('custom-resource response URL');
-    expect(JSON.parse(put.mock.calls[1][1])).toEqual({ Status: 'FAILURE', Reason: 'boom', UniqueId: 'attempt-1', Data: '' });
-    expect(put.mock.calls[1][2]).toEqual('wait-condition handle');
-  });
-
-  test('a signal\'s UniqueId and Data are printable and bounded too', () => {
-    const body = JSON.parse(signalBody({ Status: 'SUCCESS', Reason: 'ok', UniqueId: `\u0000${'u'.repeat(100)}`, Data: `\u001b[1m${'d'.repeat(1_000)}` }));
-    expect(body.Status).toEqual('SUCCESS');
-    expect(body.UniqueId).toMatch(/^u+ \[\.\.\.\]$/);
-    expect(Buffer.byteLength(body.UniqueId)).toBeLessThanOrEqual(64);
-    expect(Buffer.byteLength(body.UniqueId)).toBeGreaterThan(60);
-    expect(body.Data).toMatch(/^d+ \[\.\.\.\]$/);
-    expect(Buffer.byteLength(body.Data)).toBeLessThanOrEqual(512);
-    expect(Buffer.byteLength(body.Data)).toBeGreaterThan(500);
-    expect(Buffer.byteLength(body.Reason)).toEqual(2);
   });
 
   /** Replaces https.request with a fake that answers `status` with `body`, and records the request. */
@@ -142,7 +121,7 @@ describe('presigned URL writes: retries, bounds and the HTTPS request (issue 17)
 
   test('the real transport PUTs the body with an empty content type and its byte length', async () => {
     const sent = fakeHttps(respond(200));
-    await transport.put(URL, '{"Reason":"é"}', 'wait-condition handle');
+    await transport.put(URL, '{"Reason":"é"}', 'custom-resource response URL');
     expect(sent).toHaveLength(1);
     expect(sent[0].url).toEqual(URL);
     expect(sent[0].options.method).toEqual('PUT');
@@ -153,15 +132,31 @@ describe('presigned URL writes: retries, bounds and the HTTPS request (issue 17)
 
   test.each([[200], [204], [299]])('HTTP %d is success', async (status) => {
     fakeHttps(respond(status));
-    await expect(transport.put(URL, '{}', 'wait-condition handle')).resolves.toBeUndefined();
+    await expect(transport.put(URL, '{}', 'custom-resource response URL')).resolves.toBeUndefined();
   });
 
-  test.each([[300], [403], [503]])('HTTP %d is an error with its status and S3\'s bounded answer', async (status) => {
-    fakeHttps(respond(status, `<Error><Code>AccessDenied</Code>${'m'.repeat(2_000)}</Error>\u0007`));
-    const error = await transport.put(URL, '{}', 'wait-condition handle').then(() => undefined, (e) => e);
-    expect(error.message).toMatch(new RegExp(`^wait-condition handle answered HTTP ${status}: <Error><Code>AccessDenied</Code>m+ \\[\\.\\.\\.\\]$`));
+  test.each([[300], [403], [503]])('HTTP %d is an error with its status and S3\'s code and message, bounded', async (status) => {
+    fakeHttps(respond(status, `<Error><Code>AccessDenied</Code><Message>${'m'.repeat(2_000)}</Message></Error>\u0007`));
+    const error = await transport.put(URL, '{}', 'custom-resource response URL').then(() => undefined, (e) => e);
+    expect(error.message).toMatch(new RegExp(`^custom-resource response URL answered HTTP ${status}: AccessDenied: m+ \\[\\.\\.\\.\\]$`));
     expect(Buffer.byteLength(error.message)).toBeLessThan(600);
     expect(error.$metadata).toEqual({ httpStatusCode: status });
+  });
+
+  test('S3\'s SignatureDoesNotMatch answer: only its code and message reach the log, never the key, the string to sign or the signature (review #18)', async () => {
+    const signature = 'a1b2c3'.repeat(10) + 'ffff';
+    const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message>'
+      + `<AWSAccessKeyId>ASIAEXAMPLEKEY</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n20261201T100000Z\n20261201/us-east-1/s3/aws4_request\n${'0'.repeat(64)}</StringToSign><SignatureProvided>${signature}</SignatureProvided>`
+      + '<StringToSignBytes>41 57 53</StringToSignBytes><RequestId>R</RequestId><HostId>H</HostId></Error>';
+    fakeHttps(respond(403, body));
+    const error = await transport.put(URL, '{}', 'custom-resource response URL').then(() => undefined, (e) => e);
+    expect(error.message).toEqual('custom-resource response URL answered HTTP 403: SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    expect(error.message).not.toMatch(/ASIA|AWS4-HMAC|a1b2c3|41 57/);
+  });
+
+  test('an answer that is no S3 error is not repeated', () => {
+    expect(s3ErrorOf('<html>proxy error for https://x?X-Amz-Signature=abc</html>')).toEqual('(no S3 error code in the answer)');
+    expect(s3ErrorOf('<Error><Code>SlowDown</Code></Error>')).toEqual('SlowDown');
   });
 
   test('an answer without a status is an error, not a success', async () => {

@@ -9,11 +9,13 @@ import * as path from 'path';
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { runtimeStatements } from './jobs';
-import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform } from '../../../src';
+import { AmiBake, BakeStep, BaseImage, ContainerImageBuild, ContainerPlatform, ImmutableAutoScalingGroup, ImmutableFargateService } from '../../../src';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -34,7 +36,12 @@ function stackWith(n: number, options: { html?: string; step?: string; key?: boo
     new ContainerImageBuild(stack, `Image${i}`, { directory: dir, platform: ContainerPlatform.LINUX_ARM64, requireImmutableTags: options.strict, removalPolicy });
     new AmiBake(stack, `Bake${i}`, {
       baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'),
-      steps: [BakeStep.shell([options.step ?? `echo ${i}`]), BakeStep.awsManaged('update-linux', '1.0.2')],
+      steps: [
+        BakeStep.shell([options.step ?? `echo ${i}`]),
+        BakeStep.awsManaged('update-linux', '1.0.2'),
+        // A shipped file: the runtime copies it where the bake instances read it.
+        ...(options.key ? [BakeStep.file(path.join(dir, 'index.html'), '/srv/index.html')] : []),
+      ],
       rootVolumeKey: key,
       removalPolicy,
     });
@@ -54,12 +61,16 @@ function commandsSent(file: string): string[] {
     'client-ssm': 'ssm',
     'client-eventbridge': 'events',
     'client-cloudformation': 'cloudformation',
+    'client-s3': 's3',
   };
+  // A command authorized by other actions than its name: CopyObject reads the source and writes the copy.
+  const actionsOf: Record<string, string[]> = { 's3:CopyObject': ['s3:GetObject', 's3:PutObject'] };
   const out = new Set<string>();
   for (const m of source.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/([a-z0-9-]+)'/g)) {
     expect(Object.keys(services)).toContain(m[2]);
     for (const name of m[1].split(',').map((n) => n.trim()).filter((n) => n.endsWith('Command'))) {
-      if (source.includes(`new ${name}(`)) out.add(`${services[m[2]]}:${name.replace(/Command$/, '')}`);
+      const action = `${services[m[2]]}:${name.replace(/Command$/, '')}`;
+      if (source.includes(`new ${name}(`)) (actionsOf[action] ?? [action]).forEach((a) => out.add(a));
     }
   }
   return [...out];
@@ -144,12 +155,14 @@ describe('DeployTimeRuntime', () => {
 
   test('its policy grants every AWS command the runtime and its jobs send, and nothing else but the dependent actions AWS documents', () => {
     // GIVEN the commands of the runtime and of every job
-    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
+    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/container/image-state-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/ami/hold-job.ts',
+      'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
     // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
     // components and the key; the first bake of an account creates Image Builder's service-linked role;
+    // with no workflow named it reads the AWS-managed build and test workflows (GetWorkflow);
     // DeleteRepository of a KMS-encrypted repository retires ECR's grants on its key with the caller's kms:RetireGrant.
     const dependent = ['imagebuilder:GetImageRecipe', 'imagebuilder:GetInfrastructureConfiguration', 'imagebuilder:GetDistributionConfiguration',
-      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey', 'kms:RetireGrant'];
+      'imagebuilder:GetComponent', 'imagebuilder:TagResource', 'imagebuilder:GetWorkflow', 'iam:CreateServiceLinkedRole', 'kms:DescribeKey', 'kms:RetireGrant'];
     // WHEN
     // (with removal policy DESTROY, whose deletes a stack that keeps its artifacts is not granted)
     const template = Template.fromStack(stackWith(1, { key: true, strict: true, destroy: true }));
@@ -185,6 +198,32 @@ describe('DeployTimeRuntime', () => {
     expect(diff.permissionsBroadened).toBe(false);
   });
 
+  test('what consumers run comes from each artifact\'s result lookup, never from a wait: no handle, no Data of a wait anywhere (review #1)', () => {
+    // GIVEN a fleet of a layered bake and a service of a build
+    const stack = new Stack(new App(), 'App', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const base = new AmiBake(stack, 'Base', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo base'])] });
+    const web = new AmiBake(stack, 'Web', { baseImage: BaseImage.fromAmiArtifact(base), steps: [BakeStep.shell(['echo web'])] });
+    new ImmutableAutoScalingGroup(stack, 'Fleet', { vpc, artifact: web, instanceType: new ec2.InstanceType('t3.micro') });
+    const image = new ContainerImageBuild(stack, 'Image', { directory: context() });
+    new ImmutableFargateService(stack, 'Service', { cluster: new ecs.Cluster(stack, 'Cluster', { vpc }), artifact: image, desiredCount: 1 });
+    // WHEN
+    const template = Template.fromStack(stack).toJSON();
+    const text = JSON.stringify(template);
+    const resultOf = (at: string) => Object.entries<any>(template.Resources).find(([, r]) => r.Type === 'Custom::CdkImmutableDeploysLookup' && r.Properties.Path === at)![0];
+    // THEN
+    expect(text).not.toContain('AWS::CloudFormation::WaitConditionHandle');
+    expect(text).not.toMatch(/"Data"\]/);
+    expect(stack.resolve(web.amiId)).toEqual({ 'Fn::GetAtt': [resultOf('App/Web'), 'Id'] });
+    expect(stack.resolve(image.imageDigest)).toEqual({ 'Fn::GetAtt': [resultOf('App/Image'), 'Id'] });
+    const launchTemplate = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate');
+    expect(launchTemplate.Properties.LaunchTemplateData.ImageId).toEqual({ 'Fn::GetAtt': [resultOf('App/Web'), 'Id'] });
+    const layer = Object.values<any>(template.Resources).filter((r) => r.Type === 'Custom::CdkImmutableDeploysJobs').flatMap((r) => r.Properties.Jobs).find((j) => j.Path === 'App/Web');
+    expect(layer.Spec.ParentImage).toEqual({ 'Fn::GetAtt': [resultOf('App/Base'), 'Id'] });
+    const task = Object.values<any>(template.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    expect(JSON.stringify(task.Properties.ContainerDefinitions[0].Image)).toContain(`{"Fn::GetAtt":["${resultOf('App/Image')}","Id"]}`);
+  });
+
   test('hears the state changes of the stack\'s builds and bakes through one rule, with no input of its own (no handle in it)', () => {
     const template = Template.fromStack(stackWith(1));
     const rules = Object.values<any>(template.findResources('AWS::Events::Rule'));
@@ -210,7 +249,7 @@ describe('DeployTimeRuntime', () => {
     expect(() => Template.fromStack(stack)).toThrow(/deploy-time job of App\/Huge takes about \d+ bytes.*BakeStep\.file/s);
   });
 
-  test('a retry after --no-rollback (context cdk-immutable-deploys:retry) gives every job a new wait and handle; the same word gives the same ones', () => {
+  test('a retry after --no-rollback (context cdk-immutable-deploys:retry) gives every job a new wait (and its result a new key); the same word gives the same ones', () => {
     // GIVEN the same app, synthesized with no retry word, with one, again with it, and with another
     const build = (retry?: string | number) => {
       const app = new App({ context: retry === undefined ? {} : { 'cdk-immutable-deploys:retry': retry } });
@@ -219,18 +258,18 @@ describe('DeployTimeRuntime', () => {
       new AmiBake(stack, 'Bake', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo hi'])] });
       const template = Template.fromStack(stack);
       const waits = Object.keys(template.findResources('AWS::CloudFormation::WaitCondition')).sort();
-      const handles = Object.keys(template.findResources('AWS::CloudFormation::WaitConditionHandle')).sort();
       const keys = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysJobs')).flatMap((r) => r.Properties.Jobs.map((j: any) => j.Key)).sort();
-      return { waits, handles, keys };
+      const results = Object.values<any>(template.findResources('Custom::CdkImmutableDeploysLookup')).map((r) => r.Properties.Spec.Key).sort();
+      return { waits, keys, results };
     };
     const none = build();
     const first = build('1');
 
-    // THEN a new word is a new wait and handle for every job, and the jobs resource names the new waits
+    // THEN a new word is a new wait for every job, and the jobs resource and the results name the new waits
     expect(first.waits).toHaveLength(2);
     expect(first.waits.filter((w) => none.waits.includes(w))).toEqual([]);
-    expect(first.handles.filter((h) => none.handles.includes(h))).toEqual([]);
     expect(first.keys).toEqual(first.waits);
+    expect(first.results).toEqual(first.waits);
     // the same word (a number or its text) keeps them, another word changes them again
     expect(build('1')).toEqual(first);
     expect(build(1)).toEqual(first);

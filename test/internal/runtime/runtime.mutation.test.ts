@@ -6,10 +6,9 @@ import { createHash } from 'crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { StackHarness } from './harness';
-import { transport } from '../../../src/internal/runtime/http';
 import { JobFailure, JobRunner } from '../../../src/internal/runtime/job';
 import type { JobProperties } from '../../../src/internal/runtime/protocol';
-import { attemptOf, handler, holdTagOf, physicalIdOf, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
+import { attemptOf, handler, physicalIdOf, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
 
 /** The runtime's own clock and settings, before any harness replaces them. */
 const DEFAULTS = { ...world };
@@ -22,7 +21,7 @@ test('outside tests the runtime keeps the real clock, the jobs\' code and a firs
   expect(Math.abs(DEFAULTS.now() - Date.now())).toBeLessThan(1_000);
   expect(DEFAULTS.retryDelayMs).toBe(500);
   expect(Object.keys(DEFAULTS.runners).sort()).toEqual(['ami-bake', 'container-build']);
-  expect(Object.keys(DEFAULTS.lookups).sort()).toEqual(['ami-lookup', 'image-lookup', 'key-grant']);
+  expect(Object.keys(DEFAULTS.lookups).sort()).toEqual(['ami-lookup', 'ecr-registry-policy', 'ecr-replication', 'image-lookup', 'key-grant']);
 });
 
 describe('deploy-time runtime: errors and edges', () => {
@@ -32,24 +31,24 @@ describe('deploy-time runtime: errors and edges', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  test('a check that fails with a JobFailure fails the wait at once, the failure named, and is not checked again', async () => {
+  test('a check that fails with a JobFailure ends the attempt at once, the failure named by its result, and is not checked again', async () => {
     await stack.deploy([{ fingerprint: F1 }]);
     const check = jest.spyOn(stack.builds, 'check').mockRejectedValue(new JobFailure('app/Image-f1: repository app-images does not exist'));
     await stack.event();
     expect(await stack.settle()).toBe('rolled-back');
-    const failure = stack.puts.find((p) => p.url.includes('waitcondition'))!.body;
-    expect(failure).toMatchObject({ Status: 'FAILURE', Reason: 'app/Image-f1: the container-build failed.\nError: JobFailure: app/Image-f1: repository app-images does not exist' });
+    const failure = stack.puts.find((p) => p.body.Status === 'FAILED')!.body;
+    expect(failure).toMatchObject({ LogicalResourceId: 'Imagef1Result', Reason: 'app/Image-f1: the container-build failed.\nError: JobFailure: app/Image-f1: repository app-images does not exist' });
     expect(stack.pending).toBe(0);
     expect(stack.pollEnabled).toBe(false);
     await stack.advance(3);
     expect(check).toHaveBeenCalledTimes(1);
   });
 
-  test('a job without a key, a handle or a known kind is refused: the request fails with what to do, and nothing starts', async () => {
-    const job = { Key: 'Waitf160', Kind: 'container-build', Path: 'app/Image-f1', Fingerprint: F1, Handle: 'https://handle', TimeoutSeconds: '3600', Spec: {} } as any;
-    for (const bad of [{ ...job, Key: '' }, { ...job, Handle: '' }, { ...job, Kind: 'helm-chart' }]) {
+  test('a job without a key or a known kind is refused: the request fails with what to do, and nothing starts', async () => {
+    const job = { Key: 'Waitf160', Kind: 'container-build', Path: 'app/Image-f1', Fingerprint: F1, TimeoutSeconds: '3600', Spec: {} } as any;
+    for (const bad of [{ ...job, Key: '' }, { ...job, Kind: 'helm-chart' }]) {
       const answer = await stack.request('Create', [bad]);
-      expect(answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^Job app\/Image-f1 has no key, no wait handle or an unknown kind \((container-build|helm-chart)\): define it with this library's constructs\.$/) });
+      expect(answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^Job app\/Image-f1 has no key or an unknown kind \((container-build|helm-chart)\): define it with this library's constructs\.$/) });
     }
     const unnamed = await stack.request('Create', [{ ...job, Path: undefined, Key: undefined }]);
     expect(unnamed.Reason).toMatch(/^Job \(unnamed\) has no key/);
@@ -58,7 +57,7 @@ describe('deploy-time runtime: errors and edges', () => {
 
   test('a runtime without its state path fails the request, naming the setting', async () => {
     delete process.env.CID_STATE_PATH;
-    const answer = await stack.request('Create', [{ Key: 'Waitf160', Kind: 'container-build', Path: 'p', Fingerprint: F1, Handle: 'https://h', TimeoutSeconds: '3600', Spec: {} }]);
+    const answer = await stack.request('Create', [{ Key: 'Waitf160', Kind: 'container-build', Path: 'p', Fingerprint: F1, TimeoutSeconds: '3600', Spec: {} }]);
     expect(answer).toMatchObject({ Status: 'FAILED', Reason: "The runtime has no CID_STATE_PATH: define its resources with this library's constructs." });
   });
 
@@ -73,7 +72,7 @@ describe('deploy-time runtime: errors and edges', () => {
 
   test('an error that is no JobFailure fails the request under a headline, with the error', async () => {
     jest.spyOn(stack.builds, 'find').mockRejectedValue(Object.assign(new Error('User is not authorized to perform ecr:DescribeImages'), { name: 'AccessDeniedException' }));
-    const answer = await stack.request('Create', [{ Key: 'Waitf160', Kind: 'container-build', Path: 'p', Fingerprint: F1, Handle: 'https://h', TimeoutSeconds: '3600', Spec: {} }]);
+    const answer = await stack.request('Create', [{ Key: 'Waitf160', Kind: 'container-build', Path: 'p', Fingerprint: F1, TimeoutSeconds: '3600', Spec: {} }]);
     expect(answer).toMatchObject({ Status: 'FAILED', Reason: 'The deploy-time jobs of this stack could not start.\nError: AccessDeniedException: User is not authorized to perform ecr:DescribeImages' });
     expect(stack.logs).toContainEqual(expect.stringMatching(/^Failed: The deploy-time jobs of this stack could not start\./));
   });
@@ -86,19 +85,10 @@ describe('deploy-time runtime: errors and edges', () => {
     expect(stack.logs.join('\n')).toContain('Delete: left as it is after AccessDeniedException: denied');
   });
 
-  test('ids the runtime derives: physical id by stack name and held jobs, hold tag and attempt (fixed values)', () => {
+  test('ids the runtime derives: the jobs resource\'s physical id by stack name and logical id, and the attempt (fixed values)', () => {
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-    const jobs = [
-      { Key: 'WaitB', Kind: 'container-build', Path: 'p', Fingerprint: 'b', Handle: 'h', TimeoutSeconds: '60', Spec: {} },
-      { Key: 'WaitA', Kind: 'ami-bake', Path: 'p', Fingerprint: 'a', Handle: 'h', TimeoutSeconds: '60', Spec: {} },
-    ] as any[];
-    // The harness's runners hold: both jobs count, sorted by key.
-    expect(physicalIdOf(STACK, jobs)).toBe(`app-jobs-${sha('WaitA\nWaitB').slice(0, 16)}`);
-    expect(physicalIdOf('not-a-stack-arn', [])).toBe(`stack-jobs-${sha('').slice(0, 16)}`);
-    // A kind that holds nothing does not count.
-    world.runners = { ...world.runners, 'container-build': { find: async () => undefined, start: async () => ({ state: 'started', ref: 'r' }), check: async () => ({ state: 'pending', detail: '' }), cancel: async () => {} } };
-    expect(physicalIdOf(STACK, jobs)).toBe(`app-jobs-${sha('WaitA').slice(0, 16)}`);
-    expect(holdTagOf(STACK, 'app-jobs-1')).toBe(`cdk-immutable-deploys:in-use:${sha(`${STACK}\napp-jobs-1`).slice(0, 24)}`);
+    expect(physicalIdOf(STACK, 'Jobs')).toBe('app-Jobs');
+    expect(physicalIdOf('not-a-stack-arn', 'Jobs2')).toBe('stack-Jobs2');
     expect(attemptOf('request-1', 'WaitA')).toBe(sha('request-1\nWaitA').slice(0, 16));
   });
 
@@ -111,11 +101,11 @@ describe('deploy-time runtime: errors and edges', () => {
     expect(stack.pollEnabled).toBe(false);
   });
 
-  test('a check that fails with a JobFailure sends no data with the failure', async () => {
+  test('a check that fails with a JobFailure signals SUCCESS, with nothing but the attempt: the wait only says the job ended', async () => {
     await stack.deploy([{ fingerprint: F1 }], { rollback: false });
     jest.spyOn(stack.builds, 'check').mockRejectedValue(new JobFailure('gone'));
     await stack.event();
-    expect(stack.signals(F1)).toEqual([expect.objectContaining({ Status: 'FAILURE', Data: '' })]);
+    expect(stack.signals(F1)).toEqual([{ Status: 'SUCCESS', UniqueId: expect.stringMatching(/^[0-9a-f]{16}$/) }]);
   });
 });
 
@@ -139,12 +129,12 @@ async function send(
   return stack.puts.find((p) => p.url === url)?.body;
 }
 
-const HANDLE = 'https://cloudformation-waitcondition-eu-west-1.s3.amazonaws.com/own?X-Amz-Signature=SECRET';
 const jobOf = (fingerprint: string, minutes = 60, spec: { [name: string]: unknown } = { Image: fingerprint }): JobProperties =>
-  ({ Key: `Own${fingerprint}${minutes}`, Kind: 'container-build', Path: `app/Own-${fingerprint}`, Fingerprint: fingerprint, Handle: HANDLE, TimeoutSeconds: String(minutes * 60), Spec: spec });
+  ({ Key: `Own${fingerprint}${minutes}`, Kind: 'container-build', Path: `app/Own-${fingerprint}`, Fingerprint: fingerprint, TimeoutSeconds: String(minutes * 60), Spec: spec });
 
-/** What the runtime keeps of each pending job (the harness's SSM). */
-const saved = (stack: StackHarness): any[] => [...((stack as any).parameters as Map<string, string>).values()].map((v) => JSON.parse(v));
+/** What the runtime keeps of each pending job (the harness's SSM, one level under the stack's path). */
+const saved = (stack: StackHarness): any[] => [...stack.state.entries()]
+  .filter(([name]) => /^\/cdk-immutable-deploys\/app\/[^/]+$/.test(name)).map(([, v]) => JSON.parse(v));
 
 /** Every value the schedule rule was set to, in order. */
 function pollHistory(stack: StackHarness): boolean[] {
@@ -166,9 +156,9 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     const update = await send(stack, 'Update', 'Jobs', [jobOf(F1)], { PhysicalResourceId: 'app-jobs-old', OldResourceProperties: { Jobs: [] } });
     expect(update).toMatchObject({ Status: 'FAILED', StackId: STACK, RequestId: `own-${requests}`, LogicalResourceId: 'Jobs', PhysicalResourceId: 'app-jobs-old' });
     const create = await send(stack, 'Create', 'Jobs', [jobOf(F1)]);
-    expect(create).toMatchObject({ Status: 'FAILED', PhysicalResourceId: physicalIdOf(STACK, [jobOf(F1)]) });
-    const empty = await send(stack, 'Create', 'Jobs', undefined);
-    expect(empty).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalIdOf(STACK, []) });
+    expect(create).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'app-Jobs' });
+    const empty = await send(stack, 'Create', 'Jobs2', undefined);
+    expect(empty).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'app-Jobs2' });
     const deleted = await send(stack, 'Delete', 'Gone', undefined, { PhysicalResourceId: 'app-jobs-gone' });
     expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'app-jobs-gone' });
   });
@@ -178,7 +168,8 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     stack.builds.finish(F1, 'succeeded');
     const answers = stack.puts.length;
     for (const event of [undefined, {}, { RequestType: 'Create' }, { ResponseURL: 'https://x' }]) await handler(event);
-    expect(stack.puts.length).toBe(answers + 1); // the one signal of F1's wait
+    expect(stack.puts.length).toBe(answers); // no answer to anyone
+    expect(stack.signals(F1)).toHaveLength(1); // the one signal of F1's wait
     expect(await stack.settle()).toBe('complete');
   });
 
@@ -215,7 +206,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     world.now = () => (clock += 15_000);
     const answer = await send(stack, 'Create', 'Jobs', [jobOf('a'), jobOf('b'), jobOf('c'), jobOf('d')], {}, 60_000);
     expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason).toMatch(/^Ran out of time after starting [0-3] of the stack's new jobs; deploy again to start the rest/);
+    expect(answer.Reason).toMatch(/^Ran out of time after starting [0-3] of the stack's new jobs\. The deploy fails, and its rollback stops the attempts it started\. Deploy with --no-rollback: the started attempts are then kept/);
     expect(stack.builds.starts).toBeLessThan(4);
   });
 
@@ -232,11 +223,10 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     expect(history).not.toContain(false);
   });
 
-  test('a delete tells the jobs\' code which jobs held artifacts (where their copies are)', async () => {
-    const release = jest.spyOn(stack.builds, 'release');
+  test('a delete of the jobs resource while the stack stays (it left the template) deletes no artifact, and says so', async () => {
+    stack.stackStatus = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
     await send(stack, 'Create', 'Jobs', [jobOf('a')]);
-    await send(stack, 'Delete', 'Jobs', [jobOf('a')], { PhysicalResourceId: physicalIdOf(STACK, [jobOf('a')]) });
-    expect((release.mock.calls[0] as unknown[])[1]).toEqual([expect.objectContaining({ key: 'Owna60', fingerprint: 'a', spec: { Image: 'a' } })]);
+    await send(stack, 'Delete', 'Jobs', [jobOf('a')], { PhysicalResourceId: physicalIdOf(STACK, 'Jobs') });
     expect(stack.logs).toContainEqual('Deleted the jobs resource of 1 job(s); no artifact was deleted.');
   });
 
@@ -262,42 +252,26 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     expect(stack.builds.starts).toBe(1);
   });
 
-  test('unchanged jobs of an update that changes the held set are held again under the new version; gone artifacts are not', async () => {
-    await stack.deploy([{ fingerprint: F1 }]);
-    stack.builds.finish(F1, 'succeeded');
-    await stack.event();
-    await stack.settle();
-    stack.builds.artifacts.set(F2, 'sha256:f2');
-    await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }]);
-    expect(await stack.settle()).toBe('complete');
-    expect(stack.builds.held()).toEqual(['sha256:f1', 'sha256:f2']);
-    // WHEN F1's artifact is gone and a third job joins
-    stack.builds.artifacts.delete(F1);
-    stack.builds.artifacts.set('f3', 'sha256:f3');
-    await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }, { fingerprint: 'f3' }]);
-    expect(await stack.settle()).toBe('complete');
-    expect(stack.builds.held()).toStrictEqual(['sha256:f2', 'sha256:f3']);
-  });
-
-  test('an update that keeps the held set (same physical id) looks up no unchanged job again', async () => {
+  test('an update looks up no unchanged job again', async () => {
     stack.builds.artifacts.set(F1, 'sha256:f1');
     await send(stack, 'Create', 'Jobs', [jobOf(F1)]);
     const find = jest.spyOn(stack.builds, 'find');
     const moved = { ...jobOf(F1), Path: 'app/Moved' };
-    const physicalId = physicalIdOf(STACK, [moved]);
-    await send(stack, 'Update', 'Jobs', [moved], { PhysicalResourceId: physicalId, OldResourceProperties: { Jobs: [jobOf(F1)] } });
+    await send(stack, 'Update', 'Jobs', [moved], { PhysicalResourceId: physicalIdOf(STACK, 'Jobs'), OldResourceProperties: { Jobs: [jobOf(F1)] } });
     expect(find).not.toHaveBeenCalled();
   });
 
-  test('a reused artifact\'s signal says so, naming the fingerprint\'s first 16 characters', async () => {
+  test('a reused artifact\'s signal is logged as reused, naming the fingerprint\'s first 16 characters', async () => {
     const fingerprint = 'abcdef0123456789abcdef';
     stack.builds.artifacts.set(fingerprint, 'sha256:x');
+    const save = jest.spyOn(stack.state, 'set');
     await stack.deploy([{ fingerprint }]);
-    expect(stack.signals(fingerprint)[0].Reason).toBe('Reused the artifact of fingerprint abcdef0123456789: nothing was built');
+    expect(save.mock.calls.map((c) => JSON.parse(c[1])).find((p) => p.ended)?.ended).toEqual({ summary: 'Reused the artifact of fingerprint abcdef0123456789: nothing was built' });
+    expect(stack.signals(fingerprint)).toHaveLength(1);
     expect(stack.logs).toContainEqual(`app/Image-${fingerprint}: reused sha256:x`);
   });
 
-  test('a kind of job that holds nothing (no hold, no release) is reused, built and deleted all the same', async () => {
+  test('a kind of job that reads nothing back of its own (no readBack: its result is its find) and holds nothing is reused, built and deleted all the same', async () => {
     const plain: JobRunner = {
       find: (job) => stack.builds.find(job),
       start: (job, a) => stack.builds.start(job, a),
@@ -311,10 +285,11 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     stack.builds.finish(F1, 'succeeded');
     await stack.event();
     expect(await stack.settle()).toBe('complete');
+    expect(stack.result(F1)?.id).toBe('sha256:f1');
     await stack.destroy();
-    expect(stack.builds.held()).toEqual([]);
+    expect([...stack.keeper.kept]).toEqual([]);
     expect(stack.logs.join('\n')).not.toContain('Delete: left as it is');
-    expect(stack.logs).toContainEqual('Deleted the jobs resource of 2 job(s); no artifact was deleted.');
+    expect(stack.logs).toContainEqual('Deleted the jobs resource of 2 job(s) with the stack; no artifact was deleted.');
   });
 
   test('a job started later keeps its start-only settings until it starts, then drops them', async () => {
@@ -342,7 +317,7 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     await send(stack, 'Create', 'Jobs', [jobOf('a')]);
     await send(stack, 'Create', 'Jobs2', [jobOf('b')]);
     const history = pollHistory(stack);
-    await send(stack, 'Delete', 'Jobs2', [jobOf('b')], { PhysicalResourceId: physicalIdOf(STACK, [jobOf('b')]) });
+    await send(stack, 'Delete', 'Jobs2', [jobOf('b')], { PhysicalResourceId: physicalIdOf(STACK, 'Jobs2') });
     const states = Object.fromEntries([...stack.builds.builds.values()].map((b) => [b.fingerprint, b.state]));
     expect(states).toEqual({ a: 'running', b: 'cancelled' });
     expect(history).not.toContain(false);
@@ -388,47 +363,66 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
   });
 
   test('give-up times: a job waiting to start, and a running one, are kept at exactly their limit (timeout less 2 minutes) and given up after', async () => {
+    const failure = (key: string) => JSON.parse(stack.state.get(`/cdk-immutable-deploys/app/results/${key}`) ?? '{}').reason;
     stack.builds.quotaFull = 'Concurrently running builds';
-    await stack.deploy([{ fingerprint: 'q', timeoutMinutes: 10 }]);
+    await stack.deploy([{ fingerprint: 'q', timeoutMinutes: 10 }], { rollback: false });
     await stack.advance(8);
     expect(stack.signals('q', 10)).toEqual([]);
     await stack.advance(1);
-    expect(stack.signals('q', 10)).toEqual([expect.objectContaining({ Status: 'FAILURE', Data: '', Reason: 'app/Image-q: the container-build could not start within 10 minutes.\nReason: Concurrently running builds' })]);
-    stack.builds.quotaFull = undefined;
-    await stack.deploy([{ fingerprint: 'r', timeoutMinutes: 10 }]);
+    expect(stack.signals('q', 10)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+    expect(failure('Waitq10')).toEqual('app/Image-q: the container-build could not start within 10 minutes.\nReason: Concurrently running builds');
+    stack = new StackHarness();
+    await stack.deploy([{ fingerprint: 'r', timeoutMinutes: 10 }], { rollback: false });
     await stack.advance(8);
     expect(stack.signals('r', 10)).toEqual([]);
     await stack.advance(1);
-    expect(stack.signals('r', 10)).toEqual([expect.objectContaining({ Status: 'FAILURE', Data: '', Reason: expect.stringMatching(/did not finish within 10 minutes \(build-\d+ is running\), and was stopped\.$/) })]);
+    expect(stack.signals('r', 10)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+    expect(failure('Waitr10')).toMatch(/did not finish within 10 minutes \(build-\d+ is running\), and was stopped\.$/);
   });
 
-  test('a failed build\'s signal carries its reason and no data; a success is logged with its summary', async () => {
+  test('a failed build\'s reason is kept for its result, named by the attempt; a success is logged with its summary', async () => {
     await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }], { rollback: false });
     stack.builds.finish(F1, 'succeeded');
     stack.builds.finish(F2, 'failed');
     await stack.event();
-    expect(stack.signals(F2)).toEqual([expect.objectContaining({ Status: 'FAILURE', Data: '' })]);
+    const kept = JSON.parse(stack.state.get('/cdk-immutable-deploys/app/results/Waitf260')!);
+    expect(kept).toEqual({ attempt: stack.signals(F2)[0].UniqueId, reason: 'build-2 failed: step 3 of the Dockerfile returned 1' });
+    expect(stack.state.has('/cdk-immutable-deploys/app/results/Waitf160')).toBe(false);
     expect(stack.logs).toContainEqual('app/Image-f1: built by build-1');
     expect(stack.logs).toContainEqual('app/Image-f2: failed: build-2 failed: step 3 of the Dockerfile returned 1');
   });
 
-  test('a wait that no longer takes signals (403) is forgotten; one that cannot be reached now (503) is tried again', async () => {
+  test('a wait that no longer takes signals (ValidationError) is forgotten; a signal that is throttled is tried again', async () => {
     await stack.deploy([{ fingerprint: F1 }, { fingerprint: F2 }]);
     stack.builds.finish(F1, 'succeeded');
     stack.builds.finish(F2, 'succeeded');
-    const put = transport.put;
-    transport.put = async (url: string, body: string, what: string) => {
-      if (url.includes(`Wait${F1}`)) throw Object.assign(new Error('HTTP 403: AccessDenied'), { $metadata: { httpStatusCode: 403 } });
-      if (url.includes(`Wait${F2}`)) throw Object.assign(new Error('HTTP 503: SlowDown'), { $metadata: { httpStatusCode: 503 } });
-      return put(url, body, what);
-    };
+    const signal = stack.signal.bind(stack);
+    jest.spyOn(stack, 'signal').mockImplementation(async (key, id, status) => {
+      if (key === `Wait${F1}60`) throw Object.assign(new Error(`Resource Wait${F1}60 is in CREATE_FAILED state and cannot be signaled`), { name: 'ValidationError' });
+      if (key === `Wait${F2}60`) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+      return signal(key, id, status);
+    });
     await stack.event();
     expect(saved(stack).map((p) => p.job.Fingerprint)).toEqual([F2]);
-    expect(stack.logs).toContainEqual(expect.stringMatching(/^app\/Image-f1: its wait no longer takes signals \(.*403.*\); forgetting the attempt$/));
-    transport.put = put;
+    expect(stack.logs).toContainEqual(expect.stringMatching(/^app\/Image-f1: Waitf160 no longer takes signals \(ValidationError: .*cannot be signaled\); forgetting the attempt$/));
+    jest.restoreAllMocks();
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
     await stack.event();
     expect(stack.pending).toBe(0);
     expect(stack.signals(F2)).toHaveLength(1);
+  });
+
+  test('a wait that is gone or done is not signalled, and the attempt is forgotten; one CloudFormation has not created yet is kept until its timeout', async () => {
+    stack.builds.artifacts.set(F1, 'sha256:f1');
+    // The jobs resource answered, but the update failed before CloudFormation created the wait.
+    await send(stack, 'Create', 'Jobs', [jobOf(F1, 10)]);
+    expect(stack.pending).toBe(1);
+    expect(stack.logs).toContainEqual('1 wait(s) not created yet: the schedule signals them');
+    await stack.advance(5);
+    expect(stack.pending).toBe(1);
+    await stack.advance(6);
+    expect(stack.pending).toBe(0);
+    expect(stack.logs).toContainEqual(`app/Own-${F1}: Own${F1}10 is gone: nothing waits for the signal; forgetting the attempt`);
   });
 
   test('a look at the stack\'s resources that fails is no "the wait does not exist": the request fails, nothing is built or signalled', async () => {
@@ -494,7 +488,7 @@ describe('removal policy DESTROY: edges (mutation testing of the removal policy)
   afterEach(() => jest.restoreAllMocks());
 
   const doomed = (fingerprint: string, extra: Partial<JobProperties> = {}): JobProperties => ({ ...jobOf(fingerprint, 60, { Image: fingerprint, RemovalPolicy: 'destroy' }), ...extra });
-  const remove = (jobs: JobProperties[]) => stack.request('Delete', jobs, { jobs, physicalId: physicalIdOf(STACK, jobs) });
+  const remove = (jobs: JobProperties[]) => stack.request('Delete', jobs, { jobs, physicalId: physicalIdOf(STACK, 'Jobs') });
   /** DescribeStacks answers this (the other CloudFormation calls go to the harness), and each input is kept. */
   function describeStacks(answer: object): any[] {
     const inputs: any[] = [];
@@ -543,7 +537,7 @@ describe('removal policy DESTROY: edges (mutation testing of the removal policy)
     const answer = await remove([{ ...doomed(F1), Spec: undefined } as any, doomed(F2, { Kind: 'no-such-kind' as any })]);
     expect(answer.Status).toBe('SUCCESS');
     expect(paths).toEqual([]);
-    expect(stack.logs).toContain('Deleted the jobs resource of 2 job(s); no artifact was deleted.');
+    expect(stack.logs).toContain('Deleted the jobs resource of 2 job(s) with the stack; no artifact was deleted.');
     expect(stack.logs.join('\n')).not.toMatch(/crash/);
   });
 
@@ -577,10 +571,10 @@ describe('removal policy DESTROY: edges (mutation testing of the removal policy)
   });
 });
 
-describe('removal policy DESTROY: an earlier version\'s Delete (mutation testing of the removal policy)', () => {
+describe('the jobs resource is never replaced (mutation testing of the removal policy)', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  test('the cleanup Delete of a replaced version only releases its holds: it never asks whether the stack is being deleted', async () => {
+  test('updates keep its physical id, so no cleanup Delete of it ever comes, and nobody asks whether the stack is being deleted', async () => {
     const stack = new StackHarness();
     for (const fingerprint of [F1, F2]) {
       await stack.deploy([{ fingerprint, destroy: true }]);
@@ -614,5 +608,24 @@ describe('lookups: the Delete path (mutation testing of the key grant)', () => {
     const answer = await stack.lookupRequest('Delete', F1, { fingerprint: F1, physicalId: 'key-grant:x', id: '' }, 'key-grant');
     expect(answer.Status).toBe('SUCCESS');
     expect(stack.logs).toContain('app/Fleet/ImportedArtifact: Delete of key-grant:x left it as it is after AccessDeniedException: denied');
+  });
+});
+
+describe('lookups: what a version made is undone with the spec that made it (review #15)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('a cleanup Delete that carries the new properties undoes the old version with its own recorded spec', async () => {
+    const stack = new StackHarness();
+    const removed: Array<{ spec: any; physicalId: string }> = [];
+    (stack.lookups as any).remove = async (lookup: any, physicalId: string) => { removed.push({ spec: lookup.spec, physicalId }); };
+    stack.lookups.visible.set('a1', 'grant-1');
+    stack.lookups.visible.set('a2', 'grant-2');
+    const specOf = (fingerprint: string) => ({ KeyArn: `key-of-${fingerprint}` });
+    const v1 = await stack.lookupRequest('Create', 'a1', undefined, 'key-grant', specOf);
+    const old = { fingerprint: 'a1', physicalId: v1.PhysicalResourceId, id: v1.Data.Id };
+    await stack.lookupRequest('Update', 'a2', old, 'key-grant', specOf);
+    // CloudFormation's cleanup Delete of v1 carries the template's new properties (row 8)
+    await stack.lookupRequest('Delete', 'a2', old, 'key-grant', specOf);
+    expect(removed).toEqual([{ spec: { KeyArn: 'key-of-a1' }, physicalId: v1.PhysicalResourceId }]);
   });
 });

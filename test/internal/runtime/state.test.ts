@@ -4,14 +4,15 @@
  */
 import { DeleteParameterCommand, GetParametersByPathCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { deleteJob, pendingJobs, saveJob, PendingJob } from '../../../src/internal/runtime/state';
+import { deleteJob, holderOf, holdersOf, pendingJobs, recordName, register, saveJob, unregister, PendingJob } from '../../../src/internal/runtime/state';
 
 const ssm = mockClient(SSMClient);
 const PATH = '/cdk-immutable-deploys/S/jobs';
-const SECRET = 'https://cloudformation-waitcondition.s3.amazonaws.com/handle?X-Amz-Signature=SECRET';
+const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/S/1';
 
 const pending = (key: string, path = 'S/Web/Image'): PendingJob => ({
-  job: { Key: key, Kind: 'container-build', Path: path, Fingerprint: 'f'.repeat(64), Handle: SECRET } as any,
+  job: { Key: key, Kind: 'container-build', Path: path, Fingerprint: 'f'.repeat(64) } as any,
+  stackId: STACK,
   attempt: `attempt-${key}`,
   since: 1_700_000_000_000,
   owner: 'Jobs',
@@ -32,7 +33,7 @@ describe('runtime state (issue 17)', () => {
     expect(first).toEqual({
       Name: `${PATH}/WebImageWait1`,
       Value: JSON.stringify(pending('WebImageWait1')),
-      // It holds the handle URL, a secret
+      // It may hold a failure reason, and the job's settings
       Type: 'SecureString',
       Overwrite: true,
       // Past 4 KB SSM moves it to the advanced tier instead of refusing it (docs/aws-behaviour.md #29)
@@ -85,7 +86,7 @@ describe('runtime state (issue 17)', () => {
   test('an unreadable parameter is skipped and named in the log, without its value', async () => {
     ssm.on(GetParametersByPathCommand).resolves({
       Parameters: [
-        { Name: `${PATH}/Broken`, Value: `{"handle":"${SECRET}"` },
+        { Name: `${PATH}/Broken`, Value: '{"reason":"https://secret?X-Amz-Signature=SECRET"' },
         { Name: `${PATH}/Empty` },
         { Name: `${PATH}/A`, Value: JSON.stringify(pending('A')) },
       ],
@@ -102,5 +103,41 @@ describe('runtime state (issue 17)', () => {
     const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(await pendingJobs(PATH)).toEqual([]);
     expect(log).not.toHaveBeenCalled();
+  });
+});
+
+describe('the account\'s register of holds', () => {
+  const AMI = { kind: 'ami' as const, region: 'us-east-1', id: 'ami-0123456789abcdef0' };
+
+  test('a holder is the stack\'s name and a hash of the stack, the resource and its version: another version, resource or stack is another holder', () => {
+    const one = holderOf(STACK, 'WebResult', 'job-result:a', 'S/Web');
+    expect(one).toEqual({ id: expect.stringMatching(/^S\.[0-9a-f]{24}$/), stackId: STACK, path: 'S/Web' });
+    expect(holderOf(STACK, 'WebResult', 'job-result:b', 'S/Web').id).not.toEqual(one.id);
+    expect(holderOf(STACK, 'ApiResult', 'job-result:a', 'S/Web').id).not.toEqual(one.id);
+    expect(holderOf(STACK.replace('eu-west-1', 'us-east-1'), 'WebResult', 'job-result:a', 'S/Web').id).not.toEqual(one.id);
+  });
+
+  test('a hold is one plain parameter per holder under the artifact, in the artifact\'s region; a release deletes it, also when it is gone already', async () => {
+    ssm.on(PutParameterCommand).resolves({});
+    ssm.on(DeleteParameterCommand).rejectsOnce(new ParameterNotFound({ message: 'gone', $metadata: {} })).resolves({});
+    const holder = holderOf(STACK, 'WebResult', 'p', 'S/Web');
+    await register(AMI, holder);
+    const put = ssm.commandCalls(PutParameterCommand)[0];
+    expect(put.args[0].input).toMatchObject({ Name: `/cdk-immutable-deploys/_holds/${AMI.id}/${holder.id}`, Type: 'String', Overwrite: true, Value: JSON.stringify({ stackId: STACK, path: 'S/Web' }) });
+    expect(await (put.thisValue as SSMClient).config.region()).toEqual('us-east-1');
+    await unregister(AMI, holder);
+    await unregister(AMI, holder);
+    expect(ssm.commandCalls(DeleteParameterCommand)).toHaveLength(2);
+  });
+
+  test('the holders of an artifact are every entry under it, every page', async () => {
+    ssm.on(GetParametersByPathCommand, { Path: `/cdk-immutable-deploys/_holds/${AMI.id}` })
+      .resolvesOnce({ Parameters: [{ Name: 'a', Value: JSON.stringify({ stackId: 's1', path: 'p1' }) }], NextToken: 't' })
+      .resolvesOnce({ Parameters: [{ Name: 'b', Value: JSON.stringify({ stackId: 's2', path: 'p2' }) }] });
+    expect(await holdersOf(AMI)).toEqual([{ stackId: 's1', path: 'p1' }, { stackId: 's2', path: 'p2' }]);
+  });
+
+  test('a lookup\'s record is named by its logical id and a hash of its physical id (SSM takes no colon in a name)', () => {
+    expect(recordName('/cdk-immutable-deploys/S', 'WebResult', 'job-result:abc')).toMatch(/^\/cdk-immutable-deploys\/S\/lookups\/WebResult\/[0-9a-f]{32}$/);
   });
 });
