@@ -57,7 +57,9 @@ export async function describeImage(ecr: ECRClient, repository: RepositoryRef, t
       );
     }
     // A restored image is replicated as if pushed anew: replication is timed from the later of the two.
-    const since = [image.imagePushedAt, image.lastActivatedAt].filter((d): d is Date => d instanceof Date).sort((a, b) => b.getTime() - a.getTime())[0];
+    const since = [image.imagePushedAt, image.lastActivatedAt]
+      .filter((d): d is Date => d instanceof Date)
+      .sort((a, b) => b.getTime() - a.getTime())[0];
     return { digest: image.imageDigest, status: image.imageStatus ?? 'ACTIVE', pushedAt: since };
   } catch (e) {
     if ((e as Error).name === 'ImageNotFoundException') return undefined;

@@ -164,14 +164,6 @@ export interface Found {
  * artifact is not there, and a retryable error on throttling: the runtime tries again.
  */
 export interface LookupRunner<S = any> {
-  lookup(lookup: Lookup<S>): Promise<Found>;
-  /**
-   * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
-   * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
-   * `lookup.spec` is the spec that made it (the runtime's record of it), not the Delete's properties,
-   * which may be the template's newer ones.
-   */
-  remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
   /**
    * Whether the lookup keeps a part of a setting that others write too (a registry's replication
    * rules or policy): it writes its part again on every Create and Update, and never answers from the
@@ -180,6 +172,14 @@ export interface LookupRunner<S = any> {
    * @default false
    */
   readonly keepsSharedSetting?: boolean;
+  lookup(lookup: Lookup<S>): Promise<Found>;
+  /**
+   * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
+   * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
+   * `lookup.spec` is the spec that made it (the runtime's record of it), not the Delete's properties,
+   * which may be the template's newer ones.
+   */
+  remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
 }
 
 /**

@@ -257,7 +257,8 @@ describe('ContainerImageBuild', () => {
         Statement: [{
           Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'],
           Effect: 'Allow',
-          Principal: { AWS: '*' }, Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Role'), 'Arn'] } } },
+          Principal: { AWS: '*' },
+          Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Role'), 'Arn'] } } },
         }],
       },
     });
@@ -327,7 +328,8 @@ describe('ContainerImageBuild', () => {
       RepositoryPolicyText: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-          Principal: { AWS: '*' }, Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskExecutionRole'), 'Arn'] } } },
+          Principal: { AWS: '*' },
+          Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskExecutionRole'), 'Arn'] } } },
         })]),
       },
     });
