@@ -30,7 +30,6 @@ import { createHash } from 'crypto';
 import {
   CloudWatchLogsClient, CreateLogGroupCommand, DeleteRetentionPolicyCommand, GetLogEventsCommand, PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
   CreateComponentCommand,
@@ -38,14 +37,13 @@ import {
   CreateImageRecipeCommand,
   GetImageCommand,
   Image,
-  ImagebuilderClient,
   ListWorkflowExecutionsCommand,
   ListWorkflowStepExecutionsCommand,
   Platform,
 } from '@aws-sdk/client-imagebuilder';
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { destroyBake, pruneBake } from './bake-cleanup-job';
-import { describeImages, ec2, imagebuilder, listImages, recipeVersionOf } from './bake-records-job';
+import { findReusable, imagebuilder, listImages, recipeVersionOf } from './bake-records-job';
 import { FINGERPRINT_TAG, BAKE_TAG } from './types';
 import type { AmiBakeSpec, BakeAssetCopy } from './types';
 import { errorText, failureMessage, FailurePart, isRetryable, lastLines, MAX_REASON_BYTES } from '../../internal/failure';
@@ -284,68 +282,8 @@ export function failedComponent(texts: string[]): string | undefined {
 }
 
 
-/** The clients `findReusable` asks: the runtime's own, or those of another region (the plan command). */
-export interface AmiClients {
-  readonly ec2: EC2Client;
-  readonly imagebuilder: ImagebuilderClient;
-}
-
-/** An AMI that may be reused for a fingerprint, with the Image Builder image that made it. */
-export interface Reusable {
-  readonly amiId: string;
-  readonly imageArn: string;
-  /** The AMI's owner: this account. */
-  readonly owner?: string;
-  /** The Image Builder image: its outputs in every region. */
-  readonly image?: Image;
-}
-
-/**
- * The newest AMI of this account tagged with the fingerprint that exists and that Image Builder
- * itself records as the output of an AVAILABLE image created for this fingerprint (the image's own
- * fingerprint tag, which the runtime sets when it creates the image; the distribution configuration,
- * which tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
- * A tag alone proves nothing (whoever may tag an AMI can set it): an AMI whose Image Builder image is
- * gone, or does not list it, is not reused.
- */
-export async function findReusable(
-  fingerprint: string,
-  clients: AmiClients = { ec2, imagebuilder },
-): Promise<Reusable | undefined> {
-  const images = await describeImages({
-    Owners: ['self'],
-    Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [fingerprint] }, { Name: 'state', Values: ['available'] }],
-  }, clients.ec2);
-  images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
-  for (const ami of images) {
-    if (!ami.ImageId) continue;
-    const imageArn = ami.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
-    if (!imageArn) {
-      console.log(`${ami.ImageId} has the fingerprint tag, but no Image Builder image: not reused.`);
-      continue;
-    }
-    try {
-      const image = (await clients.imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }))).image;
-      const imageFingerprint = image?.tags?.[FINGERPRINT_TAG];
-      if (imageFingerprint !== fingerprint) {
-        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint ?? 'no fingerprint'}: not reused.`);
-        continue;
-      }
-      if (!(image?.outputResources?.amis ?? []).some((a) => a.image === ami.ImageId)) {
-        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} did not make it: not reused.`);
-        continue;
-      }
-      if (image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn, owner: ami.OwnerId, image };
-      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} is ${image?.state?.status}: not reused.`);
-    } catch (error) {
-      if (isRetryable(error)) throw error;
-      const name = (error as Error).name;
-      if (name !== 'ResourceNotFoundException' && name !== 'AccessDeniedException' && name !== 'ForbiddenException') throw error;
-      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} cannot be read (${name}): not reused.`);
-    }
-  }
-  return undefined;
-}
+export { findReusable } from './bake-records-job';
+export type { AmiClients, Reusable } from './bake-records-job';
 
 /**
  * The AMI of a bake whose wait completed, read back by its fingerprint (`findReusable`), and what

@@ -1,16 +1,19 @@
 /**
  * How the AMI-bake job reads EC2's and Image Builder's records: every page of a listing, the images
  * of a recipe version, the versions of a recipe, the builds of a component, and the EC2 client of a
- * region. Shared by the bake (`bake-job.ts`) and what deletes its AMIs (`bake-cleanup-job.ts`).
+ * region, and the AMI a fingerprint may reuse (`findReusable`). Shared by the bake (`bake-job.ts`),
+ * what deletes its AMIs (`bake-cleanup-job.ts`) and the plan command, which loads no more of the bake.
  *
  * Internal: never exported from the package.
  */
 import { createHash } from 'crypto';
 import { DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image as Ec2Image } from '@aws-sdk/client-ec2';
 import {
-  ImagebuilderClient, ImageSummary, ListComponentBuildVersionsCommand, ListImageBuildVersionsCommand, ListImageRecipesCommand,
+  GetImageCommand, Image, ImagebuilderClient, ImageSummary, ListComponentBuildVersionsCommand, ListImageBuildVersionsCommand, ListImageRecipesCommand,
 } from '@aws-sdk/client-imagebuilder';
+import { FINGERPRINT_TAG } from './types';
 import type { AmiBakeSpec } from './types';
+import { isRetryable } from '../../internal/failure';
 import { clientsByRegion } from '../../internal/runtime/job';
 
 export const imagebuilder = new ImagebuilderClient({});
@@ -94,4 +97,67 @@ async function allPages<T>(page: (nextToken: string | undefined) => Promise<Page
     throw error;
   }
   return items;
+}
+
+/** The clients `findReusable` asks: the runtime's own, or those of another region (the plan command). */
+export interface AmiClients {
+  readonly ec2: EC2Client;
+  readonly imagebuilder: ImagebuilderClient;
+}
+
+/** An AMI that may be reused for a fingerprint, with the Image Builder image that made it. */
+export interface Reusable {
+  readonly amiId: string;
+  readonly imageArn: string;
+  /** The AMI's owner: this account. */
+  readonly owner?: string;
+  /** The Image Builder image: its outputs in every region. */
+  readonly image?: Image;
+}
+
+/**
+ * The newest AMI of this account tagged with the fingerprint that exists and that Image Builder
+ * itself records as the output of an AVAILABLE image created for this fingerprint (the image's own
+ * fingerprint tag, which the runtime sets when it creates the image; the distribution configuration,
+ * which tags the AMIs, is shared by every version of a bake and may have changed while an image ran).
+ * A tag alone proves nothing (whoever may tag an AMI can set it): an AMI whose Image Builder image is
+ * gone, or does not list it, is not reused.
+ */
+export async function findReusable(
+  fingerprint: string,
+  clients: AmiClients = { ec2, imagebuilder },
+): Promise<Reusable | undefined> {
+  const images = await describeImages({
+    Owners: ['self'],
+    Filters: [{ Name: `tag:${FINGERPRINT_TAG}`, Values: [fingerprint] }, { Name: 'state', Values: ['available'] }],
+  }, clients.ec2);
+  images.sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
+  for (const ami of images) {
+    if (!ami.ImageId) continue;
+    const imageArn = ami.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
+    if (!imageArn) {
+      console.log(`${ami.ImageId} has the fingerprint tag, but no Image Builder image: not reused.`);
+      continue;
+    }
+    try {
+      const image = (await clients.imagebuilder.send(new GetImageCommand({ imageBuildVersionArn: imageArn }))).image;
+      const imageFingerprint = image?.tags?.[FINGERPRINT_TAG];
+      if (imageFingerprint !== fingerprint) {
+        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} was created for ${imageFingerprint ?? 'no fingerprint'}: not reused.`);
+        continue;
+      }
+      if (!(image?.outputResources?.amis ?? []).some((a) => a.image === ami.ImageId)) {
+        console.log(`${ami.ImageId} has the fingerprint tag, but ${imageArn} did not make it: not reused.`);
+        continue;
+      }
+      if (image?.state?.status === 'AVAILABLE') return { amiId: ami.ImageId, imageArn, owner: ami.OwnerId, image };
+      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} is ${image?.state?.status}: not reused.`);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      const name = (error as Error).name;
+      if (name !== 'ResourceNotFoundException' && name !== 'AccessDeniedException' && name !== 'ForbiddenException') throw error;
+      console.log(`${ami.ImageId} has the fingerprint, but ${imageArn} cannot be read (${name}): not reused.`);
+    }
+  }
+  return undefined;
 }
