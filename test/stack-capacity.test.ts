@@ -38,15 +38,16 @@ test(`${N} fleets fit one stack: 6 resources each (4 for the bake beyond its lau
   });
   expect(resources).toBeLessThanOrEqual(MAX_RESOURCES);
   expect(bytes).toBeLessThan(MAX_TEMPLATE_BYTES);
-  // per fleet: launch template, group, wait, result lookup (the AMI read back), distribution, lifecycle policy;
+  // per fleet: launch template, group, wait, result lookup (the AMI read back), distribution (no lifecycle policy: the runtime prunes);
   // one shared security group; no wait-condition handle (a wait takes SignalResource through its creation policy).
   // No log group per bake: the runtime creates or adopts /aws/imagebuilder/<bake> (a retained group of a
   // fixed name in the template would collide on a re-created stack or a revert).
   for (const type of ['AWS::EC2::LaunchTemplate', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::CloudFormation::WaitCondition', 'Custom::CdkImmutableDeploysLookup',
-    'AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy']) {
+    'AWS::ImageBuilder::DistributionConfiguration']) {
     expect([type, byType.get(type)]).toEqual([type, N]);
   }
   expect(byType.get('AWS::Logs::LogGroup') ?? 0).toBe(0);
+  expect(byType.get('AWS::ImageBuilder::LifecyclePolicy') ?? 0).toBe(0);
   expect(byType.get('AWS::CloudFormation::WaitConditionHandle')).toBeUndefined();
   expect(byType.get('AWS::EC2::SecurityGroup')).toBe(1);
   expect([...byType.values()].reduce((a, b) => a + b, 0)).toBe(resources);

@@ -24,9 +24,9 @@ import type { ArtifactMetadata } from './metadata';
 import { modelOf } from './model';
 import type { Deployed, DeployedStack, Existence, RemovedStack } from './plan';
 import { isFailed, readStatus, RETRY_WORDS } from './stack-status';
-import { findReusable } from '../artifacts/ami/bake-job';
-import { findImageDigest } from '../artifacts/container/build-job';
+import { findReusable } from '../artifacts/ami/bake-records-job';
 import { TAG_PREFIX } from '../artifacts/container/buildspec';
+import { findImageDigest } from '../artifacts/container/image-state-job';
 import { JobFailure } from '../internal/runtime/job';
 
 export { ONLINE_PERMISSIONS } from './aws';

@@ -168,12 +168,14 @@ export const HARNESS: { [callable: string]: Harness } = {
     call: (stack, args) => {
       // A target group or listener needs the port; the listener options need the listener.
       const extra = (args.targetGroup || args.listener) && args.containerPort === undefined ? { containerPort: 8080 } : {};
-      const needsListener = ['listenerPriority', 'listenerConditions', 'loadBalancerHealthCheck'].some((k) => args[k] !== undefined) && !args.listener;
+      const needsListener = ['listenerPriority', 'listenerConditions', 'loadBalancerHealthCheck', 'deregistrationDelay'].some((k) => args[k] !== undefined) && !args.listener;
       const listener = needsListener
         ? new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc: vpcOf(stack) }).addListener('Http', { port: 80, open: false, defaultAction: elbv2.ListenerAction.fixedResponse(404) })
         : undefined;
       const paired = args.listenerPriority !== undefined && !args.listenerConditions ? { listenerConditions: [elbv2.ListenerCondition.pathPatterns(['/*'])] }
-        : args.listenerConditions !== undefined && args.listenerPriority === undefined ? { listenerPriority: 1 } : {};
+        : args.listenerConditions !== undefined && args.listenerPriority === undefined ? { listenerPriority: 1 }
+        // The harness's listener keeps its own default action: the service routes through a rule of its own.
+          : needsListener ? { listenerPriority: 1, listenerConditions: [elbv2.ListenerCondition.pathPatterns(['/*'])] } : {};
       const cluster = args.cluster ? { vpc: undefined } : {};
       new ImmutableFargateService(stack, 'Service', { ...args, ...extra, ...paired, ...cluster, ...(listener ? { listener, containerPort: args.containerPort ?? 8080 } : {}) } as any);
     },

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as imagebuilder from 'aws-cdk-lib/aws-imagebuilder';
@@ -13,7 +13,7 @@ import { buildInstanceTags, defaultInstanceTypes, validateProps } from './bake-p
 import { BakeStep } from './bake-step';
 import { BaseImage } from './base-image';
 import type { BakeStepConfig } from './binding';
-import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG, KEEP_TAG } from './types';
+import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG } from './types';
 import type { AmiBakeSpec, BakeAssetCopy, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { describeConstruct, warn } from '../../internal/errors';
@@ -152,20 +152,23 @@ export interface AmiBakeProps {
   readonly distribution?: AmiDistribution;
 
   /**
-   * How many of this bake's most recent images to keep; older images, their AMIs and snapshots
-   * are deleted by an Image Builder lifecycle policy (once a day), unless an instance was launched
-   * from them within `keepLaunchedWithin`, they carry the tag `cdk-immutable-deploys:keep=true`, or
-   * they are shared with an account of `distribution.accounts`. An AMI a stack of this account runs
-   * (the bake's own, or one it imports by fingerprint or from this bake: a promoted stage) carries that
-   * tag while the stack holds it, in its region; one shared with another account is never deleted by
-   * the policy, because a stage there cannot mark it: deregister those by hand once no stage runs them.
+   * How many of this bake's most recent bakes to keep. After each bake that succeeds, the runtime
+   * deletes the AMIs (in every region they were copied to) and snapshots of the older bakes of this
+   * `AmiBake`, counted over every fingerprint by Image Builder's own records, except an AMI that a stack
+   * of this account holds (the bake's own stack, or a stage that imports it by fingerprint or gets the
+   * bake object, in that AMI's region), one tagged `cdk-immutable-deploys:keep=true` (also by you), one
+   * another account may launch (`distribution.accounts`: a stage there cannot say that it runs it;
+   * deregister those by hand once no stage runs them), and one an instance was launched from within
+   * `keepLaunchedWithin`. A fingerprint whose AMI was deleted is baked again if the app reverts to it.
+   * A change of this value applies at the next bake.
    *
    * @default 3
    */
   readonly retainImages?: number;
 
   /**
-   * An AMI from which an instance was launched within this time is never deleted.
+   * An AMI from which an instance was launched within this time is never deleted by the bake's
+   * retention (EC2 reports a launch up to a day late; the runtime allows for it).
    *
    * @default Duration.days(30)
    */
@@ -343,7 +346,9 @@ export class AmiBake extends Construct implements IAmiArtifact {
     shared.grantHoldIn(copyRegions);
     const removal = DeployTimeRuntime.of(this).removalSetting(this, 'AmiBake', props.removalPolicy);
     if (removal.RemovalPolicy) shared.grantDestroyIn([stack.region, ...copyRegions]);
-    this.newLifecyclePolicy(bakeName, shared.lifecycleRole, props);
+    // Retention: the runtime prunes after each bake (an Image Builder lifecycle policy counts per recipe version, and every fingerprint has its own).
+    shared.grantPruneIn([stack.region, ...copyRegions]);
+    const keep = this.retention(props);
     if (props.rootVolumeKey) {
       shared.grantKey(props.rootVolumeKey);
       allowKeyUse(this, props.rootVolumeKey, props.distribution?.accounts ?? []);
@@ -367,6 +372,7 @@ export class AmiBake extends Construct implements IAmiArtifact {
       LogRetentionDays: retention === logs.RetentionDays.INFINITE ? '' : String(retention),
       ...(assets.length > 0 ? { Assets: assets } : {}),
       ...(copyRegions.length > 0 ? { CopyRegions: copyRegions } : {}),
+      ...keep,
       ...removal,
     };
     // The bake starts once its configurations and the instances' grants (file steps) exist.
@@ -530,38 +536,18 @@ export class AmiBake extends Construct implements IAmiArtifact {
   }
 
   /**
-   * Retention: the last `retainImages` images of this bake, any AMI launched recently, any AMI a stack
-   * of this account holds (its keep tag), and any AMI shared with another account (`distribution.accounts`):
-   * a stage there cannot mark the AMI it runs, and this account cannot see whether one runs it.
+   * Retention, as the runtime applies it after each bake: the last `retainImages` bakes of this
+   * construct, and any AMI held by a stack, tagged keep, shared with another account or launched
+   * within `keepLaunchedWithin` (`pruneBake` in `bake-cleanup-job.ts`).
    */
-  private newLifecyclePolicy(bakeName: string, role: iam.IRole, props: AmiBakeProps): void {
+  private retention(props: AmiBakeProps): Pick<AmiBakeSpec, 'RetainImages' | 'KeepLaunchedDays'> {
     const retainImages = props.retainImages ?? 3;
     if (!Token.isUnresolved(retainImages) && retainImages === 1) {
       warn(this, 'ami-retain-one',
-        'retainImages is 1: the AMI each stack uses is always kept, but once a new image is baked every other earlier AMI may be deleted, so reverting the app to an earlier version bakes again. Keep at least 2.');
+        'retainImages is 1: after each bake the runtime deletes every earlier AMI of this bake that no stack runs, so reverting the app to an earlier version bakes again. Keep at least 2.');
     }
     const keepDays = props.keepLaunchedWithin ? props.keepLaunchedWithin.toDays() : 30;
-    const accounts = props.distribution?.accounts ?? [];
-    new imagebuilder.CfnLifecyclePolicy(this, 'Lifecycle', {
-      name: bakeName,
-      description: `Keeps the last ${retainImages} images of AMI bake ${bakeName} and any AMI launched within ${keepDays} days`,
-      executionRole: role.roleArn,
-      resourceType: 'AMI_IMAGE',
-      status: 'ENABLED',
-      resourceSelection: { tagMap: { [BAKE_TAG]: bakeName } },
-      policyDetails: [{
-        action: { type: 'DELETE', includeResources: { amis: true, snapshots: true } },
-        filter: { type: 'COUNT', value: retainImages },
-        // The keep tag is on every AMI a stack of this account holds (set by the runtime) and on any a user keeps.
-        exclusionRules: {
-          amis: {
-            lastLaunched: { value: keepDays, unit: 'DAYS' },
-            tagMap: { [KEEP_TAG]: 'true' },
-            ...(accounts.length > 0 ? { sharedAccounts: accounts } : {}),
-          },
-        },
-      }],
-    });
+    return { RetainImages: Tokenization.stringifyNumber(retainImages), KeepLaunchedDays: Tokenization.stringifyNumber(keepDays) };
   }
 }
 

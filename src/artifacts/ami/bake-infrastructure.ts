@@ -1,6 +1,6 @@
 /**
- * What every `AmiBake` of a stack shares: the build and test instances' role and profile, the
- * lifecycle policies' execution role, one infrastructure configuration per distinct placement
+ * What every `AmiBake` of a stack shares: the build and test instances' role and profile, one
+ * infrastructure configuration per distinct placement
  * (instance types, subnet, security group, tags), and the runtime's permissions for bakes, which
  * are scoped by the stack's name prefix and so do not grow with the number of bakes.
  *
@@ -45,8 +45,6 @@ export class AmiBakeInfrastructure extends Construct {
   public readonly namePrefix: string;
   /** The role of every build and test instance of the stack's bakes. */
   public readonly instanceRole: iam.Role;
-  /** The execution role of the bakes' lifecycle policies. */
-  public readonly lifecycleRole: iam.Role;
   private readonly profile: iam.CfnInstanceProfile;
   private readonly infrastructures = new Map<string, imagebuilder.CfnInfrastructureConfiguration>();
   private readonly securityGroups = new Map<string, ec2.SecurityGroup>();
@@ -72,15 +70,6 @@ export class AmiBakeInfrastructure extends Construct {
       { id: managedPolicyFinding('EC2InstanceProfileForImageBuilder'), reason: instanceReason });
     this.profile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [this.instanceRole.roleName] });
 
-    this.lifecycleRole = new iam.Role(this, 'LifecycleRole', {
-      assumedBy: new iam.ServicePrincipal('imagebuilder.amazonaws.com'),
-      description: `Lifecycle policies of the AMI bakes of stack ${stack.stackName}`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/EC2ImageBuilderLifecycleExecutionPolicy')],
-    });
-    acknowledgeExact(this.lifecycleRole, {
-      id: managedPolicyFinding('service-role/EC2ImageBuilderLifecycleExecutionPolicy'),
-      reason: 'EC2ImageBuilderLifecycleExecutionPolicy is the policy AWS documents for lifecycle policies; it only acts on images the policy selects by tag.',
-    });
     this.grantRuntime(DeployTimeRuntime.of(this));
   }
 
@@ -158,29 +147,26 @@ export class AmiBakeInfrastructure extends Construct {
   }
 
   /**
-   * Lets the runtime delete what the stack's bakes made, for bakes whose removal policy is DESTROY:
-   * once for Image Builder (the stack's name prefix), once per region for AMIs and snapshots. A stack
-   * with no such bake gets none of it.
+   * Lets the runtime apply the bakes' retention after each bake (`retainImages`): delete the Image
+   * Builder images and recipe versions of the stack's bakes, and deregister, in each region, AMIs of
+   * the stack's bakes with the snapshots Image Builder made. Once, and once per region, whatever the
+   * number of bakes.
    */
-  public grantDestroyIn(regions: string[]): void {
+  public grantPruneIn(regions: string[]): void {
     const stack = Stack.of(this);
     const runtime = DeployTimeRuntime.of(this);
-    const own = (resource: string) => stack.formatArn({ service: 'imagebuilder', resource, resourceName: `${this.namePrefix}-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    runtime.grant('ami-bake:destroy', [
+    const own = (resource: string) => this.ownArn(resource);
+    runtime.grant('ami-bake:prune', [
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImage'], resources: [own('image')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:DeleteImageRecipe'], resources: [own('image-recipe')] }),
-      new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [own('component')] }),
       new iam.PolicyStatement({ actions: ['imagebuilder:ListImageRecipes'], resources: ['*'] }),
-      new iam.PolicyStatement({ actions: ['ec2:DescribeImageAttribute'], resources: [`arn:${stack.partition}:ec2:*::image/*`] }),
-      new iam.PolicyStatement({
-        actions: ['logs:DeleteLogGroup'],
-        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }),
-    ], `Removal policy DESTROY: the versions and builds of the bakes' recipes, images and components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made. ListImageRecipes has no resource-level permissions and DescribeImageAttribute is read-only on any AMI (the runtime filters recipes by the bake's name, and reads an AMI's launch permissions, in every region the bake copies to, to leave one another account may launch).`);
-    // Another stack's hold, in the register of each region, keeps an AMI.
+    ], `Retention and removal policy DESTROY: the versions and builds of the bakes' recipes and images are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-'. ListImageRecipes is read-only and takes no resource (the runtime filters recipes by the bake's name).`);
+    // Who holds an AMI, in the register of each region, keeps it.
     grantAmiHolds(this, regions);
     for (const region of regions) {
-      runtime.grant(`ami-bake:destroy:${region}`, [
+      runtime.grant(`ami-bake:prune:${region}`, [
+        // Read-only: an AMI's launch permissions, to leave one another account may launch.
+        new iam.PolicyStatement({ actions: ['ec2:DescribeImageAttribute'], resources: [`arn:${stack.partition}:ec2:${region}::image/*`] }),
         new iam.PolicyStatement({
           actions: ['ec2:DeregisterImage'],
           resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
@@ -191,8 +177,31 @@ export class AmiBakeInfrastructure extends Construct {
           resources: [`arn:${stack.partition}:ec2:${region}::snapshot/*`],
           conditions: { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } },
         }),
-      ], `Removal policy DESTROY: AMI and snapshot ids are known only when a bake ends. Deregistering is limited to AMIs whose bake tag starts with this stack's prefix '${this.namePrefix}-'; snapshots to those Image Builder created (its CreatedBy tag, the condition of AWS's own EC2ImageBuilderLifecycleExecutionPolicy), and the runtime deletes only the snapshots of the AMIs it deregistered.`);
+      ], `Retention and removal policy DESTROY: AMI and snapshot ids are known only when a bake ends. Deregistering is limited to AMIs whose bake tag starts with this stack's prefix '${this.namePrefix}-'; snapshots to those Image Builder created (its CreatedBy tag, the condition of AWS's own EC2ImageBuilderLifecycleExecutionPolicy), and the runtime deletes only the snapshots of the AMIs it deregistered.`);
     }
+  }
+
+  /**
+   * Lets the runtime delete what the stack's bakes made, for bakes whose removal policy is DESTROY:
+   * what the retention may delete (`grantPruneIn`), and the bakes' components and build log groups.
+   * A stack with no such bake gets only the retention's.
+   */
+  public grantDestroyIn(regions: string[]): void {
+    const stack = Stack.of(this);
+    const runtime = DeployTimeRuntime.of(this);
+    this.grantPruneIn(regions);
+    runtime.grant('ami-bake:destroy', [
+      new iam.PolicyStatement({ actions: ['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent'], resources: [this.ownArn('component')] }),
+      new iam.PolicyStatement({
+        actions: ['logs:DeleteLogGroup'],
+        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/imagebuilder/${this.namePrefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    ], `Removal policy DESTROY: the versions and builds of the bakes' components are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-', as does every bake's build log group, which the runtime made.`);
+  }
+
+  /** The ARN of every Image Builder resource of a type that the stack's bakes name (`<prefix>-*`). */
+  private ownArn(resource: string): string {
+    return Stack.of(this).formatArn({ service: 'imagebuilder', resource, resourceName: `${this.namePrefix}-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   }
 
   private securityGroupFor(vpc: ec2.IVpc): ec2.SecurityGroup {

@@ -5,14 +5,17 @@
  * Tags of an AMI are not visible to the accounts it is shared with, so the lookup matches on what
  * is: the AMI's description, which every bake ends with `fingerprint <hex>` (in each region it copies
  * to). It asks for the owner's AMIs (deprecated ones included: a deprecated AMI still launches), over
- * every page, and answers with the one AVAILABLE match. None, several, or one that is not AVAILABLE
- * fails with a message that names the fingerprint, the owner, the account and the region, and what
- * to do; an AMI that exists in the bake's region but not here says that it was not copied here.
+ * every page, and answers with the newest AVAILABLE match (by creation date, then by id: the same
+ * answer on every call). Several AVAILABLE matches have the same inputs (the fingerprint covers every
+ * input of a bake): a fingerprint baked again after its Image Builder record was lost leaves the old
+ * AMI beside the new one; the others are named in the log, never a failure. None, or none that is
+ * AVAILABLE, fails with a message that names the fingerprint, the owner, the account and the region,
+ * and what to do; an AMI that exists in the bake's region but not here says that it was not copied here.
  *
  * An AMI of this account (a stage promoted in the bake's account) is held by the lookup's stack while
- * the lookup stands, so that neither the bake's lifecycle policy nor its removal policy DESTROY deletes
- * it. Another account's AMI cannot be marked from here; the bake's lifecycle policy keeps every AMI it
- * shares with another account.
+ * the lookup stands, so that neither the bake's retention nor its removal policy DESTROY deletes
+ * it. Another account's AMI cannot be marked from here; the bake's retention keeps every AMI that
+ * another account may launch.
  */
 import { DescribeImagesCommand, DescribeImagesCommandInput, EC2Client, Image } from '@aws-sdk/client-ec2';
 import { descriptionSuffixOf } from './types';
@@ -30,19 +33,17 @@ async function lookupAmi(lookup: Lookup<AmiLookupSpec>): Promise<Found> {
   const owner = lookup.spec.Owner || lookup.account;
   const where = `owned by account ${owner}, in account ${lookup.account} and region ${lookup.region}`;
   const matches = await imagesOf(lookup.region, owner, lookup.fingerprint);
-  const available = matches.filter((i) => i.State === 'available');
-  if (available.length === 1 && available[0].ImageId) {
+  const available = matches.filter((i) => i.State === 'available' && i.ImageId).sort(newestFirst);
+  if (available.length > 0) {
     const ami = available[0];
+    if (available.length > 1) {
+      console.log(`${lookup.path}: ${available.length} AVAILABLE AMIs of fingerprint ${lookup.fingerprint} ${where} (the same inputs, baked again): `
+        + `taking the newest, ${ami.ImageId} (${ami.CreationDate}); not taking ${available.slice(1).map((i) => `${i.ImageId} (${i.CreationDate})`).join(', ')}`);
+    }
     const held: Held[] = ami.OwnerId === lookup.account ? [{ kind: 'ami', region: lookup.region, id: ami.ImageId! }] : [];
     return { data: ami.ImageId!, summary: `${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${ami.ImageId} (${ami.Name})`, held };
   }
   const head = `${lookup.path}: AmiArtifact.fromFingerprint() found`;
-  if (available.length > 1) {
-    throw failure(`${head} ${available.length} AVAILABLE AMIs of fingerprint ${lookup.fingerprint} ${where}, and deploys only an exact one.`, [
-      { label: 'AMIs', text: available.map((i) => `${i.ImageId} (${i.Name}, ${i.CreationDate})`).join(', ') },
-      { label: 'What to do', text: 'Deregister all but one of them in the owner account (they hold the same inputs), or import the one you mean with AmiArtifact.fromAmiId().' },
-    ]);
-  }
   if (matches.length > 0) {
     const pending = matches.some((i) => i.State === 'pending');
     throw failure(`${head} no AVAILABLE AMI of fingerprint ${lookup.fingerprint} ${where}.`, [
@@ -67,9 +68,14 @@ async function lookupAmi(lookup: Lookup<AmiLookupSpec>): Promise<Found> {
   throw failure(`${head} no AMI of fingerprint ${lookup.fingerprint} ${where}.`, [
     {
       label: 'What to do',
-      text: `Check that the bake stack deployed this fingerprint (it is in the bake stack's template), that its AmiBake shares with account ${lookup.account} (distribution.accounts) and copies to ${lookup.region} (distribution.regions), and that the AMI was not deleted by its lifecycle policy.`,
+      text: `Check that the bake stack deployed this fingerprint (it is in the bake stack's template), that its AmiBake shares with account ${lookup.account} (distribution.accounts) and copies to ${lookup.region} (distribution.regions), and that the AMI was not deleted by its retention (retainImages).`,
     },
   ]);
+}
+
+/** Newest first by creation date (ISO 8601, so by text), then by id: a deterministic order. */
+function newestFirst(a: Image, b: Image): number {
+  return (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') || (a.ImageId ?? '').localeCompare(b.ImageId ?? '');
 }
 
 /** Every AMI of the owner whose description ends with the fingerprint, over every page. */

@@ -20,12 +20,12 @@ export interface AmiLookupSpec {
   readonly SourceRegion: string;
 }
 
-/** The tag that names the bake (its Image Builder recipe) on its images, for the lifecycle policy. */
+/** The tag that names the bake (its Image Builder recipe) on its images and AMIs: the runtime may deregister only AMIs of its stack's bakes. */
 export const BAKE_TAG = 'cdk-immutable-deploys:bake';
 
 /**
- * The tag that keeps an AMI from the lifecycle policy of every bake (its exclusion rule). A user may
- * set it by hand; the runtime sets it on the AMI a stack uses, with `KEPT_BY_TAG`.
+ * The tag that keeps an AMI from every bake's retention (and, when a user set it, from removal policy
+ * DESTROY). A user may set it by hand; the runtime sets it on the AMI a stack uses, with `KEPT_BY_TAG`.
  */
 export const KEEP_TAG = 'cdk-immutable-deploys:keep';
 
@@ -92,6 +92,10 @@ export interface AmiBakeSpec {
   readonly Assets?: BakeAssetCopy[];
   /** The other regions the distribution copies the AMI to: their copies are held like the original. */
   readonly CopyRegions?: string[];
+  /** How many of the bake's newest images the runtime keeps after each bake (`retainImages`), as a whole number. */
+  readonly RetainImages?: string;
+  /** Days within which a launch keeps an AMI (`keepLaunchedWithin`). */
+  readonly KeepLaunchedDays?: string;
   /** 'destroy' when the stack's deletion deletes what the bake made; absent to keep it. */
   readonly RemovalPolicy?: string;
 }

@@ -23,7 +23,7 @@ import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { checkConstraints } from '../../internal/constraints';
 import { constructError, describeConstruct, warn } from '../../internal/errors';
-import { acknowledgeWildcards } from '../../internal/nag';
+import { acknowledgeExact, acknowledgeWildcards } from '../../internal/nag';
 import type { Reach } from '../../internal/pairing';
 import { dockerignorePatterns } from '../../internal/paths';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
@@ -74,7 +74,7 @@ export interface ContainerImageBuildProps {
   /**
    * The repository to push the image to.
    *
-   * @default - a new repository with immutable tags, scan on push, KMS encryption and lifecycle
+   * @default - a new repository with immutable tags, scan on push, KMS encryption (AES-256 with keys ECR manages for the repository the runtime keeps with `replicateTo`) and lifecycle
    * rules that keep the last `retainImages` fingerprint images
    */
   readonly repository?: ecr.IRepository;
@@ -384,7 +384,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       return iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
     }
     if (principal instanceof iam.Role && sameAccount(Stack.of(principal), Stack.of(this))) {
-      const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({ principals: [principal], actions: PULL_ACTIONS }));
+      const added = this.repository.addToResourcePolicy(roleStatement(this.repository, principal, PULL_ACTIONS));
       if (added.statementAdded) {
         return iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
       }
@@ -492,10 +492,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
    * own policy, so that the project role's policy does not grow with the number of images.
    */
   private grantPush(project: codebuild.Project): void {
-    const added = this.repository.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [project.role!],
-      actions: PUSH_ACTIONS,
-    }));
+    const added = this.repository.addToResourcePolicy(roleStatement(this.repository, project.role!, PUSH_ACTIONS));
     if (!added.statementAdded) this.repository.grantPullPush(project);
   }
 
@@ -750,4 +747,25 @@ function knownTagMutability(repository: ecr.IRepository): { value: string; exclu
 
 function sortedObject(values: { [name: string]: string }): { [name: string]: string } {
   return Object.fromEntries(Object.keys(values).sort().map((k) => [k, values[k]]));
+}
+
+/**
+ * A statement of a repository's policy for one role of this account. ECR refuses a policy whose
+ * principal is a role IAM does not show yet ("Invalid parameter at 'PolicyText' failed to satisfy
+ * constraint: 'Principal not found'"), and CloudFormation sets a repository's policy once, seconds
+ * after it created the role in the same deploy: the role is named in an `aws:PrincipalArn` condition,
+ * which ECR does not resolve, rather than as the principal.
+ */
+function roleStatement(repository: ecr.IRepository, role: iam.IRole, actions: string[]): iam.PolicyStatement {
+  if (repository.node.defaultChild instanceof ecr.CfnRepository) {
+    acknowledgeExact(repository, {
+      id: 'AwsSolutions-ECR1',
+      reason: 'Each statement of this repository\'s policy allows one role of this account by an ArnEquals aws:PrincipalArn condition (ECR refuses a role principal IAM does not show yet, as right after CloudFormation creates it); no other principal is allowed.',
+    });
+  }
+  return new iam.PolicyStatement({
+    principals: [new iam.AnyPrincipal()],
+    actions,
+    conditions: { ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
+  });
 }

@@ -14,7 +14,7 @@
  *
  * Internal: never exported from the package.
  */
-import { DescribeImageReplicationStatusCommand, DescribeImagesCommand, ECRClient, UpdateImageStorageClassCommand } from '@aws-sdk/client-ecr';
+import { DescribeImageReplicationStatusCommand, DescribeImagesCommand, ECRClient, ImageDetail, UpdateImageStorageClassCommand } from '@aws-sdk/client-ecr';
 import type { ReplicationDestinationSpec } from './types';
 import { JobFailure } from '../../internal/runtime/job';
 
@@ -34,6 +34,7 @@ export interface DescribedImage {
   readonly digest: string;
   /** `ACTIVE`, `ARCHIVED` or `ACTIVATING`; absent (ECR before archiving existed) counts as ACTIVE. */
   readonly status: string;
+  /** When it was pushed, or restored from the archive if later: when ECR started replicating it. */
   readonly pushedAt?: Date;
 }
 
@@ -45,15 +46,21 @@ export interface DescribedImage {
 export async function describeImage(ecr: ECRClient, repository: RepositoryRef, tag: string, path: string): Promise<DescribedImage | undefined> {
   try {
     const request = new DescribeImagesCommand({ registryId: repository.registryId, repositoryName: repository.name, imageIds: [{ imageTag: tag }] });
-    const got = await ecr.send(request);
-    const image = got.imageDetails?.find((d) => d.imageDigest);
+    const image = (await ecr.send(request).catch((e) => {
+      if ((e as Error).name === 'ImageNotFoundException') return { imageDetails: [] };
+      throw e;
+    })).imageDetails?.find((d) => d.imageDigest) ?? await archivedImage(ecr, repository, tag);
     if (!image?.imageDigest) return undefined;
     if (image.imageManifestMediaType && INDEX_MEDIA_TYPES.has(image.imageManifestMediaType)) {
       throw new JobFailure(
         `${path}: ${repository.name}:${tag} is an image index (${image.imageManifestMediaType}), not the single image manifest ContainerImageBuild pushes. Its platform images are untagged, and a lifecycle rule that expires untagged images would break it. Delete the tag ${tag} so that it is built again.`,
       );
     }
-    return { digest: image.imageDigest, status: image.imageStatus ?? 'ACTIVE', pushedAt: image.imagePushedAt };
+    // A restored image is replicated as if pushed anew: replication is timed from the later of the two.
+    const since = [image.imagePushedAt, image.lastActivatedAt]
+      .filter((d): d is Date => d instanceof Date)
+      .sort((a, b) => b.getTime() - a.getTime())[0];
+    return { digest: image.imageDigest, status: image.imageStatus ?? 'ACTIVE', pushedAt: since };
   } catch (e) {
     if ((e as Error).name === 'ImageNotFoundException') return undefined;
     if ((e as Error).name === 'RepositoryNotFoundException') {
@@ -61,6 +68,32 @@ export async function describeImage(ecr: ECRClient, repository: RepositoryRef, t
     }
     throw e;
   }
+}
+
+/**
+ * The image of a tag among the repository's archived and restoring images. `DescribeImages` returns
+ * only ACTIVE images unless its filter names another status; whether that holds for a request by tag
+ * too is not documented, so a tag not found by its id is looked for again among the others.
+ */
+async function archivedImage(ecr: ECRClient, repository: RepositoryRef, tag: string): Promise<ImageDetail | undefined> {
+  try {
+    for (const imageStatus of ['ARCHIVED', 'ACTIVATING'] as const) {
+      let nextToken: string | undefined;
+      do {
+        const got = await ecr.send(new DescribeImagesCommand({
+          registryId: repository.registryId, repositoryName: repository.name, filter: { tagStatus: 'TAGGED', imageStatus }, maxResults: 1000, nextToken,
+        }));
+        const found = got?.imageDetails?.find((d) => d.imageDigest && d.imageTags?.includes(tag));
+        if (found) return found;
+        nextToken = got?.nextToken;
+      } while (nextToken);
+    }
+  } catch (e) {
+    // A second reading for what ECR does not document: where it cannot be made, the tag is as its own request found it.
+    if ((e as Error).name === 'RepositoryNotFoundException') throw e;
+    console.log(`${repository.name}:${tag}: not looked for among archived images (${(e as Error).name}: ${(e as Error).message})`);
+  }
+  return undefined;
 }
 
 /**

@@ -53,10 +53,20 @@ export function checkReplicationTargets(scope: Construct, type: string, targets:
   const destinations: Destination[] = [];
   targets.forEach((target, i) => {
     const prop = `replicateTo[${i}]`;
-    if (!Token.isUnresolved(target.region) && !REGION.test(target.region)) {
+    for (const [name, value] of [['region', target.region], ['account', target.account]] as const) {
+      if (value !== undefined && Token.isUnresolved(value)) {
+        throw constructError(scope, type, {
+          prop: `${prop}.${name}`,
+          value,
+          problem: 'is an unresolved token: the registry\'s replication rules are written at deploy time as one JSON document, and ECR needs the literal value in it',
+          fix: name === 'region' ? "Pass the region's name, such as 'us-east-1' (a stack's env.region)." : "Pass the 12-digit account id (a stack's env.account), or leave it out for this stack's account.",
+        });
+      }
+    }
+    if (!REGION.test(target.region)) {
       throw constructError(scope, type, { prop: `${prop}.region`, value: target.region, problem: 'is not a region name', fix: "Pass a region such as 'us-east-1'." });
     }
-    if (target.account !== undefined && !Token.isUnresolved(target.account) && !ACCOUNT.test(target.account)) {
+    if (target.account !== undefined && !ACCOUNT.test(target.account)) {
       throw constructError(scope, type, { prop: `${prop}.account`, value: target.account, problem: 'is not an AWS account id', fix: 'Pass the 12-digit id of the account that receives the copies, or leave it out for this account.' });
     }
     const registryId = target.account ?? stack.account;

@@ -101,8 +101,8 @@ export interface InstanceRefreshReplacementOptions {
    * signals: keep this at least the health check's timeout plus the boot time, so that an instance
    * whose check fails has marked itself Unhealthy before it counts.
    *
-   * @default - the health check's timeout plus 5 minutes of boot time; with `InstanceHealthCheck.none()`,
-   * the group's health check grace period
+   * @default - the health check's timeout plus 5 minutes of boot time (5 minutes with
+   * `InstanceHealthCheck.none()`: never the group's grace period, which is 0 without a load balancer)
    */
   readonly instanceWarmup?: Duration;
 
@@ -367,16 +367,18 @@ class InstanceRefreshStrategy extends ReplacementStrategy {
 
   /**
    * An instance refresh does not read CloudFormation signals: it counts a new instance as healthy
-   * once it is InService and its warmup has passed. Without a warmup (the group's grace period is
-   * 0 unless a load balancer is attached), a new instance counts at once, before its own health
-   * check has run, and the old instances are terminated. So the default warmup covers the boot and
-   * the whole health check: a failing instance has marked itself Unhealthy before it could count.
+   * once it is InService and its warmup has passed. Without a warmup it takes the group's
+   * DefaultInstanceWarmup (never set here) or else its grace period, which is 0 unless a load
+   * balancer is attached: a new instance would count at once, before it booted and before its own
+   * health check ran, and the old instances would be terminated (AMI review #5). So the default
+   * warmup always covers the boot, and the whole health check: a failing instance has marked itself
+   * Unhealthy before it could count. With no health check (`none()`) it is the boot allowance alone.
    */
-  private instanceWarmup(target: ReplacementTarget): Duration | undefined {
+  private instanceWarmup(target: ReplacementTarget): Duration {
     const probe = target.healthCheckTimeout;
     const given = this.options.instanceWarmup;
     if (given === undefined) {
-      return known(probe) && probe.toSeconds() === 0 ? undefined : probe.plus(BOOT_ALLOWANCE);
+      return probe.plus(BOOT_ALLOWANCE);
     }
     if (known(given, probe) && given.toSeconds() < probe.toSeconds()) {
       warn(target.scope, 'instance-warmup-shorter-than-health-check',

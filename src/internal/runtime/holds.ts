@@ -50,6 +50,11 @@ export async function release(keepers: Keepers, holder: Holder, artifacts: Held[
   }
 }
 
+/** Every stack that holds an artifact, named by its path and stack id. */
+export async function allHolders(artifact: Held): Promise<string[]> {
+  return (await holdersOf(artifact)).map((h) => `${h.path} (${h.stackId})`);
+}
+
 /** The stacks other than `stackId` that hold an artifact, named by their stack ids. */
 export async function otherHolders(artifact: Held, stackId: string): Promise<string[]> {
   return (await holdersOf(artifact)).filter((h) => h.stackId !== stackId).map((h) => `${h.path} (${h.stackId})`);

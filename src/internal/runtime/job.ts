@@ -63,6 +63,15 @@ export interface JobRunner<S = any> {
    */
   readBack?(job: Job<S>): Promise<Found | undefined>;
   /**
+   * The job's retention, after an attempt succeeded: deletes what its construct made that the
+   * retention no longer keeps (older artifacts), never one that a stack holds (`holds`) or a user
+   * keeps. Like `destroy`, it never throws for one artifact, and sends every call through `retry`
+   * (which gives up at the prune's own deadline: what is left waits for the next success).
+   *
+   * @default - nothing is pruned
+   */
+  prune?(job: Job<S>, retry: Retry, holds: Holders): Promise<Destroyed>;
+  /**
    * Deletes every artifact this job's construct made over the stack's life (its removal policy is
    * DESTROY and the stack is being deleted), except what another stack or a user still keeps. It never
    * throws for one artifact: what it could not delete is in `left`, with why. Every call it sends goes
@@ -71,8 +80,13 @@ export interface JobRunner<S = any> {
   destroy?(job: Job<S>, retry: Retry, stack: DeletedStack): Promise<Destroyed>;
 }
 
+/** Who holds an artifact: the stacks the account's register in its region names. */
+export interface Holders {
+  holders(artifact: Held): Promise<string[]>;
+}
+
 /** The stack whose deletion runs a destroy, and who else holds an artifact. */
-export interface DeletedStack {
+export interface DeletedStack extends Holders {
   readonly stackId: string;
   /** The other stacks that hold an artifact (a promoted stage, a layered bake elsewhere), from the account's register in its region. */
   holders(artifact: Held): Promise<string[]>;
@@ -164,14 +178,6 @@ export interface Found {
  * artifact is not there, and a retryable error on throttling: the runtime tries again.
  */
 export interface LookupRunner<S = any> {
-  lookup(lookup: Lookup<S>): Promise<Found>;
-  /**
-   * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
-   * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
-   * `lookup.spec` is the spec that made it (the runtime's record of it), not the Delete's properties,
-   * which may be the template's newer ones.
-   */
-  remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
   /**
    * Whether the lookup keeps a part of a setting that others write too (a registry's replication
    * rules or policy): it writes its part again on every Create and Update, and never answers from the
@@ -180,6 +186,14 @@ export interface LookupRunner<S = any> {
    * @default false
    */
   readonly keepsSharedSetting?: boolean;
+  lookup(lookup: Lookup<S>): Promise<Found>;
+  /**
+   * Undoes what the lookup made, on the Delete of the resource whose physical id is `physicalId`
+   * (absent: a lookup deletes nothing). It must leave alone anything that `physicalId` does not name.
+   * `lookup.spec` is the spec that made it (the runtime's record of it), not the Delete's properties,
+   * which may be the template's newer ones.
+   */
+  remove?(lookup: Lookup<S>, physicalId: string): Promise<void>;
 }
 
 /**

@@ -3,6 +3,7 @@ import { AssetStaging, CfnResource, FileAssetLocation, FileAssetPackaging, Names
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { acknowledgeExact, functionOf } from '../nag';
 
 /** Where `npx projen bundle` writes the runtime's handler (`.projenrc.ts`), from this module in lib/ (or src/). */
 const RUNTIME_BUNDLE_DIR = path.join(__dirname, '..', '..', '..', 'assets', 'internal', 'runtime', 'runtime.singleton-lambda');
@@ -61,7 +62,35 @@ export interface RuntimeFunctionProps extends Omit<lambda.SingletonFunctionProps
 }
 
 /**
- * The stack's deploy-time runtime function: the bundle of `runtime.singleton-lambda.ts` on Node.js 24.
+ * The Lambda runtime the deploy-time code runs on: aws-cdk-lib's `Runtime.NODEJS_LATEST`, the newest
+ * Node.js runtime Lambda offers in every region (aws-cdk-lib's own deploy-time functions run on it
+ * too). It is nodejs24.x in aws-cdk-lib 2.271.0, the floor of the peer range, which the bundle
+ * targets (`.projenrc.ts`), and moves with the app's aws-cdk-lib, never to a runtime some region
+ * lacks.
+ */
+export const RUNTIME_NODEJS = lambda.Runtime.NODEJS_LATEST;
+
+/** The major version of a Node.js runtime name (`nodejs24.x`), or undefined for another family. */
+function nodeMajor(name: string): number | undefined {
+  const match = /^nodejs(\d+)\.x$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The newest Node.js runtime the app's aws-cdk-lib knows at all (`Runtime.ALL`): what cdk-nag's
+ * AwsSolutions-L1 compares a function's runtime with.
+ */
+export function newestKnownNodejs(): string {
+  let newest = RUNTIME_NODEJS.name;
+  for (const runtime of lambda.Runtime.ALL) {
+    if ((nodeMajor(runtime.name) ?? 0) > (nodeMajor(newest) ?? 0)) newest = runtime.name;
+  }
+  return newest;
+}
+
+/**
+ * The stack's deploy-time runtime function: the bundle of `runtime.singleton-lambda.ts` on
+ * `RUNTIME_NODEJS`.
  */
 export class RuntimeFunction extends lambda.SingletonFunction {
   constructor(scope: Construct, id: string, props: RuntimeFunctionProps) {
@@ -69,10 +98,21 @@ export class RuntimeFunction extends lambda.SingletonFunction {
       description: 'src/internal/runtime/runtime.singleton-lambda.ts',
       ...props,
       uuid: RUNTIME_UUID,
-      runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
+      runtime: RUNTIME_NODEJS,
       handler: 'index.handler',
       code: new RuntimeCode(),
     });
     this.addEnvironment('AWS_NODEJS_CONNECTION_REUSE_ENABLED', '1', { removeInEdge: true });
+    // cdk-nag's AwsSolutions-L1 wants the newest Node.js runtime aws-cdk-lib knows, even one it does
+    // not count as available in every region (nodejs26.x in aws-cdk-lib 2.278.0, whose NODEJS_LATEST
+    // is nodejs24.x): acknowledged only while there is such a newer one.
+    const newest = newestKnownNodejs();
+    if (newest !== RUNTIME_NODEJS.name) {
+      acknowledgeExact(functionOf(this), {
+        id: 'AwsSolutions-L1',
+        reason: `The runtime runs on aws-cdk-lib's Runtime.NODEJS_LATEST (${RUNTIME_NODEJS.name}), the newest Node.js runtime Lambda offers in every region, as aws-cdk-lib's own functions do. `
+          + `${newest}, which this aws-cdk-lib also knows, is not yet one it counts as available in every region; the runtime moves to a newer one when aws-cdk-lib's NODEJS_LATEST does.`,
+      });
+    }
   }
 }

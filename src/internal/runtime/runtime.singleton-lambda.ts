@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { otherHolders, release } from './holds';
+import { allHolders, otherHolders, release } from './holds';
 import { sendResponse } from './http';
 import type { Job, JobRunner } from './job';
 import { JobFailure } from './job';
@@ -59,6 +59,8 @@ const GIVE_UP_MARGIN_MS = 2 * 60_000;
 export const SIGNAL_WINDOW_MS = 2 * 60_000;
 /** Between two looks at the waits CloudFormation is about to create. */
 export const SIGNAL_PAUSE_MS = 2_000;
+/** How long a job's retention may take after a success, before its wait is signalled. */
+export const PRUNE_BUDGET_MS = 2 * 60_000;
 /** How long after CloudFormation changed the runtime's policy an AccessDenied is taken for IAM propagating. */
 export const POLICY_PROPAGATION_MS = 15 * 60_000;
 
@@ -297,7 +299,7 @@ async function checkPendingJobs(deadline: number): Promise<void> {
       continue;
     }
     try {
-      if (!(await advance(stateRoot, p))) left++;
+      if (!(await advance(stateRoot, p, deadline))) left++;
     } catch (e) {
       left++;
       if (isRetryable(e) || (isAccessDenied(e) && (await policyIsNewFor(p.stackId)()))) {
@@ -316,7 +318,7 @@ async function checkPendingJobs(deadline: number): Promise<void> {
 }
 
 /** Moves one pending job on; true when it is no longer pending. */
-async function advance(stateRoot: string, p: PendingJob): Promise<boolean> {
+async function advance(stateRoot: string, p: PendingJob, deadline: number): Promise<boolean> {
   if (p.ended) return trySignal(stateRoot, p);
   const runner = world.runners[p.job.Kind];
   const job = toJob(p.job);
@@ -352,10 +354,31 @@ async function advance(stateRoot: string, p: PendingJob): Promise<boolean> {
   }
   if (outcome.state === 'succeeded') {
     console.log(`${p.job.Path}: ${outcome.summary}`);
+    if (runner.prune) await prune(runner, job, deadline);
     return end(stateRoot, p, { summary: outcome.summary });
   }
   console.log(`${p.job.Path}: failed: ${outcome.reason}`);
   return end(stateRoot, p, { summary: outcome.reason, reason: outcome.reason });
+}
+
+/**
+ * The job's retention, once an attempt succeeded and before its wait is signalled (so that no later
+ * deploy of the stack runs while it prunes): at most `PRUNE_BUDGET_MS`, within the call's deadline.
+ * It never fails the job: what it could not delete is logged, with why, and waits for the next success.
+ */
+async function prune(runner: JobRunner, job: Job, deadline: number): Promise<void> {
+  const until = Math.min(deadline, world.now() + PRUNE_BUDGET_MS);
+  const retry = <R>(fn: () => Promise<R>) => {
+    if (world.now() > until) return Promise.reject(new JobFailure('out of time for this call: not tried (the next bake prunes it)'));
+    return retrying(fn, until);
+  };
+  try {
+    const { deleted, left } = await runner.prune!(job, retry, { holders: allHolders });
+    if (deleted.length > 0) console.log(`${job.path}: retention: deleted ${deleted.length}${listed(deleted)}.`);
+    if (left.length > 0) console.log(`${job.path}: retention: left ${left.length}${listed(left)}.`);
+  } catch (e) {
+    console.log(`${job.path}: retention: stopped after ${errorText(e)}; the next bake prunes what is left.`);
+  }
 }
 
 /**

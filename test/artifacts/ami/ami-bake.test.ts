@@ -7,7 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AmiArtifact, AmiBake, AmiBakeProps, BakeStep, BaseImage, Fingerprint } from '../../../src';
-import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
+import { arnText, jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
 
 const AL2023 = 'ami-0a1b2c3d4e5f67890';
@@ -172,28 +172,27 @@ describe('AmiBake template', () => {
     expect(role.Properties.Policies).toBeUndefined();
   });
 
-  test('retention: a lifecycle policy keeps the last retainImages images and AMIs launched recently', () => {
-    const stack = new Stack();
-    const bake = new AmiBake(stack, 'Bake', baseProps({ retainImages: 5, keepLaunchedWithin: Duration.days(14) }));
-    Template.fromStack(stack).hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
-      ResourceType: 'AMI_IMAGE',
-      ResourceSelection: { TagMap: { 'cdk-immutable-deploys:bake': bake.recipeName } },
-      PolicyDetails: [{
-        Action: { Type: 'DELETE', IncludeResources: { Amis: true, Snapshots: true } },
-        Filter: { Type: 'COUNT', Value: 5 },
-        ExclusionRules: { Amis: { LastLaunched: { Value: 14, Unit: 'DAYS' }, TagMap: { 'cdk-immutable-deploys:keep': 'true' } } },
-      }],
-    });
-  });
-
-  test('retention of a bake shared with other accounts: its lifecycle policy never deletes an AMI shared with them, which a stage there may run and cannot mark (F2)', () => {
-    const stack = new Stack();
-    new AmiBake(stack, 'Bake', baseProps({ distribution: { accounts: ['210987654321', '333333333333'] } }));
-    Template.fromStack(stack).hasResourceProperties('AWS::ImageBuilder::LifecyclePolicy', {
-      PolicyDetails: [Match.objectLike({
-        ExclusionRules: { Amis: Match.objectLike({ SharedAccounts: ['210987654321', '333333333333'], TagMap: { 'cdk-immutable-deploys:keep': 'true' } }) },
-      })],
-    });
+  test('retention: no Image Builder lifecycle policy (its COUNT counts per recipe version, and each fingerprint has its own: it would delete nothing); the runtime prunes after each bake, keeping retainImages bakes and AMIs launched within keepLaunchedWithin (AMI review #1)', () => {
+    // GIVEN
+    const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+    // WHEN
+    new AmiBake(stack, 'Bake', baseProps({ retainImages: 5, keepLaunchedWithin: Duration.days(14), distribution: { regions: ['us-east-1'] } }));
+    new AmiBake(stack, 'Other', baseProps({ steps: [BakeStep.shell(['echo other'])] }));
+    const template = Template.fromStack(stack);
+    // THEN
+    template.resourceCountIs('AWS::ImageBuilder::LifecyclePolicy', 0);
+    expect(Object.values<any>(template.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('imagebuilder.amazonaws.com'))).toEqual([]);
+    expect(jobOf(template, 'S/Bake').Spec).toMatchObject({ RetainImages: '5', KeepLaunchedDays: '14' });
+    expect(jobOf(template, 'S/Other').Spec).toMatchObject({ RetainImages: '3', KeepLaunchedDays: '30' });
+    // AND the runtime may deregister only AMIs of this stack's bakes, in each region they are in, once per region whatever the number of bakes
+    const deregister = runtimeStatements(template).filter((st) => [st.Action].flat().includes('ec2:DeregisterImage'));
+    expect(deregister.map((st) => [arnText(st.Resource), st.Condition])).toEqual(['eu-west-1', 'us-east-1'].map((region) => [
+      `arn:aws:ec2:${region}::image/*`, { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': expect.stringMatching(/^s-[0-9a-f]{6}-\*$/) } },
+    ]));
+    const deleteImage = runtimeStatements(template).filter((st) => [st.Action].flat().includes('imagebuilder:DeleteImage'));
+    expect(deleteImage.map((st) => arnText(st.Resource))).toEqual([expect.stringMatching(/^arn:aws:imagebuilder:eu-west-1:123456789012:image\/s-[0-9a-f]{6}-\*$/)]);
+    // Components and log groups stay theirs to DESTROY only
+    expect(runtimeStatements(template).filter((st) => [st.Action].flat().some((a: string) => a === 'imagebuilder:DeleteComponent' || a === 'logs:DeleteLogGroup'))).toEqual([]);
   });
 
   test('completion: the runtime hears the state changes of the stack\'s images, and the AMI id is read back by the bake\'s result lookup after its wait', () => {
@@ -234,7 +233,7 @@ describe('AmiBake template', () => {
     template.resourceCountIs('AWS::ImageBuilder::InfrastructureConfiguration', 1);
     template.resourceCountIs('AWS::IAM::InstanceProfile', 1);
     template.resourceCountIs('AWS::Logs::LogGroup', 0);
-    for (const type of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::LifecyclePolicy', 'AWS::CloudFormation::WaitCondition', 'Custom::CdkImmutableDeploysLookup']) {
+    for (const type of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::CloudFormation::WaitCondition', 'Custom::CdkImmutableDeploysLookup']) {
       template.resourceCountIs(type, 3);
     }
     template.resourceCountIs('AWS::CloudFormation::WaitConditionHandle', 0);

@@ -767,13 +767,22 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     expect(amiBake.startOnly).toEqual(['Components', 'Assets']);
   });
 
-  test('client tokens are derived from the fingerprint, the kind of request and its name, attempt or image (fixed values)', async () => {
+  test('client tokens are derived from the fingerprint, the kind of request and its name and version, attempt or image (fixed values): a changed request never reuses an old token (IdempotentParameterMismatchException, AMI review #4)', async () => {
     nothingRunning();
     imagebuilder.on(CancelImageCreationCommand).resolves({});
     await amiBake.start(job(), ATTEMPT);
     await amiBake.cancel(job(), IMAGE);
-    expect(inputs(imagebuilder, CreateComponentCommand)[0].clientToken).toBe(sha(FP, 'component', SPEC.Components[0].Name));
-    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].clientToken).toBe(sha(FP, 'recipe', SPEC.RecipeName));
+    expect(inputs(imagebuilder, CreateComponentCommand)[0].clientToken).toBe(sha(FP, 'component', SPEC.Components[0].Name, VERSION));
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].clientToken).toBe(sha(FP, 'recipe', SPEC.RecipeName, RECIPE_VERSION));
+    // The same fingerprint on a new parent AMI (a foundation baked again), and components of a new revision: new tokens.
+    imagebuilder.resetHistory();
+    await amiBake.start(job({ ParentImage: 'ami-0ffffffffffffffff', Components: [{ ...SPEC.Components[0], Version: '1.2.3' }] }), ATTEMPT);
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].clientToken).toBe(sha(FP, 'recipe', SPEC.RecipeName, recipeVersionOf(FP, { ...SPEC, ParentImage: 'ami-0ffffffffffffffff' })));
+    expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].clientToken).not.toBe(sha(FP, 'recipe', SPEC.RecipeName, RECIPE_VERSION));
+    expect(inputs(imagebuilder, CreateComponentCommand)[0].clientToken).toBe(sha(FP, 'component', SPEC.Components[0].Name, '1.2.3'));
+    imagebuilder.resetHistory();
+    await amiBake.start(job(), ATTEMPT);
+    await amiBake.cancel(job(), IMAGE);
     expect(inputs(imagebuilder, CreateImageCommand)[0].clientToken).toBe(sha(FP, 'image', ATTEMPT.id));
     expect(inputs(imagebuilder, CancelImageCreationCommand)[0].clientToken).toBe(sha(IMAGE, 'cancel'));
     expect(inputs(imagebuilder, CreateImageRecipeCommand)[0].description).toBe(`cdk-immutable-deploys bake, fingerprint ${FP}`);

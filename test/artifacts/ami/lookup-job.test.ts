@@ -96,9 +96,25 @@ describe('AMI lookup', () => {
     await expect(amiLookup.lookup(lookup())).rejects.toThrow(new RegExp(`no AVAILABLE AMI.*${COPY} is pending.*still being created or copied`, 's'));
   });
 
-  test('two matches fail, naming both, rather than guessing', async () => {
+  test('a fingerprint baked again after its Image Builder record was lost: of two AVAILABLE AMIs the newest is taken, in any order listed, and the other is logged, never a failure (AMI review #3)', async () => {
+    // GIVEN the old AMI (still kept: shared, or held) and the one the re-bake made, in either order
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const old = { ...image(COPY), CreationDate: '2026-11-02T08:00:00Z' };
+    const rebaked = { ...image(AMI), CreationDate: '2026-12-01T10:00:00Z' };
+    for (const listed of [[old, rebaked], [rebaked, old]]) {
+      inRegions({ 'us-east-1': listed });
+      // WHEN a stage imports the fingerprint
+      const found = await amiLookup.lookup(lookup());
+      // THEN it runs the newest, and the log names the one not taken
+      expect(found.data).toBe(AMI);
+    }
+    expect(log.mock.calls.map((c) => c.join(' ')).join('\n')).toMatch(new RegExp(`2 AVAILABLE AMIs of fingerprint ${FP}.*taking the newest, ${AMI} \\(2026-12-01T10:00:00Z\\); not taking ${COPY} \\(2026-11-02T08:00:00Z\\)`));
+    // AND two of the same date give the same answer on every call (by id)
+    inRegions({ 'us-east-1': [image(COPY), image(AMI)] });
+    expect((await amiLookup.lookup(lookup())).data).toBe(AMI);
     inRegions({ 'us-east-1': [image(AMI), image(COPY)] });
-    await expect(amiLookup.lookup(lookup())).rejects.toThrow(new RegExp(`found 2 AVAILABLE AMIs of fingerprint ${FP}.*${AMI}.*${COPY}.*AmiArtifact\\.fromAmiId`, 's'));
+    expect((await amiLookup.lookup(lookup())).data).toBe(AMI);
+    log.mockRestore();
   });
 
   test('an AVAILABLE match beside a deregistered one is the match', async () => {
@@ -126,7 +142,7 @@ describe('AMI lookup', () => {
   });
 
   test('every failure stays within the bounded reason of a response', async () => {
-    inRegions({ 'us-east-1': Array.from({ length: 60 }, (_, i) => image(`ami-${String(i).padStart(17, '0')}`)) });
+    inRegions({ 'us-east-1': Array.from({ length: 60 }, (_, i) => ({ ...image(`ami-${String(i).padStart(17, '0')}`, 'failed'), StateReason: { Message: 'x'.repeat(100) } })) });
     const error = await amiLookup.lookup(lookup()).catch((e) => e as Error);
     expect(Buffer.byteLength((error as Error).message)).toBeLessThanOrEqual(2_048);
   });
@@ -147,9 +163,14 @@ describe('AMI lookup: whole messages and edges (mutation testing, issue 17)', ()
     expect(await failure()).toBe(`${HEAD} no AVAILABLE AMI of fingerprint ${FP} ${WHERE}.\nAMIs: undefined is available\nWhat to do: The AMI was deregistered or failed: deploy the bake stack again (it bakes this fingerprint anew), then this stack.`);
   });
 
-  test('two matches: each named with its name and date, and what to do', async () => {
-    inRegions({ 'us-east-1': [image(AMI), image(COPY)] });
-    expect(await failure()).toBe(`${HEAD} 2 AVAILABLE AMIs of fingerprint ${FP} ${WHERE}, and deploys only an exact one.\nAMIs: ${AMI} (app-web-${FP.slice(0, 16)}-2026-12-01, 2026-12-01T10:00:00Z), ${COPY} (app-web-${FP.slice(0, 16)}-2026-12-01, 2026-12-01T10:00:00Z)\nWhat to do: Deregister all but one of them in the owner account (they hold the same inputs), or import the one you mean with AmiArtifact.fromAmiId().`);
+  test('two matches: the log line names each with its date, word for word; a match without a date comes last; one without an id is none', async () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    inRegions({ 'us-east-1': [{ ...image(COPY), CreationDate: undefined }, image(AMI), { ...image(AMI), ImageId: undefined }] });
+    expect((await amiLookup.lookup(lookup())).data).toBe(AMI);
+    expect(log.mock.calls.map((c) => c.join(' '))).toEqual([
+      `Prod/Fleet/ImportedArtifact: 2 AVAILABLE AMIs of fingerprint ${FP} ${WHERE} (the same inputs, baked again): taking the newest, ${AMI} (2026-12-01T10:00:00Z); not taking ${COPY} (undefined)`,
+    ]);
+    log.mockRestore();
   });
 
   test('one pending beside a failed one: still being created; each named with its state and reason', async () => {
@@ -166,7 +187,7 @@ describe('AMI lookup: whole messages and edges (mutation testing, issue 17)', ()
     const regions = inRegions({ 'eu-west-1': [image(AMI, 'deregistered')] });
     expect(await failure({ SourceRegion: 'us-east-1' })).toMatch(/ no AMI of fingerprint /);
     expect(regions).toEqual(['us-east-1']);
-    expect(await failure({ SourceRegion: 'eu-west-1' })).toBe(`${HEAD} no AMI of fingerprint ${FP} ${WHERE}.\nWhat to do: Check that the bake stack deployed this fingerprint (it is in the bake stack's template), that its AmiBake shares with account ${PROD} (distribution.accounts) and copies to us-east-1 (distribution.regions), and that the AMI was not deleted by its lifecycle policy.`);
+    expect(await failure({ SourceRegion: 'eu-west-1' })).toBe(`${HEAD} no AMI of fingerprint ${FP} ${WHERE}.\nWhat to do: Check that the bake stack deployed this fingerprint (it is in the bake stack's template), that its AmiBake shares with account ${PROD} (distribution.accounts) and copies to us-east-1 (distribution.regions), and that the AMI was not deleted by its retention (retainImages).`);
     inRegions({});
     expect(await failure({ SourceRegion: 'eu-west-1' })).toMatch(/ no AMI of fingerprint .*\nWhat to do: Check that/);
   });

@@ -702,8 +702,12 @@ describe('what AWS may leave out, and edges (mutation testing, issue 17)', () =>
     projectBuilds();
     startsBuild(1);
     await containerBuild.start(job({ Cache: 'false' }), ATTEMPT);
-    // Only the fingerprint tag is looked up (it does not exist): no listing for a cache image.
-    expect(ecr.calls().map((c) => c.args[0].input)).toEqual([expect.objectContaining(BY_TAG)]);
+    // Only the fingerprint tag is looked up (it does not exist; then among archived and restoring images): no listing for a cache image.
+    expect(ecr.calls().map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining(BY_TAG),
+      expect.objectContaining({ filter: { tagStatus: 'TAGGED', imageStatus: 'ARCHIVED' } }),
+      expect.objectContaining({ filter: { tagStatus: 'TAGGED', imageStatus: 'ACTIVATING' } }),
+    ]);
     expect(startEnv()[BUILD_ENV.CACHE_FROM]).toEqual('');
     expect(startEnv()[BUILD_ENV.CACHE_TAG]).toEqual('');
   });

@@ -257,7 +257,8 @@ describe('ContainerImageBuild', () => {
         Statement: [{
           Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'],
           Effect: 'Allow',
-          Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Role'), 'Arn'] } },
+          Principal: { AWS: '*' },
+          Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('ProjectLinuxAmd64Role'), 'Arn'] } } },
         }],
       },
     });
@@ -327,7 +328,8 @@ describe('ContainerImageBuild', () => {
       RepositoryPolicyText: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-          Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskExecutionRole'), 'Arn'] } },
+          Principal: { AWS: '*' },
+          Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskExecutionRole'), 'Arn'] } } },
         })]),
       },
     });
@@ -345,7 +347,7 @@ describe('ContainerImageBuild', () => {
 
     const template = Template.fromStack(s);
     template.resourcePropertiesCountIs('AWS::ECR::Repository', {
-      RepositoryPolicyText: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ecr:BatchGetImage']), Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Role'), 'Arn'] } } })]) },
+      RepositoryPolicyText: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['ecr:BatchGetImage']), Principal: { AWS: '*' }, Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [Match.stringLikeRegexp('^Role'), 'Arn'] } } } })]) },
     }, 3);
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^Role') }],

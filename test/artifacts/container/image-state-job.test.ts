@@ -114,6 +114,22 @@ describe('an archived image (ECR archive: listed, but cannot be pulled)', () => 
     await expect(containerBuild.check(job(), `image:${DIGEST}`)).resolves.toEqual({ state: 'succeeded', data: DIGEST, summary: `Reused ${URI}@${DIGEST}` });
   });
 
+  test('where ECR answers a request by tag with ACTIVE images only (its filter\'s default), an archived image is found among the archived ones, and restored rather than built again', async () => {
+    // GIVEN the tag's own request finds nothing, and the archived images hold it (row 103: the API's filter returns ACTIVE images unless told otherwise)
+    ecr.on(DescribeImagesCommand, BY_TAG).rejects(awsError('ImageNotFoundException'));
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED', imageStatus: 'ARCHIVED' } }).resolves({
+      imageDetails: [{ imageDigest: `sha256:${'0'.repeat(64)}`, imageTags: ['fp-other'] }, { imageDigest: DIGEST, imageTags: [TAG], imageStatus: 'ARCHIVED' }],
+    });
+    ecr.on(UpdateImageStorageClassCommand).resolves({ imageStatus: 'ACTIVATING' });
+    // WHEN the build looks for its fingerprint
+    await expect(containerBuild.find(job())).resolves.toBeUndefined();
+    const started = await containerBuild.start(job(), ATTEMPT);
+    // THEN it restores that image, and builds nothing (a push would hit the immutable tag)
+    expect(started).toEqual({ state: 'started', ref: `image:${DIGEST}` });
+    expect(ecr.commandCalls(UpdateImageStorageClassCommand).map((c) => c.args[0].input.imageId)).toEqual([{ imageDigest: DIGEST }]);
+    expect(codebuild.commandCalls(StartBuildCommand)).toHaveLength(0);
+  });
+
   test('an image deleted or retagged while it was restored fails, saying to deploy again', async () => {
     ecr.on(DescribeImagesCommand, BY_TAG).rejects(awsError('ImageNotFoundException'));
     expect(await failureReason(containerBuild.check(job(), `image:${DIGEST}`))).toMatch(/was deleted or retagged while ECR restored or replicated it\. Deploy again/);
@@ -193,6 +209,17 @@ describe('replicateTo: a build is done once every destination has the image', ()
     const reason = await failureReason(containerBuild.check(replicating(), 'cib-project:7'));
     expect(reason).toMatch(/has not replicated .* to us-east-1 \(account 333333333333\), and never will: the image was pushed before replication to it was configured/);
     expect(reason).toMatch(/start-replication-backfill.*or change an input of the build/);
+  });
+
+  test('an image restored from the archive long after its push is replicated anew: no status yet is pending, timed from its restore', async () => {
+    // GIVEN an image pushed a day ago, restored a minute ago, with no status for production yet
+    succeededBuild();
+    ecr.on(DescribeImagesCommand, BY_TAG).resolves({
+      imageDetails: [{ imageDigest: DIGEST, imageTags: [TAG], imageStatus: 'ACTIVE', imagePushedAt: new Date(NOW - 24 * 3.6e6), lastActivatedAt: new Date(NOW - 6e4) }],
+    });
+    replication({ region: 'us-east-1', registryId: '111111111111', status: 'COMPLETE' });
+    // THEN the build waits for ECR to copy it, rather than failing as "never will"
+    await expect(containerBuild.check(replicating(), 'cib-project:7')).resolves.toMatchObject({ state: 'pending', detail: expect.stringContaining('333333333333): not started') });
   });
 
   test('an image another stack built (or a revert finds) is reused only once every destination has it; until then start waits for it, building nothing', async () => {

@@ -42,6 +42,7 @@ test('replication still in progress when the build ends: the wait completes only
   world.runners = { ...world.runners, 'container-build': containerBuild };
   const jobOf = (stack as any).jobOf.bind(stack);
   (stack as any).jobOf = (a: ArtifactSpec) => ({ ...jobOf(a), Spec: SPEC });
+  stack.readBack = { RepositoryUri: URI, ImageTag: `fp-${FP}`, RequireImmutableTags: 'false' };
   codebuild.reset();
   ecr.reset();
   codebuild.on(ListBuildsForProjectCommand).resolves({ ids: [] });

@@ -138,11 +138,11 @@ describe('ImmutableAutoScalingGroup', () => {
 
       // WHEN
       const template = Template.fromStack(stack);
-      const [ltId] = Object.keys(template.findResources('AWS::EC2::LaunchTemplate'));
+      const [[ltId, lt]] = Object.entries<any>(template.findResources('AWS::EC2::LaunchTemplate'));
 
-      // THEN
+      // THEN (by name, for cdk-nag: nag-launch-template.test.ts)
       template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
-        LaunchTemplate: { LaunchTemplateId: { Ref: ltId }, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } },
+        LaunchTemplate: { LaunchTemplateName: lt.Properties.LaunchTemplateName, Version: { 'Fn::GetAtt': [ltId, 'LatestVersionNumber'] } },
       });
       expect(JSON.stringify(template.toJSON())).not.toMatch(/\$Latest|\$Default|DefaultVersionNumber/);
     });

@@ -142,10 +142,14 @@ describe('ReplacementStrategy', () => {
       Annotations.fromStack(stack).hasWarning('/Stack/Fleet', Match.stringLikeRegexp('instanceWarmup \\(2 minutes\\) is shorter than the health check\'s timeout \\(10 minutes\\)'));
     });
 
-    test('instanceRefresh with no health check leaves the warmup to the group', () => {
+    test('instanceRefresh with no health check and no load balancer still warms up for the boot: the group has no grace period (0) nor DefaultInstanceWarmup, which AWS would take instead, and old instances would go before the new ones booted (AMI review #5)', () => {
+      // GIVEN / WHEN
       const { stack } = group({ healthCheck: InstanceHealthCheck.none(), replacement: ReplacementStrategy.instanceRefresh() });
+      // THEN
       const asg = groupResource(stack);
-      expect(asg.UpdatePolicy.AutoScalingInstanceRefresh.Preferences.InstanceWarmup).toBeUndefined();
+      expect(asg.Properties.HealthCheckGracePeriod ?? 0).toBe(0);
+      expect(asg.Properties.DefaultInstanceWarmup).toBeUndefined();
+      expect(asg.UpdatePolicy.AutoScalingInstanceRefresh.Preferences.InstanceWarmup).toBe(5 * 60);
     });
   });
 

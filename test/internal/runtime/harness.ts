@@ -209,6 +209,8 @@ export class StackHarness {
   public readonly keeper = new FakeKeeper();
   /** Everything the runtime logged. */
   public readonly logs: string[] = [];
+  /** What the constructs put in each result lookup's spec besides the job's kind and wait (`addJob`'s `readBack`), for a real job kind. */
+  public readBack: { readonly [name: string]: string } = {};
   /** Every response URL the runtime wrote to, with what it wrote. */
   public readonly puts: Array<{ url: string; body: any }> = [];
   public pollEnabled = false;
@@ -526,7 +528,7 @@ export class StackHarness {
 
   /** A request to the result lookup of an artifact (`job-result`). */
   private async resultRequest(type: 'Create' | 'Update' | 'Delete', name: string, job: JobProperties | undefined, before?: DeployedLookup): Promise<any> {
-    const specOf = () => (job ? { JobKind: job.Kind, Key: job.Key } : before!.spec!);
+    const specOf = () => (job ? { ...this.readBack, JobKind: job.Kind, Key: job.Key } : before!.spec!);
     return this.lookupRequest(type, job?.Fingerprint ?? before!.fingerprint, before, 'job-result', specOf, `${name.replace(/[^A-Za-z0-9]/g, '')}Result`, `app/${name}`);
   }
 
@@ -542,7 +544,7 @@ export class StackHarness {
         failed.push(name);
         continue;
       }
-      const spec = { JobKind: job.Kind, Key: job.Key };
+      const spec = { ...this.readBack, JobKind: job.Kind, Key: job.Key };
       this.results.set(name, { fingerprint: job.Fingerprint, physicalId: answer.PhysicalResourceId, id: answer.Data?.Id, spec });
     }
     return failed;

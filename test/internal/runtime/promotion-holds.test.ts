@@ -2,9 +2,11 @@
  * Every stage keeps the AMI it runs (issue 24 item 2: the AMI review's F2, F3, F17; the runtime
  * review's #4). Three stacks play a promotion through the runtime's real code (the bake's read-back,
  * the AMI lookup, the AMI keeper, the register of holds), against an in-memory EC2, Image Builder and
- * SSM: the bake stack and a staging stack in one account, production in another. Then the bake's own
- * lifecycle policy, as synthesized, is applied to the account's AMIs the way Image Builder documents it
- * (docs/aws-behaviour.md rows 305 and 306), and the bake stack is deleted with removal policy DESTROY.
+ * SSM: the bake stack and a staging stack in one account, production in another. After each bake the
+ * runtime's retention (the bake job's real `prune`, with the job's spec as synthesized) runs against
+ * Image Builder's records, one recipe version per fingerprint as Image Builder keeps them (an Image
+ * Builder lifecycle policy would count per recipe version and delete nothing: docs/aws-behaviour.md
+ * row 306), and the bake stack is deleted with removal policy DESTROY.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -19,7 +21,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { remaining } from './harness';
+import { arnText, jobOf, throttlingRetry } from './jobs';
 import { AmiBake, BakeStep, BaseImage } from '../../../src';
+import { allHolders } from '../../../src/internal/runtime/holds';
 import { transport } from '../../../src/internal/runtime/http';
 import { KEEPERS, LOOKUPS, RUNNERS } from '../../../src/internal/runtime/runners';
 import { handler } from '../../../src/internal/runtime/runtime.singleton-lambda';
@@ -49,43 +53,23 @@ const imagebuilder = mockClient(ImagebuilderClient);
 const ssm = mockClient(SSMClient);
 const cloudformation = mockClient(CloudFormationClient);
 
-/** The AMI bake of the app, as synthesized: its lifecycle policy, shared with production's account. */
-function lifecyclePolicy(accounts: string[]): any {
+/** The AMI bake of the app as synthesized, shared with production's account: its job's spec. */
+function bakeSpec(): any {
   const stack = new Stack(new App(), 'Bake', { env: { account: TOOLING, region: REGION } });
-  new AmiBake(stack, 'Web', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo web'])], retainImages: 3, distribution: { accounts } });
-  return Object.values<any>(Template.fromStack(stack).findResources('AWS::ImageBuilder::LifecyclePolicy'))[0].Properties;
+  new AmiBake(stack, 'Web', { baseImage: BaseImage.fromAmiId('ami-0a1b2c3d4e5f67890'), steps: [BakeStep.shell(['echo web'])], retainImages: 3, distribution: { accounts: [PROD] } });
+  const spec = jobOf(Template.fromStack(stack), 'Bake/Web').Spec;
+  // ARNs as CloudFormation resolves them (the partition written as aws).
+  return { ...spec, RecipeNameArn: arnText(spec.RecipeNameArn), ImageNameArn: arnText(spec.ImageNameArn) };
 }
 
-/**
- * One run of an Image Builder lifecycle policy of type AMI_IMAGE with a COUNT filter, as its
- * documentation describes it: of the images its tag selects, newest first, the first `Value` are kept;
- * of the others, those an exclusion rule matches (a tag of the map, shared with a listed account, or
- * launched within the period: an AMI with no recorded launch is not excluded) are kept too; the rest
- * are deleted, AMI and snapshots.
- */
-function runLifecycle(policy: any, amis: Map<string, Ami>): string[] {
-  const [tagKey, tagValue] = Object.entries<string>(policy.ResourceSelection.TagMap)[0];
-  const detail = policy.PolicyDetails[0];
-  const exclusion = detail.ExclusionRules.Amis;
-  const selected = [...amis.values()].filter((a) => a.tags.get(tagKey) === tagValue).sort((a, b) => b.created.localeCompare(a.created));
-  const deleted: string[] = [];
-  for (const ami of selected.slice(detail.Filter.Value)) {
-    const tagged = Object.entries<string>(exclusion.TagMap ?? {}).some(([k, v]) => ami.tags.get(k) === v);
-    const shared = (exclusion.SharedAccounts ?? []).some((account: string) => ami.sharedWith.includes(account));
-    if (tagged || shared) continue;
-    amis.delete(ami.id);
-    deleted.push(ami.id);
-  }
-  return deleted;
-}
-
-/** The bake's policy as synthesized, shared with production, and not shared; the bake's name is the one its policy selects. */
-const SHARED_POLICY = lifecyclePolicy([PROD]);
-const UNSHARED_POLICY = lifecyclePolicy([]);
-const BAKE_NAME = Object.values<string>(SHARED_POLICY.ResourceSelection.TagMap)[0];
+const SPEC = bakeSpec();
+const BAKE_NAME: string = SPEC.BakeName;
+/** The retention the runtime applies after the bake of fingerprint n, with the register of holds. */
+const prune = (n: number) => RUNNERS['ami-bake'].prune!({ key: `WebWait${n}`, kind: 'ami-bake', path: 'Bake/Web', fingerprint: FP(n), spec: SPEC }, throttlingRetry().retry, { holders: allHolders });
 
 describe('every stage keeps the AMI it runs (F2, F3, F17, runtime review #4)', () => {
   const amis = new Map<string, Ami>();
+  const images = new Map<string, { arn: string; ami: string; created: string }>();
   const parameters = new Map<string, string>();
   const answers: any[] = [];
   let requests = 0;
@@ -94,6 +78,7 @@ describe('every stage keeps the AMI it runs (F2, F3, F17, runtime review #4)', (
   beforeEach(() => {
     [ec2, imagebuilder, ssm, cloudformation].forEach((m) => m.reset());
     amis.clear();
+    images.clear();
     parameters.clear();
     answers.length = 0;
     Object.assign(world, { runners: RUNNERS, lookups: LOOKUPS, keepers: KEEPERS, retryDelayMs: 0, now: () => clock });
@@ -135,13 +120,17 @@ describe('every stage keeps the AMI it runs (F2, F3, F17, runtime review #4)', (
       if (!ami) throw Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' });
       return { image: { state: { status: 'AVAILABLE' }, tags: { 'cdk-immutable-deploys:fingerprint': ami.tags.get('cdk-immutable-deploys:fingerprint') }, outputResources: { amis: [{ region: REGION, image: ami.id }] } } };
     });
-    imagebuilder.on(ListImageRecipesCommand).resolves({ imageRecipeSummaryList: [{ name: BAKE_NAME, arn: `arn:aws:imagebuilder:${REGION}:${TOOLING}:image-recipe/${BAKE_NAME}/1.0.0` }] });
-    imagebuilder.on(GetImageRecipeCommand).resolves({ imageRecipe: { components: [] } });
-    imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async () => ({
-      imageSummaryList: [...amis.values()].filter((a) => a.owner === TOOLING)
-        .map((a) => ({ arn: a.imageArn, outputResources: { amis: [{ region: REGION, image: a.id }] } })),
+    // Image Builder's records: one recipe version per fingerprint, one image of each (its AMI may be gone, its record stays until deleted).
+    imagebuilder.on(ListImageRecipesCommand).callsFake(async () => ({
+      imageRecipeSummaryList: [...new Set([...images.values()].map((i) => i.arn.split('/').slice(0, 3).join('/')))]
+        .map((arn) => ({ name: BAKE_NAME, arn: arn.replace(':image/', ':image-recipe/') })),
     }));
-    imagebuilder.on(DeleteImageCommand).resolves({});
+    imagebuilder.on(GetImageRecipeCommand).resolves({ imageRecipe: { components: [] } });
+    imagebuilder.on(ListImageBuildVersionsCommand).callsFake(async (input) => ({
+      imageSummaryList: [...images.values()].filter((i) => i.arn.startsWith(`${input.imageVersionArn}/`))
+        .map((i) => ({ arn: i.arn, state: { status: 'AVAILABLE' }, dateCreated: i.created, outputResources: { amis: [{ region: REGION, image: i.ami }] } })),
+    }));
+    imagebuilder.on(DeleteImageCommand).callsFake(async (input) => { images.delete(input.imageBuildVersionArn); return {}; });
     imagebuilder.on(DeleteImageRecipeCommand).resolves({});
     imagebuilder.on(ListComponentBuildVersionsCommand).resolves({ componentSummaryList: [] });
     // SSM: the stacks' state and the register (one in-memory store: one account's register is all that is written).
@@ -172,6 +161,7 @@ describe('every stage keeps the AMI it runs (F2, F3, F17, runtime review #4)', (
       sharedWith: [PROD],
       description: `AMI bake ${BAKE_NAME}, fingerprint ${FP(n)}`,
     });
+    images.set(imageArn, { arn: imageArn, ami: id, created: amis.get(id)!.created });
     return id;
   }
 
@@ -213,13 +203,13 @@ describe('every stage keeps the AMI it runs (F2, F3, F17, runtime review #4)', (
     // production cannot mark another account's AMI: it holds nothing, and tags nothing
     expect([...parameters.keys()].filter((k) => k.startsWith('/cdk-immutable-deploys/_holds/')).map((k) => k.split('/').pop()!.split('.')[0]).sort()).toEqual(['Bake', 'Staging']);
 
-    // WHEN the bake stack moves on four times (retainImages is 3), and the lifecycle policy runs after each
-    const policy = SHARED_POLICY;
+    // WHEN the bake stack moves on four times (retainImages is 3), and the runtime prunes after each bake
     expect(BAKE_NAME).toMatch(/^bake-[0-9a-f]{6}-web/);
+    expect(SPEC.RetainImages).toBe('3');
     for (const n of [2, 3, 4, 5]) {
       bake(n);
       bakeStack = await moveTo(BAKE_STACK, n, bakeStack);
-      runLifecycle(policy, amis);
+      await prune(n);
     }
 
     // THEN staging's and production's AMI is still there, kept for staging (one keep tag, whoever holds it) and shared with production
@@ -228,20 +218,30 @@ describe('every stage keeps the AMI it runs (F2, F3, F17, runtime review #4)', (
     expect([...amis.get(first)!.tags.keys()].filter((k) => k.startsWith('cdk-immutable-deploys:'))).toEqual([
       'cdk-immutable-deploys:fingerprint', 'cdk-immutable-deploys:bake', 'cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by',
     ]);
-
-    // (without the sharing, the same run would delete F2, which nobody holds, and still keep F1 by staging's hold)
-    expect(runLifecycle(UNSHARED_POLICY, new Map(amis))).toEqual([`ami-0${'2'.repeat(16)}`]);
+    // AND F2, which nobody of this account holds, stays only because production's account may launch it: unshared, the next prune deletes it (and its record)
+    const second = `ami-0${'2'.repeat(16)}`;
+    expect(amis.has(second)).toBe(true);
+    amis.get(second)!.sharedWith = [];
+    amis.get(first)!.sharedWith = [];
+    await prune(5);
+    expect(amis.has(second)).toBe(false);
+    expect([...images.values()].map((i) => i.ami)).not.toContain(second);
+    // (F1 stays: staging holds it, by the register)
+    expect(amis.has(first)).toBe(true);
+    amis.get(first)!.sharedWith = [PROD];
 
     // WHEN staging moves on too: only production (another account) runs F1 now, and cannot say so
     await moveTo(STAGING_STACK, 5, staging, 'ami-lookup');
     expect(amis.get(first)!.tags.has('cdk-immutable-deploys:keep')).toBe(false);
-    runLifecycle(policy, amis);
-    // THEN the policy still spares it: it is shared with production's account
+    await prune(5);
+    // THEN the retention still spares it: production's account may launch it
     expect(amis.has(first)).toBe(true);
 
-    // AND without the sharedAccounts exclusion the same run deletes it (the exclusion, not luck, keeps it)
-    expect(UNSHARED_POLICY.PolicyDetails[0].ExclusionRules.Amis.SharedAccounts).toBeUndefined();
-    expect(runLifecycle(UNSHARED_POLICY, new Map(amis))).toEqual([`ami-0${'2'.repeat(16)}`, first]);
+    // AND once it is no longer shared, the same retention deletes it (the launch permission, not luck, kept it); the three newest stay
+    amis.get(first)!.sharedWith = [];
+    await prune(5);
+    expect(amis.has(first)).toBe(false);
+    expect([...amis.keys()].sort()).toEqual([3, 4, 5].map((n) => `ami-0${`${n}`.repeat(16)}`));
   });
 
   test('removal policy DESTROY of the bake stack leaves the AMI a stage of its account holds, and one another account may launch; it deletes the rest', async () => {

@@ -155,7 +155,7 @@ describe('DeployTimeRuntime', () => {
 
   test('its policy grants every AWS command the runtime and its jobs send, and nothing else but the dependent actions AWS documents', () => {
     // GIVEN the commands of the runtime and of every job
-    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/container/image-state-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/ami/hold-job.ts',
+    const sent = new Set(['internal/runtime/runtime.singleton-lambda.ts', 'internal/runtime/state.ts', 'artifacts/container/build-job.ts', 'artifacts/container/image-state-job.ts', 'artifacts/ami/bake-job.ts', 'artifacts/ami/bake-cleanup-job.ts', 'artifacts/ami/bake-records-job.ts', 'artifacts/ami/hold-job.ts',
       'artifacts/container/lookup-job.ts', 'artifacts/ami/lookup-job.ts'].flatMap(commandsSent));
     // CreateImage reads the recipe and the configurations and tags the image; CreateImageRecipe reads its
     // components and the key; the first bake of an account creates Image Builder's service-linked role;
@@ -301,7 +301,7 @@ describe('generated names meet AWS\'s rules, for the longest stack name and a de
     const names = [bake.recipeName, ...jobs.flatMap((j) => (j.Spec.Components ?? []).map((c: any) => c.Name))];
     expect(names.length).toBe(3);
     for (const name of names) expect(name).toMatch(/^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$/);
-    for (const resource of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::InfrastructureConfiguration', 'AWS::ImageBuilder::LifecyclePolicy']) {
+    for (const resource of ['AWS::ImageBuilder::DistributionConfiguration', 'AWS::ImageBuilder::InfrastructureConfiguration']) {
       for (const r of Object.values<any>(template.findResources(resource))) expect(r.Properties.Name).toMatch(/^[-_A-Za-z0-9][-_A-Za-z0-9 ]{1,126}[-_A-Za-z0-9]$/);
     }
   });

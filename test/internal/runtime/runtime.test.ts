@@ -39,6 +39,36 @@ describe('deploy-time runtime lifecycle', () => {
     expect(stack.pollEnabled).toBe(false);
   });
 
+  test('retention: once an attempt succeeded, the job\'s prune runs before its wait is signalled, with the register of holds; a prune that fails never fails the job (AMI review #1)', async () => {
+    // GIVEN a runner with a retention that records when it ran
+    const pruned: Array<{ fingerprint: string; signalledBefore: number; holders: string[] }> = [];
+    let fails = false;
+    (stack.builds as any).prune = async (job: any, retry: any, holds: any) => {
+      pruned.push({ fingerprint: job.fingerprint, signalledBefore: stack.signals(job.fingerprint).length, holders: await retry(() => holds.holders({ kind: 'ami', region: 'us-east-1', id: 'ami-0nobody' })) });
+      if (fails) throw new Error('prune broke');
+      return { deleted: ['AMI ami-0old (us-east-1)'], left: [] };
+    };
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    // WHEN a build succeeds
+    await stack.deploy([{ fingerprint: F1 }]);
+    stack.builds.finish(F1, 'succeeded');
+    await stack.event();
+    // THEN the retention ran once, before the signal, and the job completed
+    expect(pruned).toEqual([{ fingerprint: F1, signalledBefore: 0, holders: [] }]);
+    expect(stack.signals(F1)).toHaveLength(1);
+    expect(await stack.settle()).toBe('complete');
+    expect((console.log as jest.Mock).mock.calls.map((c) => c.join(' ')).join('\n')).toMatch(/retention: deleted 1: AMI ami-0old \(us-east-1\)/);
+    // AND a retention that fails is logged, and the next bake completes all the same
+    fails = true;
+    await stack.deploy([{ fingerprint: F2 }]);
+    stack.builds.finish(F2, 'succeeded');
+    await stack.event();
+    expect(pruned.map((p) => p.fingerprint)).toEqual([F1, F2]);
+    expect(stack.signals(F2)).toHaveLength(1);
+    expect(await stack.settle()).toBe('complete');
+    expect((console.log as jest.Mock).mock.calls.map((c) => c.join(' ')).join('\n')).toMatch(/retention: stopped after .*prune broke; the next bake prunes what is left/);
+  });
+
   test('no-op update: an unchanged template invokes nothing, builds nothing and signals nothing', async () => {
     await deployBuilt(F1);
     const puts = stack.puts.length;
