@@ -19,10 +19,13 @@ import { OFFLINE_PACKAGES, ONLINE_PACKAGES } from '../src/plan/errors';
 const root = path.join(__dirname, '..');
 
 /**
- * Today: about 0.41 MB packed, 1.8 MB unpacked, 314 files (158 of them yaml's); before source maps
- * left lib/ and the browser build left yaml, 0.84 MB, 3.4 MB and 389.
+ * Today: about 0.52 MB packed, 2.2 MB unpacked, 348 files (158 of them yaml's): the jsii assembly
+ * (.jsii, 0.60 MB unpacked, which every jsii language binding and Construct Hub read), yaml (0.41 MB),
+ * lib/ (0.94 MB; of the deploy-time job code only what the plan command runs), the runtime's bundle
+ * (0.13 MB) and the README (0.11 MB). Before source maps left lib/ and the browser build left yaml:
+ * 0.84 MB, 3.4 MB and 389 files.
  */
-const MAX_PACKED_BYTES = 500_000;
+const MAX_PACKED_BYTES = 560_000;
 const MAX_UNPACKED_BYTES = 2_500_000;
 /** A deploy-time bundle with the AWS SDK in it would be megabytes: the SDK is the Lambda runtime's. */
 const MAX_BUNDLE_BYTES = 500_000;
