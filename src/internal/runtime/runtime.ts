@@ -27,6 +27,7 @@ import { acknowledgeRuntimeFunction } from '../baseline';
 import { constructError, SynthError } from '../errors';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf } from '../nag';
 import { stackSingleton } from '../singleton';
+import { nestedStackIdentity } from '../stack-identity';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
 const RUNTIME_ID = 'cdk-immutable-deploys.Runtime';
@@ -436,10 +437,17 @@ export class DeployTimeRuntime extends Construct {
 
 /**
  * The prefix of the runtime's two rule names (`-poll`, `-events`): the stack's name and a hash of it,
- * so that the names stay within EventBridge's 64 characters and no other stack's rule matches it.
+ * so that the names stay within EventBridge's 64 characters and no other stack's rule matches it. A
+ * nested stack's name is known only at deploy time: its prefix comes from its root's name and its path
+ * below it when its construct path alone does not tell it apart (`nestedStackIdentity`), else from
+ * its construct path (as before, so that existing rules keep their names).
  */
 function rulePrefixOf(stack: Stack): string {
-  if (Token.isUnresolved(stack.stackName)) return `cdk-immutable-deploys-${Names.uniqueId(stack).slice(-16)}`;
+  if (Token.isUnresolved(stack.stackName)) {
+    const identity = nestedStackIdentity(stack);
+    if (identity !== undefined) return `cdk-immutable-deploys-${Fingerprint.ofString(identity).short.slice(0, 16)}`;
+    return `cdk-immutable-deploys-${Names.uniqueId(stack).slice(-16)}`;
+  }
   const hash = Fingerprint.ofString(stack.stackName).short.slice(0, 8);
   return `${stack.stackName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-jobs-${hash}`;
 }
