@@ -20,7 +20,7 @@ import { Construct, IConstruct, IDependable } from 'constructs';
 import { DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, STATE_ROOT } from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction } from './runtime-function';
-import { KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
+import { FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG, KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
 import type { KeyGrantSpec } from '../../artifacts/ami/types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
@@ -176,6 +176,7 @@ export class DeployTimeRuntime extends Construct {
       new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResource', 'cloudformation:SignalResource', 'cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] }),
       ...this.rootStatements(stack),
     ], 'The runtime keeps each pending job, and what each lookup answered, in SSM parameters under this stack\'s own path.');
+    this.grantHolds();
     // The runtime's own policy: an AccessDenied soon after CloudFormation changed it is IAM propagating.
     const policy = this.function.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
     if (policy instanceof CfnResource) this.function.addEnvironment(RUNTIME_ENV.POLICY, stack.getLogicalId(policy));
@@ -325,17 +326,30 @@ export class DeployTimeRuntime extends Construct {
   }
 
   /**
-   * Lets the runtime keep the account's register of holds in `region` (`/cdk-immutable-deploys/_holds`):
-   * read everyone's entries of an artifact, and write and delete this stack's own. Once per region,
-   * whatever the number of artifacts.
+   * Lets the runtime hold and release artifacts: keep the account's register of holds
+   * (`/cdk-immutable-deploys/_holds`: read everyone's entries of an artifact, write and delete this
+   * stack's own) and the keep tags of bake AMIs, in every region. Granted by every runtime, whatever
+   * its stack's regions, bakes and imports now: CloudFormation updates the policy before the lookups
+   * that depend on it, and deletes the old lookups only after, so a release of a region that the stack
+   * no longer bakes, copies to or imports from runs under a policy without it (review runtime #2, #3).
+   * The conditions, not the region, scope it; and the policy does not grow with regions.
    */
-  public grantHolds(region: string): void {
+  public grantHolds(): void {
     const stack = Stack.of(this);
-    const holds = (name: string) => `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter${HOLDS_ROOT}/${name}`;
-    this.grant(`holds:${region}`, [
+    const holds = (name: string) => `arn:${stack.partition}:ssm:*:${stack.account}:parameter${HOLDS_ROOT}/${name}`;
+    this.grant('holds', [
       new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [holds('*')] }),
       new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [holds(`*/${stack.stackName}.*`)] }),
-    ], `Artifact ids (AMI ids) are known only at deploy time: the runtime records which stacks hold which artifact in ${region} under ${HOLDS_ROOT}/<artifact id>/, reads every entry of an artifact, and writes and deletes only the entries of this stack (named '<stack name>.<holder>').`);
+      // Only bake AMIs (the fingerprint tag), only the keep tags.
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [`arn:${stack.partition}:ec2:*::image/*`],
+        conditions: {
+          'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG] },
+        },
+      }),
+    ], `Artifact ids (AMI ids) and their regions are known only at deploy time, and a release may come after an update removed the last use of a region: in every region, the runtime records which stacks hold which artifact under ${HOLDS_ROOT}/<artifact id>/, reads every entry of an artifact, and writes and deletes only the entries of this stack (named '<stack name>.<holder>'); it tags an AMI it holds as kept from lifecycle deletion, and untags it when no stack holds it, limited by conditions to AMIs with a bake fingerprint tag and to the two keep tags.`);
   }
 
   /**

@@ -329,17 +329,20 @@ describe('levels and grant keys (mutation testing of the single resolve and the 
 describe('holds and nesting, in a bare stack', () => {
   const statementsOf = (stack: Stack): any[] => Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 
-  test('the register of holds, once per region: every entry of an artifact read, only this stack\'s own written and deleted', () => {
+  test('GIVEN any runtime THEN it may hold and release in every region: the register (every entry read, only this stack\'s own written) and the keep tags of bake AMIs, once, whatever its regions (review runtime #2, #3)', () => {
     const { stack, runtime } = setUp();
-    runtime.grantHolds('eu-west-1');
-    runtime.grantHolds('eu-west-1');
-    runtime.grantHolds('us-east-1');
-    const holds = statementsOf(stack).filter((s) => JSON.stringify(s.Resource).includes('_holds'));
-    expect(holds.map((s) => [s.Action, stack.resolve(s.Resource)])).toEqual([
-      ['ssm:GetParametersByPath', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/_holds/*']] }],
-      [['ssm:PutParameter', 'ssm:DeleteParameter'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/_holds/*/App.*']] }],
-      ['ssm:GetParametersByPath', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:123456789012:parameter/cdk-immutable-deploys/_holds/*']] }],
-      [['ssm:PutParameter', 'ssm:DeleteParameter'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:123456789012:parameter/cdk-immutable-deploys/_holds/*/App.*']] }],
+    const before = JSON.stringify(statementsOf(stack));
+    runtime.grantHolds();
+    runtime.grantHolds();
+    expect(JSON.stringify(statementsOf(stack))).toEqual(before);
+    const holds = statementsOf(stack).filter((s) => /_holds|:image\//.test(JSON.stringify(s.Resource)));
+    expect(holds.map((s) => [s.Action, stack.resolve(s.Resource), s.Condition])).toEqual([
+      ['ssm:GetParametersByPath', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:*:123456789012:parameter/cdk-immutable-deploys/_holds/*']] }, undefined],
+      [['ssm:PutParameter', 'ssm:DeleteParameter'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:*:123456789012:parameter/cdk-immutable-deploys/_holds/*/App.*']] }, undefined],
+      [['ec2:CreateTags', 'ec2:DeleteTags'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::image/*']] }, {
+        'Null': { 'aws:ResourceTag/cdk-immutable-deploys:fingerprint': 'false', 'aws:TagKeys': 'false' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by'] },
+      }],
     ]);
   });
 
