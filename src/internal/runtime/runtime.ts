@@ -50,10 +50,11 @@ const JOB_OVERHEAD_BYTES = 160;
 
 /**
  * Context key of a retry after a failed deploy with rollback disabled (`cdk deploy --no-rollback`):
- * `-c cdk-immutable-deploys:retry=<any new word>` gives every job a new wait and a fresh handle, so
- * that a job whose attempt failed starts a new one (an artifact that exists completes its new wait
- * at once). A kept handle holds its failure signal, and CloudFormation re-creates only the failed
- * wait on the same handle, which fails again at once.
+ * `-c cdk-immutable-deploys:retry=<any new word>` gives every job a new wait (and result lookup
+ * input), so that a job whose attempt failed starts a new one (an artifact that exists completes its
+ * new wait at once). Without one, CloudFormation re-runs only what failed: a failed result lookup,
+ * which fails again at once, or a wait that got no signal, re-created at the same logical id, which
+ * the jobs resource (not run again) never starts anything for, so it waits its whole timeout.
  */
 export const RETRY_CONTEXT = 'cdk-immutable-deploys:retry';
 const RETRY_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
