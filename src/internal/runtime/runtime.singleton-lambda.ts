@@ -40,7 +40,8 @@ import { LookupRequest, onLookup, StackCalls } from './lookups';
 import { DESTROY, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV } from './protocol';
 import type { JobProperties, JobsResourceProperties } from './protocol';
 import {
-  deleteJob, deleteState, getState, holderOf, leftovers, pendingJob, pendingJobs, PendingJob, putState, resultName, saveJob, stoppedName,
+  deleteJob, deleteStartOnly, deleteState, getState, holderOf, leftovers, pendingJob, pendingJobs, PendingJob, putState, readStartOnly, resultName, saveJob,
+  saveStartOnly, stoppedName,
 } from './state';
 import type { FailedResult } from './state';
 import { PolicyIsNew, retrying, retryingRunner, world } from './world';
@@ -170,10 +171,12 @@ async function applyJobs(event: Request, old: JobProperties[], deadline: number,
       continue;
     }
     const result = await runner.start(job, { id: attempt });
+    // A job that cannot start yet keeps its start-only settings apart (a pending job's parameter takes at most 8 KB).
+    const startParts = result.state !== 'started' && runner.startOnly ? await retry(() => saveStartOnly(stateRoot, props.Key, startOnlyOf(props, runner))) : undefined;
     await retry(() => saveJob(stateRoot, {
       ...kept,
-      job: result.state === 'started' ? withoutStartOnly(props, runner) : props,
-      ...(result.state === 'started' ? { ref: result.ref } : { throttled: result.reason }),
+      job: withoutStartOnly(props, runner),
+      ...(result.state === 'started' ? { ref: result.ref } : { throttled: clipped(result.reason), ...(startParts ? { startParts } : {}) }),
     }));
     console.log(result.state === 'started' ? `${props.Path}: started ${result.ref}` : `${props.Path}: waiting to start (${result.reason})`);
     started++;
@@ -328,12 +331,18 @@ async function advance(stateRoot: string, p: PendingJob): Promise<boolean> {
       const reason = failureMessage(`${p.job.Path}: the ${p.job.Kind} could not start within ${minutes} minutes.`, [{ label: 'Reason', text: p.throttled ?? 'unknown' }], MAX_REASON_BYTES);
       return end(stateRoot, p, { summary: reason, reason });
     }
-    const result = await runner.start(job, { id: p.attempt });
+    const start = p.startParts ? await readStartOnly(stateRoot, p.job.Key, p.startParts) : {};
+    if (!start) {
+      const reason = `${p.job.Path}: the ${p.job.Kind} could not start: the settings kept for its start are gone. Deploy again with a new retry word (-c cdk-immutable-deploys:retry=<new word>).`;
+      return end(stateRoot, p, { summary: reason, reason });
+    }
+    const result = await runner.start({ ...job, spec: { ...job.spec, ...start } }, { id: p.attempt });
     if (result.state !== 'started') {
-      await saveJob(stateRoot, { ...p, throttled: result.reason });
+      await saveJob(stateRoot, { ...p, throttled: clipped(result.reason) });
       return false;
     }
-    await saveJob(stateRoot, { ...p, job: withoutStartOnly(p.job, runner), ref: result.ref, throttled: undefined });
+    await saveJob(stateRoot, { ...p, job: withoutStartOnly(p.job, runner), ref: result.ref, throttled: undefined, startParts: undefined });
+    if (p.startParts) await deleteStartOnly(stateRoot, p.job.Key);
     // The jobs resource may have stopped this attempt while it was starting: a stopped attempt never comes back.
     if (await wasStopped(stateRoot, p)) {
       await runner.cancel(job, result.ref);
@@ -371,7 +380,8 @@ async function end(stateRoot: string, p: PendingJob, ended: NonNullable<PendingJ
     const failed: FailedResult = { attempt: p.attempt, reason: ended.reason };
     await putState(resultName(stateRoot, p.job.Key), failed, `cdk-immutable-deploys: why the last ${p.job.Kind} of ${p.job.Path} failed`);
   }
-  const done = { ...p, ended };
+  // The pending state keeps the outcome short (the failure's whole reason is the result's, above).
+  const done = { ...p, ended: { summary: clipped(ended.summary), ...(ended.reason !== undefined ? { reason: clipped(ended.reason) } : {}) } };
   await saveJob(stateRoot, done);
   return trySignal(stateRoot, done);
 }
@@ -510,6 +520,16 @@ function withoutStartOnly(props: JobProperties, runner: JobRunner): JobPropertie
   if (!runner.startOnly) return props;
   const spec = Object.fromEntries(Object.entries(props.Spec).filter(([name]) => !runner.startOnly!.includes(name)));
   return { ...props, Spec: spec };
+}
+
+/** The start-only settings of a job. */
+function startOnlyOf(props: JobProperties, runner: JobRunner): { [name: string]: unknown } {
+  return Object.fromEntries(Object.entries(props.Spec).filter(([name]) => runner.startOnly?.includes(name)));
+}
+
+/** A reason as a pending job's state keeps it: at most 512 characters (its parameter takes 8 KB). */
+function clipped(text: string): string {
+  return text.length <= 512 ? text : `${text.slice(0, 509)}...`;
 }
 
 function toJob(props: JobProperties): Job {

@@ -17,7 +17,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, STATE_ROOT } from './protocol';
+import {
+  DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, MAX_PENDING_JOB_BYTES, REMOVAL_POLICY_SETTING, RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, START_ONLY, STATE_ROOT,
+} from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction } from './runtime-function';
 import { FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG, KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
@@ -441,12 +443,26 @@ export class DeployTimeRuntime extends Construct {
     return branches.length === 1 ? branches[0] : { $or: branches };
   }
 
-  /** A job too large for a request on its own (its resource holds only it). */
+  /**
+   * A job too large for a request on its own (its resource holds only it), or whose settings without
+   * the start-only ones (component documents) do not fit the state the runtime keeps while it is
+   * pending (one SSM parameter, at most 8 KB).
+   */
   private validateSize(): string[] {
     const stack = Stack.of(this);
-    return this.generations.filter((g) => g.bytes > MAX_JOBS_BYTES).map((g) =>
+    const errors = this.generations.filter((g) => g.bytes > MAX_JOBS_BYTES).map((g) =>
       `The deploy-time job of ${g.jobs[0].owner.node.path} takes about ${g.bytes} bytes, more than the ${MAX_JOBS_BYTES} that fit one CloudFormation request to the runtime of stack ${stack.node.path} (Lambda takes at most 256 KB, old and new properties together). ` +
       'Move long scripts into files (BakeStep.file or BakeStep.directory).');
+    for (const { owner, props } of this.generations.flatMap((g) => g.jobs)) {
+      const startOnly = START_ONLY[props.Kind] ?? [];
+      const kept = { ...props, Spec: Object.fromEntries(Object.entries(props.Spec).filter(([name]) => !startOnly.includes(name))) };
+      const bytes = Buffer.byteLength(JSON.stringify(stack.resolve(kept)), 'utf8');
+      if (bytes > MAX_PENDING_JOB_BYTES) {
+        errors.push(`The deploy-time job of ${owner.node.path} keeps about ${bytes} bytes of settings while it is pending (without its ${startOnly.join(' and ') || 'documents'}), more than the ${MAX_PENDING_JOB_BYTES} that fit the runtime's state (an SSM parameter takes at most 8 KB). ` +
+        'Use fewer steps (merge short ones into one) or fewer distribution regions, or a shorter construct path.');
+      }
+    }
+    return errors;
   }
 }
 

@@ -8,6 +8,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { Fingerprint } from '../../../src/fingerprint';
+import { amiBake } from '../../../src/artifacts/ami/bake-job';
+import { START_ONLY } from '../../../src/internal/runtime/protocol';
 import { DeployTimeRuntime } from '../../../src/internal/runtime/runtime';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -138,8 +140,8 @@ describe('DeployTimeRuntime in a bare stack', () => {
 
   test('exactly 100,000 bytes still fit one request: two jobs of 50,000 share a resource, and one of 100,000 is no error', () => {
     const sized = (path: string, bytes: number) => {
-      const empty = Buffer.byteLength(JSON.stringify({ Kind: 'ami-bake', Path: `Exact/${path}`, Fingerprint: FP, Spec: { Script: '' } }), 'utf8');
-      return { kind: 'ami-bake' as const, fingerprint: FP, spec: { Script: 'x'.repeat(bytes - 160 - empty) }, timeout: Duration.hours(1), readBack: {} };
+      const empty = Buffer.byteLength(JSON.stringify({ Kind: 'ami-bake', Path: `Exact/${path}`, Fingerprint: FP, Spec: { Components: '' } }), 'utf8');
+      return { kind: 'ami-bake' as const, fingerprint: FP, spec: { Components: 'x'.repeat(bytes - 160 - empty) }, timeout: Duration.hours(1), readBack: {} };
     };
     const two = setUp('Exact');
     two.runtime.addJob(new Construct(two.stack, 'A'), sized('A', 50_000));
@@ -174,15 +176,28 @@ describe('DeployTimeRuntime in a bare stack', () => {
 
   test('jobs fill a resource up to 100,000 bytes, then the next; a job too large alone is a synth error', () => {
     const { stack, runtime } = setUp();
-    for (let i = 0; i < 4; i++) runtime.addJob(new Construct(stack, `Bake${i}`), { kind: 'ami-bake', fingerprint: `${i}`.repeat(64), spec: { Script: 'x'.repeat(30_000) }, timeout: Duration.hours(1), readBack: {} });
+    for (let i = 0; i < 4; i++) runtime.addJob(new Construct(stack, `Bake${i}`), { kind: 'ami-bake', fingerprint: `${i}`.repeat(64), spec: { Components: 'x'.repeat(30_000) }, timeout: Duration.hours(1), readBack: {} });
     const counts = Object.values(Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysJobs')).map((r: any) => r.Properties.Jobs.length);
     expect(counts).toEqual([3, 1]);
     const big = setUp('Big');
-    big.runtime.addJob(new Construct(big.stack, 'Huge'), { kind: 'ami-bake', fingerprint: FP, spec: { Script: 'x'.repeat(100_000) }, timeout: Duration.hours(1), readBack: {} });
+    big.runtime.addJob(new Construct(big.stack, 'Huge'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x'.repeat(100_000) }, timeout: Duration.hours(1), readBack: {} });
     expect(() => Template.fromStack(big.stack)).toThrow(/The deploy-time job of Big\/Huge takes about \d+ bytes, more than the 100000 that fit one CloudFormation request to the runtime of stack Big .*Move long scripts into files/);
     const fits = setUp('Fits');
-    fits.runtime.addJob(new Construct(fits.stack, 'Large'), { kind: 'ami-bake', fingerprint: FP, spec: { Script: 'x'.repeat(99_000) }, timeout: Duration.hours(1), readBack: {} });
+    fits.runtime.addJob(new Construct(fits.stack, 'Large'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x'.repeat(99_000) }, timeout: Duration.hours(1), readBack: {} });
     expect(() => Template.fromStack(fits.stack)).not.toThrow();
+  });
+
+  test('GIVEN a job whose settings without its documents exceed what its pending state holds THEN synth fails naming it; documents of any size within a request do not count (review runtime #4)', () => {
+    const docs = setUp('Docs');
+    docs.runtime.addJob(new Construct(docs.stack, 'Bake'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x'.repeat(60_000), Assets: 'y'.repeat(20_000), RecipeName: 'r' }, timeout: Duration.hours(1), readBack: {} });
+    expect(() => Template.fromStack(docs.stack)).not.toThrow();
+    const arns = setUp('Arns');
+    arns.runtime.addJob(new Construct(arns.stack, 'Bake'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x', ComponentArns: Array.from({ length: 100 }, (_, i) => `arn:aws:imagebuilder:eu-west-1:123456789012:component/arns-bake-${i}/1.0.0/1`) }, timeout: Duration.hours(1), readBack: {} });
+    expect(() => Template.fromStack(arns.stack)).toThrow(/The deploy-time job of Arns\/Bake keeps about \d+ bytes of settings while it is pending \(without its Components and Assets\), more than the 6000 that fit the runtime's state \(an SSM parameter takes at most 8 KB\)\. Use fewer steps/);
+  });
+
+  test('the start-only settings the construct leaves out of a pending job\'s size are those the bake\'s runner leaves out of its state', () => {
+    expect(amiBake.startOnly).toEqual(START_ONLY['ami-bake']);
   });
 
   test('a lookup: its own resource with the fingerprint and where to look, after the function, answering its Id', () => {
