@@ -40,8 +40,8 @@ import { LookupRequest, onLookup, StackCalls } from './lookups';
 import { DESTROY, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV } from './protocol';
 import type { JobProperties, JobsResourceProperties } from './protocol';
 import {
-  deleteJob, deleteStartOnly, deleteState, getState, holderOf, leftovers, pendingJob, pendingJobs, PendingJob, putState, readStartOnly, resultName, saveJob,
-  saveStartOnly, stoppedName,
+  deleteJob, deleteStartOnly, deleteState, getState, holderOf, leftovers, pendingJob, pendingJobs, PendingJob, putState, readStartOnly,
+  resultName, saveJob, saveStartOnly, stoppedName,
 } from './state';
 import type { FailedResult } from './state';
 import { PolicyIsNew, retrying, retryingRunner, world } from './world';

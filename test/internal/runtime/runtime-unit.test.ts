@@ -7,8 +7,8 @@ import { App, CfnParameter, Duration, Lazy, NestedStack, RemovalPolicy, Stack } 
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { Fingerprint } from '../../../src/fingerprint';
 import { amiBake } from '../../../src/artifacts/ami/bake-job';
+import { Fingerprint } from '../../../src/fingerprint';
 import { START_ONLY } from '../../../src/internal/runtime/protocol';
 import { DeployTimeRuntime } from '../../../src/internal/runtime/runtime';
 
