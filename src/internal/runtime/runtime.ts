@@ -18,8 +18,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import {
-  DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, MAX_PENDING_JOB_BYTES, REMOVAL_POLICY_SETTING, RESULT_JOB_KIND, RESULT_KEY,
-  RUNTIME_ENV, START_ONLY, STATE_ROOT,
+  DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, MAX_PENDING_JOB_BYTES, REMOVAL_POLICY_SETTING,
+  RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, START_ONLY, STATE_ROOT,
 } from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction } from './runtime-function';
