@@ -59,6 +59,7 @@ export async function onLookup(event: LookupRequest, deadline: number, calls: St
     logicalId: event.LogicalResourceId,
     deadline,
     now: () => world.now(),
+    policyIsNew: calls.policyIsNew,
   };
   const stateRoot = process.env[RUNTIME_ENV.STATE_PATH];
   if (event.RequestType === 'Delete') {
