@@ -102,8 +102,9 @@ export const RUNTIME_ENV = {
   /** The name of the schedule rule that is enabled while a job is pending. */
   POLL_RULE: 'CID_POLL_RULE',
   /**
-   * The logical id of the runtime role's policy: an AccessDenied soon after CloudFormation changed it
-   * is IAM propagating, and is tried again.
+   * The logical ids of the runtime role's policies, comma-separated: its default policy and the
+   * managed policies aws-cdk-lib moves statements to past 10,000 characters (`OverflowPolicyN`). An
+   * AccessDenied soon after CloudFormation changed any of them is IAM propagating, and is tried again.
    */
   POLICY: 'CID_POLICY',
 } as const;

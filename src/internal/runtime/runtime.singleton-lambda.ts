@@ -476,19 +476,22 @@ async function describeResource(stackId: string, logicalId: string) {
 }
 
 /**
- * Whether CloudFormation changed the runtime's own policy a short while ago (its `LastUpdatedTimestamp`),
- * so that an AccessDenied may be IAM propagating the change. Asked once per call; when it cannot be
- * told, it is taken as new (trying again costs time, failing costs a deploy).
+ * Whether CloudFormation changed one of the runtime's own policies a short while ago (the newest
+ * `LastUpdatedTimestamp` of its default policy and overflow policies), so that an AccessDenied may be
+ * IAM propagating the change. Asked once per call; when it cannot be told, it is taken as new (trying
+ * again costs time, failing costs a deploy).
  */
 function policyIsNewFor(stackId: string): PolicyIsNew {
   let answer: Promise<boolean> | undefined;
   return () => {
     answer ??= (async () => {
-      const policy = process.env[RUNTIME_ENV.POLICY];
-      if (!policy) return false;
+      const policies = (process.env[RUNTIME_ENV.POLICY] ?? '').split(',').filter((p) => p);
       try {
-        const updated = (await describeResource(stackId, policy))?.LastUpdatedTimestamp;
-        return updated === undefined || world.now() - updated.getTime() < POLICY_PROPAGATION_MS;
+        for (const policy of policies) {
+          const updated = (await describeResource(stackId, policy))?.LastUpdatedTimestamp;
+          if (updated === undefined || world.now() - updated.getTime() < POLICY_PROPAGATION_MS) return true;
+        }
+        return false;
       } catch {
         return true;
       }

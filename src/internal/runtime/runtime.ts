@@ -181,9 +181,11 @@ export class DeployTimeRuntime extends Construct {
       ...this.rootStatements(stack),
     ], 'The runtime keeps each pending job, and what each lookup answered, in SSM parameters under this stack\'s own path.');
     this.grantHolds();
-    // The runtime's own policy: an AccessDenied soon after CloudFormation changed it is IAM propagating.
-    const policy = this.function.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-    if (policy instanceof CfnResource) this.function.addEnvironment(RUNTIME_ENV.POLICY, stack.getLogicalId(policy));
+    // The runtime's own policies: an AccessDenied soon after CloudFormation changed one is IAM propagating.
+    // Past 10,000 characters aws-cdk-lib moves statements into managed policies (OverflowPolicyN), when
+    // the stack is prepared: a new grant may change only one of those.
+    const role = this.function.role;
+    if (role) this.function.addEnvironment(RUNTIME_ENV.POLICY, Lazy.string({ produce: () => policyIdsOf(stack, role) }));
 
     this.poll = poll;
     this.node.addValidation({ validate: () => this.validateSize() });
@@ -465,6 +467,16 @@ export class DeployTimeRuntime extends Construct {
     }
     return errors;
   }
+}
+
+/** The logical ids of a role's default policy and overflow policies, comma-separated. */
+function policyIdsOf(stack: Stack, role: IConstruct): string {
+  return role.node.children
+    .filter((c) => c.node.id === 'DefaultPolicy' || /^OverflowPolicy\d+$/.test(c.node.id))
+    .map((c) => c.node.defaultChild)
+    .filter((c): c is CfnResource => c instanceof CfnResource)
+    .map((c) => stack.getLogicalId(c))
+    .join(',');
 }
 
 /**

@@ -220,6 +220,8 @@ export class StackHarness {
   public statusReads = 0;
   /** When CloudFormation last changed the runtime's policy (its LastUpdatedTimestamp). */
   public policyUpdatedAt = this.now - 24 * 3_600_000;
+  /** The runtime role's overflow policies (aws-cdk-lib's `OverflowPolicyN`), by logical id: when each last changed. */
+  public readonly overflowPolicies = new Map<string, number>();
   /** How CloudFormation rolls back a replaced custom resource. */
   public rollbackReading: RollbackReading = 'update';
   /** The result lookups as deployed, by artifact name. */
@@ -278,6 +280,10 @@ export class StackHarness {
     cloudformation.on(DescribeStackResourceCommand).callsFake(async (input) => {
       if (input.LogicalResourceId === 'RuntimePolicy') {
         return { StackResourceDetail: { LogicalResourceId: 'RuntimePolicy', ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(this.policyUpdatedAt) } };
+      }
+      const overflow = this.overflowPolicies.get(input.LogicalResourceId);
+      if (overflow !== undefined) {
+        return { StackResourceDetail: { LogicalResourceId: input.LogicalResourceId, ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(overflow) } };
       }
       if (input.LogicalResourceId === 'Jobs' && this.deployed) {
         return { StackResourceDetail: { LogicalResourceId: 'Jobs', PhysicalResourceId: this.deployed.physicalId, ResourceStatus: 'UPDATE_COMPLETE' } };

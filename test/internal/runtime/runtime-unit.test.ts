@@ -219,6 +219,21 @@ describe('DeployTimeRuntime in a bare stack', () => {
   });
 });
 
+describe('the runtime\'s own policies, for IAM propagation (review runtime #8)', () => {
+  test('GIVEN more grants than fit 10,000 characters THEN the function names its default policy and every overflow policy aws-cdk-lib split off', () => {
+    const { stack, runtime } = setUp();
+    for (let i = 0; i < 60; i++) {
+      runtime.grant(`test:${i}`, [new iam.PolicyStatement({ actions: ['s3:GetObject', `sqs:Action${i}`], resources: [`arn:aws:s3:::bucket-with-a-rather-long-name-number-${i}/some/long/prefix/*`] })]);
+    }
+    const template = Template.fromStack(stack);
+    const overflow = Object.keys(template.findResources('AWS::IAM::ManagedPolicy')).filter((id) => /OverflowPolicy\d/.test(id));
+    expect(overflow.length).toBeGreaterThan(0);
+    const [defaultPolicy] = Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => /^CdkImmutableDeploysRuntime.*ServiceRoleDefaultPolicy/.test(id));
+    const [, fn] = only(template, 'AWS::Lambda::Function');
+    expect(fn.Properties.Environment.Variables.CID_POLICY.split(',').sort()).toEqual([defaultPolicy, ...overflow].sort());
+  });
+});
+
 describe('the retry word (context cdk-immutable-deploys:retry), in a bare stack', () => {
   /** The logical id of one job's wait, synthesized with this context. */
   function ids(context: { [key: string]: unknown }) {
