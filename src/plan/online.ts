@@ -28,6 +28,7 @@ import { findReusable } from '../artifacts/ami/bake-records-job';
 import { TAG_PREFIX } from '../artifacts/container/buildspec';
 import { findImageDigest } from '../artifacts/container/image-state-job';
 import { JobFailure } from '../internal/runtime/job';
+import { LOOKUP_RESOURCE_TYPE, RESULT_KEY } from '../internal/runtime/protocol';
 
 export { ONLINE_PERMISSIONS } from './aws';
 
@@ -142,21 +143,47 @@ async function readStatusAndTemplate(
   const notes = [...access.notes, ...(reading.note ? [reading.note] : [])];
   if (!reading.compare) return { access, clients, id, deployed: { ...base, change: reading.change, notes } };
   const template = await templateOf(clients, stack.name, id, access.readWith);
-  const failed = reading.paused && template ? await failedWaits(clients, stack.name, id, template, access.readWith) : undefined;
+  const failed = reading.paused && template ? await failedJobs(clients, stack.name, id, template, access.readWith) : undefined;
   return { access, clients, id, deployed: { ...base, change: template ? reading.change : 'create', template, notes, ...(failed ? { failed } : {}) } };
 }
 
-/** The waits of a paused stack whose create failed: their artifacts are built again. */
-async function failedWaits(clients: Clients, name: string, id: string, template: Template, readWith: string): Promise<DeployedStack['failed']> {
+/**
+ * The artifacts of a paused stack (a failed `--no-rollback` update) that the deploy builds again, by
+ * the logical id of their wait. The runtime signals a wait when its job ended, failed or not (always
+ * SUCCESS): a failed job fails its result lookup (`job-result`), whose status reason is the job's.
+ * A wait fails only when no signal came within its timeout.
+ */
+async function failedJobs(clients: Clients, name: string, id: string, template: Template, readWith: string): Promise<DeployedStack['failed']> {
   const failed: { [logicalId: string]: string } = {};
+  const results = resultLookupsOf(template);
+  const why = (resource: { ResourceStatus?: string; ResourceStatusReason?: string }) => {
+    const reason = (resource.ResourceStatusReason ?? '').slice(0, 300);
+    return `${resource.ResourceStatus}${reason ? `: ${reason}` : ''}`;
+  };
   for (const artifact of modelOf(template).artifacts) {
-    const resource = await resourceOf(clients, name, id, artifact.logicalId, readWith);
-    if (isFailed(resource?.ResourceStatus)) {
-      const reason = (resource!.ResourceStatusReason ?? '').slice(0, 300);
-      failed[artifact.logicalId] = `its last build failed (wait ${artifact.logicalId} ${resource!.ResourceStatus}${reason ? `: ${reason}` : ''}). It is built again after the rollback; with --no-rollback only under a new retry word (${RETRY_WORDS}), or the wait fails again at once.`;
+    const resultId = results.get(artifact.logicalId);
+    const result = resultId ? await resourceOf(clients, name, id, resultId, readWith) : undefined;
+    if (result && isFailed(result.ResourceStatus)) {
+      failed[artifact.logicalId] = `its last build failed (result lookup ${resultId} ${why(result)}). It is built again after the rollback; with --no-rollback only under a new retry word (${RETRY_WORDS}): without one, CloudFormation runs the failed result lookup again, which fails again at once.`;
+      continue;
+    }
+    const wait = await resourceOf(clients, name, id, artifact.logicalId, readWith);
+    if (wait && isFailed(wait.ResourceStatus)) {
+      failed[artifact.logicalId] = `its wait ${artifact.logicalId} got no signal within its timeout (${why(wait)}). It is built again after the rollback; with --no-rollback only under a new retry word (${RETRY_WORDS}): without one, CloudFormation creates the same wait again, which nothing may signal (the jobs resource is not run again), so it can wait its whole timeout (up to 12 hours) and fail again.`;
     }
   }
   return Object.keys(failed).length > 0 ? failed : undefined;
+}
+
+/** The result lookup (`job-result`) of each wait of a template, by the wait's logical id. */
+function resultLookupsOf(template: Template): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    const r = resource as { Type?: string; Properties?: { Kind?: unknown; Spec?: { [name: string]: unknown } } };
+    const key = r.Properties?.Spec?.[RESULT_KEY];
+    if (r.Type === LOOKUP_RESOURCE_TYPE && r.Properties?.Kind === 'job-result' && typeof key === 'string') out.set(key, logicalId);
+  }
+  return out;
 }
 
 async function templateOf(clients: Clients, name: string, id: string, readWith: string): Promise<Template | undefined> {

@@ -16,7 +16,7 @@ export interface StatusReading {
   readonly compare: boolean;
   /** The status and what the deploy will do, in words, when it needs saying. */
   readonly note?: string;
-  /** A stack left failed by a deploy with `--no-rollback`: its failed waits are looked up. */
+  /** A stack left failed by a deploy with `--no-rollback`: its failed result lookups and waits are looked up. */
   readonly paused: boolean;
 }
 
@@ -76,7 +76,7 @@ export function readStatus(status: string, reason: string | undefined, nested: b
         change: 'update',
         compare: true,
         paused: true,
-        note: `${status}${why}: an update with --no-rollback failed. ${deploy} rolls it back first (it asks, or --force), then deploys; cdk deploy --no-rollback retries from where it stopped, and a failed wait needs a new retry word (${RETRY_WORDS}) or it fails again at once; a change that replaces a resource needs the rollback. Compared with the template of the failed update.`,
+        note: `${status}${why}: an update with --no-rollback failed. ${deploy} rolls it back first (it asks, or --force), then deploys; cdk deploy --no-rollback retries from where it stopped, and a failed build needs a new retry word (${RETRY_WORDS}): without one its failed result lookup fails again at once, and a wait that got no signal is created again and can wait its whole timeout; a change that replaces a resource needs the rollback. Compared with the template of the failed update.`,
       };
     case 'UPDATE_ROLLBACK_FAILED':
     case 'IMPORT_ROLLBACK_FAILED':

@@ -53,7 +53,7 @@ describe('AmiArtifact.fromFingerprint', () => {
     expect(stack.resolve(artifact.machineImage.getImage(stack).imageId)).toEqual(stack.resolve(artifact.amiId));
   });
 
-  test('its policy: ec2:DescribeImages only, the same for 1 and 10 imports, and no broadening when only the fingerprint changes', () => {
+  test('its policy: ec2:DescribeImages, beyond the holds every runtime may keep; the same for 1 and 10 imports, and no broadening when only the fingerprint changes', () => {
     const stackWith = (n: number, fingerprint = FP) => {
       const stack = new Stack(new App(), 'Prod', { env: PROD });
       for (let i = 0; i < n; i++) AmiArtifact.fromFingerprint(stack, `Web${i}`, { fingerprint, owner: TOOLING.account });
@@ -61,7 +61,7 @@ describe('AmiArtifact.fromFingerprint', () => {
     };
     const actions = runtimeStatements(stackWith(1)).flatMap((s) => [s.Action].flat());
     expect(actions).toContain('ec2:DescribeImages');
-    expect(actions.filter((a) => !a.startsWith('ssm:') && !a.startsWith('events:') && !a.startsWith('cloudformation:'))).toEqual(['ec2:DescribeImages']);
+    expect(actions.filter((a) => !a.startsWith('ssm:') && !a.startsWith('events:') && !a.startsWith('cloudformation:'))).toEqual(['ec2:CreateTags', 'ec2:DeleteTags', 'ec2:DescribeImages']);
     expect(JSON.stringify(runtimeStatements(stackWith(10)))).toEqual(JSON.stringify(runtimeStatements(stackWith(1))));
     const diff = fullDiff(stackWith(1).toJSON(), stackWith(1, FP2).toJSON());
     expect(diff.isEmpty).toBe(false);
@@ -169,7 +169,7 @@ describe('sharing from the bake and build side', () => {
     expect(shared.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:CreateGrant', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey']));
     expect(jobOf(template, 'Bake/Web').Spec.CopyRegions).toEqual([PROD.region]);
     const tagResources = runtimeStatements(template).filter((s) => [s.Action].flat().includes('ec2:CreateTags')).map((s) => JSON.stringify(s.Resource));
-    expect(tagResources).toEqual([expect.stringContaining(':ec2:eu-west-1::image/*'), expect.stringContaining(':ec2:us-east-1::image/*')]);
+    expect(tagResources).toEqual([expect.stringContaining(':ec2:*::image/*')]);
   });
 
   test('ContainerImageBuild.shareWith: the repository lets those accounts pull and look up, nothing else; clean under the kit', () => {

@@ -166,18 +166,24 @@ export function lookupRoleOf(account: string, region: string, partition = 'aws')
 export function bakeTemplate(stack: string, fingerprint: string, options: { readonly group?: boolean } = {}): object {
   const wait = `AmiWait${fingerprint.slice(0, 8)}`;
   const plan = (metadata: object) => ({ 'cdk-immutable-deploys:plan': { version: 1, ...metadata } });
+  // The runtime's protocol: a wait with a creation policy (no handle) says when the bake ended; its
+  // result lookup reads the AMI back, and fails with the bake's reason when it failed.
   const resources: { [id: string]: object } = {
-    AmiHandle: { Type: 'AWS::CloudFormation::WaitConditionHandle' },
     [wait]: {
       Type: 'AWS::CloudFormation::WaitCondition',
-      Properties: { Handle: { Ref: 'AmiHandle' }, Timeout: '14400', Count: 1 },
+      CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT14400S' } },
       Metadata: plan({ role: 'artifact', kind: 'ami', path: `${stack}/Ami`, fingerprint }),
+    },
+    AmiResult: {
+      Type: 'Custom::CdkImmutableDeploysLookup',
+      Properties: { ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:runtime', Kind: 'job-result', Path: `${stack}/Ami`, Fingerprint: fingerprint, Spec: { JobKind: 'ami-bake', Key: wait } },
+      DependsOn: [wait],
     },
   };
   if (options.group ?? true) {
     resources.FleetLaunchTemplate = {
       Type: 'AWS::EC2::LaunchTemplate',
-      Properties: { LaunchTemplateData: { ImageId: { 'Fn::GetAtt': [wait, 'Data'] } } },
+      Properties: { LaunchTemplateData: { ImageId: { 'Fn::GetAtt': ['AmiResult', 'Id'] } } },
       Metadata: plan({ role: 'revision', deployment: `${stack}/Fleet`, artifacts: [{ path: `${stack}/Ami`, fingerprint }] }),
     };
     resources.FleetGroup = {

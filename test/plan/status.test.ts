@@ -84,14 +84,17 @@ test('ROLLBACK_COMPLETE (its first create failed): the deploy deletes and re-cre
   expect((await run(app(), '--fail-on', 'build')).code).toEqual(EXIT.TRIPPED);
 });
 
-test('UPDATE_FAILED after --no-rollback with a failed wait: the artifact is built again and its group replaced, and the retry word is named', async () => {
-  deployedIn(StackStatus.UPDATE_FAILED, 'The following resource(s) failed to create: [AmiWaitaaaaaaaa].');
+test('UPDATE_FAILED after --no-rollback with a failed bake (its wait completed, its result lookup failed): the artifact is built again and its group replaced, and the retry word is named (review runtime #5, #6)', async () => {
+  deployedIn(StackStatus.UPDATE_FAILED, 'The following resource(s) failed to update: [AmiResult].');
   cloudformation.on(DescribeStackResourceCommand, { StackName: STACK_ID, LogicalResourceId: 'AmiWaitaaaaaaaa' }).resolves({
+    StackResourceDetail: { LogicalResourceId: 'AmiWaitaaaaaaaa', ResourceType: 'AWS::CloudFormation::WaitCondition', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() },
+  });
+  cloudformation.on(DescribeStackResourceCommand, { StackName: STACK_ID, LogicalResourceId: 'AmiResult' }).resolves({
     StackResourceDetail: {
-      LogicalResourceId: 'AmiWaitaaaaaaaa',
-      ResourceType: 'AWS::CloudFormation::WaitCondition',
-      ResourceStatus: 'CREATE_FAILED',
-      ResourceStatusReason: 'WaitCondition received failed message: \'Web/Ami: the bake failed in step 1\' for uniqueId: bake',
+      LogicalResourceId: 'AmiResult',
+      ResourceType: 'Custom::CdkImmutableDeploysLookup',
+      ResourceStatus: 'UPDATE_FAILED',
+      ResourceStatusReason: 'Received response status [FAILED] from custom resource. Message returned: Web/Ami: AMI bake FAILED in step 1',
       LastUpdatedTimestamp: new Date(),
     },
   });
@@ -101,9 +104,31 @@ test('UPDATE_FAILED after --no-rollback with a failed wait: the artifact is buil
   expect(plan).toMatchObject({ change: 'update', status: 'UPDATE_FAILED' });
   expect(rows(plan)).toEqual({ artifacts: ['Web/Ami build'], deployments: ['Web/Fleet replace because Web/Ami'] });
   expect(plan.notes).toEqual([
-    expect.stringMatching(/^UPDATE_FAILED .*: an update with --no-rollback failed\. cdk deploy rolls it back first \(it asks, or --force\), then deploys; cdk deploy --no-rollback retries from where it stopped, and a failed wait needs a new retry word \(-c cdk-immutable-deploys:retry=<new word>\)/),
-    expect.stringMatching(/^Web\/Ami: its last build failed \(wait AmiWaitaaaaaaaa CREATE_FAILED: WaitCondition received failed message: .*\)\. It is built again after the rollback; with --no-rollback only under a new retry word \(-c cdk-immutable-deploys:retry=<new word>\), or the wait fails again at once\.$/),
+    expect.stringMatching(/^UPDATE_FAILED .*: an update with --no-rollback failed\. cdk deploy rolls it back first \(it asks, or --force\), then deploys; cdk deploy --no-rollback retries from where it stopped, and a failed build needs a new retry word \(-c cdk-immutable-deploys:retry=<new word>\): without one its failed result lookup fails again at once, and a wait that got no signal is created again and can wait its whole timeout;/),
+    expect.stringMatching(/^Web\/Ami: its last build failed \(result lookup AmiResult UPDATE_FAILED: Received response status \[FAILED\] .*AMI bake FAILED in step 1\)\. It is built again after the rollback; with --no-rollback only under a new retry word \(-c cdk-immutable-deploys:retry=<new word>\): without one, CloudFormation runs the failed result lookup again, which fails again at once\.$/),
   ]);
+});
+
+test('UPDATE_FAILED after --no-rollback with a wait that got no signal: built again, and a retry without a new word is said to wait the whole timeout, not to fail at once (review runtime #6)', async () => {
+  deployedIn(StackStatus.UPDATE_FAILED, 'The following resource(s) failed to create: [AmiWaitaaaaaaaa].');
+  cloudformation.on(DescribeStackResourceCommand, { StackName: STACK_ID, LogicalResourceId: 'AmiWaitaaaaaaaa' }).resolves({
+    StackResourceDetail: {
+      LogicalResourceId: 'AmiWaitaaaaaaaa',
+      ResourceType: 'AWS::CloudFormation::WaitCondition',
+      ResourceStatus: 'CREATE_FAILED',
+      ResourceStatusReason: 'Failed to receive 1 resource signal(s) within the specified duration',
+      LastUpdatedTimestamp: new Date(),
+    },
+  });
+  // The result lookup, which depends on the wait, was never created.
+  cloudformation.on(DescribeStackResourceCommand, { StackName: STACK_ID, LogicalResourceId: 'AmiResult' })
+    .rejects(Object.assign(new Error('Resource AmiResult does not exist for stack Web'), { name: 'ValidationError' }));
+
+  const plan = await web();
+
+  expect(rows(plan)).toEqual({ artifacts: ['Web/Ami build'], deployments: ['Web/Fleet replace because Web/Ami'] });
+  expect(plan.notes[1]).toMatch(/^Web\/Ami: its wait AmiWaitaaaaaaaa got no signal within its timeout \(CREATE_FAILED: Failed to receive 1 resource signal\(s\) within the specified duration\)\. .*without one, CloudFormation creates the same wait again, which nothing may signal .*, so it can wait its whole timeout \(up to 12 hours\) and fail again\.$/);
+  expect(plan.notes.join('\n')).not.toMatch(/fails again at once\.$/m);
 });
 
 test('a stack with an operation under way is compared with the template it applies, and the deploy is said to fail until it ends', async () => {

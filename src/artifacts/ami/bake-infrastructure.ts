@@ -21,6 +21,7 @@ import { Fingerprint } from '../../fingerprint';
 import { acknowledgeExact, acknowledgeWildcards, managedPolicyFinding } from '../../internal/nag';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
+import { nestedStackIdentity } from '../../internal/stack-identity';
 
 /** Construct id of the per-stack shared bake resources: part of the public contract, never renamed. */
 const SHARED_ID = 'cdk-immutable-deploys.AmiBake';
@@ -270,7 +271,8 @@ export class AmiBakeInfrastructure extends Construct {
  * in an account and region and one stack's prefix never starts another's.
  */
 function namePrefixOf(stack: Stack): string {
-  const name = Token.isUnresolved(stack.stackName) ? stack.node.path : stack.stackName;
+  // A nested stack: its root's name and path below it, where its construct path alone is not unique (stack-identity.ts).
+  const name = Token.isUnresolved(stack.stackName) ? nestedStackIdentity(stack) ?? stack.node.path : stack.stackName;
   const readable = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 24).replace(/-$/, '');
   return `${readable || 'stack'}-${Fingerprint.ofString(name).short.slice(0, 6)}`;
 }

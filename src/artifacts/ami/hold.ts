@@ -5,34 +5,13 @@
  *
  * Internal: never exported from the package.
  */
-import { Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG } from './types';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 
 /**
- * Lets the runtime of `scope`'s stack hold AMIs in `regions`: once per region, whatever the number of
- * AMIs, bakes or imports.
+ * Lets the runtime of `scope`'s stack hold AMIs. Every runtime may, in every region (`grantHolds`):
+ * `regions` names where this use holds them, and no longer changes the grant.
  */
-export function grantAmiHolds(scope: IConstruct, regions: string[]): void {
-  const runtime = DeployTimeRuntime.of(scope);
-  const stack = Stack.of(scope);
-  for (const region of regions) {
-    runtime.grant(`ami-hold:${region}`, [holdStatement(stack, region)],
-      `AMI ids are only known at deploy time: the runtime tags an AMI that a stack runs in ${region} as kept from lifecycle deletion, and untags it when no stack holds it. Conditions limit it to AMIs with a bake fingerprint tag and to the keep tags.`);
-    runtime.grantHolds(region);
-  }
-}
-
-/** Tagging AMIs of a region as kept or not: only bake AMIs (fingerprint tag), only the keep tags. */
-function holdStatement(stack: Stack, region: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-    resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
-    conditions: {
-      'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG] },
-    },
-  });
+export function grantAmiHolds(scope: IConstruct, _regions: string[]): void {
+  DeployTimeRuntime.of(scope).grantHolds();
 }

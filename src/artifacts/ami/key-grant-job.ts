@@ -7,7 +7,8 @@
  *
  * Before the grant, the runtime makes sure this account's Auto Scaling service-linked role exists (a
  * new account has none until its first group, and KMS refuses a grant for a principal that does not
- * exist, `InvalidArnException`, also for a while after IAM created it). After it, the runtime waits,
+ * exist, `InvalidArnException`, also for a while after IAM created it: the grantee, or the retiring
+ * principal, the runtime's own role, which a first deploy creates moments before). After it, the runtime waits,
  * within the call's deadline, until the grant is five minutes old: KMS makes a new grant effective
  * everywhere "usually" within five minutes, and Auto Scaling cannot present the grant token that would
  * make it effective at once, so a group launched earlier could fail its first launches.
@@ -80,9 +81,12 @@ async function createGrant(lookup: Lookup<KeyGrantSpec>): Promise<Found> {
         grantId = created.GrantId;
         break;
       } catch (e) {
-        // A role IAM has just created is not known to KMS at once: try again while the call has time.
-        if ((e as Error).name !== 'InvalidArnException' || !roleIsNew || !hasTime(lookup, GRANTEE_RETRY_MS)) throw e;
-        console.log(`${lookup.path}: ${Grantee} is not known to KMS yet (${errorText(e)}); trying again`);
+        // A role IAM has just created is not known to KMS at once: the grantee (Auto Scaling's role,
+        // created now) or the retiring principal (the runtime's own role, new in a first deploy). Try
+        // again while the call has time.
+        if ((e as Error).name !== 'InvalidArnException' || !hasTime(lookup, GRANTEE_RETRY_MS)) throw e;
+        if (!roleIsNew && !(await lookup.policyIsNew?.().catch(() => true))) throw e;
+        console.log(`${lookup.path}: ${Grantee} or ${RetiringPrincipal} is not known to KMS yet (${errorText(e)}); trying again`);
         await timing.pause(GRANTEE_RETRY_MS);
       }
     }
@@ -101,9 +105,9 @@ async function createGrant(lookup: Lookup<KeyGrantSpec>): Promise<Found> {
       ]);
     }
     if (name === 'InvalidArnException') {
-      throw failure(`${head} could not be created: KMS does not know the grantee.`, [
+      throw failure(`${head} could not be created: KMS does not know the grantee ${Grantee} or the retiring principal ${RetiringPrincipal}.`, [
         { label: 'Error', text: errorText(e) },
-        { label: 'What to do', text: `Check that ${Grantee} exists in account ${lookup.account} (EC2 Auto Scaling creates it with the account's first group; \`aws iam create-service-linked-role --aws-service-name ${AUTO_SCALING_SERVICE}\` creates it), then deploy again.` },
+        { label: 'What to do', text: `Check that ${Grantee} exists in account ${lookup.account} (EC2 Auto Scaling creates it with the account's first group; \`aws iam create-service-linked-role --aws-service-name ${AUTO_SCALING_SERVICE}\` creates it), and that the runtime's role ${RetiringPrincipal} exists (the stack creates it; IAM may take a while to make a new role known, so deploying again a few minutes later helps), then deploy again.` },
       ]);
     }
     throw e;

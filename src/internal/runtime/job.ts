@@ -149,6 +149,13 @@ export interface Lookup<S = { readonly [name: string]: string }> {
   readonly deadline?: number;
   /** The runtime's clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Whether CloudFormation created or changed the runtime's own role policy a short while ago (in a
+   * first deploy, its role too): a principal IAM just made may not be known to other services yet.
+   *
+   * @default - not new
+   */
+  readonly policyIsNew?: () => Promise<boolean>;
 }
 
 /** What a lookup found. */

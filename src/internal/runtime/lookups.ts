@@ -60,6 +60,7 @@ export async function onLookup(event: LookupRequest, deadline: number, calls: St
     previousSpec: event.RequestType === 'Update' ? (event.OldResourceProperties as Partial<LookupProperties> | undefined)?.Spec : undefined,
     deadline,
     now: () => world.now(),
+    policyIsNew: calls.policyIsNew,
   };
   const stateRoot = process.env[RUNTIME_ENV.STATE_PATH];
   if (event.RequestType === 'Delete') {

@@ -49,6 +49,19 @@ export interface LookupProperties {
   readonly Spec: { readonly [name: string]: string };
 }
 
+/**
+ * The spec settings of each kind of job that only its start needs (large documents): a pending job's
+ * state leaves them out, and a job that cannot start yet keeps them apart, in parts that fit SSM's
+ * standard tier (the runners' `startOnly` say the same).
+ */
+export const START_ONLY: { readonly [kind in JobKind]?: readonly string[] } = { 'ami-bake': ['Components', 'Assets'] };
+/**
+ * The most a job's settings without its start-only ones may take, JSON, at synth: a pending job's
+ * state (an SSM parameter of at most 8 KB, the advanced tier's limit) holds them, its ids, and bounded
+ * reasons (at most 512 bytes each).
+ */
+export const MAX_PENDING_JOB_BYTES = 6_000;
+
 /** The spec settings of a `job-result` lookup that name its job: its kind and its wait's logical id. */
 export const RESULT_JOB_KIND = 'JobKind';
 export const RESULT_KEY = 'Key';
@@ -92,8 +105,9 @@ export const RUNTIME_ENV = {
   /** The name of the schedule rule that is enabled while a job is pending. */
   POLL_RULE: 'CID_POLL_RULE',
   /**
-   * The logical id of the runtime role's policy: an AccessDenied soon after CloudFormation changed it
-   * is IAM propagating, and is tried again.
+   * The logical ids of the runtime role's policies, comma-separated: its default policy and the
+   * managed policies aws-cdk-lib moves statements to past 10,000 characters (`OverflowPolicyN`). An
+   * AccessDenied soon after CloudFormation changed any of them is IAM propagating, and is tried again.
    */
   POLICY: 'CID_POLICY',
 } as const;

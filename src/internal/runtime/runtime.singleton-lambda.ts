@@ -40,7 +40,8 @@ import { LookupRequest, onLookup, StackCalls } from './lookups';
 import { DESTROY, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RUNTIME_ENV } from './protocol';
 import type { JobProperties, JobsResourceProperties } from './protocol';
 import {
-  deleteJob, deleteState, getState, holderOf, leftovers, pendingJob, pendingJobs, PendingJob, putState, resultName, saveJob, stoppedName,
+  deleteJob, deleteStartOnly, deleteState, getState, holderOf, leftovers, pendingJob, pendingJobs, PendingJob, putState, readStartOnly,
+  resultName, saveJob, saveStartOnly, stoppedName,
 } from './state';
 import type { FailedResult } from './state';
 import { PolicyIsNew, retrying, retryingRunner, world } from './world';
@@ -172,10 +173,12 @@ async function applyJobs(event: Request, old: JobProperties[], deadline: number,
       continue;
     }
     const result = await runner.start(job, { id: attempt });
+    // A job that cannot start yet keeps its start-only settings apart (a pending job's parameter takes at most 8 KB).
+    const startParts = result.state !== 'started' && runner.startOnly ? await retry(() => saveStartOnly(stateRoot, props.Key, startOnlyOf(props, runner))) : undefined;
     await retry(() => saveJob(stateRoot, {
       ...kept,
-      job: result.state === 'started' ? withoutStartOnly(props, runner) : props,
-      ...(result.state === 'started' ? { ref: result.ref } : { throttled: result.reason }),
+      job: withoutStartOnly(props, runner),
+      ...(result.state === 'started' ? { ref: result.ref } : { throttled: clipped(result.reason), ...(startParts ? { startParts } : {}) }),
     }));
     console.log(result.state === 'started' ? `${props.Path}: started ${result.ref}` : `${props.Path}: waiting to start (${result.reason})`);
     started++;
@@ -330,12 +333,18 @@ async function advance(stateRoot: string, p: PendingJob, deadline: number): Prom
       const reason = failureMessage(`${p.job.Path}: the ${p.job.Kind} could not start within ${minutes} minutes.`, [{ label: 'Reason', text: p.throttled ?? 'unknown' }], MAX_REASON_BYTES);
       return end(stateRoot, p, { summary: reason, reason });
     }
-    const result = await runner.start(job, { id: p.attempt });
+    const start = p.startParts ? await readStartOnly(stateRoot, p.job.Key, p.startParts) : {};
+    if (!start) {
+      const reason = `${p.job.Path}: the ${p.job.Kind} could not start: the settings kept for its start are gone. Deploy again with a new retry word (-c cdk-immutable-deploys:retry=<new word>).`;
+      return end(stateRoot, p, { summary: reason, reason });
+    }
+    const result = await runner.start({ ...job, spec: { ...job.spec, ...start } }, { id: p.attempt });
     if (result.state !== 'started') {
-      await saveJob(stateRoot, { ...p, throttled: result.reason });
+      await saveJob(stateRoot, { ...p, throttled: clipped(result.reason) });
       return false;
     }
-    await saveJob(stateRoot, { ...p, job: withoutStartOnly(p.job, runner), ref: result.ref, throttled: undefined });
+    await saveJob(stateRoot, { ...p, job: withoutStartOnly(p.job, runner), ref: result.ref, throttled: undefined, startParts: undefined });
+    if (p.startParts) await deleteStartOnly(stateRoot, p.job.Key);
     // The jobs resource may have stopped this attempt while it was starting: a stopped attempt never comes back.
     if (await wasStopped(stateRoot, p)) {
       await runner.cancel(job, result.ref);
@@ -394,7 +403,8 @@ async function end(stateRoot: string, p: PendingJob, ended: NonNullable<PendingJ
     const failed: FailedResult = { attempt: p.attempt, reason: ended.reason };
     await putState(resultName(stateRoot, p.job.Key), failed, `cdk-immutable-deploys: why the last ${p.job.Kind} of ${p.job.Path} failed`);
   }
-  const done = { ...p, ended };
+  // The pending state keeps the outcome short (the failure's whole reason is the result's, above).
+  const done = { ...p, ended: { summary: clipped(ended.summary), ...(ended.reason !== undefined ? { reason: clipped(ended.reason) } : {}) } };
   await saveJob(stateRoot, done);
   return trySignal(stateRoot, done);
 }
@@ -489,19 +499,22 @@ async function describeResource(stackId: string, logicalId: string) {
 }
 
 /**
- * Whether CloudFormation changed the runtime's own policy a short while ago (its `LastUpdatedTimestamp`),
- * so that an AccessDenied may be IAM propagating the change. Asked once per call; when it cannot be
- * told, it is taken as new (trying again costs time, failing costs a deploy).
+ * Whether CloudFormation changed one of the runtime's own policies a short while ago (the newest
+ * `LastUpdatedTimestamp` of its default policy and overflow policies), so that an AccessDenied may be
+ * IAM propagating the change. Asked once per call; when it cannot be told, it is taken as new (trying
+ * again costs time, failing costs a deploy).
  */
 function policyIsNewFor(stackId: string): PolicyIsNew {
   let answer: Promise<boolean> | undefined;
   return () => {
     answer ??= (async () => {
-      const policy = process.env[RUNTIME_ENV.POLICY];
-      if (!policy) return false;
+      const policies = (process.env[RUNTIME_ENV.POLICY] ?? '').split(',').filter((p) => p);
       try {
-        const updated = (await describeResource(stackId, policy))?.LastUpdatedTimestamp;
-        return updated === undefined || world.now() - updated.getTime() < POLICY_PROPAGATION_MS;
+        for (const policy of policies) {
+          const updated = (await describeResource(stackId, policy))?.LastUpdatedTimestamp;
+          if (updated === undefined || world.now() - updated.getTime() < POLICY_PROPAGATION_MS) return true;
+        }
+        return false;
       } catch {
         return true;
       }
@@ -533,6 +546,16 @@ function withoutStartOnly(props: JobProperties, runner: JobRunner): JobPropertie
   if (!runner.startOnly) return props;
   const spec = Object.fromEntries(Object.entries(props.Spec).filter(([name]) => !runner.startOnly!.includes(name)));
   return { ...props, Spec: spec };
+}
+
+/** The start-only settings of a job. */
+function startOnlyOf(props: JobProperties, runner: JobRunner): { [name: string]: unknown } {
+  return Object.fromEntries(Object.entries(props.Spec).filter(([name]) => runner.startOnly?.includes(name)));
+}
+
+/** A reason as a pending job's state keeps it: at most 512 characters (its parameter takes 8 KB). */
+function clipped(text: string): string {
+  return text.length <= 512 ? text : `${text.slice(0, 509)}...`;
 }
 
 function toJob(props: JobProperties): Job {

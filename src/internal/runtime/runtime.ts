@@ -17,16 +17,20 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, REMOVAL_POLICY_SETTING, RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, STATE_ROOT } from './protocol';
+import {
+  DESTROY, HOLDS_ROOT, JOBS_RESOURCE_TYPE, LOOKUP_ATTRIBUTE, LOOKUP_RESOURCE_TYPE, MAX_PENDING_JOB_BYTES, REMOVAL_POLICY_SETTING,
+  RESULT_JOB_KIND, RESULT_KEY, RUNTIME_ENV, START_ONLY, STATE_ROOT,
+} from './protocol';
 import type { JobKind, JobProperties, LookupKind, LookupProperties } from './protocol';
 import { RuntimeFunction } from './runtime-function';
-import { KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
+import { FINGERPRINT_TAG, KEEP_TAG, KEPT_BY_TAG, KEY_GRANT_OPERATIONS } from '../../artifacts/ami/types';
 import type { KeyGrantSpec } from '../../artifacts/ami/types';
 import { Fingerprint } from '../../fingerprint';
 import { acknowledgeRuntimeFunction } from '../baseline';
 import { constructError, SynthError } from '../errors';
 import { acknowledgeHandler, acknowledgeWildcards, functionOf } from '../nag';
 import { stackSingleton } from '../singleton';
+import { nestedStackIdentity } from '../stack-identity';
 
 /** Construct id of the per-stack runtime: part of the public contract, never renamed. */
 const RUNTIME_ID = 'cdk-immutable-deploys.Runtime';
@@ -49,10 +53,11 @@ const JOB_OVERHEAD_BYTES = 160;
 
 /**
  * Context key of a retry after a failed deploy with rollback disabled (`cdk deploy --no-rollback`):
- * `-c cdk-immutable-deploys:retry=<any new word>` gives every job a new wait and a fresh handle, so
- * that a job whose attempt failed starts a new one (an artifact that exists completes its new wait
- * at once). A kept handle holds its failure signal, and CloudFormation re-creates only the failed
- * wait on the same handle, which fails again at once.
+ * `-c cdk-immutable-deploys:retry=<any new word>` gives every job a new wait (and result lookup
+ * input), so that a job whose attempt failed starts a new one (an artifact that exists completes its
+ * new wait at once). Without one, CloudFormation re-runs only what failed: a failed result lookup,
+ * which fails again at once, or a wait that got no signal, re-created at the same logical id, which
+ * the jobs resource (not run again) never starts anything for, so it waits its whole timeout.
  */
 export const RETRY_CONTEXT = 'cdk-immutable-deploys:retry';
 const RETRY_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
@@ -175,9 +180,12 @@ export class DeployTimeRuntime extends Construct {
       new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResource', 'cloudformation:SignalResource', 'cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] }),
       ...this.rootStatements(stack),
     ], 'The runtime keeps each pending job, and what each lookup answered, in SSM parameters under this stack\'s own path.');
-    // The runtime's own policy: an AccessDenied soon after CloudFormation changed it is IAM propagating.
-    const policy = this.function.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-    if (policy instanceof CfnResource) this.function.addEnvironment(RUNTIME_ENV.POLICY, stack.getLogicalId(policy));
+    this.grantHolds();
+    // The runtime's own policies: an AccessDenied soon after CloudFormation changed one is IAM propagating.
+    // Past 10,000 characters aws-cdk-lib moves statements into managed policies (OverflowPolicyN), when
+    // the stack is prepared: a new grant may change only one of those.
+    const role = this.function.role;
+    if (role) this.function.addEnvironment(RUNTIME_ENV.POLICY, Lazy.string({ produce: () => policyIdsOf(stack, role) }));
 
     this.poll = poll;
     this.node.addValidation({ validate: () => this.validateSize() });
@@ -324,17 +332,30 @@ export class DeployTimeRuntime extends Construct {
   }
 
   /**
-   * Lets the runtime keep the account's register of holds in `region` (`/cdk-immutable-deploys/_holds`):
-   * read everyone's entries of an artifact, and write and delete this stack's own. Once per region,
-   * whatever the number of artifacts.
+   * Lets the runtime hold and release artifacts: keep the account's register of holds
+   * (`/cdk-immutable-deploys/_holds`: read everyone's entries of an artifact, write and delete this
+   * stack's own) and the keep tags of bake AMIs, in every region. Granted by every runtime, whatever
+   * its stack's regions, bakes and imports now: CloudFormation updates the policy before the lookups
+   * that depend on it, and deletes the old lookups only after, so a release of a region that the stack
+   * no longer bakes, copies to or imports from runs under a policy without it (review runtime #2, #3).
+   * The conditions, not the region, scope it; and the policy does not grow with regions.
    */
-  public grantHolds(region: string): void {
+  public grantHolds(): void {
     const stack = Stack.of(this);
-    const holds = (name: string) => `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter${HOLDS_ROOT}/${name}`;
-    this.grant(`holds:${region}`, [
+    const holds = (name: string) => `arn:${stack.partition}:ssm:*:${stack.account}:parameter${HOLDS_ROOT}/${name}`;
+    this.grant('holds', [
       new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [holds('*')] }),
       new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [holds(`*/${stack.stackName}.*`)] }),
-    ], `Artifact ids (AMI ids) are known only at deploy time: the runtime records which stacks hold which artifact in ${region} under ${HOLDS_ROOT}/<artifact id>/, reads every entry of an artifact, and writes and deletes only the entries of this stack (named '<stack name>.<holder>').`);
+      // Only bake AMIs (the fingerprint tag), only the keep tags.
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        resources: [`arn:${stack.partition}:ec2:*::image/*`],
+        conditions: {
+          'Null': { [`aws:ResourceTag/${FINGERPRINT_TAG}`]: 'false', 'aws:TagKeys': 'false' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [KEEP_TAG, KEPT_BY_TAG] },
+        },
+      }),
+    ], `Artifact ids (AMI ids) and their regions are known only at deploy time, and a release may come after an update removed the last use of a region: in every region, the runtime records which stacks hold which artifact under ${HOLDS_ROOT}/<artifact id>/, reads every entry of an artifact, and writes and deletes only the entries of this stack (named '<stack name>.<holder>'); it tags an AMI it holds as kept from lifecycle deletion, and untags it when no stack holds it, limited by conditions to AMIs with a bake fingerprint tag and to the two keep tags.`);
   }
 
   /**
@@ -425,21 +446,52 @@ export class DeployTimeRuntime extends Construct {
     return branches.length === 1 ? branches[0] : { $or: branches };
   }
 
-  /** A job too large for a request on its own (its resource holds only it). */
+  /**
+   * A job too large for a request on its own (its resource holds only it), or whose settings without
+   * the start-only ones (component documents) do not fit the state the runtime keeps while it is
+   * pending (one SSM parameter, at most 8 KB).
+   */
   private validateSize(): string[] {
     const stack = Stack.of(this);
-    return this.generations.filter((g) => g.bytes > MAX_JOBS_BYTES).map((g) =>
+    const errors = this.generations.filter((g) => g.bytes > MAX_JOBS_BYTES).map((g) =>
       `The deploy-time job of ${g.jobs[0].owner.node.path} takes about ${g.bytes} bytes, more than the ${MAX_JOBS_BYTES} that fit one CloudFormation request to the runtime of stack ${stack.node.path} (Lambda takes at most 256 KB, old and new properties together). ` +
       'Move long scripts into files (BakeStep.file or BakeStep.directory).');
+    for (const { owner, props } of this.generations.flatMap((g) => g.jobs)) {
+      const startOnly = START_ONLY[props.Kind] ?? [];
+      const kept = { ...props, Spec: Object.fromEntries(Object.entries(props.Spec).filter(([name]) => !startOnly.includes(name))) };
+      const bytes = Buffer.byteLength(JSON.stringify(stack.resolve(kept)), 'utf8');
+      if (bytes > MAX_PENDING_JOB_BYTES) {
+        errors.push(`The deploy-time job of ${owner.node.path} keeps about ${bytes} bytes of settings while it is pending (without its ${startOnly.join(' and ') || 'documents'}), more than the ${MAX_PENDING_JOB_BYTES} that fit the runtime's state (an SSM parameter takes at most 8 KB). ` +
+        'Use fewer steps (merge short ones into one) or fewer distribution regions, or a shorter construct path.');
+      }
+    }
+    return errors;
   }
+}
+
+/** The logical ids of a role's default policy and overflow policies, comma-separated. */
+function policyIdsOf(stack: Stack, role: IConstruct): string {
+  return role.node.children
+    .filter((c) => c.node.id === 'DefaultPolicy' || /^OverflowPolicy\d+$/.test(c.node.id))
+    .map((c) => c.node.defaultChild)
+    .filter((c): c is CfnResource => c instanceof CfnResource)
+    .map((c) => stack.getLogicalId(c))
+    .join(',');
 }
 
 /**
  * The prefix of the runtime's two rule names (`-poll`, `-events`): the stack's name and a hash of it,
- * so that the names stay within EventBridge's 64 characters and no other stack's rule matches it.
+ * so that the names stay within EventBridge's 64 characters and no other stack's rule matches it. A
+ * nested stack's name is known only at deploy time: its prefix comes from its root's name and its path
+ * below it when its construct path alone does not tell it apart (`nestedStackIdentity`), else from
+ * its construct path (as before, so that existing rules keep their names).
  */
 function rulePrefixOf(stack: Stack): string {
-  if (Token.isUnresolved(stack.stackName)) return `cdk-immutable-deploys-${Names.uniqueId(stack).slice(-16)}`;
+  if (Token.isUnresolved(stack.stackName)) {
+    const identity = nestedStackIdentity(stack);
+    if (identity !== undefined) return `cdk-immutable-deploys-${Fingerprint.ofString(identity).short.slice(0, 16)}`;
+    return `cdk-immutable-deploys-${Names.uniqueId(stack).slice(-16)}`;
+  }
   const hash = Fingerprint.ofString(stack.stackName).short.slice(0, 8);
   return `${stack.stackName.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-jobs-${hash}`;
 }

@@ -7,6 +7,8 @@
  * - `<path>/stopped/<key>`: the attempt the jobs resource stopped, so that a check racing the stop
  *   never brings it back;
  * - `<path>/results/<key>`: why the last attempt of a job failed, for its `job-result` lookup;
+ * - `<path>/start/<key>/<part>`: the start-only settings of a job that cannot start yet (a full
+ *   quota), compressed, in parts of the standard tier;
  * - `<path>/lookups/<logical id>/<version>`: what one version (physical id) of a lookup answered and
  *   holds, so that a rollback answers the same without a new search, and a Delete releases exactly
  *   what that version held, whatever its properties say.
@@ -18,6 +20,7 @@
  * Internal: never exported from the package.
  */
 import { createHash } from 'crypto';
+import { gunzipSync, gzipSync } from 'zlib';
 import {
   DeleteParameterCommand,
   GetParameterCommand,
@@ -42,6 +45,8 @@ export interface PendingJob {
   readonly ref?: string;
   /** Why it could not start yet (a full quota). */
   readonly throttled?: string;
+  /** While it could not start yet: how many parts its start-only settings are kept in (`saveStartOnly`). */
+  readonly startParts?: number;
   /** When the attempt was first tried, in ms since the epoch. */
   readonly since: number;
   /** The logical id of the jobs resource that started it. */
@@ -99,7 +104,7 @@ export async function deleteState(name: string): Promise<void> {
 }
 
 /** Every parameter directly under a path (or at any depth), every page, decrypted, parsed; unreadable ones are skipped. */
-async function listState<T>(path: string, client: SSMClient = ssm, recursive = false): Promise<Array<{ name: string; value: T }>> {
+async function listState<T>(path: string, client: SSMClient = ssm, recursive = false, raw = false): Promise<Array<{ name: string; value: T }>> {
   const out: Array<{ name: string; value: T }> = [];
   let nextToken: string | undefined;
   do {
@@ -107,7 +112,7 @@ async function listState<T>(path: string, client: SSMClient = ssm, recursive = f
     const page = await client.send(request);
     for (const parameter of page.Parameters ?? []) {
       try {
-        out.push({ name: parameter.Name ?? '', value: JSON.parse(parameter.Value ?? '') as T });
+        out.push({ name: parameter.Name ?? '', value: (raw ? parameter.Value : JSON.parse(parameter.Value ?? '')) as T });
       } catch {
         console.log(`Ignoring the unreadable state parameter ${parameter.Name}`);
       }
@@ -126,8 +131,10 @@ export async function saveJob(path: string, pending: PendingJob): Promise<void> 
   await putState(pendingName(path, pending.job.Key), pending, `cdk-immutable-deploys: pending ${pending.job.Kind} of ${pending.job.Path}`);
 }
 
+/** Deletes a pending job, and the start-only settings it kept while it could not start (first: nothing refers to them then). */
 export async function deleteJob(path: string, key: string): Promise<void> {
   await deleteState(pendingName(path, key));
+  await deleteStartOnly(path, key);
 }
 
 /** One pending job, read afresh; undefined once it is gone. */
@@ -138,6 +145,55 @@ export async function pendingJob(path: string, key: string): Promise<PendingJob 
 /** Every pending job of the stack. */
 export async function pendingJobs(path: string): Promise<PendingJob[]> {
   return (await listState<PendingJob>(path)).map((p) => p.value);
+}
+
+/** Where a job that could not start yet keeps its start-only settings: `<path>/start/<key>/<part>`. */
+function startName(path: string, key: string, part?: number): string {
+  return `${path}/start/${key}${part === undefined ? '' : `/${String(part).padStart(3, '0')}`}`;
+}
+
+/** The characters of one part: within SSM's standard tier (4 KB), whatever the settings hold. */
+export const START_PART_CHARS = 4_000;
+
+/**
+ * Keeps the start-only settings of a job that cannot start yet (component documents, of up to 100 KB
+ * in all): compressed, in parts of the standard tier, since one parameter takes at most 8 KB.
+ * Returns the number of parts.
+ */
+export async function saveStartOnly(path: string, key: string, settings: { [name: string]: unknown }): Promise<number> {
+  const text = gzipSync(Buffer.from(JSON.stringify(settings), 'utf8')).toString('base64');
+  const parts = Math.max(1, Math.ceil(text.length / START_PART_CHARS));
+  for (let i = 0; i < parts; i++) {
+    await ssm.send(new PutParameterCommand({
+      Name: startName(path, key, i),
+      Value: text.slice(i * START_PART_CHARS, (i + 1) * START_PART_CHARS),
+      Type: 'SecureString',
+      Overwrite: true,
+      Tier: 'Standard',
+      Description: `cdk-immutable-deploys: start-only settings of ${key}, part ${i + 1} of ${parts}`,
+    }));
+  }
+  return parts;
+}
+
+/** The start-only settings `saveStartOnly` kept in `parts` parts; undefined if one is missing. */
+export async function readStartOnly(path: string, key: string, parts: number): Promise<{ [name: string]: unknown } | undefined> {
+  let text = '';
+  for (let i = 0; i < parts; i++) {
+    try {
+      const got = await ssm.send(new GetParameterCommand({ Name: startName(path, key, i), WithDecryption: true }));
+      text += got.Parameter?.Value ?? '';
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+  return JSON.parse(gunzipSync(Buffer.from(text, 'base64')).toString('utf8')) as { [name: string]: unknown };
+}
+
+/** Deletes the start-only settings of a job, if it kept any. */
+export async function deleteStartOnly(path: string, key: string): Promise<void> {
+  for (const { name } of await listState<unknown>(startName(path, key), ssm, false, true)) await deleteState(name);
 }
 
 /** The mark of an attempt the jobs resource stopped: `<path>/stopped/<key>`, holding the attempt's id. */
@@ -176,13 +232,15 @@ export async function lookupRecords(path: string, logicalId: string): Promise<Lo
 }
 
 /**
- * What the stack's state keeps beyond pending jobs (stop marks, failures, lookup records), every
- * parameter at any depth under `<path>/stopped`, `<path>/results` and `<path>/lookups`: what a stack's
- * deletion sweeps.
+ * What the stack's state keeps beyond pending jobs (stop marks, failures, lookup records, start-only
+ * settings), every parameter at any depth under `<path>/stopped`, `<path>/results`, `<path>/lookups`
+ * and `<path>/start`: what a stack's deletion sweeps.
  */
 export async function leftovers(path: string): Promise<{ records: Array<{ name: string; value: LookupRecord }>; marks: string[] }> {
   const records = await listState<LookupRecord>(`${path}/lookups`, ssm, true);
-  const marks = [...await listState<unknown>(`${path}/stopped`), ...await listState<unknown>(`${path}/results`)].map((m) => m.name);
+  const marks = [
+    ...await listState<unknown>(`${path}/stopped`), ...await listState<unknown>(`${path}/results`), ...await listState<unknown>(`${path}/start`, ssm, true, true),
+  ].map((m) => m.name);
   return { records, marks };
 }
 

@@ -270,7 +270,7 @@ describe('AmiBake template', () => {
         Statement: Match.arrayWith([{
           Effect: 'Allow',
           Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
-          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1::image/*']] },
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::image/*']] },
           Condition: {
             'Null': { 'aws:ResourceTag/cdk-immutable-deploys:fingerprint': 'false', 'aws:TagKeys': 'false' },
             'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by'] },
@@ -278,6 +278,19 @@ describe('AmiBake template', () => {
         }]),
       },
     });
+  });
+
+  test('GIVEN a bake that copies to another region WHEN an update stops copying there THEN the hold grants stay the same: a release there still may (review runtime #2)', () => {
+    const holdsOf = (props: Partial<AmiBakeProps>) => {
+      const stack = new Stack(undefined, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+      new AmiBake(stack, 'Bake', baseProps(props));
+      return runtimeStatements(Template.fromStack(stack))
+        .filter((s) => /_holds|ec2:CreateTags/.test(JSON.stringify([s.Resource, s.Action])));
+    };
+    const copying = holdsOf({ distribution: { regions: ['us-east-1', 'us-west-2'] } });
+    expect(copying).toHaveLength(3);
+    expect(holdsOf({ distribution: { regions: ['us-east-1'] } })).toEqual(copying);
+    expect(holdsOf({})).toEqual(copying);
   });
 
   test('machineImage pins the baked AMI with the base image\'s OS and user data', () => {

@@ -305,9 +305,32 @@ describe('the grantee exists and the grant is effective before the group launche
     kms.on(CreateGrantCommand).rejects(sdkError('InvalidArnException'));
     const answer = await request('Create', KEY_A);
     expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason).toMatch(/KMS does not know the grantee[\s\S]*create-service-linked-role --aws-service-name autoscaling\.amazonaws\.com/);
+    expect(answer.Reason).toMatch(/KMS does not know the grantee [\s\S]*create-service-linked-role --aws-service-name autoscaling\.amazonaws\.com/);
     expect(kms.commandCalls(CreateGrantCommand)).toHaveLength(1);
     expect(paused).toBe(0);
+  });
+
+  test('GIVEN a first deploy (the runtime\'s role and policy are minutes old) WHEN KMS does not know the retiring principal yet THEN the grant is tried again; a final refusal names both principals (review runtime #7)', async () => {
+    // GIVEN Auto Scaling's role existed already, and CloudFormation has just created the runtime's role and policy
+    stack.policyUpdatedAt = stack.now;
+    kms.on(CreateGrantCommand)
+      .rejectsOnce(sdkError('InvalidArnException'))
+      .rejectsOnce(sdkError('InvalidArnException'))
+      .resolves({ GrantId: 'ef'.repeat(32) });
+    // WHEN
+    const answer = await request('Create', KEY_A);
+    // THEN
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `key-grant:${'ef'.repeat(32)}` });
+    expect(kms.commandCalls(CreateGrantCommand)).toHaveLength(3);
+    expect(paused).toBeGreaterThanOrEqual(10_000);
+    expect(stack.logs.join('\n')).toMatch(/or arn:aws:iam::123456789012:role\/app-RuntimeRole is not known to KMS yet/);
+    // and when KMS never learns it, the failure names the grantee and the retiring principal
+    kms.reset();
+    kms.on(CreateGrantCommand).rejects(sdkError('InvalidArnException'));
+    const failed = await request('Create', KEY_B);
+    expect(failed.Status).toBe('FAILED');
+    expect(failed.Reason).toMatch(/KMS does not know the grantee arn:aws:iam::123456789012:role\/aws-service-role\/autoscaling\.amazonaws\.com\/AWSServiceRoleForAutoScaling or the retiring principal arn:aws:iam::123456789012:role\/app-RuntimeRole\./);
+    expect(failed.Reason).toMatch(/the runtime's role arn:aws:iam::123456789012:role\/app-RuntimeRole exists/);
   });
 
   test('creating the role is refused (a service control policy): the grant still decides, and the refusal is only logged', async () => {

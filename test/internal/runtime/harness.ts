@@ -222,6 +222,8 @@ export class StackHarness {
   public statusReads = 0;
   /** When CloudFormation last changed the runtime's policy (its LastUpdatedTimestamp). */
   public policyUpdatedAt = this.now - 24 * 3_600_000;
+  /** The runtime role's overflow policies (aws-cdk-lib's `OverflowPolicyN`), by logical id: when each last changed. */
+  public readonly overflowPolicies = new Map<string, number>();
   /** How CloudFormation rolls back a replaced custom resource. */
   public rollbackReading: RollbackReading = 'update';
   /** The result lookups as deployed, by artifact name. */
@@ -253,6 +255,11 @@ export class StackHarness {
     process.env.CID_POLICY = 'RuntimePolicy';
     ssm.on(PutParameterCommand).callsFake(async (input) => {
       if (input.Overwrite === false && this.parameters.has(input.Name)) throw Object.assign(new Error('exists'), { name: 'ParameterAlreadyExists' });
+      // SSM's value limits: 4 KB in the standard tier (the default), 8 KB in the advanced one (row 317).
+      const limit = input.Tier === 'Advanced' || input.Tier === 'Intelligent-Tiering' ? 8192 : 4096;
+      if (Buffer.byteLength(input.Value ?? '', 'utf8') > limit) {
+        throw Object.assign(new Error(`Parameter value is longer than ${limit} bytes for the ${input.Tier ?? 'Standard'} tier`), { name: 'ValidationException' });
+      }
       this.parameters.set(input.Name, input.Value);
       return {};
     });
@@ -275,6 +282,10 @@ export class StackHarness {
     cloudformation.on(DescribeStackResourceCommand).callsFake(async (input) => {
       if (input.LogicalResourceId === 'RuntimePolicy') {
         return { StackResourceDetail: { LogicalResourceId: 'RuntimePolicy', ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(this.policyUpdatedAt) } };
+      }
+      const overflow = this.overflowPolicies.get(input.LogicalResourceId);
+      if (overflow !== undefined) {
+        return { StackResourceDetail: { LogicalResourceId: input.LogicalResourceId, ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(overflow) } };
       }
       if (input.LogicalResourceId === 'Jobs' && this.deployed) {
         return { StackResourceDetail: { LogicalResourceId: 'Jobs', PhysicalResourceId: this.deployed.physicalId, ResourceStatus: 'UPDATE_COMPLETE' } };

@@ -7,7 +7,9 @@ import { App, CfnParameter, Duration, Lazy, NestedStack, RemovalPolicy, Stack } 
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { amiBake } from '../../../src/artifacts/ami/bake-job';
 import { Fingerprint } from '../../../src/fingerprint';
+import { START_ONLY } from '../../../src/internal/runtime/protocol';
 import { DeployTimeRuntime } from '../../../src/internal/runtime/runtime';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -138,8 +140,8 @@ describe('DeployTimeRuntime in a bare stack', () => {
 
   test('exactly 100,000 bytes still fit one request: two jobs of 50,000 share a resource, and one of 100,000 is no error', () => {
     const sized = (path: string, bytes: number) => {
-      const empty = Buffer.byteLength(JSON.stringify({ Kind: 'ami-bake', Path: `Exact/${path}`, Fingerprint: FP, Spec: { Script: '' } }), 'utf8');
-      return { kind: 'ami-bake' as const, fingerprint: FP, spec: { Script: 'x'.repeat(bytes - 160 - empty) }, timeout: Duration.hours(1), readBack: {} };
+      const empty = Buffer.byteLength(JSON.stringify({ Kind: 'ami-bake', Path: `Exact/${path}`, Fingerprint: FP, Spec: { Components: '' } }), 'utf8');
+      return { kind: 'ami-bake' as const, fingerprint: FP, spec: { Components: 'x'.repeat(bytes - 160 - empty) }, timeout: Duration.hours(1), readBack: {} };
     };
     const two = setUp('Exact');
     two.runtime.addJob(new Construct(two.stack, 'A'), sized('A', 50_000));
@@ -174,15 +176,28 @@ describe('DeployTimeRuntime in a bare stack', () => {
 
   test('jobs fill a resource up to 100,000 bytes, then the next; a job too large alone is a synth error', () => {
     const { stack, runtime } = setUp();
-    for (let i = 0; i < 4; i++) runtime.addJob(new Construct(stack, `Bake${i}`), { kind: 'ami-bake', fingerprint: `${i}`.repeat(64), spec: { Script: 'x'.repeat(30_000) }, timeout: Duration.hours(1), readBack: {} });
+    for (let i = 0; i < 4; i++) runtime.addJob(new Construct(stack, `Bake${i}`), { kind: 'ami-bake', fingerprint: `${i}`.repeat(64), spec: { Components: 'x'.repeat(30_000) }, timeout: Duration.hours(1), readBack: {} });
     const counts = Object.values(Template.fromStack(stack).findResources('Custom::CdkImmutableDeploysJobs')).map((r: any) => r.Properties.Jobs.length);
     expect(counts).toEqual([3, 1]);
     const big = setUp('Big');
-    big.runtime.addJob(new Construct(big.stack, 'Huge'), { kind: 'ami-bake', fingerprint: FP, spec: { Script: 'x'.repeat(100_000) }, timeout: Duration.hours(1), readBack: {} });
+    big.runtime.addJob(new Construct(big.stack, 'Huge'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x'.repeat(100_000) }, timeout: Duration.hours(1), readBack: {} });
     expect(() => Template.fromStack(big.stack)).toThrow(/The deploy-time job of Big\/Huge takes about \d+ bytes, more than the 100000 that fit one CloudFormation request to the runtime of stack Big .*Move long scripts into files/);
     const fits = setUp('Fits');
-    fits.runtime.addJob(new Construct(fits.stack, 'Large'), { kind: 'ami-bake', fingerprint: FP, spec: { Script: 'x'.repeat(99_000) }, timeout: Duration.hours(1), readBack: {} });
+    fits.runtime.addJob(new Construct(fits.stack, 'Large'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x'.repeat(99_000) }, timeout: Duration.hours(1), readBack: {} });
     expect(() => Template.fromStack(fits.stack)).not.toThrow();
+  });
+
+  test('GIVEN a job whose settings without its documents exceed what its pending state holds THEN synth fails naming it; documents of any size within a request do not count (review runtime #4)', () => {
+    const docs = setUp('Docs');
+    docs.runtime.addJob(new Construct(docs.stack, 'Bake'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x'.repeat(60_000), Assets: 'y'.repeat(20_000), RecipeName: 'r' }, timeout: Duration.hours(1), readBack: {} });
+    expect(() => Template.fromStack(docs.stack)).not.toThrow();
+    const arns = setUp('Arns');
+    arns.runtime.addJob(new Construct(arns.stack, 'Bake'), { kind: 'ami-bake', fingerprint: FP, spec: { Components: 'x', ComponentArns: Array.from({ length: 100 }, (_, i) => `arn:aws:imagebuilder:eu-west-1:123456789012:component/arns-bake-${i}/1.0.0/1`) }, timeout: Duration.hours(1), readBack: {} });
+    expect(() => Template.fromStack(arns.stack)).toThrow(/The deploy-time job of Arns\/Bake keeps about \d+ bytes of settings while it is pending \(without its Components and Assets\), more than the 6000 that fit the runtime's state \(an SSM parameter takes at most 8 KB\)\. Use fewer steps/);
+  });
+
+  test('the start-only settings the construct leaves out of a pending job\'s size are those the bake\'s runner leaves out of its state', () => {
+    expect(amiBake.startOnly).toEqual(START_ONLY['ami-bake']);
   });
 
   test('a lookup: its own resource with the fingerprint and where to look, after the function, answering its Id', () => {
@@ -201,6 +216,21 @@ describe('DeployTimeRuntime in a bare stack', () => {
     const { stack } = setUp(long);
     const rule = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule')).find((r: any) => r.Properties.ScheduleExpression) as any;
     expect(rule.Properties.Name).toBe(`${'S'.repeat(40)}-jobs-${Fingerprint.ofString(long).short.slice(0, 8)}-poll`);
+  });
+});
+
+describe('the runtime\'s own policies, for IAM propagation (review runtime #8)', () => {
+  test('GIVEN more grants than fit 10,000 characters THEN the function names its default policy and every overflow policy aws-cdk-lib split off', () => {
+    const { stack, runtime } = setUp();
+    for (let i = 0; i < 60; i++) {
+      runtime.grant(`test:${i}`, [new iam.PolicyStatement({ actions: ['s3:GetObject', `sqs:Action${i}`], resources: [`arn:aws:s3:::bucket-with-a-rather-long-name-number-${i}/some/long/prefix/*`] })]);
+    }
+    const template = Template.fromStack(stack);
+    const overflow = Object.keys(template.findResources('AWS::IAM::ManagedPolicy')).filter((id) => /OverflowPolicy\d/.test(id));
+    expect(overflow.length).toBeGreaterThan(0);
+    const [defaultPolicy] = Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => /^CdkImmutableDeploysRuntime.*ServiceRoleDefaultPolicy/.test(id));
+    const [, fn] = only(template, 'AWS::Lambda::Function');
+    expect(fn.Properties.Environment.Variables.CID_POLICY.split(',').sort()).toEqual([defaultPolicy, ...overflow].sort());
   });
 });
 
@@ -329,17 +359,20 @@ describe('levels and grant keys (mutation testing of the single resolve and the 
 describe('holds and nesting, in a bare stack', () => {
   const statementsOf = (stack: Stack): any[] => Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 
-  test('the register of holds, once per region: every entry of an artifact read, only this stack\'s own written and deleted', () => {
+  test('GIVEN any runtime THEN it may hold and release in every region: the register (every entry read, only this stack\'s own written) and the keep tags of bake AMIs, once, whatever its regions (review runtime #2, #3)', () => {
     const { stack, runtime } = setUp();
-    runtime.grantHolds('eu-west-1');
-    runtime.grantHolds('eu-west-1');
-    runtime.grantHolds('us-east-1');
-    const holds = statementsOf(stack).filter((s) => JSON.stringify(s.Resource).includes('_holds'));
-    expect(holds.map((s) => [s.Action, stack.resolve(s.Resource)])).toEqual([
-      ['ssm:GetParametersByPath', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/_holds/*']] }],
-      [['ssm:PutParameter', 'ssm:DeleteParameter'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:123456789012:parameter/cdk-immutable-deploys/_holds/*/App.*']] }],
-      ['ssm:GetParametersByPath', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:123456789012:parameter/cdk-immutable-deploys/_holds/*']] }],
-      [['ssm:PutParameter', 'ssm:DeleteParameter'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:us-east-1:123456789012:parameter/cdk-immutable-deploys/_holds/*/App.*']] }],
+    const before = JSON.stringify(statementsOf(stack));
+    runtime.grantHolds();
+    runtime.grantHolds();
+    expect(JSON.stringify(statementsOf(stack))).toEqual(before);
+    const holds = statementsOf(stack).filter((s) => /_holds|:image\//.test(JSON.stringify(s.Resource)));
+    expect(holds.map((s) => [s.Action, stack.resolve(s.Resource), s.Condition])).toEqual([
+      ['ssm:GetParametersByPath', { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:*:123456789012:parameter/cdk-immutable-deploys/_holds/*']] }, undefined],
+      [['ssm:PutParameter', 'ssm:DeleteParameter'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:*:123456789012:parameter/cdk-immutable-deploys/_holds/*/App.*']] }, undefined],
+      [['ec2:CreateTags', 'ec2:DeleteTags'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::image/*']] }, {
+        'Null': { 'aws:ResourceTag/cdk-immutable-deploys:fingerprint': 'false', 'aws:TagKeys': 'false' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-immutable-deploys:keep', 'cdk-immutable-deploys:kept-by'] },
+      }],
     ]);
   });
 

@@ -6,6 +6,7 @@ import { createHash } from 'crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { StackHarness } from './harness';
+import { Fingerprint } from '../../../src/fingerprint';
 import { JobFailure, JobRunner } from '../../../src/internal/runtime/job';
 import type { JobProperties } from '../../../src/internal/runtime/protocol';
 import { attemptOf, handler, physicalIdOf, world } from '../../../src/internal/runtime/runtime.singleton-lambda';
@@ -292,25 +293,58 @@ describe('deploy-time runtime: requests, deadlines and state (mutation testing, 
     expect(stack.logs).toContainEqual('Deleted the jobs resource of 2 job(s) with the stack; no artifact was deleted.');
   });
 
-  test('a job started later keeps its start-only settings until it starts, then drops them', async () => {
+  test('a job started later keeps its start-only settings apart until it starts, then drops them', async () => {
     const spec = { Image: F1, Big: 'x'.repeat(100) };
     world.runners['container-build'] = Object.assign(Object.create(stack.builds), { startOnly: ['Big'] });
     const start = jest.spyOn(stack.builds, 'start');
     stack.builds.quotaFull = 'Concurrently running builds';
     await send(stack, 'Create', 'Jobs', [jobOf(F1, 60, spec)]);
-    expect(saved(stack)[0]).toMatchObject({ throttled: 'Concurrently running builds', job: { Spec: spec } });
+    expect(saved(stack)[0]).toMatchObject({ throttled: 'Concurrently running builds', job: { Spec: { Image: F1 } }, startParts: 1 });
+    expect(saved(stack)[0].job.Spec.Big).toBeUndefined();
     expect(saved(stack)[0].ref).toBeUndefined();
     expect(stack.logs).toContainEqual('app/Own-f1: waiting to start (Concurrently running builds)');
     stack.builds.quotaFull = undefined;
     await stack.event();
     expect(start.mock.calls[1][0].spec).toEqual(spec);
     expect(saved(stack)[0]).toMatchObject({ ref: 'build-1', job: { Spec: { Image: F1 } } });
-    expect(saved(stack)[0].job.Spec.Big).toBeUndefined();
     expect(saved(stack)[0].throttled).toBeUndefined();
+    expect(saved(stack)[0].startParts).toBeUndefined();
+    expect([...stack.state.keys()].filter((n) => n.includes('/start/'))).toEqual([]);
     // and a job that starts at once is kept without them
     await send(stack, 'Create', 'Jobs', [jobOf(F2, 60, { Image: F2, Big: 'y' })]);
     expect(saved(stack).find((p) => p.job.Fingerprint === F2).job.Spec).toEqual({ Image: F2 });
     expect(stack.logs).toContainEqual('app/Own-f2: started build-2');
+  });
+
+  test('GIVEN a full quota WHEN a job\'s component documents take 60 KB THEN it waits to start within SSM\'s limits (4 KB a part, 8 KB a parameter), starts with them all, and leaves nothing of them (review runtime #4)', async () => {
+    // Documents that compress badly, as the worst case: 60 KB of hexadecimal noise.
+    const noise = Array.from({ length: 1_875 }, (_, i) => Fingerprint.ofString(String(i)).short + Fingerprint.ofString(`${i}.`).short).join('');
+    const spec = { Image: F1, Components: [{ Name: 'c1', Data: noise }] };
+    world.runners['container-build'] = Object.assign(Object.create(stack.builds), { startOnly: ['Components'] });
+    const start = jest.spyOn(stack.builds, 'start');
+    stack.builds.quotaFull = 'Concurrently running builds';
+    expect((await send(stack, 'Create', 'Jobs', [jobOf(F1, 60, spec)])).Status).toEqual('SUCCESS');
+    expect(saved(stack)[0].startParts).toBeGreaterThan(1);
+    const parts = [...stack.state.entries()].filter(([n]) => n.includes('/start/'));
+    expect(parts).toHaveLength(saved(stack)[0].startParts);
+    for (const [, value] of parts) expect(value.length).toBeLessThanOrEqual(4_000);
+    stack.builds.quotaFull = undefined;
+    await stack.event();
+    expect(start.mock.calls.at(-1)![0].spec).toEqual(spec);
+    expect(saved(stack)[0]).toMatchObject({ ref: 'build-1' });
+    expect([...stack.state.keys()].filter((n) => n.includes('/start/'))).toEqual([]);
+  });
+
+  test('a job whose start-only settings are gone when it may start fails with what to do, and its wait is signalled', async () => {
+    world.runners['container-build'] = Object.assign(Object.create(stack.builds), { startOnly: ['Big'] });
+    stack.builds.quotaFull = 'Concurrently running builds';
+    await send(stack, 'Create', 'Jobs', [jobOf(F1, 60, { Image: F1, Big: 'x' })]);
+    for (const name of [...stack.state.keys()].filter((n) => n.includes('/start/'))) stack.state.delete(name);
+    stack.builds.quotaFull = undefined;
+    await stack.event();
+    expect(stack.builds.starts).toEqual(0);
+    expect(JSON.parse(stack.state.get(`/cdk-immutable-deploys/app/results/Own${F1}60`)!).reason)
+      .toMatch(/could not start: the settings kept for its start are gone\. Deploy again with a new retry word/);
   });
 
   test('deleting one jobs resource stops only its own attempts, and keeps the schedule on for the others', async () => {

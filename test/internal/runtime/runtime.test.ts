@@ -501,6 +501,23 @@ describe('new permissions take effect before they are needed (review #2)', () =>
     expect(find).toHaveBeenCalledTimes(1);
   });
 
+  test('GIVEN a role whose policy overflowed into managed policies WHEN only an overflow policy changed a moment ago THEN an AccessDenied is tried again; when none did, it fails at once (review runtime #8)', async () => {
+    process.env.CID_POLICY = 'RuntimePolicy,RuntimeOverflowPolicy1,RuntimeOverflowPolicy2';
+    stack.overflowPolicies.set('RuntimeOverflowPolicy1', stack.now - 3_600_000);
+    stack.overflowPolicies.set('RuntimeOverflowPolicy2', stack.now - 20_000);
+    stack.builds.artifacts.set(F1, 'sha256:f1');
+    jest.spyOn(stack.builds, 'find').mockRejectedValueOnce(denied()).mockRejectedValueOnce(denied());
+    expect(await stack.deploy([{ fingerprint: F1 }])).toBe('complete');
+    expect(stack.logs.join('\n')).toMatch(/IAM may not have propagated it yet/);
+
+    const settled = new StackHarness();
+    process.env.CID_POLICY = 'RuntimePolicy,RuntimeOverflowPolicy1';
+    settled.overflowPolicies.set('RuntimeOverflowPolicy1', settled.now - 3_600_000);
+    const find = jest.spyOn(settled.builds, 'find').mockRejectedValue(denied());
+    expect(await settled.deploy([{ fingerprint: F1 }], { rollback: false })).toBe('failed');
+    expect(find).toHaveBeenCalledTimes(1);
+  });
+
   test('a check that meets an AccessDenied while the policy is new checks again, rather than failing the job', async () => {
     await stack.deploy([{ fingerprint: F1 }]);
     stack.policyUpdatedAt = stack.now;

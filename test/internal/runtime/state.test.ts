@@ -57,6 +57,7 @@ describe('runtime state (issue 17)', () => {
     ssm.on(DeleteParameterCommand).rejectsOnce(new ParameterNotFound({ message: 'gone', $metadata: {} }))
       .rejectsOnce(Object.assign(new Error('gone'), { name: 'ParameterNotFound' }))
       .resolves({});
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] }); // no start-only settings kept
     await expect(deleteJob(PATH, 'A')).resolves.toBeUndefined();
     await expect(deleteJob(PATH, 'B')).resolves.toBeUndefined();
     await expect(deleteJob(PATH, 'C')).resolves.toBeUndefined();
