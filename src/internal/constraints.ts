@@ -298,7 +298,7 @@ export const CONSTRAINTS: { readonly [prop: string]: Entry } = {
     enforcedBy: 'construct',
   },
   'ContainerImageBuild.removalPolicy': enumNone,
-  'ContainerImageBuild.replicateTo': { rule: 'at most 25 unique destinations across the registry\'s replication rules', source: SRC.ecrReplication, count: { max: 25 }, pendingOn: 'containers' },
+  'ContainerImageBuild.replicateTo': { rule: 'at most 25 unique destinations across the registry\'s replication rules', source: SRC.ecrReplication, count: { max: 25 } },
   'ContainerImageBuild.replicateTo[].region': { ...regionLimit, probes: { accepted: ['us-east-1', 'us-gov-west-1'], refused: ['us-east', 'US-EAST-1'] } },
   'ContainerImageBuild.replicateTo[].account': accountLimit,
   'ContainerImageBuild.repository': referenceNone,

@@ -264,7 +264,7 @@ export class RegistryReplication extends Construct {
     const stack = Stack.of(this);
     const unique = new Set([...this.rules.values()].flatMap((r) => r.destinations.map((d) => JSON.stringify(stack.resolve(d)))));
     if (unique.size > MAX_DESTINATIONS) {
-      errors.push(`${this.node.path}: the builds of this stack replicate to ${unique.size} unique destinations (regions and accounts), and ECR's replication configuration takes at most ${MAX_DESTINATIONS} across all its rules, for the whole registry (a quota that cannot be raised). Replicate to fewer regions and accounts, or from another account.`);
+      errors.push(`${this.node.path}: replicateTo of this stack's builds names ${unique.size} unique destinations (regions and accounts), and ECR's replication configuration takes at most ${MAX_DESTINATIONS} across all its rules, for the whole registry (a quota that cannot be raised). Replicate to fewer regions and accounts, or from another account.`);
     }
     for (const rule of this.rules.values()) {
       if (rule.repositories.length > MAX_FILTERS_PER_RULE) {

@@ -104,11 +104,14 @@ describe('ContainerImageBuild replicateTo', () => {
     expect(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo })).toThrow(message);
   });
 
-  test('tokens are not checked', () => {
+  test('a token region or account is refused naming the prop: the runtime writes the registry\'s rules as one JSON document, where a token would land as its text', () => {
     const stack = new Stack(new App(), 'Bake', { env: TOOLING });
     const region = new CfnParameter(stack, 'Region').valueAsString;
     const account = new CfnParameter(stack, 'Account').valueAsString;
-    expect(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo: [{ region, account }] })).not.toThrow();
+    expect(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo: [{ region, account: '333333333333' }] }))
+      .toThrow(/replicateTo\[0\]\.region .* is an unresolved token: the registry's replication rules are written at deploy time as one JSON document/);
+    expect(() => new ContainerImageBuild(stack, 'Web2', { directory: DIR, replicateTo: [{ region: 'us-east-1', account }] }))
+      .toThrow(/replicateTo\[0\]\.account .* is an unresolved token.*Pass the 12-digit account id/);
   });
 
   test('more sets of destinations than ECR\'s 10 rules fail the synth, saying how to fix it', () => {
@@ -125,7 +128,7 @@ describe('ContainerImageBuild replicateTo', () => {
     new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo: regions.map((region) => ({ region })) });
     new ContainerImageBuild(stack, 'Api', { directory: DIR, replicateTo: regions.map((region) => ({ region, account: PROD.account })) });
     // WHEN / THEN
-    expect(() => Template.fromStack(stack)).toThrow(/replicate to 26 unique destinations \(regions and accounts\), and ECR's replication configuration takes at most 25 across all its rules.*cannot be raised/);
+    expect(() => Template.fromStack(stack)).toThrow(/replicateTo of this stack's builds names 26 unique destinations \(regions and accounts\), and ECR's replication configuration takes at most 25 across all its rules.*cannot be raised/);
     // 25 pass
     const fits = new Stack(new App(), 'Bake', { env: TOOLING });
     new ContainerImageBuild(fits, 'Web', { directory: DIR, replicateTo: regions.map((region) => ({ region })) });
