@@ -215,6 +215,17 @@ export class AmiArtifact {
         fix: "Pass the key's ARN, 'arn:aws:kms:<region>:<account>:key/<key id>' (KMS grants take no alias).",
       });
     }
+    const keyRegion = props.encryptionKeyArn !== undefined && !Token.isUnresolved(props.encryptionKeyArn) ? props.encryptionKeyArn.split(':')[3] : undefined;
+    const region = Stack.of(scope).region;
+    if (keyRegion !== undefined && !Token.isUnresolved(region) && keyRegion !== region) {
+      // The launch decrypts the snapshot of the AMI's copy in this region, with that copy's key: a KMS key lives in one region.
+      throw optionError(factory, {
+        prop: 'encryptionKeyArn',
+        value: props.encryptionKeyArn,
+        problem: `is a key of ${keyRegion}, but this stack launches the AMI's copy in ${region}, whose snapshot a key of ${region} encrypts`,
+        fix: `Pass the ARN of the key in ${region} that encrypts the copies there (the bake's distribution.kmsKeyId for that region, or the rootVolumeKey when the bake is in ${region}).`,
+      });
+    }
     return new ImportedAmiArtifact(scope, id, props);
   }
 

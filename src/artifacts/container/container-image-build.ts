@@ -324,6 +324,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     }
     if (props.repository) this.checkRepository(props.repository, props, inputs.shareWith);
     const projects = ContainerBuildProjects.of(this);
+    if (props.vpc) checkBuildSubnets(this, props.vpc);
     const shared = projects.projectFor(this.platform, props.vpc, asset);
     this.project = shared.project;
     if (this.keepsRepository) projects.grantReplicatedPush(shared, replicatedRepositoryPrefix(this), PUSH_ACTIONS);
@@ -768,4 +769,22 @@ function roleStatement(repository: ecr.IRepository, role: iam.IRole, actions: st
     actions,
     conditions: { ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
   });
+}
+
+/**
+ * CodeBuild runs a build in a VPC in its subnets with no public IP (it gives its network interfaces
+ * none, and EC2 assigns public IPs only at instance launch): only subnets with a NAT route (or VPC
+ * endpoints for ECR, S3, CloudWatch Logs and CodeBuild) reach ECR and the build's sources. A VPC whose
+ * default selection is public subnets only (any default VPC) would fail every build at deploy time.
+ */
+function checkBuildSubnets(scope: Construct, vpc: ec2.IVpc): void {
+  const selected = vpc.selectSubnets();
+  if (selected.subnets.length > 0 && selected.hasPublic) {
+    throw constructError(scope, TYPE, {
+      prop: 'vpc',
+      value: vpc.node.path,
+      problem: 'has no private subnets, so CodeBuild would run the build in public subnets, where its network interfaces get no public IP and reach neither ECR nor the build\'s sources',
+      fix: 'Pass a VPC with private subnets and a NAT gateway (or VPC endpoints for ECR, S3, CloudWatch Logs and CodeBuild), or leave out vpc: builds then run outside any VPC.',
+    });
+  }
 }

@@ -68,6 +68,15 @@ describe('ContainerImageBuild', () => {
     expect(example.platform).toBe(ContainerPlatform.LINUX_ARM64);
   });
 
+  test('a VPC of public subnets only (a default VPC) is a synth error naming vpc: CodeBuild gives its network interfaces no public IP', () => {
+    // GIVEN a VPC shaped like a default one: public subnets only
+    const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Default', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'], publicSubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'] });
+    // THEN the build refuses it, with what to do
+    expect(() => new ContainerImageBuild(stack, 'Web', { directory: context(), vpc }))
+      .toThrow(/S\/Web \[ContainerImageBuild\]: vpc \(S\/Default\) has no private subnets.*Pass a VPC with private subnets and a NAT gateway.*or leave out vpc/);
+  });
+
   test('exposes the image pinned by digest and tagged by fingerprint', () => {
     const s = stack();
     const image = new ContainerImageBuild(s, 'Image', { directory: context() });

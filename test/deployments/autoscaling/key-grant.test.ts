@@ -98,6 +98,14 @@ describe('ImmutableAutoScalingGroup: the KMS grant for another account\'s AMI ke
     }
   });
 
+  test('an encryptionKeyArn of another region than the stack\'s is a synth error: a KMS key lives in one region, and the launch decrypts the copy in this one', () => {
+    const stack = new Stack(new App(), 'Prod', { env: PROD });
+    const elsewhere = 'arn:aws:kms:eu-west-1:111111111111:key/1a2b3c4d-5e6f-1a2b-3c4d-5e6f1a2b3c4d';
+    expect(() => AmiArtifact.fromFingerprint(stack, 'Ami', { fingerprint: FP, encryptionKeyArn: elsewhere }))
+      .toThrow(/encryptionKeyArn \(arn:aws:kms:eu-west-1:.*\) is a key of eu-west-1, but this stack launches the AMI's copy in us-east-1.*Pass the ARN of the key in us-east-1/);
+    expect(() => AmiArtifact.fromFingerprint(stack, 'Here', { fingerprint: FP, encryptionKeyArn: TOOLING_KEY })).not.toThrow();
+  });
+
   test('an encryptionKeyArn that is a token is not checked, and gets a grant (its account cannot be read)', () => {
     const stack = new Stack(new App(), 'Prod', { env: PROD });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['a'], privateSubnetIds: ['subnet-00000000000000001'] });
