@@ -12,7 +12,7 @@
  * Internal: never exported from the package.
  */
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
-import { SynthError } from './errors';
+import { PropProblems, SynthError } from './errors';
 
 /** A limit AWS documents. */
 export interface Limit {
@@ -548,7 +548,15 @@ export function checkConstraint(where: string, key: string, prop: string, value:
   }
 }
 
-/** `checkConstraint` for several props of one construct or factory: `[key, prop, value]`. */
-export function checkConstraints(where: string, checks: Array<[string, string, unknown]>): void {
-  for (const [key, prop, value] of checks) checkConstraint(where, key, prop, value);
+/**
+ * `checkConstraint` for several props of one construct or factory: `[key, prop, value]`. A factory
+ * (`where` its name) throws the first problem; a construct's problems are each recorded, and reported
+ * together when the app synthesizes.
+ */
+export function checkConstraints(where: string | PropProblems, checks: Array<[string, string, unknown]>): void {
+  if (typeof where === 'string') {
+    for (const [key, prop, value] of checks) checkConstraint(where, key, prop, value);
+    return;
+  }
+  where.check(...checks.map(([key, prop, value]) => () => checkConstraint(where.where, key, prop, value)));
 }
