@@ -249,15 +249,14 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     this.validateCapacity(resolved);
     const artifactCommands = this.unwrapUserData(props.artifact.machineImage.getImage(this).userData, 'the artifact\'s user data (artifact.machineImage)');
     if (props.userData) this.unwrapUserData(props.userData, 'userData');
-    const problems = PropProblems.of(this, GROUP_TYPE);
-    checkConstraints(problems, [
+    checkConstraints(PropProblems.of(this, GROUP_TYPE), [
       ['ImmutableAutoScalingGroup.rootDeviceName', 'rootDeviceName', props.rootDeviceName],
       ['ImmutableAutoScalingGroup.rootVolumeSize', 'rootVolumeSize', props.rootVolumeSize],
     ]);
-    problems.check(() => checkPlaintextSecrets(this, GROUP_TYPE, [
+    checkPlaintextSecrets(this, GROUP_TYPE, [
       ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
       { prop: 'healthCheck', value: this.healthCheck._linuxProbe },
-    ], INSTANCE_ADVICE));
+    ], INSTANCE_ADVICE);
 
     // create
     this.fleets = FleetIdentity.of(this);

@@ -490,7 +490,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   /**
    * Checks the props: what the constructor builds on (an artifact, where the service runs, which target
-   * group it registers with and on what port) at once; every other problem is recorded, and synthesis reports them all.
+   * group it registers with, on what port, with what drain) at once; every other problem is recorded, and synthesis reports them all.
    */
   private validate(props: ResolvedServiceProps): void {
     this.validateSources(props);
@@ -500,13 +500,13 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if ((props.targetGroup || props.listener) && props.containerPort === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
+    this.validateDeregistrationDelay(props); // aws-cdk-lib's target group would refuse part seconds with its own message
     const problems = PropProblems.of(this, SERVICE_TYPE);
     problems.check(
       () => this.validateSize(props),
       () => this.validateCount(props),
       () => this.validateLoadBalancing(props),
       () => this.validateListenerOptions(props),
-      () => this.validateDeregistrationDelay(props),
       () => this.validateWritableDirectories(props),
       () => this.checkImageCanWrite(props),
       () => this.checkEnvironment(props),

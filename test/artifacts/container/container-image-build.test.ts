@@ -13,6 +13,7 @@ import { ContainerImageBuild, ContainerImageBuildProps, ContainerPlatform, ICont
 import { buildSpecObject } from '../../../src/artifacts/container/buildspec';
 import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
+import { atSynth, expectSynthError } from '../../synth-errors';
 
 /** A fresh build context in a temporary directory. */
 function context(files: Record<string, string> = {}): string {
@@ -466,21 +467,21 @@ describe('ContainerImageBuild validation', () => {
     [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 655/],
     [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
   ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {
-    expect(() => tagOf(context(), { buildTimeout: timeout })).toThrow(message);
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), buildTimeout: timeout }))).toThrow(message);
   });
 
   test('an error names the construct path and type, the prop and the value, then what to do', () => {
-    expect(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages: 0 })).toThrow(
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages: 0 }))).toThrow(
       /^Stack\/Image \[ContainerImageBuild\]: retainImages \(0\) must be a whole number of at least 1.*\. Pass 1 or more/,
     );
   });
 
   test.each([0, -1, 2.5])('a retainImages of %s', (retainImages) => {
-    expect(() => tagOf(context(), { retainImages })).toThrow(new RegExp(`retainImages \\(${retainImages}\\) must be a whole number of at least 1`));
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages }))).toThrow(new RegExp(`retainImages \\(${retainImages}\\) must be a whole number of at least 1`));
   });
 
   test('a compute type that cannot run Docker', () => {
-    expect(() => tagOf(context(), { computeType: codebuild.ComputeType.LAMBDA_4GB })).toThrow(/computeType \(BUILD_LAMBDA_4GB\) cannot run Docker builds/);
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), computeType: codebuild.ComputeType.LAMBDA_4GB }))).toThrow(/computeType \(BUILD_LAMBDA_4GB\) cannot run Docker builds/);
   });
 
   test('a build argument or target only known at deploy time', () => {
@@ -514,7 +515,8 @@ describe('ContainerImageBuild validation', () => {
     });
     // retainImages is refused as a token: aws-cdk-lib writes the lifecycle policy as JSON text at synth time (the prop matrix found the token's reference inside it).
     const retain = new CfnParameter(s, 'Retain', { type: 'Number' });
-    expect(() => new ContainerImageBuild(s, 'Retained', { directory: context(), retainImages: retain.valueAsNumber })).toThrow(/retainImages is an unresolved token, which cannot be taken here: aws-cdk-lib writes the lifecycle policy as JSON text/);
+    new ContainerImageBuild(s, 'Retained', { directory: context(), retainImages: retain.valueAsNumber });
+    expectSynthError(s, /retainImages is an unresolved token, which cannot be taken here: aws-cdk-lib writes the lifecycle policy as JSON text/);
   });
 
   test('a repository of the app with mutable tags is a warning, or an error when asked', () => {
@@ -523,7 +525,8 @@ describe('ContainerImageBuild validation', () => {
     new ContainerImageBuild(s, 'Image', { directory: context(), repository: mutable });
     Annotations.fromStack(s).hasWarning('/Stack/Image', Match.stringLikeRegexp('repository Stack/Mutable has MUTABLE tags, under which fingerprint tags such as fp-.* can be moved: a fingerprint tag that can be moved'));
 
-    expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository: mutable, requireImmutableTags: true })).toThrow(
+    new ContainerImageBuild(s, 'Strict', { directory: context(), repository: mutable, requireImmutableTags: true });
+    expectSynthError(s,
       /repository Stack\/Mutable has MUTABLE tags.*\(requireImmutableTags is true\)/,
     );
   });
@@ -544,7 +547,8 @@ describe('ContainerImageBuild validation', () => {
     const warnings = Annotations.fromStack(s).findWarning('/Stack/Image', Match.stringLikeRegexp('under which fingerprint tags such as fp-'));
     expect(warnings.length > 0).toBe(moves);
     if (moves) {
-      expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository, requireImmutableTags: true })).toThrow(/exclusion filters/);
+      new ContainerImageBuild(s, 'Strict', { directory: context(), repository, requireImmutableTags: true });
+      expectSynthError(s, /exclusion filters/);
     }
   });
 
