@@ -109,7 +109,7 @@ export class PropProblems {
 
   /**
    * Runs independent checks, each to its end: a `SynthError` one throws is recorded and the next check
-   * runs. Any other error is a bug, and propagates.
+   * runs. Any other error is a bug, and propagates, and so does a problem about a token (see `record`).
    */
   public check(...checks: Array<() => void>): void {
     for (const check of checks) {
@@ -122,12 +122,21 @@ export class PropProblems {
     }
   }
 
+  /**
+   * A problem about a token (its message shows the token's text) is thrown at once: what the
+   * constructor builds would be made of a value it cannot read, and resolving it may fail before
+   * synthesis reports the problems.
+   */
   private record(error: SynthError): void {
+    if (Token.isUnresolved(error.message) || LIST_TOKEN.test(error.message)) throw error;
     if (!this.messages.includes(error.message)) this.messages.push(error.message);
   }
 }
 
 const COLLECTED = new WeakMap<IConstruct, PropProblems>();
+
+/** The text of an element of a list token (`#{Token[...]}`), which `Token.isUnresolved` does not see inside a string. */
+const LIST_TOKEN = /#\{Token\[[^\]]+\]\}/;
 
 /**
  * The error a factory raises about one of its options, before any construct exists:

@@ -15,7 +15,7 @@ import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { checkConstraints } from '../../internal/constraints';
-import { constructError, known, Problem, PropProblems, warn } from '../../internal/errors';
+import { constructError, describeConstruct, known, Problem, PropProblems, warn } from '../../internal/errors';
 import { pairContainer } from '../../internal/pairing';
 import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
 import { recordFargateService } from '../../plan/metadata';
@@ -490,7 +490,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
 
   /**
    * Checks the props: what the constructor builds on (an artifact, where the service runs, which target
-   * group it registers with, on what port, with what drain) at once; every other problem is recorded, and synthesis reports them all.
+   * group it registers with, on what port, with what drain and rule priority) at once; every other problem is recorded, and synthesis reports them all.
    */
   private validate(props: ResolvedServiceProps): void {
     this.validateSources(props);
@@ -500,7 +500,9 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if ((props.targetGroup || props.listener) && props.containerPort === undefined) {
       throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
     }
-    this.validateDeregistrationDelay(props); // aws-cdk-lib's target group would refuse part seconds with its own message
+    // aws-cdk-lib's target group and listener rule refuse these with their own messages
+    this.validateDeregistrationDelay(props);
+    checkConstraints(describeConstruct(this, SERVICE_TYPE), [['ImmutableFargateService.listenerPriority', 'listenerPriority', props.listenerPriority]]);
     const problems = PropProblems.of(this, SERVICE_TYPE);
     problems.check(
       () => this.validateSize(props),
@@ -514,7 +516,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     checkConstraints(problems, [
       ['ImmutableFargateService.containerName', 'containerName', props.containerName],
       ['ImmutableFargateService.serviceName', 'serviceName', props.serviceName],
-      ['ImmutableFargateService.listenerPriority', 'listenerPriority', props.listenerPriority],
     ]);
   }
 
