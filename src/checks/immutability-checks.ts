@@ -10,7 +10,7 @@ import { MUTABLE_REPOSITORY } from './mutable-repository';
 import { MUTABLE_USER_DATA } from './mutable-user-data';
 import { forgetRendered, Rule, RuleContext, Verdict } from './rule';
 import { UNPINNED_LAUNCH_TEMPLATE_VERSION } from './unpinned-launch-template-version';
-import { optionError, warn, WARNING_ID_PREFIX } from '../internal/errors';
+import { acknowledgement, optionError, warn, WARNING_ID_PREFIX } from '../internal/errors';
 
 /** How a rule reports a resource that breaks it. */
 export enum CheckLevel {
@@ -114,11 +114,10 @@ export class ImmutabilityChecks implements IAspect {
   }
 
   private report(node: CfnResource, rule: Rule, verdict: Verdict): void {
-    const acknowledge = `Acknowledge with Validations.of(construct).acknowledge({ id: '${WARNING_ID_PREFIX}:${rule.id}', reason }).`;
     if (verdict.kind === 'unreadable' || this.levels.get(rule.id) === CheckLevel.WARNING) {
-      warn(node, rule.id, `${verdict.message} ${acknowledge}`);
+      warn(node, rule.id, verdict.message);
     } else {
-      Annotations.of(node).addError(`${verdict.message} ${acknowledge} [${WARNING_ID_PREFIX}:${rule.id}]`);
+      Annotations.of(node).addError(`${verdict.message} ${acknowledgement(rule.id)} [${WARNING_ID_PREFIX}:${rule.id}]`);
     }
   }
 

@@ -12,7 +12,7 @@
  * Internal: never exported from the package.
  */
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
-import { SynthError } from './errors';
+import { PropProblems, SynthError } from './errors';
 
 /** A limit AWS documents. */
 export interface Limit {
@@ -510,18 +510,34 @@ function describe(value: unknown): unknown {
  * Tokens and undefined are not checked. `where` is the construct (path and type) or the factory.
  */
 export function checkConstraint(where: string, key: string, prop: string, value: unknown): void {
+  checkToken(where, key, prop, value);
+  checkLimit(where, key, prop, value);
+}
+
+/** The limit of `key`, when the table has one that is checked. */
+function limitOf(key: string, value: unknown): Limit | undefined {
   const entry = CONSTRAINTS[key];
-  if (value === undefined || entry === undefined || !('rule' in entry) || !('source' in entry) || 'unchecked' in entry) return;
-  const limit = entry as Limit;
+  if (value === undefined || entry === undefined || !('rule' in entry) || !('source' in entry) || 'unchecked' in entry) return undefined;
+  return entry as Limit;
+}
+
+/** Refuses a token the prop cannot take: what the construct builds cannot be made of it. */
+function checkToken(where: string, key: string, prop: string, value: unknown): void {
+  const limit = limitOf(key, value);
+  if (!limit || !isToken(value)) return;
+  if (limit.tokens) throw new SynthError(where, { prop, problem: `is an unresolved token, which cannot be taken here: ${limit.tokens}`, fix: 'Pass a literal value.' });
+  if (value instanceof Duration && limit.range?.unit && !convertible(value, limit.range.unit)) {
+    throw new SynthError(where, { prop, problem: `is a token Duration that cannot be converted to ${limit.range.unit}`, fix: `Pass Duration.${limit.range.unit}(<token>).` });
+  }
+}
+
+/** Refuses a known value past the limit. */
+function checkLimit(where: string, key: string, prop: string, value: unknown): void {
+  const limit = limitOf(key, value);
+  if (!limit) return;
   const fail = (shown: unknown): never => {
     throw new SynthError(where, { prop, value: describe(shown), problem: `is not what AWS takes: ${limit.rule}`, fix: `Pass ${limit.rule} (${limit.source.split(' ')[0]}).` });
   };
-  if (isToken(value)) {
-    if (limit.tokens) throw new SynthError(where, { prop, problem: `is an unresolved token, which cannot be taken here: ${limit.tokens}`, fix: 'Pass a literal value.' });
-    if (value instanceof Duration && limit.range?.unit && !convertible(value, limit.range.unit)) {
-      throw new SynthError(where, { prop, problem: `is a token Duration that cannot be converted to ${limit.range.unit}`, fix: `Pass Duration.${limit.range.unit}(<token>).` });
-    }
-  }
   // A pending limit is enforced by the branch that reads it from here once it merges, and one a
   // construct enforces with its own message is not checked twice.
   if (limit.pendingOn || limit.enforcedBy) return;
@@ -548,7 +564,17 @@ export function checkConstraint(where: string, key: string, prop: string, value:
   }
 }
 
-/** `checkConstraint` for several props of one construct or factory: `[key, prop, value]`. */
-export function checkConstraints(where: string, checks: Array<[string, string, unknown]>): void {
-  for (const [key, prop, value] of checks) checkConstraint(where, key, prop, value);
+/**
+ * `checkConstraint` for several props of one construct or factory: `[key, prop, value]`. A factory
+ * (`where` its name) throws the first problem. A construct throws at once for a token a prop cannot
+ * take (what it builds cannot be made of it); each value past a limit is recorded, and reported with
+ * every other problem when the app synthesizes.
+ */
+export function checkConstraints(where: string | PropProblems, checks: Array<[string, string, unknown]>): void {
+  if (typeof where === 'string') {
+    for (const [key, prop, value] of checks) checkConstraint(where, key, prop, value);
+    return;
+  }
+  for (const [key, prop, value] of checks) checkToken(where.where, key, prop, value);
+  where.check(...checks.map(([key, prop, value]) => () => checkLimit(where.where, key, prop, value)));
 }

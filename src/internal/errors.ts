@@ -9,8 +9,15 @@
  *
  *   Stack/Fleet [ImmutableAutoScalingGroup]: minCapacity (5) should be <= maxCapacity (3). Lower minCapacity or raise maxCapacity.
  *
- * A warning's id is `cdk-immutable-deploys:<slug>`, which `Annotations.acknowledgeWarning` accepts;
- * every id is listed in the README's table of warnings (a test checks it).
+ * A construct collects the problems of its props (`PropProblems`) rather than throwing the first:
+ * aws-cdk-lib runs every construct's `node.addValidation` before it synthesizes, and fails once with
+ * all of them, each after its construct's path (`Validation failed with the following errors:
+ * [Stack/Web] Stack/Web [ImmutableFargateService]: cpu (300) ...`). A check whose failure would make
+ * the constructor build something invalid or crash still throws at once, and so does a factory's.
+ *
+ * A warning's id is `cdk-immutable-deploys:<slug>`; every warning ends with the call that silences
+ * it, in the form that works (see `warn`). Every id is listed in the README's table of warnings (a
+ * test checks it).
  *
  * Independent of any construct family; internal: never exported from the package.
  */
@@ -65,6 +72,73 @@ export function constructError(scope: IConstruct, type: string, problem: Problem
 }
 
 /**
+ * The problems of one construct's props, found while it is constructed and reported when the app
+ * synthesizes, together with every other construct's: one run lists every mistake of the app.
+ *
+ * Use it for a check nothing later in the constructor depends on; a constructor runs every such
+ * check (`check`), so one mistake does not hide the next. Each problem reads exactly as
+ * `constructError`'s message.
+ */
+export class PropProblems {
+  /** The problems of `scope` (made once per construct; its validation is added the first time). */
+  public static of(scope: IConstruct, type: string): PropProblems {
+    let problems = COLLECTED.get(scope);
+    if (problems === undefined) {
+      problems = new PropProblems(scope, type);
+      COLLECTED.set(scope, problems);
+    }
+    return problems;
+  }
+
+  /** The messages recorded so far, in the order found. */
+  public readonly messages: string[] = [];
+
+  private constructor(private readonly scope: IConstruct, private readonly type: string) {
+    scope.node.addValidation({ validate: () => [...this.messages] });
+  }
+
+  /** Who the problems belong to, as messages start: `Stack/Web [ImmutableFargateService]`. */
+  public get where(): string {
+    return describeConstruct(this.scope, this.type);
+  }
+
+  /** Records a problem of a prop: synthesis fails with it, and with every other problem of the app. */
+  public add(problem: Problem): void {
+    this.record(constructError(this.scope, this.type, problem));
+  }
+
+  /**
+   * Runs independent checks, each to its end: a `SynthError` one throws is recorded and the next check
+   * runs. Any other error is a bug, and propagates, and so does a problem about a token (see `record`).
+   */
+  public check(...checks: Array<() => void>): void {
+    for (const check of checks) {
+      try {
+        check();
+      } catch (e) {
+        if (!(e instanceof SynthError)) throw e;
+        this.record(e);
+      }
+    }
+  }
+
+  /**
+   * A problem about a token (its message shows the token's text) is thrown at once: what the
+   * constructor builds would be made of a value it cannot read, and resolving it may fail before
+   * synthesis reports the problems.
+   */
+  private record(error: SynthError): void {
+    if (Token.isUnresolved(error.message) || LIST_TOKEN.test(error.message)) throw error;
+    if (!this.messages.includes(error.message)) this.messages.push(error.message);
+  }
+}
+
+const COLLECTED = new WeakMap<IConstruct, PropProblems>();
+
+/** The text of an element of a list token (`#{Token[...]}`), which `Token.isUnresolved` does not see inside a string. */
+const LIST_TOKEN = /#\{Token\[[^\]]+\]\}/;
+
+/**
  * The error a factory raises about one of its options, before any construct exists:
  * `factory` is the call as the user wrote it, `EcsDeployment.rolling()`.
  */
@@ -81,11 +155,20 @@ export function warningId(slug: string): string {
 }
 
 /**
- * Adds a warning to `scope`, with the id `cdk-immutable-deploys:<slug>`: a user who has read it can
- * acknowledge it with `Annotations.of(scope).acknowledgeWarning(id, reason)`.
+ * Adds a warning to `scope`, with the id `cdk-immutable-deploys:<slug>`, ending with how to silence it.
+ *
+ * The CDK CLI prints such a warning's id as `Annotation::cdk-immutable-deploys:<slug>` ("Acknowledge
+ * with ..."). `Validations.of(c).acknowledge({ id, reason })` takes the id in either form, and records
+ * the reason; `Annotations.of(c).acknowledgeWarning(id)` takes it only without the `Annotation::`
+ * prefix. Each warning therefore names the first.
  */
 export function warn(scope: IConstruct, slug: string, message: string): void {
-  Annotations.of(scope).addWarningV2(warningId(slug), message);
+  Annotations.of(scope).addWarningV2(warningId(slug), `${message} ${acknowledgement(slug)}`);
+}
+
+/** The sentence that ends a warning: the call that silences it, in the form that works. */
+export function acknowledgement(slug: string): string {
+  return `Acknowledge with Validations.of(construct).acknowledge({ id: '${warningId(slug)}', reason }).`;
 }
 
 /** Whether every value is known at synth time (none is an unresolved token): only then is it checked. */

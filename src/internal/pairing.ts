@@ -15,7 +15,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct, IConstruct } from 'constructs';
-import { constructError, describeConstruct, optionError, SynthError } from './errors';
+import { constructError, describeConstruct, optionError, PropProblems, SynthError } from './errors';
 import { artifactInScope } from './promotion';
 import type { IAmiArtifact } from '../artifacts/ami/artifact';
 import type { BaseImageOptions } from '../artifacts/ami/base-image';
@@ -135,11 +135,14 @@ export function pairAmi(consumer: Construct, type: string, artifact: IAmiArtifac
   if (!artifact) return artifact; // the consumer says it is missing
   const where = describeConstruct(consumer, type);
   const ami = `the artifact${Construct.isConstruct(artifact as unknown as IConstruct) ? ` (${(artifact as unknown as IConstruct).node.path})` : ''}`;
-  checkArchitecture(where, ami, artifact.architecture, runner.instanceTypes ?? []);
+  // A mismatch of what runs it is recorded (synthesis reports it with every other problem); an
+  // artifact out of reach fails at once, before it is imported into the consumer's stack.
+  const problems = PropProblems.of(consumer, type);
+  problems.check(() => checkArchitecture(where, ami, artifact.architecture, runner.instanceTypes ?? []));
   const root = runner.rootDevice;
   const known = root && artifact.rootDeviceName !== undefined && !Token.isUnresolved(root.name) && !Token.isUnresolved(artifact.rootDeviceName);
   if (root && known && root.name !== artifact.rootDeviceName) {
-    throw new SynthError(where, {
+    problems.add({
       prop: root.prop,
       value: root.name,
       problem: `is not the root device of ${ami}, which is ${artifact.rootDeviceName}: the launch template would add a second volume, and leave the root volume unsized and encrypted only as the AMI is`,
@@ -249,6 +252,7 @@ export function pairContainer(consumer: Construct, type: string, artifact: ICont
   const platform = runner.platform;
   if (platform && artifact.platform && cpuOf(platform.value) !== cpuOf(artifact.platform)) {
     const wanted = platform.value.platform;
+    // At once: the container's image binding refuses the same mismatch with its own message.
     throw constructError(consumer, type, {
       prop: platform.prop,
       value: wanted,

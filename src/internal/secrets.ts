@@ -18,7 +18,7 @@
  */
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { constructError, warn, warningId } from './errors';
+import { PropProblems, warn, warningId } from './errors';
 
 /** The slug that acknowledges a value that looks like a secret but is not (a documentation example). */
 export const SECRET_VALUE_SLUG = 'plaintext-secret-value';
@@ -102,8 +102,9 @@ function isAcknowledged(scope: IConstruct, id: string): boolean {
 }
 
 /**
- * Checks every string a construct writes into its template: a secret value fails synthesis (unless
- * acknowledged), secret-looking names give one warning for the construct.
+ * Checks every string a construct writes into its template: each secret value is recorded as a
+ * problem of the construct, and fails synthesis (unless acknowledged); secret-looking names give one
+ * warning for the construct.
  */
 export function checkPlaintextSecrets(scope: IConstruct, type: string, texts: PlainText[], advice: SecretAdvice): void {
   const suspicious: string[] = [];
@@ -111,7 +112,7 @@ export function checkPlaintextSecrets(scope: IConstruct, type: string, texts: Pl
     const label = text.name !== undefined ? `${text.prop} ${text.name}` : text.prop;
     if (Token.isUnresolved(text.value)) {
       if (isDynamicSecretReference(tryResolve(scope, text.value)) && !isAcknowledged(scope, warningId(SECRET_VALUE_SLUG))) {
-        throw constructError(scope, type, {
+        PropProblems.of(scope, type).add({
           prop: label,
           problem: `is a secret's value (a dynamic reference to Secrets Manager or SSM SecureString), which would be stored in plain text in ${advice.storedIn}`,
           fix: advice.fix(text.name),
@@ -120,7 +121,7 @@ export function checkPlaintextSecrets(scope: IConstruct, type: string, texts: Pl
     } else {
       const kind = secretValueKind(text.value);
       if (kind && !isAcknowledged(scope, warningId(SECRET_VALUE_SLUG))) {
-        throw constructError(scope, type, {
+        PropProblems.of(scope, type).add({
           prop: label,
           problem: `holds what looks like ${kind}, which would be stored in plain text in ${advice.storedIn}`,
           fix: `${advice.fix(text.name)} If it is not a secret (a documentation example), acknowledge it before creating the construct: `

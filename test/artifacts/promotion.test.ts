@@ -17,6 +17,7 @@ import {
 } from '../../src';
 import { jobOf, runtimeStatements } from '../internal/runtime/jobs';
 import { newTestApp, validate } from '../kit';
+import { atSynth } from '../synth-errors';
 
 const TOOLING = { account: '111111111111', region: 'eu-west-1' };
 const STAGING = { account: '222222222222', region: 'eu-west-1' };
@@ -190,7 +191,7 @@ describe('sharing from the bake and build side', () => {
     const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'web');
     new ContainerImageBuild(stack, 'Web', { directory: context(), repository, shareWith: [STAGING.account] });
     Annotations.fromStack(stack).hasWarning('/Build/Web', Match.stringLikeRegexp('cdk-immutable-deploys:share-with-imported-repository'));
-    expect(() => new ContainerImageBuild(stack, 'Bad', { directory: context(), shareWith: ['staging'] })).toThrow(/Build\/Bad \[ContainerImageBuild\]: shareWith has 'staging', which is not an AWS account id/);
+    expect(atSynth(() => new ContainerImageBuild(stack, 'Bad', { directory: context(), shareWith: ['staging'] }))).toThrow(/Build\/Bad \[ContainerImageBuild\]: shareWith has 'staging', which is not an AWS account id/);
   });
 });
 

@@ -11,6 +11,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { AmiBake, AmiBakeProps, BakeStep, BaseImage, ContainerImageBuild, ContainerImageBuildProps } from '../../src';
 import { arnText as arn, jobsOf, runtimeStatements } from '../internal/runtime/jobs';
+import { atSynth } from '../synth-errors';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -133,15 +134,15 @@ describe('ContainerImageBuild removalPolicy', () => {
 
   test('DESTROY with shareWith is refused at synth: deleting the stack would delete images other accounts run, which ECR cannot tell apart', () => {
     // GIVEN / WHEN / THEN
-    expect(() => image({ shareWith: ['222222222222'], removalPolicy: RemovalPolicy.DESTROY })).toThrow(
+    expect(atSynth(() => image({ shareWith: ['222222222222'], removalPolicy: RemovalPolicy.DESTROY }).image)).toThrow(
       /^S\/Image \[ContainerImageBuild\]: removalPolicy \(destroy\) would delete, with this stack, the images that accounts 222222222222 may run \(shareWith\).*CannotPullContainerError.*Keep RemovalPolicy.RETAIN \(the default\) for a build whose images other accounts run/);
-    expect(() => image({ shareWith: ['222222222222'] })).not.toThrow();
+    expect(atSynth(() => image({ shareWith: ['222222222222'] }).image)).not.toThrow();
   });
 
   test('DESTROY with a repository you pass is refused: it is yours, and stays', () => {
     const stack = new Stack(new App(), 'S', { env: ENV });
     const repository = new ecr.Repository(stack, 'Mine', { imageTagMutability: ecr.TagMutability.IMMUTABLE });
-    expect(() => image({ repository, removalPolicy: RemovalPolicy.DESTROY }, 'Image', stack)).toThrow(
+    expect(atSynth(() => image({ repository, removalPolicy: RemovalPolicy.DESTROY }, 'Image', stack).image)).toThrow(
       /^S\/Image \[ContainerImageBuild\]: removalPolicy \(destroy\) would delete the repository you passed \(S\/Mine\).*Leave out removalPolicy/);
   });
 });

@@ -16,7 +16,7 @@ import type { BakeStepConfig } from './binding';
 import { BAKE_TAG, descriptionSuffixOf, FINGERPRINT_TAG } from './types';
 import type { AmiBakeSpec, BakeAssetCopy, BakeComponentProps } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { describeConstruct, warn } from '../../internal/errors';
+import { describeConstruct, PropProblems, warn } from '../../internal/errors';
 import { checkArchitecture, checkReach, Reach } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { checkPlaintextSecrets, entriesOf, INSTANCE_ADVICE } from '../../internal/secrets';
@@ -297,8 +297,8 @@ export class AmiBake extends Construct implements IAmiArtifact {
     this.architecture = base.architecture;
     this.rootDeviceName = base.rootDeviceName;
     const instanceTypes = props.instanceTypes ?? defaultInstanceTypes(base.architecture);
-    checkArchitecture(describeConstruct(this, 'AmiBake'), 'the base image', base.architecture,
-      instanceTypes.map((instanceType, i) => ({ prop: `instanceTypes[${i}]`, instanceType })), 'base image (its architecture option)');
+    PropProblems.of(this, 'AmiBake').check(() => checkArchitecture(describeConstruct(this, 'AmiBake'), 'the base image', base.architecture,
+      instanceTypes.map((instanceType, i) => ({ prop: `instanceTypes[${i}]`, instanceType })), 'base image (its architecture option)'));
     const bakeName = bakeNameOf(this, shared.namePrefix);
     this.recipeName = bakeName;
     const buildTimeout = props.buildTimeout ?? Duration.hours(4);

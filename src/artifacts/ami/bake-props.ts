@@ -9,7 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { AmiBakeProps } from './ami-bake';
 import { checkConstraints } from '../../internal/constraints';
-import { constructError, describeConstruct } from '../../internal/errors';
+import { constructError, PropProblems } from '../../internal/errors';
 import { MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 
 const TYPE = 'AmiBake';
@@ -38,22 +38,26 @@ const RESERVED_TAG_PREFIXES = ['aws:', 'cdk-immutable-deploys:'];
  */
 const BUILD_INSTANCE_RESERVED_KEYS = ['Name', 'Tags'];
 
+/**
+ * Checks the props. The build's subnets and a token root volume size (it counts in the fingerprint)
+ * fail at once; every other problem is recorded, and synthesis reports them all.
+ */
 export function validateProps(bake: Construct, props: AmiBakeProps): void {
-  checkConstraints(describeConstruct(bake, TYPE), [['AmiBake.distribution.kmsKeyId', 'distribution.kmsKeyId', props.distribution?.kmsKeyId], ['AmiBake.tags', 'tags', props.tags], ['AmiBake.keepLaunchedWithin', 'keepLaunchedWithin', props.keepLaunchedWithin]]);
+  checkConstraints(PropProblems.of(bake, TYPE), [['AmiBake.distribution.kmsKeyId', 'distribution.kmsKeyId', props.distribution?.kmsKeyId], ['AmiBake.tags', 'tags', props.tags], ['AmiBake.keepLaunchedWithin', 'keepLaunchedWithin', props.keepLaunchedWithin]]);
   if (props.vpc) {
     const subnets = props.vpc.selectSubnets(props.subnetSelection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
     if (subnets.subnetIds.length === 0) {
       throw constructError(bake, TYPE, { prop: 'subnetSelection', problem: `selects no subnet of vpc ${props.vpc.node.path}`, fix: 'Select a subnet with outbound access.' });
     }
   } else if (props.subnetSelection) {
-    throw constructError(bake, TYPE, { prop: 'subnetSelection', problem: 'is set but vpc is not', fix: 'Pass the vpc the subnets belong to.' });
+    PropProblems.of(bake, TYPE).add({ prop: 'subnetSelection', problem: 'is set but vpc is not', fix: 'Pass the vpc the subnets belong to.' });
   }
   if (props.steps.length === 0) {
-    throw constructError(bake, TYPE, { prop: 'steps', problem: 'is empty', fix: 'Pass at least one BakeStep, such as BakeStep.shell([...]).' });
+    PropProblems.of(bake, TYPE).add({ prop: 'steps', problem: 'is empty', fix: 'Pass at least one BakeStep, such as BakeStep.shell([...]).' });
   }
   const components = props.steps.length + (props.testSteps?.length ?? 0);
   if (components > MAX_RECIPE_COMPONENTS) {
-    throw constructError(bake, TYPE, {
+    PropProblems.of(bake, TYPE).add({
       prop: props.testSteps?.length ? 'steps and testSteps' : 'steps',
       value: `${props.steps.length} steps and ${props.testSteps?.length ?? 0} test steps`,
       problem: `make ${components} components, and an Image Builder recipe takes at most ${MAX_RECIPE_COMPONENTS} build and test components together`,
@@ -63,7 +67,7 @@ export function validateProps(bake: Construct, props: AmiBakeProps): void {
   checkDurations(bake, props);
   checkSizes(bake, props);
   if (props.amiName !== undefined && !Token.isUnresolved(props.amiName) && !AMI_NAME_PREFIX.test(props.amiName)) {
-    throw constructError(bake, TYPE, {
+    PropProblems.of(bake, TYPE).add({
       prop: 'amiName',
       value: props.amiName,
       problem: 'is not a valid AMI name prefix: Image Builder and EC2 both accept only letters, digits, spaces and . - _ in it, starting with a letter, digit, - or _',
@@ -72,12 +76,12 @@ export function validateProps(bake: Construct, props: AmiBakeProps): void {
   }
   for (const region of props.distribution?.regions ?? []) {
     if (!Token.isUnresolved(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-      throw constructError(bake, TYPE, { prop: 'distribution.regions', problem: `has '${region}', which is not a region name`, fix: "Pass names such as 'eu-west-1'." });
+      PropProblems.of(bake, TYPE).add({ prop: 'distribution.regions', problem: `has '${region}', which is not a region name`, fix: "Pass names such as 'eu-west-1'." });
     }
   }
   for (const account of props.distribution?.accounts ?? []) {
     if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
-      throw constructError(bake, TYPE, { prop: 'distribution.accounts', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
+      PropProblems.of(bake, TYPE).add({ prop: 'distribution.accounts', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
     }
   }
   checkTags(bake, props.tags ?? {});
@@ -87,24 +91,23 @@ function checkDurations(bake: Construct, props: AmiBakeProps): void {
   const timeout = props.buildTimeout;
   if (timeout && !Token.isUnresolved(timeout.toSeconds())) {
     if (timeout.toSeconds() > MAX_JOB_TIMEOUT.toSeconds()) {
-      throw constructError(bake, TYPE, { prop: 'buildTimeout', value: timeout, problem: 'is longer than 12 hours, the most a CloudFormation wait condition allows', fix: 'Pass at most Duration.hours(12), or make the bake shorter (a layered bake splits it).' });
+      PropProblems.of(bake, TYPE).add({ prop: 'buildTimeout', value: timeout, problem: 'is longer than 12 hours, the most a CloudFormation wait condition allows', fix: 'Pass at most Duration.hours(12), or make the bake shorter (a layered bake splits it).' });
     }
     if (timeout.toSeconds() < 60) {
-      throw constructError(bake, TYPE, { prop: 'buildTimeout', value: timeout, problem: 'is shorter than a minute; no bake finishes that fast', fix: 'Pass at least Duration.minutes(30).' });
+      PropProblems.of(bake, TYPE).add({ prop: 'buildTimeout', value: timeout, problem: 'is shorter than a minute; no bake finishes that fast', fix: 'Pass at least Duration.minutes(30).' });
     }
   }
   const retain = props.retainImages;
   if (retain !== undefined && !Token.isUnresolved(retain) && (!Number.isInteger(retain) || retain < 1 || retain > 1000)) {
-    throw constructError(bake, TYPE, { prop: 'retainImages', value: retain, problem: 'must be a whole number from 1 to 1000', fix: 'Pass 3 to keep the last three images.' });
+    PropProblems.of(bake, TYPE).add({ prop: 'retainImages', value: retain, problem: 'must be a whole number from 1 to 1000', fix: 'Pass 3 to keep the last three images.' });
   }
   const keep = props.keepLaunchedWithin;
   const day = Duration.days(1).toSeconds();
   if (keep && !Token.isUnresolved(keep.toSeconds())) {
     if (keep.toSeconds() < day || keep.toSeconds() % day !== 0) {
-      throw constructError(bake, TYPE, { prop: 'keepLaunchedWithin', value: keep, problem: 'must be a whole number of days, at least 1', fix: 'Pass Duration.days(30), for example.' });
-    }
-    if (keep.toSeconds() > MAX_KEEP_DAYS * day) {
-      throw constructError(bake, TYPE, { prop: 'keepLaunchedWithin', value: keep, problem: `is longer than ${MAX_KEEP_DAYS} days, the most an Image Builder lifecycle policy's last-launched rule takes`, fix: 'Pass at most Duration.days(365); tag an AMI cdk-immutable-deploys:keep=true to keep it longer.' });
+      PropProblems.of(bake, TYPE).add({ prop: 'keepLaunchedWithin', value: keep, problem: 'must be a whole number of days, at least 1', fix: 'Pass Duration.days(30), for example.' });
+    } else if (keep.toSeconds() > MAX_KEEP_DAYS * day) {
+      PropProblems.of(bake, TYPE).add({ prop: 'keepLaunchedWithin', value: keep, problem: `is longer than ${MAX_KEEP_DAYS} days, the most an Image Builder lifecycle policy's last-launched rule takes`, fix: 'Pass at most Duration.days(365); tag an AMI cdk-immutable-deploys:keep=true to keep it longer.' });
     }
   }
 }
@@ -117,7 +120,7 @@ function checkSizes(bake: Construct, props: AmiBakeProps): void {
     throw constructError(bake, TYPE, { prop: 'rootVolumeSize', problem: 'is an unresolved token', fix: "The volume size counts in the bake's fingerprint, so it must be known at synth time; pass Size.gibibytes(<number>)." });
   }
   if (!Number.isInteger(gib) || gib < 1 || gib > 16384) {
-    throw constructError(bake, TYPE, { prop: 'rootVolumeSize', value: `${gib} GiB`, problem: 'must be a whole number of GiB from 1 to 16384', fix: 'Pass Size.gibibytes(20), for example.' });
+    PropProblems.of(bake, TYPE).add({ prop: 'rootVolumeSize', value: `${gib} GiB`, problem: 'must be a whole number of GiB from 1 to 16384', fix: 'Pass Size.gibibytes(20), for example.' });
   }
 }
 
@@ -126,7 +129,7 @@ function checkTags(bake: Construct, tags: { [key: string]: string }): void {
     if (Token.isUnresolved(key)) continue;
     const prefix = RESERVED_TAG_PREFIXES.find((p) => key.toLowerCase().startsWith(p));
     if (prefix || RESERVED_TAG_KEYS.includes(key)) {
-      throw constructError(bake, TYPE, {
+      PropProblems.of(bake, TYPE).add({
         prop: 'tags',
         value: key,
         problem: prefix

@@ -17,7 +17,7 @@ import { ContainerPlatform } from './platform';
 import { checkCachePrefixes } from './pull-through-cache';
 import { checkReplicationTargets, Destination } from './registry-replication';
 import { Fingerprint } from '../../fingerprint';
-import { constructError, describeConstruct } from '../../internal/errors';
+import { constructError, describeConstruct, PropProblems } from '../../internal/errors';
 import { requirePath } from '../../internal/paths';
 import { MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 import { containerInputDigests, InputDigests } from '../../plan/inputs';
@@ -48,6 +48,11 @@ export interface BuildInputs {
   readonly pullThroughCachePrefixes: string[];
 }
 
+/**
+ * The build's inputs, checked. What the fingerprint is made of (directory, Dockerfile, target, build
+ * arguments, ignore patterns) fails at once; every other problem is recorded, and synthesis reports
+ * them all.
+ */
 export function resolveInputs(scope: Construct, props: ContainerImageBuildProps): BuildInputs {
   const directory = checkDirectory(scope, props.directory);
   const dockerfile = checkDockerfile(scope, directory, props.file ?? 'Dockerfile');
@@ -157,7 +162,7 @@ function checkDockerfile(scope: Construct, directory: string, file: string): str
 function checkAccounts(scope: Construct, accounts: string[]): string[] {
   for (const account of accounts) {
     if (!Token.isUnresolved(account) && !/^\d{12}$/.test(account)) {
-      throw constructError(scope, TYPE, { prop: 'shareWith', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
+      PropProblems.of(scope, TYPE).add({ prop: 'shareWith', problem: `has '${account}', which is not an AWS account id`, fix: 'Pass 12-digit account ids.' });
     }
   }
   return [...new Set(accounts)];
@@ -167,7 +172,7 @@ function checkRetainImages(scope: Construct, retainImages: number | undefined): 
   const value = retainImages ?? DEFAULT_RETAIN_IMAGES;
   if (Token.isUnresolved(value)) return value;
   if (!Number.isInteger(value) || value < 1) {
-    throw constructError(scope, TYPE, {
+    PropProblems.of(scope, TYPE).add({
       prop: 'retainImages',
       value: retainImages,
       problem: 'must be a whole number of at least 1: lifecycle rules must keep the image a deployment runs',
@@ -182,7 +187,7 @@ function checkBuildTimeout(scope: Construct, timeout: Duration | undefined): num
   if (timeout.isUnresolved()) return timeout.toMinutes();
   const seconds = timeout.toSeconds();
   if (seconds % 60 !== 0 || seconds < MIN_BUILD_MINUTES * 60 || seconds > MAX_BUILD_MINUTES * 60) {
-    throw constructError(scope, TYPE, {
+    PropProblems.of(scope, TYPE).add({
       prop: 'buildTimeout',
       value: timeout,
       problem: `must be whole minutes from ${MIN_BUILD_MINUTES} to ${MAX_BUILD_MINUTES}: a deploy waits for the build through a CloudFormation wait condition, which waits 12 hours at most, at least ${QUEUE_MINUTES} minutes of CodeBuild's queue included`,
@@ -196,7 +201,7 @@ function checkComputeType(scope: Construct, computeType: codebuild.ComputeType |
   const value = computeType ?? codebuild.ComputeType.SMALL;
   if (Token.isUnresolved(value)) return value;
   if (!/^BUILD_GENERAL1_/.test(value)) {
-    throw constructError(scope, TYPE, {
+    PropProblems.of(scope, TYPE).add({
       prop: 'computeType',
       value,
       problem: 'cannot run Docker builds, which need a privileged container',

@@ -22,7 +22,7 @@ import { describeMutability, tagCanMove } from './tag-mutability';
 import type { ContainerBuildSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
 import { checkConstraints } from '../../internal/constraints';
-import { constructError, describeConstruct, warn } from '../../internal/errors';
+import { constructError, describeConstruct, PropProblems, warn } from '../../internal/errors';
 import { acknowledgeExact, acknowledgeWildcards } from '../../internal/nag';
 import type { Reach } from '../../internal/pairing';
 import { dockerignorePatterns } from '../../internal/paths';
@@ -279,7 +279,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
 
   constructor(scope: Construct, id: string, props: ContainerImageBuildProps) {
     super(scope, id);
-    checkConstraints(describeConstruct(this, TYPE), [['ContainerImageBuild.buildTimeout', 'buildTimeout', props.buildTimeout], ['ContainerImageBuild.retainImages', 'retainImages', props.retainImages]]);
+    checkConstraints(PropProblems.of(this, TYPE), [['ContainerImageBuild.buildTimeout', 'buildTimeout', props.buildTimeout], ['ContainerImageBuild.retainImages', 'retainImages', props.retainImages]]);
     const inputs = resolveInputs(this, props);
     checkPlaintextSecrets(this, TYPE, [...entriesOf('buildArgs', inputs.buildArgs), { prop: 'target', value: inputs.target }], {
       storedIn: 'the template (the build job\'s BuildArgs) and the image\'s history (docker history)',
@@ -507,7 +507,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     if (!removal.RemovalPolicy) return removal;
     if (shareWith.length > 0) {
       // ECR cannot tell which of the images other accounts run: deleting them would stop those services.
-      throw constructError(this, TYPE, {
+      PropProblems.of(this, TYPE).add({
         prop: 'removalPolicy',
         value: props.removalPolicy,
         problem: `would delete, with this stack, the images that accounts ${shareWith.join(', ')} may run (shareWith): their services would fail to start new tasks (CannotPullContainerError), and nothing here can tell which images they still use`,
@@ -515,7 +515,7 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
       });
     }
     if (props.repository) {
-      throw constructError(this, TYPE, {
+      PropProblems.of(this, TYPE).add({
         prop: 'removalPolicy',
         value: props.removalPolicy,
         problem: `would delete the repository you passed (${props.repository.node.path}), which this construct did not create`,
@@ -648,7 +648,8 @@ export class ContainerImageBuild extends Construct implements IContainerArtifact
     const setting = describeMutability(mutability.value, mutability.exclusionFilters);
     const message = `repository ${repository.node.path} has ${setting} tags, under which fingerprint tags such as ${this.imageTag.slice(0, 19)}... can be moved: a fingerprint tag that can be moved no longer proves what it names, and a reused image may not be the one its inputs built. Set imageTagMutability to ecr.TagMutability.IMMUTABLE on it (or exclude no 'fp-' tag from immutability).`;
     if (props.requireImmutableTags) {
-      throw constructError(this, TYPE, { prop: 'repository', problem: message.replace(/^repository /, '').replace(/\.$/, ''), fix: 'This is an error (requireImmutableTags is true).' });
+      PropProblems.of(this, TYPE).add({ prop: 'repository', problem: message.replace(/^repository /, '').replace(/\.$/, ''), fix: 'This is an error (requireImmutableTags is true).' });
+      return;
     }
     warn(this, 'mutable-repository-tags', `${message} Set requireImmutableTags to make this an error.`);
   }

@@ -11,7 +11,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { constructError, warn } from '../../internal/errors';
+import { constructError, PropProblems, warn } from '../../internal/errors';
 import { acknowledgeWildcards } from '../../internal/nag';
 
 /** The shape of a rule's repository prefix (CreatePullThroughCacheRule): lowercase path segments. */
@@ -28,7 +28,7 @@ export function checkCachePrefixes(scope: IConstruct, type: string, prefixes: st
       throw constructError(scope, type, { prop: 'pullThroughCachePrefixes', value: prefix, problem: 'holds an unresolved token', fix: "The prefix scopes the build's permissions at synth time: pass the rule's prefix, such as 'ecr-public'." });
     }
     if (prefix === 'ROOT' || !PREFIX.test(prefix) || prefix.length < 2 || prefix.length > 30) {
-      throw constructError(scope, type, {
+      PropProblems.of(scope, type).add({
         prop: 'pullThroughCachePrefixes',
         problem: `has '${prefix}', which is not the repository prefix of a pull-through cache rule (2 to 30 lowercase letters, digits, '.', '_', '-' and '/'; not ROOT)`,
         fix: "Pass the rule's prefix without a trailing slash, such as 'ecr-public' or 'docker-hub'.",

@@ -21,7 +21,7 @@ import { RETAIN_LEGACY_CONTEXT } from './registry-settings';
 import type { ReplicationTarget } from './replication';
 import type { ReplicatedRepositorySpec, ReplicationRuleSpec, ReplicationSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { constructError } from '../../internal/errors';
+import { constructError, PropProblems } from '../../internal/errors';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
 
@@ -45,7 +45,8 @@ export interface Destination {
 
 /**
  * Checks `replicateTo` of a build: region names, 12-digit accounts, no copy to the build's own
- * account and region, no duplicates. Tokens are not checked.
+ * account and region, no duplicates. Tokens are not checked. Each problem is recorded (synthesis
+ * reports them all), and its target left out of the destinations.
  */
 export function checkReplicationTargets(scope: Construct, type: string, targets: ReplicationTarget[]): Destination[] {
   const stack = Stack.of(scope);
@@ -64,15 +65,15 @@ export function checkReplicationTargets(scope: Construct, type: string, targets:
       }
     }
     if (!REGION.test(target.region)) {
-      throw constructError(scope, type, { prop: `${prop}.region`, value: target.region, problem: 'is not a region name', fix: "Pass a region such as 'us-east-1'." });
+      return PropProblems.of(scope, type).add({ prop: `${prop}.region`, value: target.region, problem: 'is not a region name', fix: "Pass a region such as 'us-east-1'." });
     }
     if (target.account !== undefined && !ACCOUNT.test(target.account)) {
-      throw constructError(scope, type, { prop: `${prop}.account`, value: target.account, problem: 'is not an AWS account id', fix: 'Pass the 12-digit id of the account that receives the copies, or leave it out for this account.' });
+      return PropProblems.of(scope, type).add({ prop: `${prop}.account`, value: target.account, problem: 'is not an AWS account id', fix: 'Pass the 12-digit id of the account that receives the copies, or leave it out for this account.' });
     }
     const registryId = target.account ?? stack.account;
     const known = !Token.isUnresolved(target.region) && !Token.isUnresolved(registryId) && !Token.isUnresolved(stack.region);
     if (known && target.region === stack.region && registryId === stack.account) {
-      throw constructError(scope, type, {
+      return PropProblems.of(scope, type).add({
         prop: prop,
         value: `${target.region}, account ${registryId}`,
         problem: 'is the build\'s own region and account, where the image already is',
@@ -81,7 +82,7 @@ export function checkReplicationTargets(scope: Construct, type: string, targets:
     }
     const key = `${stack.resolve(target.region)}/${JSON.stringify(stack.resolve(registryId))}`;
     if (seen.has(key)) {
-      throw constructError(scope, type, { prop, value: `${target.region}, account ${registryId}`, problem: 'is listed twice', fix: 'List each region and account once.' });
+      return PropProblems.of(scope, type).add({ prop, value: `${target.region}, account ${registryId}`, problem: 'is listed twice', fix: 'List each region and account once.' });
     }
     seen.add(key);
     destinations.push({ region: target.region, registryId });

@@ -7,8 +7,8 @@ import { legacyLogicalId, REPLICATED_PREFIX, retainsLegacy } from './registry-re
 import { STATEMENT_SID_PREFIX } from './registry-settings';
 import type { RegistryPolicySpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { checkConstraint } from '../../internal/constraints';
-import { constructError, describeConstruct } from '../../internal/errors';
+import { checkConstraints } from '../../internal/constraints';
+import { PropProblems } from '../../internal/errors';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { checkPlaintextSecrets } from '../../internal/secrets';
 
@@ -95,14 +95,18 @@ export class ReplicationDestination extends Construct {
     const type = 'ReplicationDestination';
     const stack = Stack.of(this);
     const prefix = props.repositoryPrefix ?? REPLICATED_PREFIX;
+    // Every problem of the props is recorded, and synthesis reports them all.
+    const problems = PropProblems.of(this, type);
     if (!Token.isUnresolved(prefix) && !PREFIX.test(prefix)) {
-      throw constructError(this, type, { prop: 'repositoryPrefix', value: prefix, problem: 'is not a repository name prefix', fix: "Pass lowercase words separated by '/', without a trailing slash, such as 'cdk-immutable-deploys'." });
+      problems.add({ prop: 'repositoryPrefix', value: prefix, problem: 'is not a repository name prefix', fix: "Pass lowercase words separated by '/', without a trailing slash, such as 'cdk-immutable-deploys'." });
     }
-    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.repositoryPrefix', 'repositoryPrefix', prefix);
-    checkConstraint(describeConstruct(this, type), 'ReplicationDestination.retainImages', 'retainImages', props.retainImages);
+    checkConstraints(problems, [
+      ['ReplicationDestination.repositoryPrefix', 'repositoryPrefix', prefix],
+      ['ReplicationDestination.retainImages', 'retainImages', props.retainImages],
+    ]);
     const retainImages = props.retainImages ?? 10;
     if (!Token.isUnresolved(retainImages) && (!Number.isInteger(retainImages) || retainImages < 1)) {
-      throw constructError(this, type, { prop: 'retainImages', value: retainImages, problem: 'must be a whole number of at least 1', fix: 'Keep at least the image a deployment runs: pass 1 or more (default 10).' });
+      problems.add({ prop: 'retainImages', value: retainImages, problem: 'must be a whole number of at least 1', fix: 'Keep at least the image a deployment runs: pass 1 or more (default 10).' });
     }
     checkPlaintextSecrets(this, type, [{ prop: 'repositoryPrefix', value: prefix }], {
       storedIn: 'the template and every repository name', fix: () => 'Pass a prefix that is not a secret.',
@@ -110,10 +114,10 @@ export class ReplicationDestination extends Construct {
     const accounts = props.sourceAccounts ?? [];
     for (const account of accounts) {
       if (!Token.isUnresolved(account) && !ACCOUNT.test(account)) {
-        throw constructError(this, type, { prop: 'sourceAccounts', value: accounts, problem: `has '${account}', which is not an AWS account id`, fix: 'Pass the 12-digit ids of the accounts whose builds replicate here.' });
+        problems.add({ prop: 'sourceAccounts', value: accounts, problem: `has '${account}', which is not an AWS account id`, fix: 'Pass the 12-digit ids of the accounts whose builds replicate here.' });
       }
       if (!Token.isUnresolved(account) && !Token.isUnresolved(stack.account) && account === stack.account) {
-        throw constructError(this, type, { prop: 'sourceAccounts', value: accounts, problem: `has this stack's own account (${account})`, fix: 'Leave it out: replication within an account needs no registry policy.' });
+        problems.add({ prop: 'sourceAccounts', value: accounts, problem: `has this stack's own account (${account})`, fix: 'Leave it out: replication within an account needs no registry policy.' });
       }
     }
 

@@ -14,7 +14,7 @@ import { ReplacementStrategy } from './replacement-strategy';
 import { IAmiArtifact } from '../../artifacts/ami/artifact';
 import { acknowledgeFleet } from '../../internal/baseline';
 import { checkConstraints } from '../../internal/constraints';
-import { constructError, describeConstruct, known, Problem } from '../../internal/errors';
+import { constructError, known, Problem, PropProblems } from '../../internal/errors';
 import { pairAmi } from '../../internal/pairing';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { checkPlaintextSecrets, INSTANCE_ADVICE } from '../../internal/secrets';
@@ -243,14 +243,16 @@ export class ImmutableAutoScalingGroup extends Construct implements ec2.IConnect
     this.replacement = resolved.replacement;
     this.osType = props.artifact.osType;
 
-    // validate
+    // validate: at once the capacity (aws-cdk-lib's group would refuse it with its own message) and the
+    // user data (the group's is made of it, rendered while the app synthesizes); every other problem
+    // is recorded, and synthesis reports them all
     this.validateCapacity(resolved);
-    checkConstraints(describeConstruct(this, GROUP_TYPE), [
+    const artifactCommands = this.unwrapUserData(props.artifact.machineImage.getImage(this).userData, 'the artifact\'s user data (artifact.machineImage)');
+    if (props.userData) this.unwrapUserData(props.userData, 'userData');
+    checkConstraints(PropProblems.of(this, GROUP_TYPE), [
       ['ImmutableAutoScalingGroup.rootDeviceName', 'rootDeviceName', props.rootDeviceName],
       ['ImmutableAutoScalingGroup.rootVolumeSize', 'rootVolumeSize', props.rootVolumeSize],
     ]);
-    const artifactCommands = this.unwrapUserData(props.artifact.machineImage.getImage(this).userData, 'the artifact\'s user data (artifact.machineImage)');
-    if (props.userData) this.unwrapUserData(props.userData, 'userData'); // fail early on a mismatch
     checkPlaintextSecrets(this, GROUP_TYPE, [
       ...(props.userData ? [{ prop: 'userData', value: props.userData.render() }] : []),
       { prop: 'healthCheck', value: this.healthCheck._linuxProbe },

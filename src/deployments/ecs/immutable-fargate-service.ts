@@ -15,7 +15,7 @@ import { IContainerArtifact } from '../../artifacts/container/artifact';
 import { ContainerPlatform } from '../../artifacts/container/platform';
 import { acknowledgeInlinePolicy, acknowledgeLogGroup, acknowledgeTaskDefinition } from '../../internal/baseline';
 import { checkConstraints } from '../../internal/constraints';
-import { constructError, describeConstruct, known, Problem, warn } from '../../internal/errors';
+import { constructError, describeConstruct, known, Problem, PropProblems, warn } from '../../internal/errors';
 import { pairContainer } from '../../internal/pairing';
 import { checkPlaintextSecrets, entriesOf } from '../../internal/secrets';
 import { recordFargateService } from '../../plan/metadata';
@@ -360,6 +360,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     this.validate(resolved);
     const plan = this.deployment._bind({ scope: this, targetGroup: props.targetGroup, hasListener: props.listener !== undefined });
     if (props.listener && props.listenerPriority === undefined && props.listenerConditions === undefined) {
+      // At once: aws-cdk-lib's addTargetGroups would fail (an imported listener) or replace the default action.
       const problem = listenerDefaultActionProblem(this, props.listener);
       if (problem) throw this.error(problem);
     }
@@ -487,19 +488,38 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     }
   }
 
+  /**
+   * Checks the props: what the constructor builds on (an artifact, where the service runs, which target
+   * group it registers with, on what port, with what drain and rule priority) at once; every other problem is recorded, and synthesis reports them all.
+   */
   private validate(props: ResolvedServiceProps): void {
     this.validateSources(props);
-    this.validateSize(props);
-    this.validateLoadBalancing(props);
-    this.validateWritableDirectories(props);
-    this.checkEnvironment(props);
-    checkConstraints(describeConstruct(this, SERVICE_TYPE), [
+    if (props.targetGroup && props.listener) {
+      throw this.error({ prop: 'targetGroup', problem: 'and listener are both given', fix: 'Pass targetGroup or listener, not both. With listener, the service creates its own target group.' });
+    }
+    if ((props.targetGroup || props.listener) && props.containerPort === undefined) {
+      throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
+    }
+    // aws-cdk-lib's target group and listener rule refuse these with their own messages
+    this.validateDeregistrationDelay(props);
+    checkConstraints(describeConstruct(this, SERVICE_TYPE), [['ImmutableFargateService.listenerPriority', 'listenerPriority', props.listenerPriority]]);
+    const problems = PropProblems.of(this, SERVICE_TYPE);
+    problems.check(
+      () => this.validateSize(props),
+      () => this.validateCount(props),
+      () => this.validateLoadBalancing(props),
+      () => this.validateListenerOptions(props),
+      () => this.validateWritableDirectories(props),
+      () => this.checkImageCanWrite(props),
+      () => this.checkEnvironment(props),
+    );
+    checkConstraints(problems, [
       ['ImmutableFargateService.containerName', 'containerName', props.containerName],
       ['ImmutableFargateService.serviceName', 'serviceName', props.serviceName],
-      ['ImmutableFargateService.listenerPriority', 'listenerPriority', props.listenerPriority],
     ]);
   }
 
+  /** What the constructor builds on: an artifact, and a cluster or a VPC for one. */
   private validateSources(props: ResolvedServiceProps): void {
     if (!props.artifact) {
       throw this.error({ prop: 'artifact', problem: 'is missing', fix: 'Pass the IContainerArtifact to run, e.g. a ContainerImageBuild or ContainerArtifact.fromDigest(...).' });
@@ -512,11 +532,11 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       });
     }
     if (props.cluster && props.vpc) {
-      throw this.error({ prop: 'cluster', problem: 'and vpc are both given', fix: 'Pass cluster or vpc, not both; the service runs in the cluster\'s VPC.' });
+      PropProblems.of(this, SERVICE_TYPE).add({ prop: 'cluster', problem: 'and vpc are both given', fix: 'Pass cluster or vpc, not both; the service runs in the cluster\'s VPC.' });
     }
   }
 
-  private validateSize({ cpu, memoryLimitMiB: memory, desiredCount }: ResolvedServiceProps): void {
+  private validateSize({ cpu, memoryLimitMiB: memory }: ResolvedServiceProps): void {
     if (known(cpu, memory)) {
       const size = FARGATE_SIZES.find((s) => s.cpu === cpu);
       if (!size) {
@@ -533,6 +553,9 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
         });
       }
     }
+  }
+
+  private validateCount({ desiredCount }: ResolvedServiceProps): void {
     if (known(desiredCount) && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
       throw this.error({ prop: 'desiredCount', value: desiredCount, problem: 'should be a whole number, 0 or more', fix: 'Pass how many tasks run.' });
     }
@@ -543,12 +566,9 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
     if (port !== undefined && known(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
       throw this.error({ prop: 'containerPort', value: port, problem: 'should be a port number from 1 to 65535', fix: 'Pass the port the container listens on.' });
     }
-    if (props.targetGroup && props.listener) {
-      throw this.error({ prop: 'targetGroup', problem: 'and listener are both given', fix: 'Pass targetGroup or listener, not both. With listener, the service creates its own target group.' });
-    }
-    if ((props.targetGroup || props.listener) && port === undefined) {
-      throw this.error({ prop: 'containerPort', problem: 'is missing', fix: 'A load-balanced service needs the port its container listens on.' });
-    }
+  }
+
+  private validateListenerOptions(props: ResolvedServiceProps): void {
     const listenerOptions = [props.listenerPriority, props.listenerConditions, props.loadBalancerHealthCheck, props.deregistrationDelay];
     if (!props.listener && listenerOptions.some((option) => option !== undefined)) {
       throw this.error({
@@ -557,6 +577,9 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
         fix: 'Pass listener, or configure your targetGroup directly.',
       });
     }
+  }
+
+  private validateDeregistrationDelay(props: ResolvedServiceProps): void {
     const delay = props.deregistrationDelay;
     if (delay !== undefined && known(delay)) {
       const seconds = delay.toSeconds({ integral: false });
@@ -590,7 +613,6 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
       }
       seen.add(name);
     }
-    this.checkImageCanWrite(props);
   }
 
   /**
@@ -634,7 +656,7 @@ export class ImmutableFargateService extends Construct implements ec2.IConnectab
   private checkEnvironment(props: ResolvedServiceProps) {
     for (const name of Object.keys(props.environment)) {
       if (Object.prototype.hasOwnProperty.call(props.secrets, name)) {
-        throw this.error({ prop: `environment variable ${name}`, problem: 'is in both environment and secrets', fix: 'Keep it in secrets only.' });
+        PropProblems.of(this, SERVICE_TYPE).add({ prop: `environment variable ${name}`, problem: 'is in both environment and secrets', fix: 'Keep it in secrets only.' });
       }
     }
     checkPlaintextSecrets(this, SERVICE_TYPE, [

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AmiArtifact, AmiBake, AmiBakeProps, BakeStep, BaseImage, Fingerprint } from '../../../src';
 import { arnText, jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
+import { atSynth } from '../../synth-errors';
 
 const AL2023 = 'ami-0a1b2c3d4e5f67890';
 
@@ -465,10 +466,11 @@ describe('AmiBake fingerprint', () => {
 });
 
 describe('AmiBake synth-time errors', () => {
-  const make = (overrides: Partial<AmiBakeProps>) => () => new AmiBake(new Stack(), 'Bake', baseProps(overrides));
+  /** Builds a bake and synthesizes its app: what the props checks record is reported then. */
+  const make = (overrides: Partial<AmiBakeProps>) => atSynth(() => new AmiBake(new Stack(), 'Bake', baseProps(overrides)));
 
   test('errors name the construct path and type, or the factory called', () => {
-    expect(() => new AmiBake(new Stack(undefined, 'S'), 'Bake', baseProps({ retainImages: 0 }))).toThrow(/^S\/Bake \[AmiBake\]: retainImages \(0\)/);
+    expect(atSynth(() => new AmiBake(new Stack(undefined, 'S'), 'Bake', baseProps({ retainImages: 0 })))).toThrow(/^S\/Bake \[AmiBake\]: retainImages \(0\)/);
     expect(() => BakeStep.shell([])).toThrow(/^BakeStep\.shell\(\): commands/);
     expect(() => BaseImage.fromAmiId('ami-xyz')).toThrow(/^BaseImage\.fromAmiId\(\): amiId 'ami-xyz' is not an AMI id/);
   });

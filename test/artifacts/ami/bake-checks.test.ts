@@ -12,10 +12,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AmiBake, AmiBakeProps, BakeStep, BaseImage, ImmutableAutoScalingGroup } from '../../../src';
 import { jobOf } from '../../internal/runtime/jobs';
+import { atSynth } from '../../synth-errors';
 
 const AL2023 = 'ami-0a1b2c3d4e5f67890';
 const base = (overrides: Partial<AmiBakeProps> = {}): AmiBakeProps => ({ baseImage: BaseImage.fromAmiId(AL2023), steps: [BakeStep.shell(['true'])], ...overrides });
-const make = (overrides: Partial<AmiBakeProps>) => () => new AmiBake(new Stack(undefined, 'S'), 'Bake', base(overrides));
+/** Builds a bake and synthesizes its app: what the props checks record is reported then. */
+const make = (overrides: Partial<AmiBakeProps>) => atSynth(() => new AmiBake(new Stack(undefined, 'S'), 'Bake', base(overrides)));
 
 describe('refused at synth, with the prop, the value and what to do', () => {
   test.each([

@@ -13,6 +13,7 @@ import { ContainerImageBuild, ContainerImageBuildProps, ContainerPlatform, ICont
 import { buildSpecObject } from '../../../src/artifacts/container/buildspec';
 import { jobOf, jobsOf, runtimeStatements } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
+import { atSynth, expectSynthError } from '../../synth-errors';
 
 /** A fresh build context in a temporary directory. */
 function context(files: Record<string, string> = {}): string {
@@ -70,10 +71,10 @@ describe('ContainerImageBuild', () => {
 
   test('a VPC of public subnets only (a default VPC) is a synth error naming vpc: CodeBuild gives its network interfaces no public IP', () => {
     // GIVEN a VPC shaped like a default one: public subnets only
-    const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Default', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'], publicSubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'] });
+    const s = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    const vpc = ec2.Vpc.fromVpcAttributes(s, 'Default', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a', 'us-east-1b'], publicSubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'] });
     // THEN the build refuses it, with what to do
-    expect(() => new ContainerImageBuild(stack, 'Web', { directory: context(), vpc }))
+    expect(() => new ContainerImageBuild(s, 'Web', { directory: context(), vpc }))
       .toThrow(/S\/Web \[ContainerImageBuild\]: vpc \(S\/Default\) has no private subnets.*Pass a VPC with private subnets and a NAT gateway.*or leave out vpc/);
   });
 
@@ -477,21 +478,21 @@ describe('ContainerImageBuild validation', () => {
     [Duration.minutes(4), /buildTimeout \(4 minutes\) must be whole minutes from 5 to 655/],
     [Duration.seconds(330), /buildTimeout \(5 minutes 30 seconds\)/],
   ])('a buildTimeout the wait cannot hold: %s', (timeout, message) => {
-    expect(() => tagOf(context(), { buildTimeout: timeout })).toThrow(message);
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), buildTimeout: timeout }))).toThrow(message);
   });
 
   test('an error names the construct path and type, the prop and the value, then what to do', () => {
-    expect(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages: 0 })).toThrow(
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages: 0 }))).toThrow(
       /^Stack\/Image \[ContainerImageBuild\]: retainImages \(0\) must be a whole number of at least 1.*\. Pass 1 or more/,
     );
   });
 
   test.each([0, -1, 2.5])('a retainImages of %s', (retainImages) => {
-    expect(() => tagOf(context(), { retainImages })).toThrow(new RegExp(`retainImages \\(${retainImages}\\) must be a whole number of at least 1`));
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), retainImages }))).toThrow(new RegExp(`retainImages \\(${retainImages}\\) must be a whole number of at least 1`));
   });
 
   test('a compute type that cannot run Docker', () => {
-    expect(() => tagOf(context(), { computeType: codebuild.ComputeType.LAMBDA_4GB })).toThrow(/computeType \(BUILD_LAMBDA_4GB\) cannot run Docker builds/);
+    expect(atSynth(() => new ContainerImageBuild(stack(), 'Image', { directory: context(), computeType: codebuild.ComputeType.LAMBDA_4GB }))).toThrow(/computeType \(BUILD_LAMBDA_4GB\) cannot run Docker builds/);
   });
 
   test('a build argument or target only known at deploy time', () => {
@@ -534,7 +535,8 @@ describe('ContainerImageBuild validation', () => {
     new ContainerImageBuild(s, 'Image', { directory: context(), repository: mutable });
     Annotations.fromStack(s).hasWarning('/Stack/Image', Match.stringLikeRegexp('repository Stack/Mutable has MUTABLE tags, under which fingerprint tags such as fp-.* can be moved: a fingerprint tag that can be moved'));
 
-    expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository: mutable, requireImmutableTags: true })).toThrow(
+    new ContainerImageBuild(s, 'Strict', { directory: context(), repository: mutable, requireImmutableTags: true });
+    expectSynthError(s,
       /repository Stack\/Mutable has MUTABLE tags.*\(requireImmutableTags is true\)/,
     );
   });
@@ -555,7 +557,8 @@ describe('ContainerImageBuild validation', () => {
     const warnings = Annotations.fromStack(s).findWarning('/Stack/Image', Match.stringLikeRegexp('under which fingerprint tags such as fp-'));
     expect(warnings.length > 0).toBe(moves);
     if (moves) {
-      expect(() => new ContainerImageBuild(s, 'Strict', { directory: context(), repository, requireImmutableTags: true })).toThrow(/exclusion filters/);
+      new ContainerImageBuild(s, 'Strict', { directory: context(), repository, requireImmutableTags: true });
+      expectSynthError(s, /exclusion filters/);
     }
   });
 

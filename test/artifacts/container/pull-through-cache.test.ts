@@ -13,6 +13,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ContainerImageBuild, ContainerPlatform } from '../../../src';
 import { arnText as arn } from '../../internal/runtime/jobs';
 import { describeFindings, newTestApp, validate } from '../../kit';
+import { atSynth } from '../../synth-errors';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 const CACHE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -91,7 +92,7 @@ describe('ContainerImageBuild pullThroughCachePrefixes', () => {
     ['a'.repeat(31), /2 to 30/],
   ])('refuses %s: not the prefix of a pull-through cache rule', (prefix, message) => {
     const stack = new Stack(new App(), 'S', { env: ENV });
-    expect(() => new ContainerImageBuild(stack, 'Image', { directory: context(), pullThroughCachePrefixes: [prefix] }))
+    expect(atSynth(() => new ContainerImageBuild(stack, 'Image', { directory: context(), pullThroughCachePrefixes: [prefix] })))
       .toThrow(new RegExp(`^S/Image \\[ContainerImageBuild\\]: pullThroughCachePrefixes has '${prefix.replace('/', '\\/')}'.*${message.source}`));
   });
 });

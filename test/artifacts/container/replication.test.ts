@@ -14,6 +14,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
 import { ContainerImageBuild, ImmutableFargateService, ReplicationDestination } from '../../../src';
 import { arnText as arn, jobOf, runtimeStatements } from '../../internal/runtime/jobs';
+import { atSynth } from '../../synth-errors';
 
 const TOOLING = { account: '111111111111', region: 'eu-west-1' };
 const PROD = { account: '333333333333', region: 'us-east-1' };
@@ -101,7 +102,7 @@ describe('ContainerImageBuild replicateTo', () => {
     [[{ region: 'us-east-1' }, { region: 'us-east-1', account: TOOLING.account }], 'replicateTo[1] (us-east-1, account 111111111111) is listed twice. List each region and account once.'],
   ])('bad target %j is a synth error naming the prop, the value and what to do', (replicateTo, message) => {
     const stack = new Stack(new App(), 'Bake', { env: TOOLING });
-    expect(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo })).toThrow(message);
+    expect(atSynth(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo }))).toThrow(message);
   });
 
   test('a token region or account is refused naming the prop: the runtime writes the registry\'s rules as one JSON document, where a token would land as its text', () => {
@@ -328,6 +329,6 @@ describe('ReplicationDestination', () => {
     [{ retainImages: 0 }, 'Prod/Replicas [ReplicationDestination]: retainImages (0) must be a whole number of at least 1.'],
   ])('bad props %j are a synth error', (props, message) => {
     const stack = new Stack(new App(), 'Prod', { env: PROD });
-    expect(() => new ReplicationDestination(stack, 'Replicas', props)).toThrow(message);
+    expect(atSynth(() => new ReplicationDestination(stack, 'Replicas', props))).toThrow(message);
   });
 });

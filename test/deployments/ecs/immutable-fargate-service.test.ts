@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { alb, artifact, DIGEST_A, DIGEST_B, FIXTURE_TAG, importedVpc, newStack, onlyResource, service } from './fixtures';
 import { ContainerPlatform, EcsDeployment, ImmutableFargateService, ImmutableFargateServiceProps } from '../../../src';
 import { describeFindings, validate } from '../../kit';
+import { expectSynthError } from '../../synth-errors';
 
 describe('ImmutableFargateService', () => {
   describe('defaults', () => {
@@ -330,13 +331,15 @@ describe('ImmutableFargateService', () => {
       ['a GitHub token', { GH: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' }],
     ])('a plaintext secret value (%s) in environment fails synthesis and says to use secrets', (kind, environment) => {
       const stack = newStack();
-      expect(() => service(stack, { environment })).toThrow(new RegExp(`environment variable ${Object.keys(environment)[0]} holds what looks like ${kind}.*secrets: \\{`, 's'));
+      service(stack, { environment });
+      expectSynthError(stack, new RegExp(`environment variable ${Object.keys(environment)[0]} holds what looks like ${kind}.*secrets: \\{`, 's'));
     });
 
     test('a secret value resolved into environment (SecretValue.unsafeUnwrap) fails synthesis', () => {
       const stack = newStack();
       const password = SecretValue.secretsManager('db-password').unsafeUnwrap();
-      expect(() => service(stack, { environment: { DB: password } })).toThrow(
+      service(stack, { environment: { DB: password } });
+      expectSynthError(stack,
         /environment variable DB is a secret's value \(a dynamic reference.*secrets: \{ DB: ecs\.Secret\.fromSecretsManager\(secret\) \}/,
       );
     });
@@ -387,7 +390,8 @@ describe('ImmutableFargateService', () => {
     test('a variable in both environment and secrets is refused', () => {
       const stack = newStack();
       const secret = new secretsmanager.Secret(stack, 'S1');
-      expect(() => service(stack, { environment: { TOKEN: 'x' }, secrets: { TOKEN: ecs.Secret.fromSecretsManager(secret) } })).toThrow(
+      service(stack, { environment: { TOKEN: 'x' }, secrets: { TOKEN: ecs.Secret.fromSecretsManager(secret) } });
+      expectSynthError(stack,
         /TOKEN is in both environment and secrets/,
       );
     });
@@ -410,7 +414,8 @@ describe('ImmutableFargateService', () => {
       [{ readonlyRootFilesystem: false, writableDirectories: ['/tmp'] }, /writableDirectories applies only with a read-only root filesystem/],
     ])('%j', (props, message) => {
       const stack = newStack();
-      expect(() => service(stack, props as Partial<ImmutableFargateServiceProps>)).toThrow(message);
+      service(stack, props as Partial<ImmutableFargateServiceProps>);
+      expectSynthError(stack, message);
     });
 
     test('an arm64 artifact on an x86_64 task', () => {
@@ -426,7 +431,8 @@ describe('ImmutableFargateService', () => {
       expect(() => new ImmutableFargateService(stack, 'Web', { artifact: artifact(stack) })).toThrow(/pass cluster \(an existing ECS cluster\) or vpc/);
       const vpc = importedVpc(stack);
       const cluster = new ecs.Cluster(stack, 'C', { vpc });
-      expect(() => new ImmutableFargateService(stack, 'Web2', { artifact: artifact(stack, DIGEST_A, undefined, 'A2'), vpc, cluster })).toThrow(/cluster or vpc, not both/);
+      new ImmutableFargateService(stack, 'Web2', { artifact: artifact(stack, DIGEST_A, undefined, 'A2'), vpc, cluster });
+      expectSynthError(stack, /cluster or vpc, not both/);
     });
 
     test('a load balancer without containerPort, or both targetGroup and listener', () => {
@@ -440,7 +446,8 @@ describe('ImmutableFargateService', () => {
 
     test('listener options without a listener', () => {
       const stack = newStack();
-      expect(() => service(stack, { listenerPriority: 5 })).toThrow(/apply only with listener/);
+      service(stack, { listenerPriority: 5 });
+      expectSynthError(stack, /apply only with listener/);
     });
 
   });

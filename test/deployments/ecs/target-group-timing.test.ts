@@ -4,6 +4,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { alb, importedVpc, newStack, service } from './fixtures';
 import { ImmutableFargateServiceProps } from '../../../src';
 import { TARGET_GROUP_DEFAULTS, unhealthyThresholdFor } from '../../../src/deployments/ecs/target-group-defaults';
+import { expectSynthError } from '../../synth-errors';
 
 /**
  * Defaults that cost no safety (issue 28, item 2): the target group the service creates for a listener
@@ -74,7 +75,8 @@ describe('the target group an ImmutableFargateService creates', () => {
   test('deregistrationDelay without a listener fails: a targetGroup you pass is yours to configure, and is left as it is', () => {
     const stack = newStack();
     const lb = alb(stack, importedVpc(stack));
-    expect(() => service(stack, { targetGroup: lb.blue, containerPort: 8080, deregistrationDelay: Duration.seconds(10) })).toThrow(/deregistrationDelay apply only with listener/);
+    service(stack, { targetGroup: lb.blue, containerPort: 8080, deregistrationDelay: Duration.seconds(10) });
+    expectSynthError(stack, /deregistrationDelay apply only with listener/);
     const other = newStack();
     const lb2 = alb(other, importedVpc(other));
     service(other, { targetGroup: lb2.blue, containerPort: 8080 });
