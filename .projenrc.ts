@@ -294,7 +294,11 @@ new TextFile(project, '.nvmrc', { lines: ['24'] });
 // fetch their build tools from PyPI, Maven Central, NuGet and the Go module proxy: the GitHub
 // workflows run each in its own job (`package-<lang>`, RELEASING.md), and `npx projen package-all`
 // runs them on a machine that has the toolchains and the network.
+// It first makes what the package ships besides lib/ (the runtime's bundle in assets/, CHANGELOG.md,
+// yaml without its browser build: pre-compile, idempotent and a few seconds), so that `npx projen
+// compile && npx projen package` never packs a tarball that fails at its user's synth.
 project.packageTask.reset();
+project.packageTask.spawn(project.preCompileTask);
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
 // bench/ is its own package (bench/package.json, its own tsconfig and dependencies): not part of the
