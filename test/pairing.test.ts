@@ -491,6 +491,8 @@ describe('pairing matrix: every artifact against everything that runs it, for ev
         + `${artifacts.size} artifact kinds x ${runners.size} runners`,
       ...unknowable.map((c) => `  not checked: ${c.artifact} on ${c.runner}, ${c.attribute}: ${c.checked}`),
     ];
+    // The coverage is part of every run's log (the test environment shows console output of failed tests only).
+    process.stdout.write(`${lines[0]}\n`);
     // eslint-disable-next-line no-console
     console.log(lines.join('\n'));
   });

@@ -135,6 +135,8 @@ describe('prop matrix', () => {
       ...Object.entries(CONSTRAINTS).filter(([, e]) => 'unchecked' in e).map(([k, e]) => `  unchecked: ${k}: ${(e as { rule: string }).rule} (${(e as { unchecked: string }).unchecked})`),
       ...Object.entries(CONSTRAINTS).filter(([, e]) => isLimit(e) && e.pendingOn).map(([k, e]) => `  pending on ${(e as Limit).pendingOn}: ${k}: ${(e as Limit).rule}`),
     ];
+    // The coverage is part of every run's log (the test environment shows console output of failed tests only).
+    process.stdout.write(`${lines.slice(0, 3).join('\n')}\n`);
     // eslint-disable-next-line no-console
     console.log(lines.join('\n'));
   });
