@@ -22,6 +22,7 @@
  * Independent of any construct family; internal: never exported from the package.
  */
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { IConstruct } from 'constructs';
 
 /** The prefix of every warning id of the library. */
@@ -164,6 +165,17 @@ export function warningId(slug: string): string {
  */
 export function warn(scope: IConstruct, slug: string, message: string): void {
   Annotations.of(scope).addWarningV2(warningId(slug), `${message} ${acknowledgement(slug)}`);
+}
+
+/**
+ * Warns when a region name that fits the pattern is not one aws-cdk-lib knows (`us-est-1`): AWS refuses
+ * it at deploy time, after a build or bake has run. A warning, not an error: a region newer than the
+ * installed aws-cdk-lib is valid.
+ */
+export function warnIfUnknownRegion(scope: IConstruct, prop: string, region: string): void {
+  if (Token.isUnresolved(region) || RegionInfo.regions.some((r) => r.name === region)) return;
+  warn(scope, 'unknown-region',
+    `${prop} has '${region}', which is not a region aws-cdk-lib knows: AWS would refuse a misspelt name at deploy time, after the build or bake ran. Check the name; a region newer than your aws-cdk-lib needs no change.`);
 }
 
 /** The sentence that ends a warning: the call that silences it, in the form that works. */

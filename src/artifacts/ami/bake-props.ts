@@ -9,7 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { AmiBakeProps } from './ami-bake';
 import { checkConstraints } from '../../internal/constraints';
-import { constructError, PropProblems } from '../../internal/errors';
+import { constructError, PropProblems, warnIfUnknownRegion } from '../../internal/errors';
 import { MAX_JOB_TIMEOUT } from '../../internal/runtime/runtime';
 
 const TYPE = 'AmiBake';
@@ -77,6 +77,8 @@ export function validateProps(bake: Construct, props: AmiBakeProps): void {
   for (const region of props.distribution?.regions ?? []) {
     if (!Token.isUnresolved(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
       PropProblems.of(bake, TYPE).add({ prop: 'distribution.regions', problem: `has '${region}', which is not a region name`, fix: "Pass names such as 'eu-west-1'." });
+    } else {
+      warnIfUnknownRegion(bake, 'distribution.regions', region);
     }
   }
   for (const account of props.distribution?.accounts ?? []) {

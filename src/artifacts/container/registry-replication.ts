@@ -21,7 +21,7 @@ import { RETAIN_LEGACY_CONTEXT } from './registry-settings';
 import type { ReplicationTarget } from './replication';
 import type { ReplicatedRepositorySpec, ReplicationRuleSpec, ReplicationSpec } from './types';
 import { Fingerprint } from '../../fingerprint';
-import { constructError, PropProblems } from '../../internal/errors';
+import { constructError, PropProblems, warnIfUnknownRegion } from '../../internal/errors';
 import { DeployTimeRuntime } from '../../internal/runtime/runtime';
 import { stackSingleton } from '../../internal/singleton';
 
@@ -67,6 +67,7 @@ export function checkReplicationTargets(scope: Construct, type: string, targets:
     if (!REGION.test(target.region)) {
       return PropProblems.of(scope, type).add({ prop: `${prop}.region`, value: target.region, problem: 'is not a region name', fix: "Pass a region such as 'us-east-1'." });
     }
+    warnIfUnknownRegion(scope, `${prop}.region`, target.region);
     if (target.account !== undefined && !ACCOUNT.test(target.account)) {
       return PropProblems.of(scope, type).add({ prop: `${prop}.account`, value: target.account, problem: 'is not an AWS account id', fix: 'Pass the 12-digit id of the account that receives the copies, or leave it out for this account.' });
     }

@@ -111,6 +111,16 @@ describe('AmiBake template', () => {
     });
   });
 
+  test('a distribution region aws-cdk-lib does not know (a typo) is a warning naming the prop; a known one is not', () => {
+    const stack = new Stack();
+    new AmiBake(stack, 'Typo', baseProps({ distribution: { regions: ['eu-wst-1'] } }));
+    new AmiBake(stack, 'Known', baseProps({ distribution: { regions: ['eu-west-2'] } }));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('unknown-region'));
+    expect(warnings.map((w) => [w.id, String(w.entry.data)])).toEqual([
+      ['/Default/Typo', expect.stringMatching(/distribution\.regions has 'eu-wst-1', which is not a region aws-cdk-lib knows/)],
+    ]);
+  });
+
   test('two synths give byte-identical templates', () => {
     const synth = () => {
       const stack = new Stack();

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, CfnElement, CfnParameter, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
@@ -103,6 +103,16 @@ describe('ContainerImageBuild replicateTo', () => {
   ])('bad target %j is a synth error naming the prop, the value and what to do', (replicateTo, message) => {
     const stack = new Stack(new App(), 'Bake', { env: TOOLING });
     expect(atSynth(() => new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo }))).toThrow(message);
+  });
+
+  test('a region name aws-cdk-lib does not know (a typo) is a warning naming the prop, before any build runs', () => {
+    const stack = new Stack(new App(), 'Bake', { env: TOOLING });
+    new ContainerImageBuild(stack, 'Web', { directory: DIR, replicateTo: [{ region: 'us-est-1' }] });
+    new ContainerImageBuild(stack, 'Known', { directory: DIR, replicateTo: [{ region: 'us-east-2' }] });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('unknown-region'));
+    expect(warnings.map((w) => [w.id, String(w.entry.data)])).toEqual([
+      ['/Bake/Web', expect.stringMatching(/replicateTo\[0\]\.region has 'us-est-1', which is not a region aws-cdk-lib knows.*Validations\.of\(construct\)\.acknowledge/)],
+    ]);
   });
 
   test('a token region or account is refused naming the prop: the runtime writes the registry\'s rules as one JSON document, where a token would land as its text', () => {
