@@ -71,7 +71,7 @@ export async function onLookup(event: LookupRequest, deadline: number, calls: St
   const defaultId = `${props.Kind}:${String(props.Fingerprint).slice(0, 32)}`;
   const previous = event.RequestType === 'Update' ? event.PhysicalResourceId : undefined;
   try {
-    if (!props.Fingerprint || !(props.Kind === 'job-result' || (world.lookups as { [kind: string]: LookupRunner | undefined })[props.Kind])) {
+    if (!props.Fingerprint || !(props.Kind === 'job-result' || runnerOf(props.Kind))) {
       throw new JobFailure(`Lookup ${props.Path ?? event.LogicalResourceId} has no fingerprint or an unknown kind (${props.Kind}): define it with this library's constructs.`);
     }
     const answer = (await answered(lookup, stateRoot, deadline, calls)) ?? (await resolveAndHold(lookup, defaultId, stateRoot, deadline, calls));
@@ -83,9 +83,14 @@ export async function onLookup(event: LookupRequest, deadline: number, calls: St
   }
 }
 
+/** The runner of a lookup kind; none for `job-result`, which the runtime answers itself, or a kind it does not know. */
+function runnerOf(kind: string): LookupRunner | undefined {
+  return (world.lookups as { [kind: string]: LookupRunner | undefined })[kind];
+}
+
 /** The record of a standing version of this lookup made from exactly these properties, if there is one. */
 async function answered(lookup: Lookup, stateRoot: string | undefined, deadline: number, calls: StackCalls): Promise<LookupRecord | undefined> {
-  if (!stateRoot || (world.lookups as { [kind: string]: LookupRunner | undefined })[lookup.kind]?.keepsSharedSetting) return undefined;
+  if (!stateRoot || runnerOf(lookup.kind)?.keepsSharedSetting) return undefined;
   const records = await retrying(() => lookupRecords(stateRoot, lookup.logicalId), deadline, calls.policyIsNew);
   const same = records.find((r) => r.fingerprint === lookup.fingerprint && sameSpec(r.spec, lookup.spec));
   if (same) console.log(`${lookup.path}: fingerprint ${lookup.fingerprint.slice(0, 16)} is ${same.data}, as its version ${same.physicalId} answered before`);
@@ -124,7 +129,7 @@ async function resolveAndHold(
 
 async function resolve(lookup: Lookup, stateRoot: string | undefined): Promise<Found> {
   if (lookup.kind === 'job-result') return readBack(lookup, stateRoot);
-  return (world.lookups as { [kind: string]: LookupRunner })[lookup.kind].lookup(lookup);
+  return runnerOf(lookup.kind)!.lookup(lookup);
 }
 
 /**
@@ -158,7 +163,7 @@ async function readBack(lookup: Lookup, stateRoot: string | undefined): Promise<
 
 /** Releases what this version held, and undoes what it made (with the spec it was made from). Never fails the Delete. */
 async function onDelete(lookup: Lookup, physicalId: string, stateRoot: string | undefined, deadline: number): Promise<void> {
-  const runner = (world.lookups as { [kind: string]: LookupRunner | undefined })[lookup.kind];
+  const runner = runnerOf(lookup.kind);
   try {
     const name = stateRoot ? recordName(stateRoot, lookup.logicalId, physicalId) : undefined;
     const record = name ? await retrying(() => getState<LookupRecord>(name), deadline) : undefined;
