@@ -175,7 +175,7 @@ export function warn(scope: IConstruct, slug: string, message: string): void {
 export function warnIfUnknownRegion(scope: IConstruct, prop: string, region: string): void {
   if (Token.isUnresolved(region) || RegionInfo.regions.some((r) => r.name === region)) return;
   warn(scope, 'unknown-region',
-    `${prop} has '${region}', which is not a region aws-cdk-lib knows: AWS would refuse a misspelt name at deploy time, after the build or bake ran. Check the name; a region newer than your aws-cdk-lib needs no change.`);
+    `${prop} has '${region}', which is not a region aws-cdk-lib knows: AWS would refuse a misspelt name at deploy time. Check the name; a region newer than your aws-cdk-lib needs no change.`);
 }
 
 /** The sentence that ends a warning: the call that silences it, in the form that works. */

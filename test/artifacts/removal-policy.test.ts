@@ -64,18 +64,17 @@ describe('AmiBake removalPolicy', () => {
     expect(find('imagebuilder:DeleteComponent')[0].Action).toEqual(['imagebuilder:ListComponentBuildVersions', 'imagebuilder:DeleteComponent']);
     expect(arn(find('imagebuilder:DeleteComponent')[0].Resource)).toBe(`arn:aws:imagebuilder:eu-west-1:123456789012:component/${prefix}-*`);
     expect(find('imagebuilder:ListImageRecipes')[0]).toMatchObject({ Action: 'imagebuilder:ListImageRecipes', Resource: '*' });
-    expect(find('ec2:DescribeImageAttribute').map((s: any) => arn(s.Resource))).toEqual(['arn:aws:ec2:eu-west-1::image/*', 'arn:aws:ec2:us-east-1::image/*']);
+    expect(find('ec2:DescribeImageAttribute').map((s: any) => arn(s.Resource))).toEqual(['arn:aws:ec2:*::image/*']);
     // Another stack's hold keeps an AMI: the register of every region is read
     expect(find('ssm:GetParametersByPath').flatMap((s: any) => [s.Resource].flat()).map(arn).filter((r: string) => r.includes('_holds'))).toEqual([
       'arn:aws:ssm:*:123456789012:parameter/cdk-immutable-deploys/_holds/*',
     ]);
     expect(find('ec2:DeregisterImage').map((s: any) => [arn(s.Resource), s.Condition])).toEqual([
-      ['arn:aws:ec2:eu-west-1::image/*', { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': `${prefix}-*` } }],
-      ['arn:aws:ec2:us-east-1::image/*', { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': `${prefix}-*` } }],
+      // every region, once: a region dropped from distribution.regions still holds copies to delete
+      ['arn:aws:ec2:*::image/*', { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': `${prefix}-*` } }],
     ]);
     expect(find('ec2:DeleteSnapshot').map((s: any) => [arn(s.Resource), s.Condition])).toEqual([
-      ['arn:aws:ec2:eu-west-1::snapshot/*', { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } }],
-      ['arn:aws:ec2:us-east-1::snapshot/*', { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } }],
+      ['arn:aws:ec2:*::snapshot/*', { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } }],
     ]);
   });
 

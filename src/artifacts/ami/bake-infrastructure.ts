@@ -164,22 +164,21 @@ export class AmiBakeInfrastructure extends Construct {
     ], `Retention and removal policy DESTROY: the versions and builds of the bakes' recipes and images are numbered by AWS and known only at run time; every name starts with '${this.namePrefix}-'. ListImageRecipes is read-only and takes no resource (the runtime filters recipes by the bake's name).`);
     // Who holds an AMI, in the register of each region, keeps it.
     grantAmiHolds(this, regions);
-    for (const region of regions) {
-      runtime.grant(`ami-bake:prune:${region}`, [
-        // Read-only: an AMI's launch permissions, to leave one another account may launch.
-        new iam.PolicyStatement({ actions: ['ec2:DescribeImageAttribute'], resources: [`arn:${stack.partition}:ec2:${region}::image/*`] }),
-        new iam.PolicyStatement({
-          actions: ['ec2:DeregisterImage'],
-          resources: [`arn:${stack.partition}:ec2:${region}::image/*`],
-          conditions: { StringLike: { [`aws:ResourceTag/${BAKE_TAG}`]: `${this.namePrefix}-*` } },
-        }),
-        new iam.PolicyStatement({
-          actions: ['ec2:DeleteSnapshot'],
-          resources: [`arn:${stack.partition}:ec2:${region}::snapshot/*`],
-          conditions: { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } },
-        }),
-      ], `Retention and removal policy DESTROY: AMI and snapshot ids are known only when a bake ends. Deregistering is limited to AMIs whose bake tag starts with this stack's prefix '${this.namePrefix}-'; snapshots to those Image Builder created (its CreatedBy tag, the condition of AWS's own EC2ImageBuilderLifecycleExecutionPolicy), and the runtime deletes only the snapshots of the AMIs it deregistered.`);
-    }
+    // In every region (a region dropped from distribution.regions still holds copies to delete), same conditions: one grant, whatever the regions.
+    runtime.grant('ami-bake:prune:ec2', [
+      // Read-only: an AMI's launch permissions, to leave one another account may launch.
+      new iam.PolicyStatement({ actions: ['ec2:DescribeImageAttribute'], resources: [`arn:${stack.partition}:ec2:*::image/*`] }),
+      new iam.PolicyStatement({
+        actions: ['ec2:DeregisterImage'],
+        resources: [`arn:${stack.partition}:ec2:*::image/*`],
+        conditions: { StringLike: { [`aws:ResourceTag/${BAKE_TAG}`]: `${this.namePrefix}-*` } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ec2:DeleteSnapshot'],
+        resources: [`arn:${stack.partition}:ec2:*::snapshot/*`],
+        conditions: { StringEquals: { 'aws:ResourceTag/CreatedBy': 'EC2 Image Builder' } },
+      }),
+    ], `Retention and removal policy DESTROY: AMI and snapshot ids are known only when a bake ends. Deregistering is limited to AMIs whose bake tag starts with this stack's prefix '${this.namePrefix}-'; snapshots to those Image Builder created (its CreatedBy tag, the condition of AWS's own EC2ImageBuilderLifecycleExecutionPolicy), and the runtime deletes only the snapshots of the AMIs it deregistered.`);
   }
 
   /**

@@ -65,15 +65,21 @@ function isNotFound(e: unknown): boolean {
   return e instanceof ParameterNotFound || (e as Error).name === 'ParameterNotFound';
 }
 
+/** The longest value SSM's standard tier takes. */
+const STANDARD_VALUE_CHARS = 4096;
+
 /** Writes one parameter of the stack's state (SecureString: it may hold an error message). */
 export async function putState(name: string, value: unknown, description: string): Promise<void> {
+  const text = JSON.stringify(value);
   await ssm.send(new PutParameterCommand({
     Name: name,
-    Value: JSON.stringify(value),
+    Value: text,
     Type: 'SecureString',
     Overwrite: true,
-    // Past 4 KB (a job's settings), SSM moves it to the advanced tier.
-    Tier: 'Intelligent-Tiering',
+    // Past 4,096 characters (a job's settings) only the advanced tier takes it: asked for by name, since
+    // Intelligent-Tiering is reported not to move such a value (aws-sdk-net#3157); below it, a parameter
+    // that was advanced once stays so (SSM never moves one back to standard).
+    Tier: text.length > STANDARD_VALUE_CHARS ? 'Advanced' : 'Intelligent-Tiering',
     Description: description.slice(0, 1024),
   }));
 }

@@ -195,11 +195,12 @@ describe('AmiBake template', () => {
     expect(Object.values<any>(template.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('imagebuilder.amazonaws.com'))).toEqual([]);
     expect(jobOf(template, 'S/Bake').Spec).toMatchObject({ RetainImages: '5', KeepLaunchedDays: '14' });
     expect(jobOf(template, 'S/Other').Spec).toMatchObject({ RetainImages: '3', KeepLaunchedDays: '30' });
-    // AND the runtime may deregister only AMIs of this stack's bakes, in each region they are in, once per region whatever the number of bakes
+    // AND the runtime may deregister only AMIs of this stack's bakes, in every region (a region dropped from the distribution still
+    // holds copies), once whatever the number of bakes and regions
     const deregister = runtimeStatements(template).filter((st) => [st.Action].flat().includes('ec2:DeregisterImage'));
-    expect(deregister.map((st) => [arnText(st.Resource), st.Condition])).toEqual(['eu-west-1', 'us-east-1'].map((region) => [
-      `arn:aws:ec2:${region}::image/*`, { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': expect.stringMatching(/^s-[0-9a-f]{6}-\*$/) } },
-    ]));
+    expect(deregister.map((st) => [arnText(st.Resource), st.Condition])).toEqual([[
+      'arn:aws:ec2:*::image/*', { StringLike: { 'aws:ResourceTag/cdk-immutable-deploys:bake': expect.stringMatching(/^s-[0-9a-f]{6}-\*$/) } },
+    ]]);
     const deleteImage = runtimeStatements(template).filter((st) => [st.Action].flat().includes('imagebuilder:DeleteImage'));
     expect(deleteImage.map((st) => arnText(st.Resource))).toEqual([expect.stringMatching(/^arn:aws:imagebuilder:eu-west-1:123456789012:image\/s-[0-9a-f]{6}-\*$/)]);
     // Components and log groups stay theirs to DESTROY only

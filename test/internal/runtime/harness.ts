@@ -256,7 +256,7 @@ export class StackHarness {
     ssm.on(PutParameterCommand).callsFake(async (input) => {
       if (input.Overwrite === false && this.parameters.has(input.Name)) throw Object.assign(new Error('exists'), { name: 'ParameterAlreadyExists' });
       // SSM's value limits: 4 KB in the standard tier (the default), 8 KB in the advanced one (row 317).
-      const limit = input.Tier === 'Advanced' || input.Tier === 'Intelligent-Tiering' ? 8192 : 4096;
+      const limit = input.Tier === 'Advanced' ? 8192 : 4096;
       if (Buffer.byteLength(input.Value ?? '', 'utf8') > limit) {
         throw Object.assign(new Error(`Parameter value is longer than ${limit} bytes for the ${input.Tier ?? 'Standard'} tier`), { name: 'ValidationException' });
       }
